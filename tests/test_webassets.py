@@ -1,0 +1,450 @@
+"""Tests for geo.webassets: folium maps that work with no CDN and no internet.
+
+The browser tests drive Debian's /usr/bin/chromium through Playwright. They are skipped when
+that binary (or the playwright package) is missing, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import folium
+import folium.plugins
+import pytest
+from folium.elements import JSCSSMixin
+
+from geo import webassets
+from geo.webassets import (
+    inline_assets,
+    install_static_assets,
+    local_assets,
+    restore_cdn_assets,
+    save_standalone_html,
+    standalone_html,
+    use_local_assets,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+LOCATION = [23.40, 116.70]  # Longhu District, Shantou
+POLY_FILL = "#123456"
+MARKER_STROKE = "#abcdef"
+
+_ASSET_TAG = re.compile(
+    r"""<(?:script[^>]*\bsrc|link[^>]*\bhref)\s*=\s*["']([^"']+)["']""", re.IGNORECASE
+)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _class_lists() -> dict[tuple[type, str], list]:
+    out = {}
+    stack, seen = [JSCSSMixin], set()
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        for attr in ("default_js", "default_css"):
+            if attr in vars(cls):
+                out[(cls, attr)] = vars(cls)[attr]
+    return out
+
+
+@pytest.fixture(autouse=True)
+def folium_defaults_untouched():
+    """Every test must leave folium's class-level asset lists exactly as it found them."""
+    before = {k: (v, list(v)) for k, v in _class_lists().items()}
+    yield
+    restore_cdn_assets()
+    after = _class_lists()
+    for key, (obj, content) in before.items():
+        assert after[key] is obj and list(after[key]) == content, f"{key} left modified"
+
+
+def _map_with_plugins(tiles=None) -> folium.Map:
+    """A map with the plugins the project may use: Fullscreen, MeasureControl, MiniMap."""
+    m = folium.Map(location=LOCATION, zoom_start=13, tiles=tiles)
+    folium.plugins.Fullscreen().add_to(m)
+    folium.plugins.MeasureControl().add_to(m)
+    # MiniMap always has a tile layer; point it at the local machine so no request leaves it
+    local_tiles = folium.TileLayer(
+        tiles="http://127.0.0.1:9/{z}/{x}/{y}.png", attr="local test tiles"
+    )
+    folium.plugins.MiniMap(tile_layer=local_tiles).add_to(m)
+    return m
+
+
+def _add_polygon_and_marker(m: folium.Map) -> folium.Map:
+    polygon = {
+        "type": "Feature",
+        "properties": {"name": "测试多边形"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[116.68, 23.39], [116.72, 23.39], [116.72, 23.41], [116.68, 23.41], [116.68, 23.39]]
+            ],
+        },
+    }
+    folium.GeoJson(
+        polygon,
+        style_function=lambda _f: {"fillColor": POLY_FILL, "color": "#000000", "fillOpacity": 0.4},
+        tooltip=folium.GeoJsonTooltip(fields=["name"]),
+    ).add_to(m)
+    folium.CircleMarker(LOCATION, radius=8, color=MARKER_STROKE, tooltip="党群服务中心").add_to(m)
+    return m
+
+
+def _asset_urls(html: str) -> list[str]:
+    return _ASSET_TAG.findall(html)
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("file", "data", "blob", "about"):
+        return True
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname in LOCAL_HOSTS
+
+
+def _require_chromium():
+    """Skip when the browser is missing -- but fail under CI=true."""
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is not installed"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test required under CI: {problem}")
+        pytest.skip(problem)
+
+
+class _Browser:
+    """A Chromium page recording every request and every JS error."""
+
+    def __enter__(self):
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        self.page = self.browser.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        return self
+
+    def external(self) -> list[str]:
+        return [u for u in self.requests if not _is_local(u)]
+
+    def wait(self, locator, what: str, timeout: float = 10_000, state: str = "attached"):
+        """Wait for ``locator``; on timeout fail with what the page fetched from outside."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            locator.wait_for(state=state, timeout=timeout)
+        except PlaywrightTimeout:
+            pytest.fail(
+                f"{what} did not appear; external requests: {self.external()}; "
+                f"page errors: {self.errors}"
+            )
+
+    def __exit__(self, *exc):
+        try:
+            self.browser.close()
+        finally:
+            self._pw.stop()
+
+
+# --------------------------------------------------------------------- files on disk
+
+
+def test_install_maps_every_asset_of_map_and_plugins(tmp_path):
+    url_map = install_static_assets(tmp_path)
+    html = _add_polygon_and_marker(_map_with_plugins()).get_root().render()
+    cdn_urls = _asset_urls(html)
+    # Map: Leaflet, jQuery, Bootstrap, awesome-markers (4 JS + 6 CSS); plugins: 3 JS + 3 CSS
+    assert len(cdn_urls) == 16, cdn_urls
+    assert any("leaflet.js" in u for u in cdn_urls)
+    for url in cdn_urls:
+        assert url.startswith("https://"), url
+        assert url in url_map, f"no local copy for {url}"
+        local = url_map[url]
+        assert local.startswith("/app/static/vendor/"), local
+        assert local.endswith((".js", ".css")), local  # Streamlit picks the MIME type by suffix
+        path = tmp_path / local.removeprefix("/app/static/")
+        assert path.is_file() and path.stat().st_size > 0, path
+    leaflet = tmp_path / url_map["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"].removeprefix(
+        "/app/static/"
+    )
+    assert leaflet.read_text(encoding="utf-8") == webassets.asset_sources()[
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+    ]
+
+
+def test_every_folium_class_asset_is_covered():
+    """All default_js/default_css of folium and its plugins have an offline copy."""
+    sources = webassets.asset_sources()
+    urls = {url for lst in _class_lists().values() for _, url in lst}
+    assert len(urls) > 40
+    assert sorted(u for u in urls if u not in sources) == []
+
+
+def test_install_is_idempotent_and_repairs(tmp_path):
+    first = install_static_assets(tmp_path)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    stamps = {p: p.stat().st_mtime_ns for p in files}
+    victim = tmp_path / first["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"].removeprefix(
+        "/app/static/"
+    )
+    victim.write_text("broken", encoding="utf-8")
+    time.sleep(0.01)
+    second = install_static_assets(tmp_path)
+    assert second == first
+    assert victim.read_text(encoding="utf-8") != "broken" and ".leaflet-container" in victim.read_text(
+        encoding="utf-8"
+    )
+    after = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert after == files, "no temp files left behind, no extra files"
+    unchanged = [p for p in files if p != victim and p.stat().st_mtime_ns != stamps[p]]
+    assert unchanged == [], "unchanged files must not be rewritten"
+
+
+def test_installed_css_references_nothing_missing(tmp_path):
+    install_static_assets(tmp_path)
+    css_files = list(tmp_path.rglob("*.css"))
+    assert len(css_files) > 20
+    fetching = re.compile(r"""url\(\s*["']?(?!data:|#|%23)""", re.IGNORECASE)
+    for css in css_files:
+        text = css.read_text(encoding="utf-8")
+        # inline data: URIs may themselves contain url(#id); strip them before looking
+        stripped = re.sub(r"""url\(\s*(["'])data:.*?\1\s*\)|url\(data:[^)'"]*\)""", "", text, flags=re.S)
+        assert not fetching.search(stripped), f"{css} still fetches {fetching.search(stripped)}"
+        assert "@import" not in text, css
+    fa = next(p for p in css_files if p.name == "all.min.css")
+    assert "font/woff2;base64" in fa.read_text(encoding="utf-8")  # the solid font survived
+
+
+# ------------------------------------------------------------------ patching folium
+
+
+def test_use_local_assets_globally_then_restore(tmp_path):
+    url_map = install_static_assets(tmp_path)
+    with local_assets(url_map) as missing:
+        assert missing == []
+        html = _map_with_plugins().get_root().render()
+        urls = _asset_urls(html)
+        assert len(urls) == 16
+        assert all(u.startswith("/app/static/vendor/") for u in urls), urls
+        assert not re.search(r"""<(script|link)[^>]+(src|href)=["'](https?:)?//""", html)
+        # what streamlit-folium reads (instance lookup of the class attribute) is local too
+        assert all(u.startswith("/app/static/") for _, u in folium.Map().default_js)
+    html = folium.Map(tiles=None).get_root().render()
+    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in html
+
+
+def test_use_local_assets_for_one_map_only():
+    m = _map_with_plugins()
+    assert use_local_assets(m) == []
+    other = folium.Map(tiles=None)
+    assert all(u.startswith("/app/static/vendor/") for u in _asset_urls(m.get_root().render()))
+    assert all(u.startswith("https://") for u in _asset_urls(other.get_root().render()))
+
+
+def test_use_local_assets_reports_unmapped_urls():
+    with local_assets({}) as missing:  # an empty map leaves everything on the CDN
+        assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in missing
+
+
+# ------------------------------------------------------------------------ standalone
+
+
+def test_standalone_html_has_no_external_script_or_link():
+    html = standalone_html(folium.Map(tiles=None))
+    assert '<script src="http' not in html and '<link href="http' not in html
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link[^>]*stylesheet", html, re.I)
+    assert webassets.asset_sources()["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"][:200] in html
+
+
+def test_standalone_html_also_inlines_local_urls(tmp_path):
+    url_map = install_static_assets(tmp_path)
+    with local_assets(url_map):
+        html = standalone_html(_map_with_plugins())
+    assert not _asset_urls(html)
+
+
+def test_inline_assets_refuses_unknown_external_script():
+    html = '<head><script src="https://example.com/x.js"></script></head>'
+    with pytest.raises(ValueError, match="example.com"):
+        inline_assets(html)
+    with pytest.warns(UserWarning):
+        assert inline_assets(html, strict=False) == html
+
+
+def test_inline_assets_keeps_script_terminator_safe(monkeypatch):
+    monkeypatch.setitem(
+        webassets._SOURCES, "https://cdn.example/evil.js", 'var s = "</script><script>alert(1)";'
+    )
+    out = inline_assets('<script src="https://cdn.example/evil.js"></script>')
+    assert out.count("</script>") == 1 and "<\\/script>" in out
+
+
+def test_standalone_map_in_real_browser_makes_no_external_request(tmp_path):
+    _require_chromium()
+    m = _add_polygon_and_marker(folium.Map(location=LOCATION, zoom_start=13, tiles=None))
+    folium.plugins.Fullscreen().add_to(m)
+    folium.plugins.MeasureControl().add_to(m)
+    path = save_standalone_html(m, tmp_path / "map.html")
+    with _Browser() as b:
+        b.page.goto(path.as_uri(), wait_until="load")
+        b.wait(b.page.locator(".leaflet-container"), "the Leaflet map", state="visible")
+        b.wait(b.page.locator(f'path[fill="{POLY_FILL}"]'), "the polygon's SVG path")
+        assert b.external() == [], b.external()
+        assert b.page.evaluate("typeof window.L !== 'undefined' && typeof L.map === 'function'")
+        d = b.page.get_attribute(f'path[fill="{POLY_FILL}"]', "d")
+        assert d and d.startswith("M") and len(d) > 10
+        assert b.page.locator(f'path[stroke="{MARKER_STROKE}"]').count() == 1
+        assert b.page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+        assert b.page.locator(".leaflet-control-measure").count() == 1
+        assert b.errors == []
+        assert b.requests and b.requests[0].startswith("file://")
+
+
+# ------------------------------------------------------------------------- streamlit
+
+
+def test_streamlit_config_enables_static_serving():
+    cfg = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["enableStaticServing"] is True
+    assert cfg["server"]["headless"] is True
+    assert cfg["browser"]["gatherUsageStats"] is False
+
+
+_APP = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, {repo!r})
+    import folium
+    import folium.plugins
+    import streamlit as st
+    from streamlit_folium import st_folium
+
+    from geo.webassets import install_static_assets, use_local_assets
+
+    use_local_assets(url_map=install_static_assets(Path(__file__).parent / "static"))
+    m = folium.Map(location={loc!r}, zoom_start=13, tiles=None)
+    folium.GeoJson(
+        {{"type": "Polygon", "coordinates": [[[116.68, 23.39], [116.72, 23.39],
+                                              [116.72, 23.41], [116.68, 23.39]]]}},
+        style_function=lambda f: {{"fillColor": {fill!r}, "fillOpacity": 0.4}},
+    ).add_to(m)
+    folium.CircleMarker({loc!r}, radius=8, color={stroke!r}).add_to(m)
+    folium.plugins.Fullscreen().add_to(m)
+    st.write("offline map test")
+    st_folium(m, height=400, returned_objects=[])
+    """
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
+    """Streamlit (with the repo's config.toml) serves the vendored files with the right
+    MIME type, and an st_folium map in Chromium draws with no request leaving the machine."""
+    import httpx
+
+    _require_chromium()
+    app = tmp_path / "app.py"
+    app.write_text(
+        _APP.format(repo=str(REPO), loc=LOCATION, fill=POLY_FILL, stroke=MARKER_STROKE),
+        encoding="utf-8",
+    )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    # cwd=REPO so Streamlit reads the repo's .streamlit/config.toml (static serving on)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read() if proc.poll() is not None else ""
+                pytest.fail(f"streamlit did not start: {out[-2000:]}")
+            time.sleep(0.2)
+
+        with _Browser() as b:
+            b.page.goto(base + "/", wait_until="domcontentloaded")
+            b.wait(
+                b.page.locator("[data-testid='stApp'][data-test-script-state='notRunning']"),
+                "the finished Streamlit script",
+                timeout=20_000,
+            )
+            frame = b.page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+            b.wait(frame.locator(".leaflet-container"), "the st_folium map", state="visible")
+            b.wait(frame.locator(f'path[fill="{POLY_FILL}"]'), "the polygon's SVG path")
+            assert b.external() == [], b.external()
+            assert frame.locator(f'path[stroke="{MARKER_STROKE}"]').count() == 1
+            assert frame.locator(".leaflet-control-zoom-fullscreen").count() == 1
+            assert b.errors == []
+            assert any("/app/static/vendor/" in u and u.endswith("leaflet.js") for u in b.requests)
+
+        # the files exist only after the app ran install_static_assets
+        leaflet_js = "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+        r = httpx.get(base + leaflet_js, timeout=5)
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"]
+        assert r.text == webassets.asset_sources()[
+            "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+        ]
+        css = httpx.get(
+            base + "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css", timeout=5
+        )
+        assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
