@@ -1,0 +1,258 @@
+"""Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest``.
+
+Exit codes: 0 success; 2 bad input, with one line on stderr naming the file, the row and the
+problem (never a traceback); 1 an unexpected internal error (also one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from geo import coverage, data, network
+from geo import crs as _crs
+
+SUMMARY_COLUMNS = ["code", "name", "level", "area_km2", "covered_km2", "covered_pct"]
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _tiers(text: str) -> tuple[str, ...]:
+    tiers = tuple(t.strip() for t in text.split(",") if t.strip())
+    for t in tiers:
+        if data.normalise_tier(t) is None:
+            raise UsageError(f"--tiers: unknown tier {t!r}; use {','.join(data.TIERS)}")
+    return tuple(data.normalise_tier(t) for t in tiers)
+
+
+def _minutes(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(m) for m in str(text).split(",") if m.strip())
+    except ValueError:
+        raise UsageError(f"--minutes: {text!r} is not a number (e.g. 15 or 5,10,15)") from None
+
+
+def _add_coverage_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--centers", type=Path, help="centres file (CSV/XLSX/GeoJSON/GPKG); default: shipped")
+    p.add_argument("--centers-crs", default="wgs84", help="coordinates of the centres file: wgs84|gcj02|bd09")
+    p.add_argument("--network", type=Path, help="walking network: GraphML, .osm or .osm.pbf")
+    p.add_argument("--mode", choices=coverage.MODES, help="circle (default) or network (default with --network)")
+    p.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")
+    p.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"],
+                   help="walking speed (4.0 adult, 3.0 elderly)")
+    p.add_argument("--tiers", default=",".join(data.TIERS), help="comma-separated tiers to include")
+    p.add_argument("--buffer-m", type=float, default=30.0, help="isochrone half-width around streets (m)")
+    p.add_argument("--min-gap-m2", type=float, default=2000.0, help="ignore gaps smaller than this (m²)")
+    p.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
+    p.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m geo", description="Longhu 15-minute service circles")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("coverage", help="coverage, gaps and the per-street/community table")
+    _add_coverage_options(c)
+    c.add_argument("--out", type=Path, required=True, help="output folder")
+    c.add_argument("--json", action="store_true", help="print the headline figures as JSON")
+
+    n = sub.add_parser("nearest", help="the k nearest centres to a point by walking time")
+    n.add_argument("--lon", type=float, required=True)
+    n.add_argument("--lat", type=float, required=True)
+    n.add_argument("--crs", default="wgs84", help="coordinates of the point: wgs84|gcj02|bd09")
+    n.add_argument("-k", type=int, default=3)
+    n.add_argument("--centers", type=Path)
+    n.add_argument("--centers-crs", default="wgs84")
+    n.add_argument("--network", type=Path)
+    n.add_argument("--mode", choices=coverage.MODES)
+    n.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
+    n.add_argument("--json", action="store_true")
+
+    f = sub.add_parser("fetch-network", help="download the Longhu walking network from OpenStreetMap (online)")
+    f.add_argument("--out", type=Path, default=Path("data/network/longhu_walk.graphml"))
+    f.add_argument("--margin-m", type=float, default=500.0)
+
+    e = sub.add_parser("export", help="briefing outputs: png|pdf|html|brief|xlsx")
+    _add_coverage_options(e)
+    e.add_argument("--format", required=True, help="png, pdf, html, brief or xlsx")
+    e.add_argument("--out", type=Path, required=True, help="output file")
+    e.add_argument("--title", help="map title (default 龙湖区15分钟党群服务圈覆盖图)")
+    e.add_argument("--paper", default="a4", help="a4 (landscape), a3 or slide (16:9)")
+
+    s = sub.add_parser("suggest", help="where new stations would close the gaps best")
+    _add_coverage_options(s)
+    s.add_argument("--k", type=int, required=True, help="number of new stations (1-20)")
+    s.add_argument("--out", type=Path, required=True, help="output folder")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--method", default="auto", help="exact, greedy or auto")
+    return p
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _load(args) -> tuple:
+    streets = data.load_streets(args.streets) if getattr(args, "streets", None) else data.load_streets()
+    communities = (data.load_communities(args.communities) if getattr(args, "communities", None)
+                   else data.load_communities())
+    centers = data.load_centers(args.centers, crs=args.centers_crs, streets=streets, communities=communities) \
+        if args.centers else data.load_centers(streets=streets, communities=communities)
+    graph = None
+    if args.network:
+        print(f"loading walking network {args.network} …", file=sys.stderr)
+        graph = network.load_network(args.network)
+    return data.load_district(), streets, communities, centers, graph
+
+
+def _settings(args, graph) -> coverage.Settings:
+    mode = args.mode or ("network" if graph is not None else "circle")
+    if mode == "network" and graph is None:
+        raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
+    return coverage.Settings(mode=mode, minutes=_minutes(args.minutes), speed_kmh=args.speed_kmh,
+                             tiers=_tiers(args.tiers), buffer_m=args.buffer_m, min_gap_m2=args.min_gap_m2)
+
+
+def _analyse(args):
+    district, streets, communities, centers, graph = _load(args)
+    settings = _settings(args, graph)
+    result = coverage.analyse(district, streets, communities, centers, settings, graph)
+    if data.is_illustrative(centers, streets, communities):
+        print(f"note: {data.ILLUSTRATIVE_NOTICE_EN}", file=sys.stderr)
+    for _, r in result.unreachable.iterrows():
+        print(f"warning: centre {r['center_id']} ({r['name']}) is more than {settings.max_snap_m:.0f} m "
+              "from any street; it is reported as unreachable", file=sys.stderr)
+    return result, centers, streets, communities
+
+
+def data_status(*layers) -> str:
+    """'illustrative' when any layer is generated, else 'user' (written into every export)."""
+    return "illustrative" if data.is_illustrative(*layers) else "user"
+
+
+def write_coverage(result: coverage.CoverageResult, out: Path, status: str) -> None:
+    """coverage.geojson, gaps.geojson and summary.csv, as in DESIGN.md."""
+    out.mkdir(parents=True, exist_ok=True)
+    areas = result.areas[["center_id", "name", "tier", "minutes", "reachable", "geometry"]].copy()
+    areas["data_status"] = status
+    data.write_geojson(areas, out / "coverage.geojson")
+    gaps = result.gaps.copy()
+    gaps["data_status"] = status
+    data.write_geojson(gaps, out / "gaps.geojson")
+    cols = SUMMARY_COLUMNS + [c for c in ("population", "covered_population", "covered_pop_pct")
+                              if c in result.summary.columns]
+    table = result.summary[cols].copy()
+    for c in ("area_km2", "covered_km2"):
+        table[c] = table[c].round(4)
+    table["covered_pct"] = table["covered_pct"].round(2)
+    table["data_status"] = status
+    data.write_csv(table, out / "summary.csv")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_coverage(args) -> int:
+    result, centers, streets, communities = _analyse(args)
+    write_coverage(result, args.out, data_status(centers, streets, communities))
+    head = result.headline()
+    if args.json:
+        print(json.dumps(head, ensure_ascii=False))
+    else:
+        print(f"district {head['district_area_km2']:.2f} km², covered {head['covered_pct']:.1f}% "
+              f"within {result.settings.limit_minutes:g} min ({result.settings.mode}), "
+              f"{head['n_centers']} centres, {head['n_gaps']} gaps → {args.out}")
+    return 0
+
+
+def cmd_nearest(args) -> int:
+    from geo import nearest
+
+    centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
+    graph = network.load_network(args.network) if args.network else None
+    mode = args.mode or ("network" if graph is not None else "circle")
+    if mode == "network" and graph is None:
+        raise UsageError("--mode network needs --network FILE")
+    try:
+        _crs.check_crs(args.crs)
+    except ValueError as exc:
+        raise UsageError(f"--crs: {exc}") from None
+    r = nearest.nearest_centers(centers, args.lon, args.lat, crs=args.crs, k=args.k, speed_kmh=args.speed_kmh,
+                                mode=mode, graph=graph, district=data.load_district())
+    if r.message:
+        raise UsageError(r.message)
+    if not r.inside_district:
+        print("note: the point is outside Longhu District", file=sys.stderr)
+    if args.json:
+        print(json.dumps(r.table.to_dict(orient="records"), ensure_ascii=False))
+    else:
+        print(r.table.to_string(index=False))
+    return 0
+
+
+def cmd_fetch_network(args) -> int:
+    district = data.load_district()
+    network.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=args.out)
+    print(f"saved walking network to {args.out}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from geo import brief
+
+    if args.format not in brief.FORMATS:
+        raise UsageError(f"--format: unknown format {args.format!r}; use {', '.join(brief.FORMATS)}")
+    brief.check_writable(args.out)
+    result, *_ = _analyse(args)
+    path = brief.export(result, args.format, args.out, title=args.title, paper=args.paper)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_suggest(args) -> int:
+    from geo import siting
+
+    result, centers, streets, communities = _analyse(args)
+    plan = siting.suggest(result, k=args.k, method=args.method)
+    siting.write_plan(plan, args.out, data_status(centers, streets, communities))
+    if args.json:
+        print(json.dumps(plan.headline(), ensure_ascii=False))
+    else:
+        print(plan.describe())
+    return 0
+
+
+COMMANDS = {"coverage": cmd_coverage, "nearest": cmd_nearest, "fetch-network": cmd_fetch_network,
+            "export": cmd_export, "suggest": cmd_suggest}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except (UsageError, data.DataError, coverage.CoverageError, network.NetworkError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc.__class__.__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback for the user
+        print(f"internal error: {exc.__class__.__name__}: {exc} (please report this)".replace("\n", " "),
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,105 @@
+"""Which centre is nearest to a resident, how far, and which way.
+
+Circle mode measures the straight line (the circle model's own distance). Network mode snaps
+the point to the nearest street segment, counts that access walk, and walks the street
+network: one single-source search from the point answers every centre at once (the graph is
+undirected, so the distance from the point to a centre equals the centre's distance to the
+point), and the route to the nearest centre is returned as a line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import coverage, network
+from geo import crs as _crs
+
+COLUMNS = ["id", "name", "tier", "distance_m", "minutes"]
+
+
+@dataclass
+class NearestResult:
+    """The k nearest centres and, in network mode, the way to the first one (WGS-84)."""
+
+    table: pd.DataFrame              # id, name, tier, distance_m, minutes (sorted by minutes)
+    point: shapely.Point             # the query point, WGS-84
+    snapped: shapely.Point | None    # where the walk joins the street network
+    access_m: float | None           # straight walk from the point to the street
+    route: shapely.LineString | None  # WGS-84 line to the nearest centre (network mode)
+    inside_district: bool
+    message: str | None = None       # plain-language problem, e.g. too far from any street
+
+
+def nearest_centers(centers: gpd.GeoDataFrame, lon: float, lat: float, *, crs: str = "wgs84",
+                    k: int = 3, speed_kmh: float = 4.0, mode: str = "circle",
+                    graph: network.WalkGraph | None = None, max_snap_m: float = 200.0,
+                    district: gpd.GeoDataFrame | None = None) -> NearestResult:
+    """The ``k`` nearest centres to a point given in WGS-84, GCJ-02 or BD-09.
+
+    Returns a :class:`NearestResult`; when the point is farther than ``max_snap_m`` from
+    every street (network mode) the table is empty and ``message`` says why.
+    """
+    if k < 1:
+        raise coverage.CoverageError("k must be at least 1")
+    if len(centers) == 0:
+        raise coverage.CoverageError("no centres to search; load centres first")
+    lon_w, lat_w = (float(v) for v in _crs.convert(lon, lat, crs, "wgs84"))
+    if not (-180 <= lon_w <= 180 and -90 <= lat_w <= 90):
+        raise coverage.CoverageError(f"coordinates out of range: lon={lon}, lat={lat}")
+    point = shapely.Point(lon_w, lat_w)
+    inside = True
+    if district is not None:
+        inside = bool(district.to_crs("EPSG:4326").geometry.union_all().covers(point))
+    if mode == "network":
+        if graph is None:
+            raise coverage.CoverageError("network mode needs a walking network: load one with --network")
+        return _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside)
+    metric = _crs.utm_crs(lon_w, lat_w)
+    pts = centers.to_crs(metric)
+    here = gpd.GeoSeries([point], crs="EPSG:4326").to_crs(metric).iloc[0]
+    dist = shapely.distance(np.asarray(pts.geometry.values), here)
+    table = _table(centers, dist, speed_kmh, k)
+    return NearestResult(table, point, None, None, None, inside)
+
+
+def _table(centers: gpd.GeoDataFrame, dist: np.ndarray, speed_kmh: float, k: int) -> pd.DataFrame:
+    order = np.argsort(dist, kind="stable")
+    order = order[np.isfinite(dist[order])][:k]
+    t = centers.iloc[order][["id", "name", "tier"]].reset_index(drop=True)
+    t["distance_m"] = np.round(dist[order], 1)
+    t["minutes"] = np.round(dist[order] / (speed_kmh * 1000.0 / 60.0), 2)
+    return t
+
+
+def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) -> NearestResult:
+    qx, qy = graph.from_lonlat([point.x], [point.y])
+    q = network.snap_points(graph, qx, qy, max_distance_m=max_snap_m)
+    if not q.reachable[0]:
+        return NearestResult(pd.DataFrame(columns=COLUMNS), point, None, None, None, inside,
+                             message=f"this point is more than {max_snap_m:.0f} m from any street of the "
+                                     f"walking network (该点距最近道路超过 {max_snap_m:.0f} 米)")
+    cx, cy = graph.from_lonlat(centers.geometry.x.to_numpy(), centers.geometry.y.to_numpy())
+    c = network.snap_points(graph, cx, cy, max_distance_m=max_snap_m)
+    # the query is the only source; every centre asks for its distance to it
+    dist, _ = network.distance_to_nearest(graph, q, c)
+    dist = np.where(c.reachable, dist, np.inf)
+    table = _table(centers, dist, speed_kmh, k)
+    slon, slat = graph.to_lonlat(q.x, q.y)
+    snapped = shapely.Point(float(slon[0]), float(slat[0]))
+    route = None
+    message = None
+    if len(table):
+        j = int(np.flatnonzero(centers["id"].to_numpy() == table["id"].iat[0])[0])
+        _, line = network.shortest_route(graph, q, c, 0, j)
+        if line is not None:
+            xy = shapely.get_coordinates(line)
+            lon, lat = graph.to_lonlat(xy[:, 0], xy[:, 1])
+            route = shapely.LineString(np.column_stack([lon, lat]))
+    else:
+        message = "no centre can be reached on the walking network from this point (该点无法步行到达任何服务中心)"
+    return NearestResult(table, point, snapped, float(q.access[0]), route, inside, message)

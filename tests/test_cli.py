@@ -1,0 +1,75 @@
+"""``python -m geo``: the contracts of DESIGN.md, and one-line errors with exit 2."""
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geo import cli, data
+
+ROOT = data.ROOT
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "geo", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_coverage_writes_the_contract_files(tmp_path):
+    p = run("coverage", "--out", tmp_path, "--json")
+    assert p.returncode == 0, p.stderr
+    head = json.loads(p.stdout)
+    assert set(head) == {"district_area_km2", "covered_pct", "n_centers", "n_gaps"}
+    assert head["n_centers"] == 172 and 135 < head["district_area_km2"] < 150
+    assert 0 < head["covered_pct"] <= 100
+    cov = gpd.read_file(tmp_path / "coverage.geojson")
+    assert len(cov) == 172 and {"center_id", "tier", "minutes"} <= set(cov.columns)
+    assert (cov["minutes"] == 15).all()
+    assert (cov["data_status"] == "illustrative").all()
+    gaps = gpd.read_file(tmp_path / "gaps.geojson")
+    assert len(gaps) == head["n_gaps"] and gaps["area_m2"].is_monotonic_decreasing
+    assert (gaps["area_m2"] >= 2000).all()
+    summary = pd.read_csv(tmp_path / "summary.csv", dtype={"code": str}, encoding="utf-8-sig")
+    assert list(summary.columns[:6]) == cli.SUMMARY_COLUMNS
+    assert (summary["level"] == "street").sum() == 10 and (summary["level"] == "community").sum() == 125
+    assert "Illustrative data" in p.stderr
+
+
+def test_coverage_tiers_and_minutes_change_the_answer(tmp_path):
+    a = json.loads(run("coverage", "--out", tmp_path / "a", "--json").stdout)
+    b = json.loads(run("coverage", "--out", tmp_path / "b", "--json", "--tiers", "district,street",
+                       "--minutes", "10").stdout)
+    assert b["n_centers"] == 11 and b["covered_pct"] < a["covered_pct"]
+
+
+def test_nearest_json_sorted_by_minutes():
+    p = run("nearest", "--lon", 116.75, "--lat", 23.39, "-k", 3, "--json")
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert len(rows) == 3 and set(rows[0]) == {"id", "name", "tier", "distance_m", "minutes"}
+    assert [r["minutes"] for r in rows] == sorted(r["minutes"] for r in rows)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["coverage", "--out", "{tmp}", "--centers", "{tmp}/missing.csv"], "missing.csv"),
+    (["coverage", "--out", "{tmp}", "--tiers", "district,castle"], "unknown tier 'castle'"),
+    (["coverage", "--out", "{tmp}", "--centers", "{tmp}/empty.csv"], "no centres"),
+    (["coverage", "--out", "{tmp}", "--network", "{tmp}/not_a_graph.graphml"], "not_a_graph.graphml"),
+    (["coverage", "--out", "{tmp}", "--mode", "network"], "--network"),
+    (["coverage", "--out", "{tmp}", "--centers", "{tmp}/bad.csv"], "bad.csv, row 3, column lat"),
+    (["nearest", "--lon", "116.7", "--lat", "23.4", "--crs", "mars"], "unknown coordinate system"),
+    (["coverage"], "--out"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
+    (tmp_path / "empty.csv").write_text("name,tier,lon,lat\n", encoding="utf-8")
+    (tmp_path / "not_a_graph.graphml").write_text("hello, I am not a graph\n", encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("name,tier,lon,lat\nA,street,116.7,23.4\nB,street,116.7,north\n",
+                                      encoding="utf-8")
+    p = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert p.returncode == 2
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("error")]
+    assert len(lines) == 1 and needle in lines[0], p.stderr
+    assert "Traceback" not in p.stderr
