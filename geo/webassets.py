@@ -97,21 +97,24 @@ def _load_sources() -> dict[str, str]:
 _SOURCES: dict[str, str] | None = None
 
 
-def asset_sources() -> dict[str, str]:
-    """Return a copy of the CDN URL -> file text dict carried by folium-offline."""
+def _sources() -> dict[str, str]:
     global _SOURCES
     with _lock:
         if _SOURCES is None:
             _SOURCES = _load_sources()
-        return dict(_SOURCES)
+        return _SOURCES
+
+
+def asset_sources() -> dict[str, str]:
+    """Return a copy of the CDN URL -> file text dict carried by folium-offline."""
+    return dict(_sources())
 
 
 def _source(url: str) -> str | None:
-    asset_sources()  # make sure it is loaded
-    assert _SOURCES is not None
-    text = _SOURCES.get(url)
+    sources = _sources()
+    text = sources.get(url)
     if text is None and url.startswith("//"):  # protocol-relative address
-        text = _SOURCES.get("https:" + url)
+        text = sources.get("https:" + url)
     return text
 
 
@@ -339,7 +342,9 @@ def local_assets(url_map: Mapping[str, str] | None = None) -> Iterator[list[str]
 
 _SCRIPT_SRC = re.compile(r"<script\b(?P<attrs>[^>]*)>\s*</script\s*>", re.IGNORECASE)
 _LINK = re.compile(r"<link\b(?P<attrs>[^>]*?)/?>", re.IGNORECASE)
-_ATTR = re.compile(r"""(?P<name>[\w:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))""")
+_ATTR = re.compile(
+    r"""(?P<name>[\w:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))"""
+)
 
 
 def _attrs(text: str) -> dict[str, str]:

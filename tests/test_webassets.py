@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 import tomllib
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +48,8 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 LOCATION = [23.40, 116.70]  # Longhu District, Shantou
 POLY_FILL = "#123456"
 MARKER_STROKE = "#abcdef"
+LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 
 _ASSET_TAG = re.compile(
     r"""<(?:script[^>]*\bsrc|link[^>]*\bhref)\s*=\s*["']([^"']+)["']""", re.IGNORECASE
@@ -72,14 +75,22 @@ def _class_lists() -> dict[tuple[type, str], list]:
 
 
 @pytest.fixture(autouse=True)
-def folium_defaults_untouched():
-    """Every test must leave folium's class-level asset lists exactly as it found them."""
-    before = {k: (v, list(v)) for k, v in _class_lists().items()}
-    yield
+def folium_cdn_defaults():
+    """Run each test on folium's own CDN defaults, check it restored them, then put back
+    whatever state the process had (app.py, run in-process by AppTest, patches folium
+    globally at start-up, as it should)."""
+    saved_lists = _class_lists()
+    saved_originals = dict(webassets._originals)
     restore_cdn_assets()
-    after = _class_lists()
-    for key, (obj, content) in before.items():
-        assert after[key] is obj and list(after[key]) == content, f"{key} left modified"
+    cdn = {k: (v, list(v)) for k, v in _class_lists().items()}
+    yield
+    now = _class_lists()
+    leaked = [k for k, (obj, content) in cdn.items() if now[k] is not obj or list(obj) != content]
+    restore_cdn_assets()
+    for (cls, attr), lst in saved_lists.items():
+        setattr(cls, attr, lst)
+    webassets._originals.update(saved_originals)
+    assert not leaked, f"test left folium's asset lists modified: {leaked}"
 
 
 def _map_with_plugins(tiles=None) -> folium.Map:
@@ -102,13 +113,16 @@ def _add_polygon_and_marker(m: folium.Map) -> folium.Map:
         "geometry": {
             "type": "Polygon",
             "coordinates": [
-                [[116.68, 23.39], [116.72, 23.39], [116.72, 23.41], [116.68, 23.41], [116.68, 23.39]]
+                [[116.68, 23.39], [116.72, 23.39], [116.72, 23.41], [116.68, 23.41],
+                 [116.68, 23.39]]
             ],
         },
     }
     folium.GeoJson(
         polygon,
-        style_function=lambda _f: {"fillColor": POLY_FILL, "color": "#000000", "fillOpacity": 0.4},
+        style_function=lambda _f: {
+            "fillColor": POLY_FILL, "color": "#000000", "fillOpacity": 0.4
+        },
         tooltip=folium.GeoJsonTooltip(fields=["name"]),
     ).add_to(m)
     folium.CircleMarker(LOCATION, radius=8, color=MARKER_STROKE, tooltip="党群服务中心").add_to(m)
@@ -197,12 +211,8 @@ def test_install_maps_every_asset_of_map_and_plugins(tmp_path):
         assert local.endswith((".js", ".css")), local  # Streamlit picks the MIME type by suffix
         path = tmp_path / local.removeprefix("/app/static/")
         assert path.is_file() and path.stat().st_size > 0, path
-    leaflet = tmp_path / url_map["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"].removeprefix(
-        "/app/static/"
-    )
-    assert leaflet.read_text(encoding="utf-8") == webassets.asset_sources()[
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-    ]
+    leaflet = tmp_path / url_map[LEAFLET_JS].removeprefix("/app/static/")
+    assert leaflet.read_text(encoding="utf-8") == webassets.asset_sources()[LEAFLET_JS]
 
 
 def test_every_folium_class_asset_is_covered():
@@ -217,16 +227,13 @@ def test_install_is_idempotent_and_repairs(tmp_path):
     first = install_static_assets(tmp_path)
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     stamps = {p: p.stat().st_mtime_ns for p in files}
-    victim = tmp_path / first["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"].removeprefix(
-        "/app/static/"
-    )
+    victim = tmp_path / first[LEAFLET_CSS].removeprefix("/app/static/")
     victim.write_text("broken", encoding="utf-8")
     time.sleep(0.01)
     second = install_static_assets(tmp_path)
     assert second == first
-    assert victim.read_text(encoding="utf-8") != "broken" and ".leaflet-container" in victim.read_text(
-        encoding="utf-8"
-    )
+    repaired = victim.read_text(encoding="utf-8")
+    assert repaired != "broken" and ".leaflet-container" in repaired
     after = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert after == files, "no temp files left behind, no extra files"
     unchanged = [p for p in files if p != victim and p.stat().st_mtime_ns != stamps[p]]
@@ -241,7 +248,9 @@ def test_installed_css_references_nothing_missing(tmp_path):
     for css in css_files:
         text = css.read_text(encoding="utf-8")
         # inline data: URIs may themselves contain url(#id); strip them before looking
-        stripped = re.sub(r"""url\(\s*(["'])data:.*?\1\s*\)|url\(data:[^)'"]*\)""", "", text, flags=re.S)
+        stripped = re.sub(
+            r"""url\(\s*(["'])data:.*?\1\s*\)|url\(data:[^)'"]*\)""", "", text, flags=re.S
+        )
         assert not fetching.search(stripped), f"{css} still fetches {fetching.search(stripped)}"
         assert "@import" not in text, css
     fa = next(p for p in css_files if p.name == "all.min.css")
@@ -263,7 +272,7 @@ def test_use_local_assets_globally_then_restore(tmp_path):
         # what streamlit-folium reads (instance lookup of the class attribute) is local too
         assert all(u.startswith("/app/static/") for _, u in folium.Map().default_js)
     html = folium.Map(tiles=None).get_root().render()
-    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in html
+    assert LEAFLET_JS in html
 
 
 def test_use_local_assets_for_one_map_only():
@@ -276,7 +285,7 @@ def test_use_local_assets_for_one_map_only():
 
 def test_use_local_assets_reports_unmapped_urls():
     with local_assets({}) as missing:  # an empty map leaves everything on the CDN
-        assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in missing
+        assert LEAFLET_JS in missing
 
 
 # ------------------------------------------------------------------------ standalone
@@ -287,7 +296,7 @@ def test_standalone_html_has_no_external_script_or_link():
     assert '<script src="http' not in html and '<link href="http' not in html
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*stylesheet", html, re.I)
-    assert webassets.asset_sources()["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"][:200] in html
+    assert webassets.asset_sources()[LEAFLET_JS][:200] in html
 
 
 def test_standalone_html_also_inlines_local_urls(tmp_path):
@@ -307,7 +316,7 @@ def test_inline_assets_refuses_unknown_external_script():
 
 def test_inline_assets_keeps_script_terminator_safe(monkeypatch):
     monkeypatch.setitem(
-        webassets._SOURCES, "https://cdn.example/evil.js", 'var s = "</script><script>alert(1)";'
+        webassets._sources(), "https://cdn.example/evil.js", 'var s = "</script><script>alert(1)";'
     )
     out = inline_assets('<script src="https://cdn.example/evil.js"></script>')
     assert out.count("</script>") == 1 and "<\\/script>" in out
@@ -372,6 +381,12 @@ _APP = textwrap.dedent(
 )
 
 
+def _get(url: str, timeout: float = 5) -> tuple[int, str, bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    with opener.open(url, timeout=timeout) as r:
+        return r.status, r.headers.get("content-type", ""), r.read()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -381,8 +396,6 @@ def _free_port() -> int:
 def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
     """Streamlit (with the repo's config.toml) serves the vendored files with the right
     MIME type, and an st_folium map in Chromium draws with no request leaving the machine."""
-    import httpx
-
     _require_chromium()
     app = tmp_path / "app.py"
     app.write_text(
@@ -398,20 +411,19 @@ def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     # cwd=REPO so Streamlit reads the repo's .streamlit/config.toml (static serving on)
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    log = tmp_path / "streamlit.log"
+    with log.open("w") as log_fh:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log_fh, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/_stcore/health", timeout=1).status_code == 200:
+                if _get(f"{base}/_stcore/health", timeout=1)[0] == 200:
                     break
-            except httpx.HTTPError:
+            except OSError:  # connection refused while starting; URLError is an OSError
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.poll() is not None else ""
-                pytest.fail(f"streamlit did not start: {out[-2000:]}")
+                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
 
         with _Browser() as b:
@@ -432,15 +444,13 @@ def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
 
         # the files exist only after the app ran install_static_assets
         leaflet_js = "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-        r = httpx.get(base + leaflet_js, timeout=5)
-        assert r.status_code == 200 and "javascript" in r.headers["content-type"]
-        assert r.text == webassets.asset_sources()[
-            "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-        ]
-        css = httpx.get(
-            base + "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css", timeout=5
+        status, ctype, body = _get(base + leaflet_js)
+        assert status == 200 and "javascript" in ctype, (status, ctype)
+        assert body.decode("utf-8") == webassets.asset_sources()[LEAFLET_JS]
+        status, ctype, _ = _get(
+            base + "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
         )
-        assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+        assert status == 200 and ctype.startswith("text/css"), (status, ctype)
     finally:
         proc.terminate()
         try:
