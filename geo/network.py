@@ -117,6 +117,10 @@ class WalkGraph:
     name: str = _IN_MEMORY
     _to_metric: Any = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        return (f"WalkGraph({self.name!r}, {self.n_nodes} nodes, {self.n_edges} edges, "
+                f"crs={self.crs.to_string()})")
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes."""
@@ -863,16 +867,16 @@ def isochrone_lines(graph: WalkGraph, sources: Snap, limit_m: float,
     return lines, owner
 
 
-def _chains(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Join pieces into long lines through junctions (same point set).
+def _chain_labels(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
+                  ) -> np.ndarray:
+    """Label pieces that join into long lines through junctions.
 
     Buffering a few long lines and uniting them is an order of magnitude
     cheaper in GEOS than uniting one buffer per street segment. At every
     (source, node) the incident piece ends are sorted by direction and paired
     with the opposite one (straight on at a crossing); each piece then has at
     most two partners, so the linked pieces form paths or cycles, found with
-    ``connected_components`` and merged with ``shapely.line_merge``.
+    ``connected_components`` (later merged with ``shapely.line_merge``).
     """
     p = lines.size
     ends_piece = np.concatenate([np.arange(p), np.arange(p)])
@@ -902,12 +906,7 @@ def _chains(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
     i = np.flatnonzero(left)
     link = sp.coo_matrix((np.ones(i.size), (ends_piece[i], ends_piece[i + half[i]])),
                          shape=(p, p))
-    n_chain, label = connected_components(link, directed=False)
-    srt = np.argsort(label, kind="stable")
-    merged = shapely.line_merge(shapely.multilinestrings(lines[srt], indices=label[srt]))
-    chain_owner = np.empty(n_chain, np.int64)
-    chain_owner[label] = owner
-    return merged, chain_owner
+    return connected_components(link, directed=False)[1]
 
 
 def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -915,12 +914,18 @@ def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
     out: list = [None] * n_sources
     if lines.size == 0:
         return out
-    chains, chain_owner = _chains(lines, owner, a, b)
-    buffers = shapely.buffer(chains, buffer_m, quad_segs=quad_segs)
-    order = np.argsort(chain_owner, kind="stable")
-    buffers, chain_owner = buffers[order], chain_owner[order]
-    cut = np.flatnonzero(np.diff(chain_owner)) + 1
-    groups = np.split(buffers, cut)
+    label = _chain_labels(lines, owner, a, b)
+    order = np.lexsort((label, owner))
+    lines, owner, label = lines[order], owner[order], label[order]
+    cut = np.flatnonzero(np.diff(owner)) + 1
+    groups = list(zip(np.split(lines, cut), np.split(label, cut)))
+
+    def area(group: tuple[np.ndarray, np.ndarray]) -> shapely.Geometry:
+        pieces, lab = group
+        chain = np.unique(lab, return_inverse=True)[1]
+        merged = shapely.line_merge(shapely.multilinestrings(pieces, indices=chain))
+        return shapely.union_all(shapely.buffer(merged, buffer_m, quad_segs=quad_segs))
+
     # one union per source: shapely has no grouped union, so map over sources;
     # GEOS releases the GIL, so threads use all cores for this, the costly step
     if n_jobs is None:
@@ -928,10 +933,10 @@ def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
             else (os.cpu_count() or 1)
     if n_jobs > 1 and len(groups) > 1:
         with ThreadPoolExecutor(min(n_jobs, len(groups))) as pool:
-            unions = list(pool.map(shapely.union_all, groups))
+            unions = list(pool.map(area, groups))
     else:
-        unions = [shapely.union_all(grp) for grp in groups]
-    for src, poly in zip(chain_owner[np.r_[0, cut]], unions):
+        unions = [area(grp) for grp in groups]
+    for src, poly in zip(owner[np.r_[0, cut]], unions):
         out[int(src)] = poly
     return out
 
@@ -1075,13 +1080,15 @@ def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
         When OpenStreetMap cannot be reached, or the download is empty.
     """
     import osmnx as ox
-    from shapely.ops import transform as _tf
 
     c = polygon_wgs84.centroid
     utm = utm_crs_for(c.x, c.y)
-    fwd = pyproj.Transformer.from_crs(4326, utm, always_xy=True).transform
-    back = pyproj.Transformer.from_crs(utm, 4326, always_xy=True).transform
-    area = _tf(back, _tf(fwd, polygon_wgs84).buffer(margin_m))
+    fwd = pyproj.Transformer.from_crs(4326, utm, always_xy=True)
+    back = pyproj.Transformer.from_crs(utm, 4326, always_xy=True)
+    metric = shapely.transform(polygon_wgs84, lambda a, b: fwd.transform(a, b),
+                               interleaved=False)
+    area = shapely.transform(metric.buffer(margin_m), lambda a, b: back.transform(a, b),
+                             interleaved=False)
     print(f"downloading walking network from OpenStreetMap (margin {margin_m:g} m)…",
           flush=True)
     try:

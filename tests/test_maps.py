@@ -1,0 +1,132 @@
+"""Tests for geo.maps: the interactive folium map shared by the app and the HTML export."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import folium
+import numpy as np
+import pytest
+
+from geo import coverage as cv
+from geo import data, maps
+
+XSS = "<img src=x onerror=alert(1)>"
+TEMPLATE_BREAK = "站`+alert(2)+`${alert(3)}"
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return (data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
+
+
+@pytest.fixture(scope="module")
+def result(layers):
+    return cv.analyse(*layers, cv.Settings())
+
+
+@pytest.fixture(scope="module")
+def hostile_result(layers):
+    """A result whose centre, street and community names are hostile HTML/JS."""
+    district, streets, communities, centers = layers
+    centers = centers.copy()
+    centers.loc[centers.index[0], "name"] = XSS
+    centers.loc[centers.index[1], "name"] = TEMPLATE_BREAK
+    streets = streets.copy()
+    streets.loc[streets.index[0], "name"] = XSS
+    communities = communities.copy()
+    communities.loc[communities.index[0], "name"] = XSS
+    return cv.analyse(district, streets, communities, centers, cv.Settings())
+
+
+def _has(html: str, text: str) -> bool:
+    """``text`` appears in the page, as is or JSON-escaped (folium writes some text with tojson)."""
+    return text in html or json.dumps(text)[1:-1] in html
+
+
+def _markers(m: folium.Map) -> list[folium.CircleMarker]:
+    out, stack = [], [m]
+    while stack:
+        el = stack.pop()
+        if isinstance(el, folium.CircleMarker):
+            out.append(el)
+        stack.extend(el._children.values())
+    return out
+
+
+def test_map_has_every_centre_and_the_layers(result):
+    m = maps.interactive_map(result)
+    marks = _markers(m)
+    assert len(marks) == 172
+    html = m.get_root().render()
+    for label in data.TIER_LABELS.values():
+        assert _has(html, label)
+    for colour in maps.TIER_COLOURS.values():
+        assert colour in html
+    assert len(set(maps.TIER_COLOURS.values())) == 4 and len(set(maps.TIER_RADIUS.values())) == 4
+    assert _has(html, "未覆盖空白区域") and _has(html, "图例")
+    # a tooltip names the centre, its tier, street and community
+    tips = [next(c for c in mk._children.values() if isinstance(c, folium.Tooltip)).text for mk in marks]
+    assert any("级别：村（社区）中心" in t and "街道：" in t and "村（社区）：" in t for t in tips)
+
+
+def test_layer_builders_are_separate(result):
+    assert isinstance(maps.coverage_layer(result), folium.FeatureGroup)
+    assert isinstance(maps.gaps_layer(result), folium.FeatureGroup)
+    m = maps.base_map(result)
+    maps.add_base_layers(m, result)
+    assert len(_markers(m)) == 172
+    assert "图例" in maps.legend(result).content
+
+
+def test_names_are_escaped(hostile_result):
+    html = maps.interactive_map(hostile_result).get_root().render()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # the template-literal breakout is neutralised too (folium puts tooltips between backticks)
+    assert "`+alert(2)+`" not in html and "${alert(3)}" not in html
+    assert "&#96;+alert(2)+&#96;&#36;{alert(3)}" in html
+
+
+def test_illustrative_notice_shows_only_for_illustrative_data(result, layers):
+    html = maps.interactive_map(result).get_root().render()
+    assert "lh-notice" in html and _has(html, "并非实测")
+    district, streets, communities, centers = layers
+    real = cv.analyse(district, streets.assign(geometry_source="user"),
+                      communities.assign(geometry_source="user"),
+                      centers.assign(position_source="user"), cv.Settings())
+    html = maps.interactive_map(real).get_root().render()
+    assert "lh-notice" not in html
+
+
+def test_amap_basemap_shifts_layers_to_gcj02(result):
+    plain = maps.interactive_map(result, "none")
+    amap = maps.interactive_map(result, "amap")
+    a = np.array([mk.location for mk in _markers(plain)])
+    b = np.array([mk.location for mk in _markers(amap)])
+    lat = np.radians(a[:, 0])
+    dx = (b[:, 1] - a[:, 1]) * 111_320 * np.cos(lat)
+    dy = (b[:, 0] - a[:, 0]) * 110_574
+    shift = np.hypot(dx, dy)
+    assert 480 < shift.mean() < 620          # about 540 m in Shantou
+    assert dx.mean() > 400                   # mostly to the east
+    assert shift.std() < 20                  # the same shift across the district
+    assert "autonavi.com" in amap.get_root().render()
+    assert "autonavi.com" not in plain.get_root().render()
+
+
+def test_osm_basemap_is_not_shifted(result):
+    a = np.array([mk.location for mk in _markers(maps.interactive_map(result, "none"))])
+    b = np.array([mk.location for mk in _markers(maps.interactive_map(result, "osm"))])
+    assert np.allclose(a, b)
+
+
+def test_unknown_basemap(result):
+    with pytest.raises(maps.MapError, match="unknown basemap 'google'"):
+        maps.interactive_map(result, "google")
+
+
+def test_esc():
+    assert maps.esc("<b>&`${x}\\") == "&lt;b&gt;&amp;&#96;&#36;{x}&#92;"
+    assert maps.esc(None) == "" and maps.esc(math.nan) == ""
