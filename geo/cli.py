@@ -224,7 +224,7 @@ def cmd_suggest(args) -> int:
     from geo import siting
 
     result, centers, streets, communities = _analyse(args)
-    plan = siting.suggest(result, k=args.k, method=args.method)
+    plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph)
     siting.write_plan(plan, args.out, data_status(centers, streets, communities))
     if args.json:
         print(json.dumps(plan.headline(), ensure_ascii=False))

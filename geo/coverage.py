@@ -310,6 +310,7 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     summary: pd.DataFrame
     by_minutes: dict[float, float] = field(default_factory=dict)  # minutes -> covered %
+    graph: network.WalkGraph | None = None  # the walking network used in network mode
 
     @property
     def district_area_km2(self) -> float:
@@ -352,7 +353,7 @@ def analyse(district: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, communities: 
     gaps = find_gaps(dist_geom, covered, settings.min_gap_m2, crs=metric)
     summary = summary_table(st, cm, covered)
     return CoverageResult(settings, metric, dist_geom, st, cm, chosen.to_crs(metric), areas, covered,
-                          gaps, summary, by_min)
+                          gaps, summary, by_min, graph if settings.mode == "network" else None)
 
 
 def gap_communities(result: CoverageResult, top: int | None = None) -> pd.DataFrame:

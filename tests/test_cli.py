@@ -90,3 +90,14 @@ def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight
     by_id = {r["id"]: r["distance_m"] for r in line}
     assert all(r["distance_m"] >= by_id[r["id"]] - 0.5 for r in walk)
     assert any(r["distance_m"] > 1.1 * by_id[r["id"]] for r in walk)  # streets detour
+
+
+def test_suggest_prints_the_contract_json(tmp_path):
+    p = run("suggest", "--k", 2, "--out", tmp_path, "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) == {"sites", "covered_pct_before", "covered_pct_after"}
+    assert len(out["sites"]) == 2 and set(out["sites"][0]) == {"lon", "lat", "added_demand"}
+    assert out["covered_pct_after"] > out["covered_pct_before"]
+    assert (tmp_path / "sites.geojson").exists()
+    assert run("suggest", "--k", 0, "--out", tmp_path).returncode == 2
