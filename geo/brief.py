@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 import tempfile
 import threading
 from pathlib import Path
@@ -602,21 +601,6 @@ def check_writable(path: str | Path) -> Path:
     return p
 
 
-def _atomic(path: Path, write: Callable[[str], None], suffix: str = ".tmp") -> None:
-    """Write through a temporary file in the same folder, moved over ``path`` in one step."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *, title: str | None,
                   paper: str, dpi: int, date: _dt.date | None) -> None:
     """Build the map or brief figure with the CJK font, check its glyphs, save it atomically."""
@@ -631,7 +615,7 @@ def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *,
         meta = {"Title": title or default_title(result), "Creator": "longhu-service-circles"}
         if fmt == "png":
             meta = {"Title": meta["Title"], "Software": meta["Creator"]}
-        _atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta))
+        data.atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta))
 
 
 def write_xlsx(result: cv.CoverageResult, path: Path, title: str | None = None) -> None:
@@ -686,7 +670,7 @@ def write_xlsx(result: cv.CoverageResult, path: Path, title: str | None = None) 
                         for cell in row:
                             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
-    _atomic(path, write, suffix=".xlsx")  # the Excel writer picks its format from the suffix
+    data.atomic_write(path, write, suffix=".xlsx")  # the Excel writer picks its format from the suffix
 
 
 def _display_width(text: str) -> int:

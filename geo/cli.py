@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import pandas as pd
 
 from geo import coverage, data, network
 from geo import crs as _crs

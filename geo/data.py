@@ -12,6 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -92,10 +93,16 @@ class DataError(ValueError):
 # --------------------------------------------------------------------------- writing
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str | None = None) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path`` in one step.
+
+    An interrupted write leaves the previous file intact and no temporary file behind.
+    ``suffix`` (default: the path's) matters to writers that pick a format from it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix,
+                               dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -117,12 +124,12 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
         out.to_file(tmp, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7,
                     WRITE_NAME="NO")
 
-    _atomic_write(Path(path), write)
+    atomic_write(Path(path), write)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a table as UTF-8 CSV (with BOM, so Excel shows Chinese correctly), atomically."""
-    _atomic_write(Path(path), lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    atomic_write(Path(path), lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 # --------------------------------------------------------------------------- reading helpers

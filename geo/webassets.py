@@ -37,9 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html as _html
-import os
 import re
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -49,6 +47,8 @@ from urllib.parse import urlsplit
 import folium
 import folium.plugins  # noqa: F401  (imports every plugin so its class lists can be patched)
 from folium.elements import JSCSSMixin
+
+from geo.data import atomic_write
 
 __all__ = [
     "STATIC_URL_PREFIX",
@@ -201,17 +201,7 @@ def _atomic_write(path: Path, data: bytes) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
     return True
 
 
