@@ -1,0 +1,626 @@
+"""Importing planners' files: every problem reported with row/column/value/reason, nothing
+dropped silently, limits, safe paths, boundaries matched to the registry, exports."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+from geo import crs, data
+from geo import importer as im
+from geo.data import DataError
+
+HEADER = "name,tier,lon,lat\n"
+IN = "116.7417,23.3956"  # inside Longhu
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return {"centers": data.load_centers(), "streets": data.load_streets(),
+            "communities": data.load_communities(), "district": data.load_district(),
+            "divisions": data.load_divisions()}
+
+
+def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
+    return text.encode(encoding)
+
+
+def problem_at(report: im.ImportReport, row: int) -> im.ImportProblem:
+    hits = [p for p in report.problems if p.row == row]
+    assert hits, f"no problem at row {row}: {report.problems}"
+    return hits[0]
+
+
+def assert_nothing_dropped(report: im.ImportReport) -> None:
+    """Every data row is either valid or named by an error."""
+    assert not set(report.valid_rows) & set(report.rejected_rows)
+    assert len(report.valid_rows) + len(report.rejected_rows) == report.n_rows
+    assert len(report.valid) == len(report.valid_rows)
+
+
+# --------------------------------------------------------------------------- the happy path
+
+
+def test_shipped_centres_import_unchanged(shipped):
+    rep = im.import_centers(data.DATA_DIR / "centers.csv")
+    assert rep.ok and not rep.warnings and rep.n_rows == 172
+    got = pd.DataFrame(rep.valid.drop(columns="geometry"))
+    want = pd.DataFrame(shipped["centers"].drop(columns="geometry"))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    assert rep.valid.crs.equals("EPSG:4326") and list(rep.valid.columns) == data.CENTER_COLUMNS + ["geometry"]
+
+
+def chinese_sheet(shipped, n: int = 12) -> pd.DataFrame:
+    c = shipped["centers"].iloc[:n]
+    names = dict(zip(shipped["divisions"]["code"], shipped["divisions"]["name"]))
+    return pd.DataFrame({
+        "编号": c["id"], "名称": c["name"],
+        "级别": c["tier"].map({"district": "区级", "street": "街道", "community": "社区", "station": "服务站"}),
+        "经度": c["lon"].round(7), "纬度": c["lat"].round(7),
+        "街道": c["street_code"].map(names),
+        "社区/村": c["community_code"].map(names).fillna(""),
+    })
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8", "utf-16"])
+def test_csv_encodings_with_chinese_headers(shipped, encoding):
+    df = chinese_sheet(shipped)
+    sep = "\t" if encoding == "utf-16" else ","  # Excel's "Unicode text" is UTF-16, tab-separated
+    raw = df.to_csv(index=False, sep=sep).encode(encoding)
+    if encoding == "utf-8-sig":
+        assert raw.startswith(b"\xef\xbb\xbf")
+    rep = im.import_centers(raw, filename="中心.csv")
+    assert rep.ok, rep.problems
+    assert list(rep.valid["id"]) == list(df["编号"]) and list(rep.valid["name"]) == list(df["名称"])
+    want = shipped["centers"].iloc[:12]
+    assert list(rep.valid["tier"]) == list(want["tier"])
+    assert list(rep.valid["community_code"]) == list(want["community_code"])
+    assert list(rep.valid["street_code"]) == list(want["street_code"])
+
+
+def test_xlsx_with_title_row_and_numeric_cells(shipped, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws.append(["龙湖区党群服务中心（站）名单"])  # a title row above the header
+    ws.append(["序号", "名称", "类型", "经度(WGS84)", "纬度(WGS84)", "联系电话"])
+    c = shipped["centers"]
+    for k, r in enumerate(c.iloc[:5].itertuples(), start=1):
+        ws.append([k, r.name, {"street": "街道党群服务中心"}.get(r.tier, r.tier), r.lon, r.lat, "0754-1234567"])
+    ws.append([])  # blank row: skipped, numbering kept
+    ws.append([7, "坏行", "服务站", "东经116度", 23.4, ""])
+    wb.create_sheet("备注")
+    p = tmp_path / "中心.xlsx"
+    wb.save(p)
+    rep = im.import_centers(p)
+    assert rep.n_rows == 6 and len(rep.valid) == 5 and rep.valid_rows == [3, 4, 5, 6, 7]
+    assert list(rep.valid["id"]) == ["1", "2", "3", "4", "5"]  # numeric ids read as text, not "1.0"
+    bad = problem_at(rep, 9)
+    assert (bad.column, bad.value) == ("经度(WGS84)", "东经116度") and "not a number" in bad.reason
+    reasons = " ".join(w.reason for w in rep.warnings)
+    assert "title rows" in reasons and "2 sheets" in reasons and "联系电话" in " ".join(w.value for w in rep.warnings)
+    assert_nothing_dropped(rep)
+
+
+@pytest.mark.parametrize("suffix,driver", [(".geojson", "GeoJSON"), (".gpkg", "GPKG")])
+def test_vector_points(shipped, tmp_path, suffix, driver):
+    c = shipped["centers"].iloc[:6][["id", "name", "tier", "geometry"]].rename(
+        columns={"id": "编号", "name": "名称", "tier": "级别"})
+    c = pd.concat([c, gpd.GeoDataFrame({"编号": ["L1"], "名称": ["线"], "级别": ["station"]},
+                                       geometry=[LineString([(116.7, 23.4), (116.71, 23.4)])], crs="EPSG:4326")])
+    p = tmp_path / f"pts{suffix}"
+    c.to_file(p, driver=driver)
+    rep = im.import_centers(p)
+    assert len(rep.valid) == 6 and rep.rejected_rows == [7]
+    assert problem_at(rep, 7).column == "geometry" and "not a point" in problem_at(rep, 7).reason
+    np.testing.assert_allclose(rep.valid["lon"], shipped["centers"]["lon"].iloc[:6], atol=1e-9)
+
+
+def test_vector_in_a_projected_crs_is_converted(shipped, tmp_path):
+    c = shipped["centers"].iloc[:3].to_crs("EPSG:32650")
+    p = tmp_path / "utm.gpkg"
+    c.to_file(p)
+    rep = im.import_centers(p)
+    assert rep.ok
+    np.testing.assert_allclose(rep.valid["lat"], shipped["centers"]["lat"].iloc[:3], atol=1e-9)
+
+
+# --------------------------------------------------------------------------- each check
+
+
+@pytest.mark.parametrize("body,row,column,value,needle", [
+    (HEADER + f"A,street,{IN}\nB,street,116.74,abc\n", 3, "lat", "abc", "not a number"),
+    (HEADER + f"A,street,{IN}\nB,street,,\n", 3, "lon/lat", "", "empty coordinates"),
+    (HEADER + f"A,street,{IN}\nB,street,116.74,\n", 3, "lat", "", "empty latitude"),
+    (HEADER + "A,street,23.3956,116.7417\n", 2, "lon/lat", "23.3956, 116.7417", "swapped"),
+    (HEADER + f"A,castle,{IN}\n", 2, "tier", "castle", "unknown tier"),
+    (HEADER + f",street,{IN}\n", 2, "name", "", "empty name"),
+    ("id," + HEADER + f"x,A,street,{IN}\nx,B,station,{IN}\n", 3, "id", "x", "duplicate id; row 2"),
+    (HEADER.strip() + ",街道\n" + f"A,station,{IN},不存在街道\n", 2, "街道", "不存在街道", "unknown street"),
+    (HEADER.strip() + ",street_code\n" + f"A,station,{IN},440507999\n", 2, "street_code", "440507999",
+     "unknown street code"),
+    (HEADER.strip() + ",社区\n" + f"A,community,{IN},火星村\n", 2, "社区", "火星村", "unknown community"),
+    (HEADER.strip() + ",街道,社区\n" + f"A,community,{IN},珠池,金谷居委会\n", 2, "街道", "440507003",
+     "belongs to 金霞街道"),
+    (HEADER.strip() + ",社区\n" + f"A,community,{IN},金谷\nB,社区,116.75,23.40,金谷居委会\n", 3, "社区",
+     "440507001001", "already has a community-tier centre (row 2)"),
+])
+def test_each_check_names_row_column_value_reason(body, row, column, value, needle):
+    rep = im.import_centers(body.encode(), filename="bad.csv")
+    p = problem_at(rep, row)
+    assert (p.row, p.column, p.value) == (row, column, value), p
+    assert needle in p.reason, p.reason
+    assert row in rep.rejected_rows and row not in rep.valid_rows
+    assert_nothing_dropped(rep)
+
+
+def test_outside_the_district_gives_the_distance(shipped):
+    lon, lat = 116.95, 23.45
+    rep = im.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv")
+    p = problem_at(rep, 3)
+    assert p.column == "lon/lat" and p.value == f"{lon}, {lat}" and "outside Longhu District" in p.reason
+    outline = shipped["district"].to_crs(im.METRIC_CRS).geometry.iat[0].boundary
+    expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(im.METRIC_CRS).iat[0].distance(outline)
+    assert f"{expected:,.0f} m from its outline" in p.reason
+    assert rep.valid_rows == [2]
+
+
+def test_missing_columns_refuse_the_file_and_list_all():
+    with pytest.raises(DataError) as e:
+        im.import_centers("名称,经度\nA,116.7\n".encode(), filename="m.csv")
+    assert {(p.row, p.column) for p in e.value.problems} == {(1, "tier/级别"), (1, "lat/纬度")}
+    assert "m.csv" in str(e.value) and "missing column" in str(e.value)
+
+
+def test_all_problems_at_once_and_valid_rows_kept():
+    body = (HEADER + f"A,street,{IN}\nB,castle,x,23.4\n\nC,station,116.74,y\nD,服务站,116.745,23.398\n")
+    rep = im.import_centers(body.encode(), filename="many.csv")
+    assert {(p.row, p.column) for p in rep.problems} == {(3, "tier"), (3, "lon"), (5, "lat")}
+    assert rep.valid_rows == [2, 6] and list(rep.valid["name"]) == ["A", "D"]  # row 4 is blank
+    assert "rows 3, 5" in rep.summary()
+    with pytest.raises(DataError, match="many.csv, row 3"):
+        rep.raise_for_problems()
+    table = rep.problems_frame()
+    assert list(table.columns) == ["row", "column", "value", "reason", "level"]
+    assert_nothing_dropped(rep)
+
+
+def test_names_without_suffixes_and_ambiguous_names():
+    body = ("名称,级别,经度,纬度,街道,村（社区）\n"
+            f"A,社区,{IN},金霞,金谷社区\n"                # 金谷居委会 in 金霞街道
+            f"B,社区,{IN},外砂街道办事处,蓬中村\n"           # 蓬中村委会 in 外砂街道
+            f"C,社区,{IN},,华新\n"                        # 华新: one in 新津, one in 龙华
+            f"D,社区,{IN},新津,华新\n")
+    rep = im.import_centers(body.encode(), filename="n.csv")
+    v = rep.valid.set_index("name")
+    assert v.at["A", "community_code"] == "440507001001" and v.at["A", "street_code"] == "440507001"
+    assert v.at["B", "community_code"] == "440507009201" or v.at["B", "street_code"] == "440507009"
+    assert v.at["D", "community_code"] == "440507004023"
+    p = problem_at(rep, 4)
+    assert "ambiguous" in p.reason and "440507010201" in p.reason
+
+
+def test_tiers_in_both_languages(shipped):
+    rows = ["区级", "街道", "社区", "村", "服务站", "station", "Community", "村（社区）", "村(社区)",
+            "社区党群服务中心", "党群服务站"]
+    want = ["district", "street", "community", "community", "station", "station", "community", "community",
+            "community", "community", "station"]
+    xy = shipped["centers"][["lon", "lat"]].to_numpy()[20:]
+    body = HEADER + "".join(f"N{i},{t},{xy[i, 0]},{xy[i, 1]}\n" for i, t in enumerate(rows))
+    rep = im.import_centers(body.encode(), filename="t.csv")
+    assert rep.ok, rep.problems
+    assert list(rep.valid.set_index("name").loc[[f"N{i}" for i in range(len(rows))], "tier"]) == want
+
+
+def test_generated_ids_never_clash():
+    body = "id," + HEADER + f"C0001,A,station,{IN}\n,B,station,{IN}\n,C,station,{IN}\n"
+    rep = im.import_centers(body.encode(), filename="ids.csv")
+    assert list(rep.valid["id"]) == ["C0001", "C0002", "C0003"]
+
+
+# --------------------------------------------------------------------------- coordinate systems
+
+
+@pytest.mark.parametrize("true_crs", ["gcj02", "bd09"])
+def test_wrong_coordinate_system_is_detected(shipped, true_crs):
+    c = shipped["centers"]
+    x, y = crs.convert(c["lon"].to_numpy(), c["lat"].to_numpy(), "wgs84", true_crs)
+    df = pd.DataFrame({"名称": c["name"], "级别": c["tier"], "经度": x, "纬度": y})
+    raw = df.to_csv(index=False).encode("utf-8-sig")
+    wrong = im.import_centers(raw, "wgs84", filename="amap.csv")
+    assert wrong.suggested_crs == true_crs
+    warn = [w for w in wrong.warnings if w.field == "crs"]
+    assert len(warn) == 1 and f"Choose {true_crs}" in warn[0].reason
+    assert wrong.inside_counts[true_crs] == 172 > wrong.inside_counts["wgs84"]
+    assert all("outside Longhu" in p.reason for p in wrong.problems)
+    right = im.import_centers(raw, true_crs, filename="amap.csv")
+    assert right.ok and right.suggested_crs is None and not [w for w in right.warnings if w.field == "crs"]
+    np.testing.assert_allclose(right.valid["lon"], c["lon"], atol=1e-7)
+    np.testing.assert_allclose(right.valid["lat"], c["lat"], atol=1e-7)
+    shift = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(im.METRIC_CRS).distance(
+        c.to_crs(im.METRIC_CRS).geometry.reset_index(drop=True))
+    assert shift.min() > 400  # an AMap sheet read as WGS-84 is hundreds of metres off
+
+
+def test_unknown_crs_name():
+    with pytest.raises(DataError, match="unknown coordinate system"):
+        im.import_centers((HEADER + f"A,station,{IN}\n").encode(), "utm", filename="a.csv")
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_size_limit(monkeypatch, tmp_path):
+    body = (HEADER + f"A,station,{IN}\n" * 20).encode()
+    monkeypatch.setattr(im, "MAX_BYTES", 100)
+    with pytest.raises(DataError, match="over the 0.0 MB limit"):
+        im.import_centers(body, filename="big.csv")
+    p = tmp_path / "big.csv"
+    p.write_bytes(body)
+    with pytest.raises(DataError, match=r"big.csv: the file is"):
+        im.import_centers(p)
+    with pytest.raises(DataError, match="over the"):
+        im.save_upload(body, "big.csv", tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "gpkg"])
+def test_row_limit(monkeypatch, tmp_path, shipped, kind):
+    monkeypatch.setattr(im, "MAX_ROWS", 5)
+    c = shipped["centers"].iloc[:6]
+    p = tmp_path / f"rows.{kind}"
+    if kind == "gpkg":
+        c.to_file(p)
+    elif kind == "xlsx":
+        pd.DataFrame(c.drop(columns="geometry")).to_excel(p, index=False)
+    else:
+        pd.DataFrame(c.drop(columns="geometry")).to_csv(p, index=False)
+    with pytest.raises(DataError, match="more than 5 rows"):
+        im.import_centers(p)
+    with pytest.raises(DataError, match="more than"):
+        im.import_centers(p, max_rows=3)
+    assert len(im.import_centers(p, max_rows=6).valid) == 6
+
+
+def test_zip_bomb_refused(monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.shp", b"\0" * 2_000_000)
+    monkeypatch.setattr(im, "MAX_UNZIPPED_RATIO", 1)
+    with pytest.raises(DataError, match="unpacks to"):
+        im.import_boundaries(buf.getvalue(), filename="b.zip", max_bytes=1_000_000)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@pytest.mark.parametrize("name", ["../x.csv", "..", "a/../../x.csv", "/etc/passwd", "C:\\x.csv", "\\\\srv\\x",
+                                  "a/b.csv", "~/.bashrc", "x\x00.csv", "", "  "])
+def test_unsafe_file_names_refused(name):
+    with pytest.raises(DataError):
+        im.safe_filename(name)
+
+
+def test_safe_names_kept():
+    assert im.safe_filename("龙湖 中心（2024）.csv") == "龙湖 中心（2024）.csv"
+    assert im.safe_filename("a<b>|c.xlsx") == "a_b__c.xlsx"
+    assert len(im.safe_filename("长" * 300 + ".csv")) <= 120 and im.safe_filename("长" * 300 + ".csv").endswith(".csv")
+
+
+def test_resolve_inside_rejects_traversal_and_escaping_symlinks(tmp_path):
+    base = tmp_path / "data"
+    (base / "user").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (base / "user" / "link").symlink_to(outside)
+    assert im.resolve_inside(base, "user/a.csv") == (base / "user" / "a.csv").resolve()
+    for bad in ("../outside/a.csv", "user/../../outside/a.csv", str(outside / "a.csv"), "user/link/a.csv"):
+        with pytest.raises(DataError):
+            im.resolve_inside(base, bad)
+
+
+def test_uploads_and_exports_stay_inside(tmp_path, shipped):
+    base = tmp_path / "data"
+    base.mkdir()
+    p = im.save_upload(b"name,tier,lon,lat\n", "中心.csv", base)
+    assert p.parent == base.resolve() and p.read_bytes() == b"name,tier,lon,lat\n"
+    for bad in ("../../evil.csv", "/tmp/evil.csv"):
+        with pytest.raises(DataError):
+            im.save_upload(b"x", bad, base)
+        with pytest.raises(DataError):
+            im.export_layer(shipped["centers"], bad, "csv", base=base)
+    with pytest.raises(DataError):
+        im.export_layers({"../../evil": shipped["centers"]}, base, "csv")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["data"]
+
+
+def test_zip_with_unsafe_member_refused(tmp_path, shipped):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../../evil.shp", b"x")
+    with pytest.raises(DataError, match="unsafe path"):
+        im.import_boundaries(buf.getvalue(), filename="b.zip")
+
+
+def test_layer_names_are_checked_not_used_as_paths(tmp_path, shipped):
+    p = tmp_path / "c.gpkg"
+    shipped["centers"].iloc[:3].to_file(p, layer="centres")
+    with pytest.raises(DataError, match="no layer named"):
+        im.import_centers(p, layer="../../etc/passwd")
+    assert im.import_centers(p, layer="centres").ok
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+def zipped_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, encoding: str | None = None,
+                     cpg: bool = True) -> bytes:
+    folder = tmp_path / "shp"
+    folder.mkdir(exist_ok=True)
+    kwargs = {"encoding": encoding} if encoding else {}
+    gdf.to_file(folder / "boundaries.shp", engine="pyogrio", **kwargs)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            if f.suffix == ".cpg" and not cpg:
+                continue
+            z.write(f, f"边界/{f.name}")
+    return buf.getvalue()
+
+
+def test_zipped_shapefile_matched_by_code_with_unmatched_listed(tmp_path, shipped):
+    comm = shipped["communities"][["code", "name", "geometry"]].iloc[:20].copy()
+    comm = comm.rename(columns={"code": "XZQDM", "name": "XZQMC"})
+    extra = gpd.GeoDataFrame({"XZQDM": ["440507099999"], "XZQMC": ["不存在村"]},
+                             geometry=[comm.geometry.iat[0].buffer(-0.0005)], crs="EPSG:4326")
+    gdf = pd.concat([comm, extra], ignore_index=True)
+    rep = im.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip")
+    assert rep.level == "community" and rep.code_column == "XZQDM"
+    assert len(rep.layer) == 20 and set(rep.layer["code"]) == set(comm["XZQDM"])
+    assert list(rep.layer.columns) == ["code", "name", "street_code", "geometry_source", "geometry"]
+    assert (rep.layer["geometry_source"] == "user").all()
+    assert rep.unmatched[["row", "value"]].values.tolist() == [[21, "440507099999"]]
+    assert "not matched" in rep.unmatched["reason"].iat[0]
+    assert len(rep.missing) == 125 - 20
+    by_code = rep.layer.set_index("code")
+    for code, g in zip(comm["XZQDM"], comm.geometry):
+        assert by_code.geometry[code].equals_exact(g, 1e-9)
+
+
+def test_zipped_shapefile_matched_by_name_gbk_without_cpg(tmp_path, shipped):
+    streets = shipped["streets"][["name", "geometry"]].copy()
+    streets["name"] = streets["name"].str.replace("街道", "", regex=False)  # 金霞, 珠池 …
+    streets.loc[streets.index[0], "name"] = "不存在"
+    rep = im.import_boundaries(zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False),
+                               filename="streets.zip")
+    assert rep.level == "street" and rep.name_column == "name" and rep.code_column is None
+    assert len(rep.layer) == 9
+    assert rep.unmatched[["row", "column", "value"]].values.tolist() == [[1, "name", "不存在"]]
+    assert list(rep.missing["name"]) == [shipped["streets"]["name"].iat[0]]
+    assert set(rep.layer["name"]) == set(shipped["streets"]["name"].iloc[1:])
+
+
+@pytest.mark.parametrize("driver,suffix", [("GeoJSON", ".geojson"), ("GPKG", ".gpkg")])
+def test_boundaries_geojson_gpkg_and_merged_parts(tmp_path, shipped, driver, suffix):
+    s = shipped["streets"][["code", "name", "geometry"]].copy()
+    first = s.geometry.iat[0]
+    left = first.intersection(shapely.box(-180, -90, first.centroid.x, 90))
+    right = first.difference(left)
+    s = s.iloc[1:]
+    parts = gpd.GeoDataFrame({"code": [shipped["streets"]["code"].iat[0]] * 2, "name": ["a", "b"]},
+                             geometry=[left, right], crs="EPSG:4326")
+    gdf = pd.concat([s, parts], ignore_index=True)
+    p = tmp_path / f"s{suffix}"
+    gdf.to_file(p, driver=driver)
+    rep = im.import_boundaries(p, "street")
+    assert rep.ok and len(rep.layer) == 10 and rep.missing.empty
+    merged = rep.layer.set_index("code").geometry[shipped["streets"]["code"].iat[0]]
+    assert abs(merged.area - first.area) < 1e-9 * max(first.area, 1)
+    assert any("merged" in w.reason for w in rep.warnings)
+
+
+def test_boundaries_crs_detection(tmp_path, shipped):
+    s = crs.convert_gdf(shipped["communities"][["code", "name", "geometry"]], "wgs84", "gcj02")
+    p = tmp_path / "amap.geojson"
+    s.to_file(p)
+    wrong = im.import_boundaries(p)
+    assert wrong.suggested_crs == "gcj02"
+    right = im.import_boundaries(p, crs="gcj02")
+    assert right.suggested_crs is None and len(right.layer) == 125
+    a = right.layer.set_index("code").geometry
+    b = shipped["communities"].set_index("code").geometry
+    assert shapely.hausdorff_distance(a[b.index[0]], b.iat[0]) < 1e-7
+
+
+def test_boundaries_refuse_tables_and_unmatched_files(tmp_path):
+    with pytest.raises(DataError, match="GeoJSON, GeoPackage or a zipped Shapefile"):
+        im.import_boundaries(b"name,tier\n", filename="x.csv")
+    g = gpd.GeoDataFrame({"name": ["foo"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    p = tmp_path / "x.geojson"
+    g.to_file(p)
+    with pytest.raises(DataError, match="no feature matches"):
+        im.import_boundaries(p)
+
+
+# --------------------------------------------------------------------------- exports
+
+
+@pytest.mark.parametrize("fmt", im.FORMATS)
+def test_export_round_trip(tmp_path, shipped, fmt):
+    c = shipped["centers"].iloc[:8].copy()
+    c.loc[c.index[1], "name"] = "=HYPERLINK(\"http://x\",\"点我\")"
+    c.loc[c.index[2], "name"] = "<img src=x onerror=alert(1)>"
+    p = im.export_layer(c, tmp_path / f"centres.{fmt}")
+    assert p.exists() and not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
+    back = im.import_centers(p)
+    assert back.ok, back.problems
+    assert list(back.valid["name"]) == list(c["name"])  # text, formula-looking or not, round-trips
+    np.testing.assert_allclose(back.valid["lon"], c["lon"], atol=1e-7)
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(p)["centres"]
+        assert ws.cell(row=3, column=2).data_type == "s"  # a string, never a formula
+        assert load_workbook(p).sheetnames == ["centres", "说明"]  # illustrative notice
+
+
+def test_csv_export_guards_formulas(tmp_path):
+    df = pd.DataFrame({"name": ["=1+1", "-2", "@x", "ok"], "v": [1, 2, 3, 4]})
+    im.export_layer(df, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+1" in text and "\n-2," in text and "'@x" in text
+
+
+def test_export_polygons_and_tables(tmp_path, shipped):
+    im.export_layer(shipped["communities"], tmp_path / "c.csv")
+    back = pd.read_csv(tmp_path / "c.csv", dtype=str)
+    g = shapely.from_wkt(back["geometry_wkt"].to_numpy())
+    assert shapely.equals_exact(g, np.asarray(shipped["communities"].geometry.values), 1e-6).all()
+    im.export_layer(shipped["communities"], tmp_path / "c.xlsx")
+    summary = pd.DataFrame({"code": ["440507001"], "covered_pct": [81.5]})
+    im.export_layer(summary, tmp_path / "s.xlsx")
+    assert pd.read_excel(tmp_path / "s.xlsx", dtype={"code": str})["code"].iat[0] == "440507001"
+    with pytest.raises(DataError, match="no geometry"):
+        im.export_layer(summary, tmp_path / "s.geojson")
+    paths = im.export_layers({"streets": shipped["streets"], "centers": shipped["centers"]}, tmp_path / "out", "gpkg")
+    assert [n for n, _ in pyogrio.list_layers(paths[0])] == ["streets", "centers"]
+
+
+def test_export_is_atomic(tmp_path, shipped, monkeypatch):
+    target = tmp_path / "c.xlsx"
+    target.write_bytes(b"previous")
+    import openpyxl.workbook.workbook as wbmod
+
+    def boom(self, filename):
+        Path(filename).write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(wbmod.Workbook, "save", boom)
+    with pytest.raises(OSError):
+        im.export_layer(shipped["centers"], target)
+    assert target.read_bytes() == b"previous" and [f.name for f in tmp_path.iterdir()] == ["c.xlsx"]
+
+
+def test_export_refuses_text_too_long_for_excel(tmp_path):
+    df = pd.DataFrame({"note": ["x" * 40000]})
+    with pytest.raises(DataError, match="does not fit an Excel cell"):
+        im.export_layer(df, tmp_path / "t.xlsx")
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+FUZZ = settings(max_examples=int(os.environ.get("GEO_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])  # GEO_FUZZ_EXAMPLES=2000 for a long hunt
+NAMES = st.sampled_from(["f.csv", "f.xlsx", "f.geojson", "f.gpkg", "f.zip", "f.json", "f.txt", "f"])
+
+
+def outcome(fn, *args, **kwargs):
+    """Run an importer: it must return a report or raise DataError, nothing else."""
+    try:
+        rep = fn(*args, **kwargs)
+    except DataError as exc:
+        assert str(exc) and exc.problems
+        return None
+    if isinstance(rep, im.ImportReport):
+        assert_nothing_dropped(rep)
+        assert rep.valid.crs.equals("EPSG:4326")
+        assert list(rep.valid.columns) == data.CENTER_COLUMNS + ["geometry"]
+    return rep
+
+
+@FUZZ
+@given(raw=st.binary(max_size=600), name=NAMES)
+def test_fuzz_random_bytes(raw, name):
+    outcome(im.import_centers, raw, filename=name)
+    outcome(im.import_boundaries, raw, filename=name)
+
+
+@FUZZ
+@given(raw=st.binary(max_size=300), prefix=st.sampled_from([b"PK\x03\x04", b"SQLite format 3\x00", b"{", b"\xef\xbb\xbf",
+                                                             b"\xff\xfe", b"\xd0\xcf\x11\xe0"]), name=NAMES)
+def test_fuzz_magic_prefixes(raw, prefix, name):
+    outcome(im.import_centers, prefix + raw, filename=name)
+    outcome(im.import_boundaries, prefix + raw, filename=name)
+
+
+CELL = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["116.7417", "23.3956", "23.3956,116.7417", "abc", "", " ", "1e400", "nan", "-inf",
+                     "服务站", "社区", "castle", "金谷社区", "440507001", "440507001001", "华新", "\"", ",",
+                     "116.95", "０.５", "116°", "=1+1"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+)
+HEADERS = st.lists(st.sampled_from(["name", "名称", "tier", "级别", "类型", "lon", "经度", "lat", "纬度", "id",
+                                    "编号", "街道", "社区", "村（社区）", "street_code", "经纬度", "x", "备注", ""]),
+                   min_size=0, max_size=8)
+
+
+@FUZZ
+@given(header=HEADERS, rows=st.lists(st.lists(CELL, max_size=9), max_size=8),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
+       sep=st.sampled_from([",", "\t", ";"]), crs_name=st.sampled_from(["wgs84", "gcj02", "bd09"]))
+def test_fuzz_csv_text(header, rows, encoding, sep, crs_name):
+    import csv as _csv
+
+    buf = io.StringIO()
+    w = _csv.writer(buf, delimiter=sep)
+    w.writerow(header)
+    w.writerows(rows)
+    raw = buf.getvalue().encode(encoding, errors="replace")
+    outcome(im.import_centers, raw, crs_name, filename="fuzz.csv")
+
+
+@FUZZ
+@given(header=HEADERS, rows=st.lists(st.lists(st.one_of(CELL, st.floats(), st.integers(), st.none(),
+                                                        st.booleans()), max_size=9), max_size=8),
+       flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=3))
+def test_fuzz_xlsx(header, rows, flips):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    clean = lambda v: (v.replace("\x00", "") if isinstance(v, str) else v)  # noqa: E731
+    try:
+        ws.append([clean(h) for h in header])
+        for r in rows:
+            ws.append([clean(v) for v in r])
+    except Exception:  # openpyxl refuses some control characters: not our concern
+        return
+    buf = io.BytesIO()
+    wb.save(buf)
+    raw = bytearray(buf.getvalue())
+    for pos, byte in flips:  # damage the zip now and then
+        raw[pos % len(raw)] = byte
+    outcome(im.import_centers, bytes(raw), filename="fuzz.xlsx")
+
+
+@FUZZ
+@given(props=st.lists(st.dictionaries(st.sampled_from(["name", "名称", "tier", "级别", "code", "lon", "lat"]),
+                                      CELL, max_size=5), min_size=1, max_size=5),
+       kind=st.sampled_from(["Point", "Polygon", "LineString", None, "Bad"]))
+def test_fuzz_geojson(props, kind):
+    import json
+
+    geoms = {"Point": {"type": "Point", "coordinates": [116.74, 23.39]},
+             "Polygon": {"type": "Polygon", "coordinates": [[[116.7, 23.3], [116.8, 23.3], [116.8, 23.4], [116.7, 23.3]]]},
+             "LineString": {"type": "LineString", "coordinates": [[116.7, 23.3], [116.8, 23.4]]},
+             None: None, "Bad": {"type": "Point", "coordinates": []}}
+    fc = {"type": "FeatureCollection",
+          "features": [{"type": "Feature", "properties": p, "geometry": geoms[kind]} for p in props]}
+    raw = json.dumps(fc, ensure_ascii=False).encode()
+    outcome(im.import_centers, raw, filename="fuzz.geojson")
+    outcome(im.import_boundaries, raw, filename="fuzz.geojson")
