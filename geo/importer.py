@@ -283,7 +283,7 @@ def save_upload(content: bytes, filename: str, folder: str | Path | None = None,
     def write(tmp: str) -> None:
         Path(tmp).write_bytes(content)
 
-    data._atomic_write(target, write)
+    data.atomic_write(target, write)
     return target
 
 
@@ -1334,7 +1334,7 @@ def export_layer(df: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
             os.remove(tmp)
             out.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio")
 
-        data._atomic_write(target, write)
+        data.atomic_write(target, write)
     elif fmt == "csv":
         table = _table_for_export(df)
         for c in table.columns:
@@ -1391,7 +1391,7 @@ def _write_xlsx(table: pd.DataFrame, target: Path, sheet: str, illustrative: boo
         notes["A1"] = data.ILLUSTRATIVE_NOTICE_ZH
         notes["A2"] = data.ILLUSTRATIVE_NOTICE_EN
 
-    data._atomic_write(target, lambda tmp: wb.save(tmp))
+    data.atomic_write(target, lambda tmp: wb.save(tmp))
 
 
 def export_layers(layers: dict[str, pd.DataFrame], folder: str | Path, fmt: str) -> list[Path]:
@@ -1412,7 +1412,7 @@ def export_layers(layers: dict[str, pd.DataFrame], folder: str | Path, fmt: str)
                 out.to_file(tmp, driver="GPKG", layer=re.sub(r"[^\w]", "_", name)[:60] or "layer",
                             engine="pyogrio", mode="a" if os.path.exists(tmp) else "w")
 
-        data._atomic_write(target, write)
+        data.atomic_write(target, write)
         return [target]
     ext = {"geojson": ".geojson", "csv": ".csv", "xlsx": ".xlsx"}.get(fmt)
     if ext is None:
