@@ -13,7 +13,6 @@ about 540 m in Shantou, so that it sits on the right streets of the tiles).
 
 from __future__ import annotations
 
-import html
 from typing import Iterable
 
 import folium
@@ -26,6 +25,7 @@ from branca.element import MacroElement, Template
 from geo import coverage as cv
 from geo import crs as _crs
 from geo import data
+from geo.safe_html import escape_text
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
 BASEMAP_LABELS: dict[str, str] = {"none": "无底图（离线）", "osm": "OpenStreetMap", "amap": "高德地图"}
@@ -56,14 +56,10 @@ class MapError(ValueError):
     """A map option that cannot be honoured (unknown basemap, …)."""
 
 
-def esc(value: object) -> str:
-    """Escape text for HTML *and* for the JavaScript template literal folium puts tooltips in.
-
-    ``html.escape`` handles ``< > & " '``; folium writes tooltip text between backticks, so a
-    backtick, ``${`` or a backslash in a name would otherwise end or alter that literal.
-    """
-    text = html.escape("" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value))
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+# One escaper for all user text shown in HTML (names come from user files): HTML special
+# characters plus the backtick, ``$`` and backslash of the JavaScript template literal folium
+# puts tooltips in.
+esc = escape_text
 
 
 def check_basemap(basemap: str) -> str:
