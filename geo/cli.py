@@ -106,13 +106,24 @@ def _load(args) -> tuple:
     streets = data.load_streets(args.streets) if getattr(args, "streets", None) else data.load_streets()
     communities = (data.load_communities(args.communities) if getattr(args, "communities", None)
                    else data.load_communities())
-    centers = data.load_centers(args.centers, crs=args.centers_crs, streets=streets, communities=communities) \
-        if args.centers else data.load_centers(streets=streets, communities=communities)
+    centers = (_user_centers(args.centers, args.centers_crs, streets, communities) if args.centers
+               else data.load_centers(streets=streets, communities=communities))
     graph = None
     if args.network:
         print(f"loading walking network {args.network} …", file=sys.stderr)
         graph = network.load_network(args.network)
     return data.load_district(), streets, communities, centers, graph
+
+
+def _user_centers(path: Path, crs: str, streets, communities):
+    """A planner's centres file with every check of the importer; warnings go to stderr."""
+    from geo import importer
+
+    report = importer.import_centers(path, crs=crs, streets=streets, communities=communities)
+    for w in report.warnings:
+        print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
+    report.raise_for_problems()
+    return report.valid
 
 
 def _settings(args, graph) -> coverage.Settings:

@@ -163,7 +163,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 raise DataError(p, "cannot read the text encoding; save the file as UTF-8 CSV")
             import io
 
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                             skip_blank_lines=False)
         else:
             raise DataError(p, f"unsupported file type {suffix!r}; use CSV or XLSX")
     except DataError:
@@ -171,7 +172,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except Exception as exc:  # parser errors of every kind become one clear message
         raise DataError(p, f"cannot read the file as a table ({exc.__class__.__name__}: {exc})") from None
     df.columns = [str(c).strip() for c in df.columns]
-    return df.fillna("")
+    df = df.fillna("")
+    # drop blank lines but keep each row's index, so row numbers match the file
+    blank = (df.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+    return df[~blank]
 
 
 def _read_vector(p: Path, what: str) -> gpd.GeoDataFrame:
@@ -335,7 +339,7 @@ def load_centers(path: str | Path | None = None, crs: str = "wgs84",
     lat = pd.to_numeric(df["lat"].astype(str).str.strip(), errors="coerce")
     tiers = df["tier"].map(normalise_tier)
     for i in range(len(df)):
-        row = i + row_offset
+        row = int(df.index[i]) + row_offset
         if not str(df["name"].iat[i]).strip():
             problems.append(Problem(row, "name", "", "empty name"))
         if pd.isna(tiers.iat[i]):
@@ -354,7 +358,8 @@ def load_centers(path: str | Path | None = None, crs: str = "wgs84",
     if "id" in df.columns:
         ids = df["id"].astype(str).str.strip()
         dup = ids.duplicated() & (ids != "")
-        problems += [Problem(int(i) + row_offset, "id", ids.iat[i], "duplicate id") for i in np.flatnonzero(dup)]
+        problems += [Problem(int(df.index[i]) + row_offset, "id", ids.iat[i], "duplicate id")
+                     for i in np.flatnonzero(dup)]
     if problems:
         raise DataError(p, problems)
 
@@ -373,9 +378,10 @@ def load_centers(path: str | Path | None = None, crs: str = "wgs84",
     out.loc[missing_id, "id"] = [f"C{i + 1:04d}" for i in np.flatnonzero(missing_id)]
     if out["id"].duplicated().any():
         dup = np.flatnonzero(out["id"].duplicated())
-        raise DataError(p, [Problem(int(i) + row_offset, "id", out["id"].iat[i],
+        raise DataError(p, [Problem(int(out.index[i]) + row_offset, "id", out["id"].iat[i],
                                     "generated id clashes with a given id; fill in the id column")
                             for i in dup])
+    out = out.reset_index(drop=True)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
     return locate(gdf, streets, communities)
 

@@ -101,3 +101,19 @@ def test_suggest_prints_the_contract_json(tmp_path):
     assert out["covered_pct_after"] > out["covered_pct_before"]
     assert (tmp_path / "sites.geojson").exists()
     assert run("suggest", "--k", 0, "--out", tmp_path).returncode == 2
+
+
+def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path):
+    from geo import crs
+
+    c = data.load_centers()
+    lon, lat = crs.wgs84_to_gcj02(c["lon"].to_numpy(), c["lat"].to_numpy())
+    sheet = pd.DataFrame({"名称": c["name"], "级别": c["tier"], "经度": lon, "纬度": lat})
+    f = tmp_path / "amap.csv"
+    sheet.to_csv(f, index=False, encoding="gb18030")
+    wrong = run("coverage", "--out", tmp_path / "a", "--centers", f, "--json")
+    assert "gcj02" in wrong.stderr.lower() and "warning" in wrong.stderr
+    right = run("coverage", "--out", tmp_path / "b", "--centers", f, "--centers-crs", "gcj02", "--json")
+    assert right.returncode == 0, right.stderr
+    assert json.loads(right.stdout)["n_centers"] == 172
+    assert "gcj02" not in right.stderr.lower()

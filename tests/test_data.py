@@ -227,3 +227,9 @@ def test_polygon_layer_validation(tmp_path):
        "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""")
     with pytest.raises(data.DataError, match="row 1, column geometry.*invalid polygon"):
         data.load_streets(p)
+
+
+def test_row_numbers_count_blank_lines(tmp_path):
+    p = write(tmp_path, "gappy.csv", "name,tier,lon,lat\nA,street,116.7,23.4\n\n,,,\nB,street,116.7,oops\n")
+    with pytest.raises(data.DataError, match="row 5, column lat"):
+        data.load_centers(p)
