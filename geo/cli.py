@@ -83,10 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=Path("data/network/longhu_walk.graphml"))
     f.add_argument("--margin-m", type=float, default=500.0)
 
-    e = sub.add_parser("export", help="briefing outputs: png|pdf|html|brief|xlsx")
+    e = sub.add_parser("export", help="briefing outputs (png|pdf|html|brief|xlsx) or all layers (geojson|gpkg|csv)")
     _add_coverage_options(e)
-    e.add_argument("--format", required=True, help="png, pdf, html, brief or xlsx")
-    e.add_argument("--out", type=Path, required=True, help="output file")
+    e.add_argument("--format", required=True,
+                   help="png, pdf, html, brief, xlsx (one file) or geojson, gpkg, csv (all layers into a folder)")
+    e.add_argument("--out", type=Path, required=True, help="output file (a folder for geojson/gpkg/csv)")
     e.add_argument("--title", help="map title (default 龙湖区15分钟党群服务圈覆盖图)")
     e.add_argument("--paper", default="a4", help="a4 (landscape), a3 or slide (16:9)")
 
@@ -218,11 +219,38 @@ def cmd_fetch_network(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from geo import brief
+LAYER_FORMATS = ("geojson", "gpkg", "csv")
 
-    if args.format not in brief.FORMATS:
-        raise UsageError(f"--format: unknown format {args.format!r}; use {', '.join(brief.FORMATS)}")
+
+def result_layers(result: coverage.CoverageResult, status: str) -> dict:
+    """Every layer and result of an analysis (WGS-84), each marked with its data status."""
+    layers = {
+        "streets": result.streets, "communities": result.communities, "centers": result.centers,
+        "coverage": result.areas.drop(columns=["reachable"]), "gaps": result.gaps,
+        "summary": result.summary,
+    }
+    out = {}
+    for name, df in layers.items():
+        df = df.to_crs("EPSG:4326") if hasattr(df, "crs") and df.crs is not None else df.copy()
+        df["data_status"] = status
+        out[name] = df
+    return out
+
+
+def cmd_export(args) -> int:
+    from geo import brief, importer
+
+    if args.format not in brief.FORMATS + LAYER_FORMATS:
+        raise UsageError(f"--format: unknown format {args.format!r}; "
+                         f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
+    if args.format in LAYER_FORMATS:
+        result, centers, streets, communities = _analyse(args)
+        layers = result_layers(result, data_status(centers, streets, communities))
+        if args.format == "gpkg":
+            layers.pop("summary")  # no geometry: GeoPackage holds the spatial layers
+        for path in importer.export_layers(layers, args.out, args.format):
+            print(f"wrote {path}")
+        return 0
     brief.check_writable(args.out)
     result, *_ = _analyse(args)
     path = brief.export(result, args.format, args.out, title=args.title, paper=args.paper)

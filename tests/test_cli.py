@@ -117,3 +117,18 @@ def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path):
     assert right.returncode == 0, right.stderr
     assert json.loads(right.stdout)["n_centers"] == 172
     assert "gcj02" not in right.stderr.lower()
+
+
+def test_export_all_layers_as_geopackage_and_csv(tmp_path):
+    import pyogrio
+
+    assert run("export", "--format", "gpkg", "--out", tmp_path / "g").returncode == 0
+    names = {n for n, _ in pyogrio.list_layers(tmp_path / "g" / "layers.gpkg")}
+    assert names == {"streets", "communities", "centers", "coverage", "gaps"}
+    centres = gpd.read_file(tmp_path / "g" / "layers.gpkg", layer="centers")
+    assert len(centres) == 172 and (centres["data_status"] == "illustrative").all()
+    assert run("export", "--format", "csv", "--out", tmp_path / "c").returncode == 0
+    summary = pd.read_csv(tmp_path / "c" / "summary.csv", encoding="utf-8-sig")
+    assert len(summary) == 135
+    bad = run("export", "--format", "docx", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "unknown format 'docx'" in bad.stderr
