@@ -17,6 +17,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import appplan
 from geo import appview as av
 from geo import coverage as cv
 from geo import data, maps, nearest, network
@@ -366,6 +367,16 @@ def main() -> None:
         draw_map(base, result, key, graph, layers, gap_id, res, lang)
     if result is not None and page == "planner":
         tables_section(result, key, ss["view"], graph, layers.illustrative, lang)
+        planner_tools(result, key, graph, layers, lang)
+
+
+def planner_tools(result: cv.CoverageResult, key: tuple, graph, layers: av.Layers, lang: str) -> None:
+    """Briefing downloads and new-station suggestions (below the tables)."""
+    st.divider()
+    appplan.exports_section(result, key, ss["basemap"], lang)
+    st.divider()
+    appplan.suggest_section(result, key, graph, lang, save=lambda plan: appplan.save_plan(
+        plan, layers.centers, layers.streets, layers.communities))
 
 
 def metrics(result: cv.CoverageResult, lang: str) -> None:
@@ -406,6 +417,9 @@ def draw_map(base: cv.CoverageResult, result: cv.CoverageResult | None, key: tup
                 view_box = av.gap_view(result, gap_id, basemap)
                 if view_box:
                     centre, zoom = view_box
+            plan = ss.get("plan")
+            if plan is not None and plan[0] == key and len(plan[1].sites):
+                groups.append(appplan.sites_group(plan[1], basemap, lang))
             if res is not None:
                 groups.append(av.query_group(res, layers.centers, basemap, lang))
                 centre, zoom = av.query_view(res, layers.centers, basemap)
