@@ -10,7 +10,6 @@ under CI=true, where that is a failure.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -23,29 +22,11 @@ import pytest
 
 from geo import coverage as cv
 from geo import data
+from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def _require_browser() -> None:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is missing (pip install playwright)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test cannot run in CI: {problem}")
-        pytest.skip(problem)
 
 
 def _free_port() -> int:
@@ -72,7 +53,7 @@ def _wait_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float =
 @pytest.fixture
 def server(tmp_path):
     """A fresh `streamlit run app.py` on a free local port; always stopped afterwards."""
-    _require_browser()
+    require_chromium()
     port = _free_port()
     log = tmp_path / "streamlit.log"
     with open(log, "wb") as out:

@@ -6,7 +6,6 @@ binary (or the playwright package) is missing, except under CI=true, where it fa
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,12 +20,10 @@ from PIL import Image
 from geo import brief, fonts
 from geo import coverage as cv
 from geo import data
+from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 
 pypdf = pytest.importorskip("pypdf")
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
 STREETS = ["金霞街道", "珠池街道", "新津街道", "鸥汀街道", "龙祥街道",
            "外砂街道", "龙华街道", "新溪街道", "新海街道", "龙腾街道"]
 
@@ -252,23 +249,8 @@ def test_text_the_font_cannot_draw_is_refused(out):
 # --------------------------------------------------------------------------- browser
 
 
-def _require_chromium():
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test required under CI: {problem}")
-        pytest.skip(problem)
-
-
 def test_html_opens_offline_in_chromium(result, out):
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     path = brief.export(result, "html", out / "browser.html")

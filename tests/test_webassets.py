@@ -6,7 +6,6 @@ that binary (or the playwright package) is missing, except under CI=true, where 
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from folium.elements import JSCSSMixin
 
 from geo import webassets
+from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium
 from geo.webassets import (
     inline_assets,
     install_static_assets,
@@ -35,16 +35,6 @@ from geo.webassets import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 LOCATION = [23.40, 116.70]  # Longhu District, Shantou
 POLY_FILL = "#123456"
 MARKER_STROKE = "#abcdef"
@@ -138,22 +128,6 @@ def _is_local(url: str) -> bool:
     if parts.scheme in ("file", "data", "blob", "about"):
         return True
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname in LOCAL_HOSTS
-
-
-def _require_chromium():
-    """Skip when the browser is missing -- but fail under CI=true."""
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright Python package is not installed"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test required under CI: {problem}")
-        pytest.skip(problem)
 
 
 class _Browser:
@@ -323,7 +297,7 @@ def test_inline_assets_keeps_script_terminator_safe(monkeypatch):
 
 
 def test_standalone_map_in_real_browser_makes_no_external_request(tmp_path):
-    _require_chromium()
+    require_chromium()
     m = _add_polygon_and_marker(folium.Map(location=LOCATION, zoom_start=13, tiles=None))
     folium.plugins.Fullscreen().add_to(m)
     folium.plugins.MeasureControl().add_to(m)
@@ -396,7 +370,7 @@ def _free_port() -> int:
 def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
     """Streamlit (with the repo's config.toml) serves the vendored files with the right
     MIME type, and an st_folium map in Chromium draws with no request leaving the machine."""
-    _require_chromium()
+    require_chromium()
     app = tmp_path / "app.py"
     app.write_text(
         _APP.format(repo=str(REPO), loc=LOCATION, fill=POLY_FILL, stroke=MARKER_STROKE),
