@@ -415,14 +415,21 @@ def _footer(fig: Figure, result: cv.CoverageResult, fs: float, width_chars: int)
              fontsize=7 * fs, color=GREY, linespacing=1.4)
 
 
-def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str = "a4",
-               date: _dt.date | None = None) -> Figure:
-    """The static coverage map as a matplotlib Figure (call inside :func:`font_context`)."""
+def _page(result: cv.CoverageResult, title: str | None, paper: str,
+          date: _dt.date | None) -> tuple[Figure, float]:
+    """A white page of the paper size with its header; returns it and the font scale."""
     w, h = _check_paper(paper)
     fs = h / PAPERS["a4"][1]
     fig = Figure(figsize=(w, h), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)  # a renderer to measure text with (legend placement)
     _header(fig, result, title or default_title(result), fs, date)
+    return fig, fs
+
+
+def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str = "a4",
+               date: _dt.date | None = None) -> Figure:
+    """The static coverage map as a matplotlib Figure (call inside :func:`font_context`)."""
+    fig, fs = _page(result, title, paper, date)
     ax = fig.add_axes((0.035, 0.075, 0.60, 0.77))
     draw_map(ax, result, fs)
     lim = _fit_limits(ax, tuple(result.district.bounds), pad=0.035)
@@ -506,11 +513,7 @@ def _names(text: str, limit: int = 4, width: int | None = None) -> str:
 def brief_figure(result: cv.CoverageResult, title: str | None = None, paper: str = "a4",
                  date: _dt.date | None = None) -> Figure:
     """One page: the map, the district coverage, a table per street and the five largest gaps."""
-    w, h = _check_paper(paper)
-    fs = h / PAPERS["a4"][1]
-    fig = Figure(figsize=(w, h), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)  # a renderer to measure text with (legend placement)
-    _header(fig, result, title or default_title(result), fs, date)
+    fig, fs = _page(result, title, paper, date)
     ax = fig.add_axes((0.025, 0.075, 0.46, 0.775))
     draw_map(ax, result, fs * 0.85)
     lim = _fit_limits(ax, tuple(result.district.bounds), pad=0.03)
