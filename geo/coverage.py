@@ -19,7 +19,7 @@ Two modes behind the same functions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import geopandas as gpd
@@ -369,8 +369,3 @@ def gap_communities(result: CoverageResult, top: int | None = None) -> pd.DataFr
         streets=("street_code", lambda s: "、".join(sorted({street_names.get(c, c) for c in s}))))
     out = gaps[["gap_id", "area_m2"]].join(agg, on="gap_id")
     return out.fillna("")
-
-
-def with_settings(result: CoverageResult, **changes) -> Settings:
-    """A copy of a result's settings with some fields changed."""
-    return replace(result.settings, **changes)
