@@ -8,6 +8,7 @@ so an interrupted save never leaves a broken file.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -161,8 +162,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
                     continue
             else:  # pragma: no cover - gb18030 decodes any byte string
                 raise DataError(p, "cannot read the text encoding; save the file as UTF-8 CSV")
-            import io
-
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
                              skip_blank_lines=False)
         else:
