@@ -17,7 +17,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import appplan
+from geo import appdata, appplan
 from geo import appview as av
 from geo import coverage as cv
 from geo import data, maps, nearest, network
@@ -161,7 +161,7 @@ def sidebar(lang: str) -> None:
     with sb.expander(T("network"), expanded=False):
         network_panel(lang)
     with sb.expander(T("data"), expanded=False):
-        st.caption(T("data_todo"))
+        st.caption(appdata.sidebar_status(lang))
 
 
 # --------------------------------------------------------------------------- side panels
@@ -243,26 +243,6 @@ def resident_panel(layers: av.Layers, result: cv.CoverageResult | None, graph, l
     return res
 
 
-def data_panel(layers: av.Layers, lang: str) -> None:
-    """What data is in use, and the place where import and editing will live."""
-    st.subheader(T("data_head"))
-    en = lang == "en"
-    status = {True: "illustrative" if en else "示意（程序生成）", False: "real" if en else "真实"}
-    rows = [
-        ("District outline" if en else "区界", 1, status[False]),
-        ("Streets" if en else "街道", len(layers.streets), status[data.is_illustrative(layers.streets)]),
-        ("Communities" if en else "村（社区）", len(layers.communities),
-         status[data.is_illustrative(layers.communities)]),
-        ("Centres" if en else "服务中心（站）", len(layers.centers), status[data.is_illustrative(layers.centers)]),
-    ]
-    st.dataframe({("Layer" if en else "图层"): [r[0] for r in rows], ("Features" if en else "数量"): [r[1] for r in rows],
-                  ("Status" if en else "状态"): [r[2] for r in rows]}, hide_index=True)
-    st.info(T("data_todo"))
-    centers = layers.centers.drop(columns="geometry")
-    st.download_button(T("dl_centers"), av.csv_bytes(centers), "centers.csv", "text/csv",
-                       key="dl_centers", on_click="ignore")
-
-
 def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph, illustrative: bool,
                    lang: str) -> None:
     """Per-street / per-community tables (sortable) with CSV and XLSX downloads."""
@@ -296,13 +276,16 @@ def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph, illu
 
 
 def _take_click() -> None:
-    """A new map click (resident screen) becomes the query point, in WGS-84."""
+    """A new map click becomes the query point (resident screen) or a centre's new position
+    (data screen), in WGS-84."""
     raw = (ss.get("map") or {}).get("last_clicked")
     if raw and raw != ss.get("click_seen"):
         ss["click_seen"] = raw
         if ss.get("page") == "resident":
             ss["click_point"] = av.click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
             put("resident_input", "click")
+        elif ss.get("page") == "data":
+            ss["data_click"] = av.click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
 
 
 def main() -> None:
@@ -314,7 +297,8 @@ def main() -> None:
     st.title(T("title"))
     st.caption(T("subtitle"))
     try:
-        layers = av.shipped_layers()
+        store = appdata.open_store()
+        layers = av.user_layers(store.path)
     except data.DataError as exc:
         st.error(T("error_data", msg=str(exc)))
         return
@@ -362,7 +346,7 @@ def main() -> None:
             except data.DataError as exc:
                 st.error(T("error_data", msg=str(exc)))
         else:
-            data_panel(layers, lang)
+            appdata.data_page(layers, lang, store, result=result)
     with map_col:
         draw_map(base, result, key, graph, layers, gap_id, res, lang)
     if result is not None and page == "planner":

@@ -144,12 +144,6 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Straight-line estimate; load a network and choose “along streets” for real routes."),
     "best": ("最近：{name}，步行约 {min:.0f} 分钟（{m:,.0f} 米）",
              "Nearest: {name}, about {min:.0f} min walk ({m:,.0f} m)"),
-    "data_head": ("当前使用的数据", "Data in use"),
-    "data_todo": ("导入与编辑：在此导入本区真实的街道、村（社区）边界和服务中心坐标（CSV / XLSX / GeoJSON），"
-                  "并在地图上校正位置。该功能正在开发中。",
-                  "Import and edit: load the district's real boundaries and centre coordinates "
-                  "(CSV / XLSX / GeoJSON) here and correct positions on the map. Coming soon."),
-    "dl_centers": ("下载服务中心表（CSV）", "Download centres (CSV)"),
     "error_data": ("数据有误：{msg}", "Data problem: {msg}"),
     "error_cov": ("无法计算：{msg}", "Cannot compute: {msg}"),
     "error_net": ("路网无法使用：{msg}", "Network problem: {msg}"),
@@ -260,6 +254,91 @@ def _load_shipped(token: str) -> Layers:
 def shipped_layers() -> Layers:
     """The shipped layers of ``data/boundaries`` (reloaded when a file changes)."""
     return _load_shipped(_files_token([data.DATA_DIR / f for f in SHIPPED_FILES]))
+
+
+USER_LAYERS = ("district", "streets", "communities", "centers")
+
+
+def store_heads(store_path: str | os.PathLike) -> dict[str, int]:
+    """``{layer: current version}`` of the page's layers held in the store ({} when none).
+
+    Never creates the store: a missing file means "nothing saved yet".
+    """
+    from geo import store as _store
+
+    p = Path(store_path)
+    if not p.is_file():
+        return {}
+    s = _store.Store(p)
+    return {layer: int(s.head(layer)) for layer in s.layers() if layer in USER_LAYERS}
+
+
+def _store_token(store_path: Path, heads: dict[str, int]) -> str:
+    try:
+        stat = store_path.stat()
+        file_part = f"{stat.st_ino}:{stat.st_mtime_ns}"
+    except OSError:
+        file_part = "missing"
+    text = f"{store_path.resolve()}|{sorted(heads.items())}|{file_part}"
+    return "user:" + hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _codes_from_boundaries(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
+                           communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Centres' street/community codes from the boundaries in use.
+
+    A code missing from the boundaries is found again from the position; with real (user)
+    boundaries a code is also found again when its polygon no longer covers the centre.
+    Illustrative boundaries never override a known code.
+    """
+    out = centers.copy()
+    for col, layer in (("street_code", streets), ("community_code", communities)):
+        polys = layer.drop_duplicates("code").set_index("code").geometry
+        codes = out[col].fillna("").astype(str)
+        keep = codes.isin(polys.index).to_numpy().copy()
+        if keep.any() and not data.is_illustrative(layer):
+            inside = shapely.covers(np.asarray(polys.reindex(codes[keep]).values),
+                                    np.asarray(out.geometry.values)[keep])
+            keep[np.flatnonzero(keep)[~inside]] = False
+        out[col] = np.where(keep, codes, "")
+    located = data.locate(out, streets, communities)
+    out["street_code"] = located["street_code"]
+    out["community_code"] = located["community_code"]
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_user(token: str, store_path: str, heads: tuple[tuple[str, int], ...]) -> Layers:
+    from geo import store as _store
+
+    s = _store.Store(store_path)
+    held = dict(heads)
+    got = {}
+    for layer in USER_LAYERS:
+        if layer in held:
+            got[layer] = s.load(layer, held[layer])
+        else:
+            got[layer] = getattr(shipped_layers(), layer).copy()
+            got[layer].attrs["version"] = 0
+    centers = _codes_from_boundaries(got["centers"], got["streets"], got["communities"])
+    return Layers(got["district"], got["streets"], got["communities"], centers,
+                  data.is_illustrative(got["streets"], got["communities"], centers), token)
+
+
+def user_layers(store_path: str | os.PathLike) -> Layers:
+    """The page's layers: each from the user's store when it holds a version of it, else the
+    shipped file (:func:`shipped_layers` when the store holds none).
+
+    Cached on a token made of the store's head versions and file, so every save (from this
+    session, another one, or the command line) shows at the next run. A layer from the store
+    carries ``attrs["version"]`` to pass back as ``base_version`` when saving (0 or absent:
+    the shipped file).
+    """
+    p = Path(store_path)
+    heads = store_heads(p)
+    if not heads:
+        return shipped_layers()
+    return _load_user(_store_token(p, heads), str(p), tuple(sorted(heads.items())))
 
 
 # --------------------------------------------------------------------------- settings, analysis

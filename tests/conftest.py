@@ -10,3 +10,9 @@ def _folium_defaults_restored():
     from geo import webassets
 
     webassets.restore_cdn_assets()
+
+
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path_factory, monkeypatch):
+    """The page reads the user's store (LONGHU_STORE); never let a test see or touch data/user."""
+    monkeypatch.setenv("LONGHU_STORE", str(tmp_path_factory.mktemp("store") / "longhu.gpkg"))

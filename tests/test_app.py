@@ -364,7 +364,7 @@ def test_data_page_lists_the_layers_and_their_status():
     t = frame(at, "图层")
     assert list(t["数量"]) == [1, 10, 125, 172]
     assert list(t["状态"])[0] == "真实" and "示意" in list(t["状态"])[3]
-    assert any("导入与编辑" in i.value for i in at.info)
+    assert [tab.label for tab in at.tabs] == ["导入服务中心", "编辑服务中心", "替换边界", "版本记录", "导出"]
 
 
 def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):

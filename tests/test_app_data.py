@@ -1,0 +1,394 @@
+"""The 数据管理 page (geo/appdata.py) under AppTest: import with validation, editing in the
+table and by a map click, boundaries, versions and restore, export, conflicts, escaping.
+
+Every test uses its own store (LONGHU_STORE in a temporary folder); the real data/user is never
+touched. Expected figures come from geo.store / geo.coverage directly, not from the page.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import appdata
+from geo import appview as av
+from geo import coverage as cv
+from geo import crs as gcrs
+from geo import data
+from geo import store as gstore
+
+APP = "../app.py"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return data.load_centers()
+
+
+@pytest.fixture
+def store_path(tmp_path, monkeypatch):
+    path = tmp_path / "user" / "longhu.gpkg"
+    monkeypatch.setenv("LONGHU_STORE", str(path))
+    return path
+
+
+@pytest.fixture
+def app(store_path):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["page"] = "data"
+    return ok(at.run())
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def in_use(at: AppTest) -> dict[str, tuple[int, str, str]]:
+    """{layer: (count, status, version)} from the 'data in use' table."""
+    t = next(df.value for df in at.dataframe if "图层" in df.value.columns)
+    return {r["图层"]: (int(r["数量"]), r["状态"], r["版本"]) for _, r in t.iterrows()}
+
+
+def centres_row(at: AppTest) -> tuple[int, str, str]:
+    return in_use(at)["服务中心（站）"]
+
+
+def covered(at: AppTest) -> float:
+    m = next(m for m in at.metric if "15分钟覆盖率" in m.label)
+    return float(m.value.rstrip("%"))
+
+
+def upload(at: AppTest, prefix: str, name: str, payload: bytes) -> AppTest:
+    up = next(u for u in at.file_uploader if u.key.startswith(prefix))
+    up.set_value((name, payload, "application/octet-stream"))
+    return at.run()
+
+
+def problems(at: AppTest) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if "原因" in df.value.columns)
+
+
+def editor(at: AppTest):
+    eds = at.data_editor
+    assert len(eds) == 1
+    return eds[0]
+
+
+def edit(at: AppTest, edited_rows=None, added_rows=None, deleted_rows=None, desc: str = "") -> AppTest:
+    """Seed the centres editor with an edit (as the browser would send it), then save."""
+    key = editor(at).key
+    at.session_state[key] = {"edited_rows": edited_rows or {}, "added_rows": added_rows or [],
+                             "deleted_rows": deleted_rows or []}
+    if desc:
+        at.text_input(key="ed_desc").input(desc)
+    at.button(key="ed_save").click()
+    return at.run()
+
+
+def map_groups(at: AppTest) -> str:
+    comps = at.get("component_instance")
+    assert len(comps) == 1
+    fg = json.loads(comps[0].proto.json_args)["feature_group"] or ""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), fg)
+
+
+def expected_pct(store_path) -> float:
+    s = gstore.Store(store_path)
+    r = cv.analyse(s.load("district"), s.load("streets"), s.load("communities"), s.load("centers"))
+    return round(r.covered_pct, 1)
+
+
+def csv_of(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+# --------------------------------------------------------------------------- import
+
+
+def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shipped):
+    lon, lat = gcrs.convert(shipped["lon"].to_numpy(), shipped["lat"].to_numpy(), "wgs84", "gcj02")
+    sheet = pd.DataFrame({"编号": shipped["id"], "名称": shipped["name"], "级别": shipped["tier"].map(data.TIER_LABELS),
+                          "经度": np.round(lon, 8), "纬度": np.round(lat, 8)})
+    assert centres_row(app) == (172, "示意（程序生成）", "程序自带")
+    at = ok(upload(app, "imp_file_", "高德坐标.csv", csv_of(sheet)))
+    # read as WGS-84 (the default): the page says the sheet looks like GCJ-02
+    warn = next(w.value for w in at.warning if "GCJ-02" in w.value and "建议改用" in w.value)
+    assert "172" in warn
+    at.button(key="imp_use_crs").click().run()
+    ok(at)
+    assert at.radio(key="imp_crs__zh").value == "gcj02"
+    assert not any("建议改用" in w.value for w in at.warning)
+    assert any("读取 172 行，有效 172 行，有问题 0 行" in m.value for m in at.markdown)
+    go = at.button(key="imp_go")
+    assert go.label == "导入全部 172 个服务中心"
+    assert gstore.Store(store_path).path.exists() is False  # nothing saved before the click
+    go.click().run()
+    ok(at)
+    s = gstore.Store(store_path)
+    head = s.head("centers")
+    assert head is not None and head >= 2  # the shipped copy, then the import
+    assert centres_row(at) == (172, "真实", f"v{head}")
+    assert any("已导入 172 个服务中心" in x.value for x in at.success)
+    saved = s.load("centers")
+    assert (saved["position_source"] == "user").all()
+    np.testing.assert_allclose(saved["lon"], shipped["lon"], atol=1e-6)  # converted back to WGS-84
+    np.testing.assert_allclose(saved["lat"], shipped["lat"], atol=1e-6)
+    # boundaries are still illustrative: the notice stays
+    assert any("示意数据" in w.value for w in at.warning)
+    assert at.metric[0] is not None and covered(at) == expected_pct(store_path)
+    # the uploader is fresh again, the version is listed
+    assert all(not u.key.endswith("_0") for u in at.file_uploader if u.key.startswith("imp_file_"))
+    versions = next(df.value for df in at.dataframe if "要素数" in df.value.columns)
+    assert list(versions["版本"])[0] == head and "高德坐标.csv" in list(versions["说明"])[0]
+
+
+def test_bad_rows_are_all_listed_and_the_valid_rows_import(app, store_path, shipped):
+    sheet = shipped.drop(columns="geometry").copy()
+    sheet["lon"] = sheet["lon"].astype(str)
+    sheet.loc[1, "lon"] = "abc"         # CSV row 3
+    sheet.loc[8, "name"] = ""           # CSV row 10
+    at = ok(upload(app, "imp_file_", "centres.csv", csv_of(sheet)))
+    assert any("读取 172 行，有效 170 行，有问题 2 行" in m.value for m in at.markdown)
+    p = problems(at)
+    errors = p[p["级别"] == "错误"]
+    assert sorted(errors["行号"].astype(int)) == [3, 10]
+    assert set(errors["列"]) == {"lon", "name"}
+    assert any("2 行有问题，将不会导入" in w.value and "3, 10" in w.value for w in at.warning)
+    assert any("修改文件" in c.value for c in at.caption)
+    go = at.button(key="imp_go")
+    assert go.label == "导入全部有效行（170 行）"
+    go.click().run()
+    ok(at)
+    assert centres_row(at)[0] == 170
+    assert len(gstore.Store(store_path).load("centers")) == 170
+    assert at.metric[len(at.metric) - 3].value == "170"  # 纳入计算的中心
+    assert covered(at) == expected_pct(store_path)
+
+
+def test_unreadable_file_is_a_message(app):
+    at = upload(app, "imp_file_", "x.csv", b"foo,bar\n1,2\n")
+    assert not at.exception
+    assert any("数据有误" in e.value and "name" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "imp_go"]
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app, store_path, shipped):
+    s = gstore.Store(store_path)
+    before = covered(app)
+    # rename
+    at = ok(edit(app, edited_rows={3: {"name": "新津街道党群服务中心（新址）"}}, desc="改名测试"))
+    v1 = s.head("centers")
+    got = s.load("centers")
+    assert got.loc[got["id"] == shipped["id"][3], "name"].item() == "新津街道党群服务中心（新址）"
+    hist = s.versions("centers")
+    assert hist["description"].iloc[0] == "改名测试（改名 1）" and hist["changed"].iloc[0] == [shipped["id"][3]]
+    assert centres_row(at) == (172, "示意（程序生成）", f"v{v1}")
+    assert editor(at).value["name"][3] == "新津街道党群服务中心（新址）"
+    # move a station far away: to the largest uncovered gap
+    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), shipped)
+    gap = gpd.GeoSeries([r.gaps.geometry.iloc[0]], crs=r.crs).to_crs(4326).iloc[0].representative_point()
+    i = int(np.flatnonzero(shipped["tier"] == "station")[0])
+    at = ok(edit(at, edited_rows={i: {"lon": gap.x, "lat": gap.y}}))
+    v2 = s.head("centers")
+    assert v2 > v1
+    got = s.load("centers").set_index("id")
+    assert got.loc[shipped["id"][i], "lon"] == pytest.approx(gap.x)
+    assert got.loc[shipped["id"][i], "position_source"] == "user"
+    assert covered(at) == expected_pct(store_path) != before
+    # delete two rows
+    at = ok(edit(at, deleted_rows=[0, 5]))
+    assert centres_row(at)[0] == 170 and len(s.load("centers")) == 170
+    last = s.versions("centers").iloc[0]
+    assert set(last["removed"]) == {shipped["id"][0], shipped["id"][5]} and last["description"] == "编辑服务中心：删除 2"
+    assert at.metric[len(at.metric) - 3].value == "170"
+    assert covered(at) == expected_pct(store_path)
+
+
+def test_add_with_problems_is_refused_with_every_problem(app, store_path):
+    at = edit(app, added_rows=[{"name": "", "tier": "station", "lon": 116.75, "lat": 23.40},
+                               {"name": "远处", "tier": "station", "lon": 116.0, "lat": 23.0}])
+    assert not at.exception
+    assert any("修改未保存：2 处问题" in e.value for e in at.error)
+    p = problems(at)
+    assert sorted(p["行号"].astype(int)) == [173, 174]
+    assert any("outside Longhu" in x for x in p["原因"])
+    assert not store_path.exists() or gstore.Store(store_path).head("centers") in (None, 1)
+    assert centres_row(at)[0] == 172
+
+
+def test_a_centre_named_like_html_is_shown_as_text(app, store_path):
+    at = ok(edit(app, added_rows=[{"name": XSS, "tier": "station", "lon": 116.745, "lat": 23.405}]))
+    saved = gstore.Store(store_path).load("centers")
+    assert saved["name"].iloc[-1] == XSS and saved["id"].iloc[-1].startswith("C")
+    assert centres_row(at)[0] == 173
+    fg = map_groups(at)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in fg
+    assert "<img src=x" not in fg and "<img" not in fg
+    assert XSS in list(editor(at).value["name"])  # the table shows the text itself
+    assert any("已保存" in x.value for x in at.success)
+
+
+def test_move_by_clicking_the_map(app, store_path, shipped):
+    stations = shipped[shipped["tier"] == "station"]
+    cid = stations["id"].iloc[0]
+    app.selectbox(key="mv_pick__zh").set_value(cid).run()
+    assert any("地图上点击" in i.value for i in app.info)
+    target = stations.iloc[20]  # somewhere else inside the district
+    app.session_state["map"] = {"last_clicked": {"lat": float(target["lat"]) + 0.001,
+                                                 "lng": float(target["lon"]) + 0.001}}
+    at = ok(app.run())
+    assert any("距原位置" in c.value for c in at.caption)
+    at.button(key="mv_go").click().run()
+    ok(at)
+    got = gstore.Store(store_path).load("centers").set_index("id")
+    assert got.loc[cid, "lon"] == pytest.approx(float(target["lon"]) + 0.001)
+    assert got.loc[cid, "lat"] == pytest.approx(float(target["lat"]) + 0.001)
+    assert "data_click" not in at.session_state
+    assert any("移到新位置" in x.value for x in at.success)
+
+
+def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
+    s = gstore.Store(store_path)
+    # another session renames centre 5 after this page loaded: my edit of centre 3 merges with it
+    s.rename_center(shipped["id"][5], "别人改的名字5")
+    at = ok(edit(app, edited_rows={3: {"name": "我改的名字3"}}))
+    assert any("合并" in x.value for x in at.success)
+    got = s.load("centers").set_index("id")["name"]
+    assert got[shipped["id"][5]] == "别人改的名字5" and got[shipped["id"][3]] == "我改的名字3"
+    # both change centre 3: a conflict, nothing overwritten, a reload shows theirs
+    cid = shipped["id"][3]
+    s.rename_center(cid, "别人改的名字")
+    at = edit(at, edited_rows={3: {"name": "我改的名字"}})
+    assert not at.exception
+    assert any("有人在您加载数据后修改了同一内容" in e.value for e in at.error)
+    assert s.load("centers").set_index("id").loc[cid, "name"] == "别人改的名字"
+    assert any("有人已保存了新版本" in i.value for i in at.info)  # my edits are still on the table
+    at.button(key="reload_edit").click().run()
+    ok(at)
+    assert editor(at).value["name"][3] == "别人改的名字"
+
+
+# --------------------------------------------------------------------------- versions, boundaries
+
+
+def test_restore_brings_back_the_previous_version(app, store_path):
+    at = ok(edit(app, deleted_rows=[1, 2, 3]))
+    s = gstore.Store(store_path)
+    assert centres_row(at)[0] == 169
+    first = int(s.versions("centers")["version"].min())  # the copy of the shipped centres
+    at.selectbox(key="vs_pick__zh").set_value(first).run()
+    at.button(key="vs_restore").click().run()
+    ok(at)
+    assert any(f"恢复到版本 {first}" in w.value for w in at.warning)  # asks first
+    assert len(s.load("centers")) == 169
+    at.button(key="vs_yes").click().run()
+    ok(at)
+    assert centres_row(at)[0] == 172 and len(s.load("centers")) == 172
+    assert s.versions("centers")["restored_from"].iloc[0] == first
+
+
+def test_replace_street_boundaries(app, store_path):
+    payload = (data.DATA_DIR / "streets.geojson").read_bytes()
+    app.radio(key="bd_level__zh").set_value("street").run()
+    at = ok(upload(app, "bd_file_", "streets.geojson", payload))
+    assert any("匹配 10 个，未匹配 0 个" in m.value for m in at.markdown)
+    at.button(key="bd_save").click().run()
+    ok(at)
+    s = gstore.Store(store_path)
+    assert in_use(at)["街道"] == (10, "真实", f"v{s.head('streets')}")
+    assert (s.load("streets")["geometry_source"] == "user").all()
+    assert any("示意数据" in w.value for w in at.warning)  # communities and centres still illustrative
+    # real communities and real centres too (saved by another session): the notice goes away
+    comms = data.load_communities()
+    comms["geometry_source"] = "user"
+    s.replace_boundaries("community", comms[["code", "name", "street_code", "geometry_source", "geometry"]])
+    centres = data.load_centers()
+    centres["position_source"] = "user"
+    s.save("centers", centres, "real positions")
+    at.run()
+    ok(at)
+    assert {v[1] for v in in_use(at).values()} == {"真实"}
+    assert not any("示意数据" in w.value for w in at.warning)
+    assert "示意数据" not in json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+
+
+def test_centre_codes_follow_the_boundaries_in_use():
+    centres, streets, comms = data.load_centers(), data.load_streets(), data.load_communities()
+    wrong = centres.copy()
+    wrong.loc[5, "street_code"] = streets["code"].iloc[0] if wrong.loc[5, "street_code"] != streets["code"].iloc[0] \
+        else streets["code"].iloc[1]
+    wrong.loc[6, "street_code"] = "440507999"  # not a street in use
+    # illustrative boundaries never override a known code; an unknown one is found from the position
+    kept = av._codes_from_boundaries(wrong, streets, comms)
+    assert kept.loc[5, "street_code"] == wrong.loc[5, "street_code"]
+    assert kept.loc[6, "street_code"] == centres.loc[6, "street_code"]
+    # real boundaries: a code whose polygon does not hold the centre is found again
+    real = streets.assign(geometry_source="user")
+    fixed = av._codes_from_boundaries(wrong, real, comms)
+    assert list(fixed["street_code"]) == list(centres["street_code"])
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_exports_read_back(app, shipped, tmp_path):
+    out = {}
+    for fmt in appdata.FORMATS:
+        app.radio(key="ex_fmt__zh").set_value(fmt).run()
+        app.button(key="ex_make").click().run()
+        ok(app)
+        _, name, payload, _ = app.session_state["data_export"]
+        assert app.get("download_button")[-1].label == f"下载 {name}"
+        out[fmt] = (name, payload)
+    name, gpkg = out["gpkg"]
+    assert name.endswith(".gpkg")
+    f = tmp_path / name
+    f.write_bytes(gpkg)
+    layers = {n for n, _ in pyogrio.list_layers(f)}
+    assert {"district", "streets", "communities", "centers", "coverage", "gaps", "summary"} <= layers
+    assert len(gpd.read_file(f, layer="centers")) == 172
+    summary = gpd.read_file(f, layer="summary")
+    assert len(summary) == 135 and summary.geometry.notna().all()
+    z = zipfile.ZipFile(io.BytesIO(out["geojson"][1]))
+    gj = json.loads(z.read("centers.geojson"))
+    assert len(gj["features"]) == 172 and "示意数据" in z.read("README.txt").decode()
+    assert len(json.loads(z.read("coverage.geojson"))["features"]) == 172
+    z = zipfile.ZipFile(io.BytesIO(out["csv"][1]))
+    centres = pd.read_csv(io.BytesIO(z.read("centers.csv")), encoding="utf-8-sig")
+    assert len(centres) == 172 and list(centres["id"]) == list(shipped["id"])
+    summary = pd.read_csv(io.BytesIO(z.read("summary.csv")), encoding="utf-8-sig")
+    assert len(summary) == 135 and (summary["data_status"] == "illustrative").all()
+    z = zipfile.ZipFile(io.BytesIO(out["xlsx"][1]))
+    wb = openpyxl.load_workbook(io.BytesIO(z.read("centers.xlsx")))
+    assert wb.worksheets[0].max_row == 173 and "说明" in wb.sheetnames
+
+
+def test_page_words_have_both_languages_and_english_page_works(app):
+    for key, (zh, en) in appdata.TEXT.items():
+        assert zh and en, key
+        assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
+    app.radio(key="lang").set_value("en").run()
+    ok(app)
+    t = next(df.value for df in app.dataframe if "Layer" in df.value.columns)
+    assert list(t["Features"]) == [1, 10, 125, 172]
+    assert any("Data management" in h.value for h in app.subheader)
+    assert appdata.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
