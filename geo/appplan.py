@@ -57,7 +57,7 @@ LABELS = {"png": "f_png", "pdf": "f_pdf", "brief": "f_brief", "html": "f_html", 
 MIME = {"png": "image/png", "pdf": "application/pdf", "brief": "application/pdf", "html": "text/html",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SUFFIX = {"png": ".png", "pdf": ".pdf", "brief": ".pdf", "html": ".html", "xlsx": ".xlsx"}
-SITE_COLOUR = "#6a3d9a"
+SITE_COLOUR = "#c51b7d"  # magenta: unlike every tier colour and the red of gaps
 
 
 def t(key: str, lang: str, **fmt: object) -> str:

@@ -666,30 +666,8 @@ def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, fl
 
 # --------------------------------------------------------------------------- map: symbols, layers
 
-# Four distinct shapes (colours from geo.maps): star, square, circle, triangle.
-SYMBOL_SIZE: dict[str, int] = {"district": 24, "street": 16, "community": 12, "station": 14}
-
-
-def symbol_svg(tier: str, size: int | None = None) -> str:
-    """Inline SVG of a tier's marker symbol (needs no icon font or network)."""
-    s = size or SYMBOL_SIZE[tier]
-    c = maps.TIER_COLOURS[tier]
-    stroke = "stroke='#ffffff' stroke-width='1.5'"
-    if tier == "district":
-        pts = []
-        for i in range(10):
-            r = 11.5 if i % 2 == 0 else 5.0
-            a = math.pi / 2 + i * math.pi / 5
-            pts.append(f"{12 + r * math.cos(a):.2f},{12 - r * math.sin(a):.2f}")
-        shape = f"<polygon points='{' '.join(pts)}' fill='{c}' {stroke}/>"
-    elif tier == "street":
-        shape = f"<rect x='3' y='3' width='18' height='18' rx='2' fill='{c}' {stroke}/>"
-    elif tier == "community":
-        shape = f"<circle cx='12' cy='12' r='9.5' fill='{c}' {stroke}/>"
-    else:
-        shape = f"<polygon points='12,2 22.5,20.5 1.5,20.5' fill='{c}' {stroke}/>"
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{s}' height='{s}' viewBox='0 0 24 24' "
-            f"style='display:block;filter:drop-shadow(0 0 1px rgba(0,0,0,.7))'>{shape}</svg>")
+SYMBOL_SIZE = maps.SYMBOL_SIZE
+symbol_svg = maps.symbol_svg
 
 
 def center_info(result: cv.CoverageResult) -> pd.DataFrame:

@@ -13,6 +13,7 @@ about 540 m in Shantou, so that it sits on the right streets of the tiles).
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import folium
@@ -33,12 +34,12 @@ AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&sc
               "&x={x}&y={y}&z={z}")
 AMAP_ATTR = "&copy; 高德地图 AutoNavi"
 
-# Tier styles shared with the static maps (geo.brief): colour, marker radius in px, marker
-# shape for print. Colours are from ColorBrewer "Paired"/"PuOr", distinguishable in print.
+# Tier styles shared with the app and the static maps (geo.brief): a colour and a shape each
+# (star, square, circle, triangle: see symbol_svg). Colours are from ColorBrewer
+# "Paired"/"PuOr", distinguishable in print.
 TIER_COLOURS: dict[str, str] = {
     "district": "#6a3d9a", "street": "#e66101", "community": "#1f78b4", "station": "#33a02c",
 }
-TIER_RADIUS: dict[str, float] = {"district": 10, "street": 7.5, "community": 5, "station": 4}
 COVER_COLOUR = "#9fd3c7"     # covered area (union of every centre's walk)
 GAP_COLOUR = "#d7301f"       # uncovered gaps: the strongest colour on the map
 DISTRICT_COLOUR = "#252525"
@@ -117,6 +118,32 @@ def center_table(result: cv.CoverageResult) -> pd.DataFrame:
     return out
 
 
+# Four distinct shapes (colours from geo.maps): star, square, circle, triangle.
+SYMBOL_SIZE: dict[str, int] = {"district": 24, "street": 16, "community": 12, "station": 14}
+
+
+def symbol_svg(tier: str, size: int | None = None) -> str:
+    """Inline SVG of a tier's marker symbol (needs no icon font or network)."""
+    s = size or SYMBOL_SIZE[tier]
+    c = TIER_COLOURS[tier]
+    stroke = "stroke='#ffffff' stroke-width='1.5'"
+    if tier == "district":
+        pts = []
+        for i in range(10):
+            r = 11.5 if i % 2 == 0 else 5.0
+            a = math.pi / 2 + i * math.pi / 5
+            pts.append(f"{12 + r * math.cos(a):.2f},{12 - r * math.sin(a):.2f}")
+        shape = f"<polygon points='{' '.join(pts)}' fill='{c}' {stroke}/>"
+    elif tier == "street":
+        shape = f"<rect x='3' y='3' width='18' height='18' rx='2' fill='{c}' {stroke}/>"
+    elif tier == "community":
+        shape = f"<circle cx='12' cy='12' r='9.5' fill='{c}' {stroke}/>"
+    else:
+        shape = f"<polygon points='12,2 22.5,20.5 1.5,20.5' fill='{c}' {stroke}/>"
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{s}' height='{s}' viewBox='0 0 24 24' "
+            f"style='display:block;filter:drop-shadow(0 0 1px rgba(0,0,0,.7))'>{shape}</svg>")
+
+
 def center_tooltip(row: pd.Series) -> str:
     """Tooltip HTML of one centre (every field escaped)."""
     lines = [f"<b>{esc(row['name'])}</b>", f"级别：{esc(row['tier_label'])}"]
@@ -190,7 +217,7 @@ def communities_layer(result: cv.CoverageResult, basemap: str = "none") -> foliu
 
 
 def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[folium.FeatureGroup]:
-    """One feature group of circle markers per tier (largest tier drawn last, on top)."""
+    """One feature group per tier, each centre drawn with its tier's symbol (largest tier on top)."""
     table = center_table(result)
     pts = to_display(result.centers[["geometry"]], basemap)
     suffix = _suffix(result.centers, "position_source")
@@ -199,16 +226,15 @@ def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[fol
         sel = table.index[table["tier"] == tier]
         if len(sel) == 0:
             continue
-        fg = folium.FeatureGroup(name=f"{data.TIER_LABELS[tier]}（{len(sel)}）{suffix}")
-        colour = TIER_COLOURS[tier]
-        for i in sel:
-            p = pts.geometry.loc[i]
-            folium.CircleMarker(
-                location=[p.y, p.x], radius=TIER_RADIUS[tier], color="#ffffff", weight=1.5,
-                fill=True, fill_color=colour, fill_opacity=0.95,
-                class_name=f"{CENTER_CLASS} {CENTER_CLASS}-{tier}",
-                tooltip=folium.Tooltip(center_tooltip(table.loc[i])),
-            ).add_to(fg)
+        name = f"{data.TIER_LABELS[tier]}（{len(sel)}）{suffix}"
+        fg = folium.FeatureGroup(name=name)
+        size = SYMBOL_SIZE[tier]
+        icon = folium.DivIcon(html=symbol_svg(tier), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                              class_name=f"{CENTER_CLASS} {CENTER_CLASS}-{tier}")
+        gdf = gpd.GeoDataFrame({"tip": [center_tooltip(table.loc[i]) for i in sel]},
+                               geometry=pts.geometry.loc[sel].to_numpy(), crs="EPSG:4326")
+        folium.GeoJson(gdf.to_geo_dict(), name=name, marker=folium.Marker(icon=icon),
+                       tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
         groups.append(fg)
     return groups
 
@@ -307,12 +333,9 @@ def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = da
         speed_kmh = result.settings.speed_kmh
     rows = ["<div style='font-weight:bold;margin-bottom:4px'>图例</div>"]
     for t in tiers:
-        d = 2 * TIER_RADIUS[t]
         rows.append(
             f"<div style='display:flex;align-items:center;gap:6px'>"
-            f"<span style='display:inline-block;width:22px;text-align:center'>"
-            f"<span style='display:inline-block;width:{d:g}px;height:{d:g}px;border-radius:50%;"
-            f"background:{TIER_COLOURS[t]};border:1px solid #fff;box-shadow:0 0 0 1px #888'></span></span>"
+            f"<span style='display:inline-flex;width:22px;justify-content:center'>{symbol_svg(t)}</span>"
             f"{esc(data.TIER_LABELS[t])}</div>")
     swatches = "".join(
         f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};opacity:0.35'></span>"

@@ -264,14 +264,14 @@ def test_html_opens_offline_in_chromium(result, out):
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(path.as_uri())
             page.wait_for_selector(".leaflet-container")
-            page.wait_for_function("document.querySelectorAll('path.lh-centre').length >= 172")
-            assert page.locator("path.lh-centre").count() == 172
+            page.wait_for_function("document.querySelectorAll('.lh-centre').length >= 172")
+            assert page.locator(".lh-centre").count() == 172
             assert page.locator(".lh-legend").is_visible()
             assert page.locator(".lh-notice").is_visible()
             assert "并非实测" in page.locator(".lh-notice").inner_text()
             assert "区级中心" in page.locator(".lh-legend").inner_text()
             # hovering a centre shows its Chinese tooltip
-            page.locator("path.lh-centre-district").hover(force=True)
+            page.locator(".lh-centre-district").hover(force=True)
             page.wait_for_selector(".leaflet-tooltip")
             assert "级别：区级中心" in page.locator(".leaflet-tooltip").inner_text()
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import folium
 import numpy as np
@@ -45,14 +46,20 @@ def _has(html: str, text: str) -> bool:
     return text in html or json.dumps(text)[1:-1] in html
 
 
-def _markers(m: folium.Map) -> list[folium.CircleMarker]:
+def _markers(m: folium.Map) -> list[dict]:
+    """The centre markers: point features of the GeoJSON layers drawn with a DivIcon symbol."""
     out, stack = [], [m]
     while stack:
         el = stack.pop()
-        if isinstance(el, folium.CircleMarker):
-            out.append(el)
+        if isinstance(el, folium.GeoJson) and isinstance(getattr(el, "marker", None), folium.Marker):
+            out += [f for f in el.data["features"] if f["geometry"]["type"] == "Point"]
         stack.extend(el._children.values())
     return out
+
+
+def _locations(m: folium.Map) -> np.ndarray:
+    """(lat, lon) of every centre marker."""
+    return np.array([f["geometry"]["coordinates"][::-1] for f in _markers(m)])
 
 
 def test_map_has_every_centre_and_the_layers(result):
@@ -64,10 +71,10 @@ def test_map_has_every_centre_and_the_layers(result):
         assert _has(html, label)
     for colour in maps.TIER_COLOURS.values():
         assert colour in html
-    assert len(set(maps.TIER_COLOURS.values())) == 4 and len(set(maps.TIER_RADIUS.values())) == 4
+    assert len(set(maps.TIER_COLOURS.values())) == 4 and len({maps.symbol_svg(t) for t in maps.TIER_COLOURS}) == 4
     assert _has(html, "未覆盖空白区域") and _has(html, "图例")
     # a tooltip names the centre, its tier, street and community
-    tips = [next(c for c in mk._children.values() if isinstance(c, folium.Tooltip)).text for mk in marks]
+    tips = [mk["properties"]["tip"] for mk in marks]
     assert any("级别：村（社区）中心" in t and "街道：" in t and "村（社区）：" in t for t in tips)
 
 
@@ -82,6 +89,9 @@ def test_layer_builders_are_separate(result):
 
 def test_names_are_escaped(hostile_result):
     html = maps.interactive_map(hostile_result).get_root().render()
+    assert "<img src=x" not in html
+    # folium writes GeoJSON data with HTML-safe \u escapes; undo them, the tag must still not appear
+    html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     # the template-literal breakout is neutralised too (folium puts tooltips between backticks)
@@ -103,8 +113,8 @@ def test_illustrative_notice_shows_only_for_illustrative_data(result, layers):
 def test_amap_basemap_shifts_layers_to_gcj02(result):
     plain = maps.interactive_map(result, "none")
     amap = maps.interactive_map(result, "amap")
-    a = np.array([mk.location for mk in _markers(plain)])
-    b = np.array([mk.location for mk in _markers(amap)])
+    a = _locations(plain)
+    b = _locations(amap)
     lat = np.radians(a[:, 0])
     dx = (b[:, 1] - a[:, 1]) * 111_320 * np.cos(lat)
     dy = (b[:, 0] - a[:, 0]) * 110_574
@@ -117,8 +127,8 @@ def test_amap_basemap_shifts_layers_to_gcj02(result):
 
 
 def test_osm_basemap_is_not_shifted(result):
-    a = np.array([mk.location for mk in _markers(maps.interactive_map(result, "none"))])
-    b = np.array([mk.location for mk in _markers(maps.interactive_map(result, "osm"))])
+    a = _locations(maps.interactive_map(result, "none"))
+    b = _locations(maps.interactive_map(result, "osm"))
     assert np.allclose(a, b)
 
 
