@@ -16,39 +16,18 @@ Targets (issue 4): first load < 10 s; minutes/tiers update < 1.5 s after the fir
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 METRIC = "[data-testid='stMetricValue']"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("streamlit did not start")
 
 
 def settle(page, started: float, condition: str, arg) -> float:
@@ -65,22 +44,16 @@ def main() -> None:
     opts = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="bench_app_", suffix=".log", delete=False)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    log = Path(tempfile.mkdtemp(prefix="bench_app_")) / "streamlit.log"
     results: dict[str, list[float]] = {}
-    try:
-        wait_healthy(port)
+    t0 = time.perf_counter()
+    with streamlit_server("app.py", log) as base:
         server_start = time.perf_counter() - t0
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1200})
             start = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(base + "/")
             frame = page.frame_locator(MAP)
             frame.locator(".lh-centre").nth(171).wait_for(timeout=60_000)
             page.wait_for_selector(IDLE, timeout=60_000)
@@ -106,12 +79,6 @@ def main() -> None:
                     took = settle(page, t, cond, want)
                     results.setdefault("tiers (first visit)" if rnd == 0 else "tiers (cached)", []).append(took)
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
     print(f"server start (process -> health)      {server_start:6.2f} s")
     print(f"first load (navigate -> 172 markers)  {first_load:6.2f} s   target < 10 s")

@@ -10,68 +10,25 @@ under CI=true, where that is a failure.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from geo import coverage as cv
 from geo import data
-from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium
+from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium, streamlit_server
 
-REPO = Path(__file__).resolve().parents[1]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"streamlit exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"streamlit did not become healthy in {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture
 def server(tmp_path):
     """A fresh `streamlit run app.py` on a free local port; always stopped afterwards."""
     require_chromium()
-    port = _free_port()
     log = tmp_path / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(port, proc, log)
-        yield f"http://127.0.0.1:{port}/", log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    with streamlit_server("app.py", log) as base:
+        yield base + "/", log
 
 
 def _is_local(url: str) -> bool:

@@ -7,9 +7,6 @@ that binary (or the playwright package) is missing, except under CI=true, where 
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
 import textwrap
 import time
 import tomllib
@@ -23,7 +20,7 @@ import pytest
 from folium.elements import JSCSSMixin
 
 from geo import webassets
-from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium
+from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium, streamlit_server
 from geo.webassets import (
     inline_assets,
     install_static_assets,
@@ -361,12 +358,6 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str, bytes]:
         return r.status, r.headers.get("content-type", ""), r.read()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
     """Streamlit (with the repo's config.toml) serves the vendored files with the right
     MIME type, and an st_folium map in Chromium draws with no request leaving the machine."""
@@ -376,30 +367,7 @@ def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
         _APP.format(repo=str(REPO), loc=LOCATION, fill=POLY_FILL, stroke=MARKER_STROKE),
         encoding="utf-8",
     )
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    # cwd=REPO so Streamlit reads the repo's .streamlit/config.toml (static serving on)
-    log = tmp_path / "streamlit.log"
-    with log.open("w") as log_fh:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log_fh, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if _get(f"{base}/_stcore/health", timeout=1)[0] == 200:
-                    break
-            except OSError:  # connection refused while starting; URLError is an OSError
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-
+    with streamlit_server(app, tmp_path / "streamlit.log", timeout=30) as base:
         with _Browser() as b:
             b.page.goto(base + "/", wait_until="domcontentloaded")
             b.wait(
@@ -425,10 +393,3 @@ def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
             base + "/app/static/vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
         )
         assert status == 200 and ctype.startswith("text/css"), (status, ctype)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
