@@ -1130,6 +1130,40 @@ def _distance_m(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.
 # --------------------------------------------------------------------------- boundaries
 
 
+def _tiling_warnings(layer: gpd.GeoDataFrame, district: shapely.Geometry,
+                     tolerance: float = 0.001) -> list[ImportProblem]:
+    """Warnings when the polygons overlap one another, or cover noticeably more or less than the
+    district (more than ``tolerance`` of its area); measured in the district's UTM zone."""
+    if len(layer) == 0:
+        return []
+    c = district.centroid
+    metric = _crs.utm_crs(c.x, c.y)
+    geoms = np.asarray(layer.to_crs(metric).geometry.values)
+    dist = gpd.GeoSeries([district], crs="EPSG:4326").to_crs(metric).iloc[0]
+    union = shapely.union_all(geoms)
+    out = []
+    overlap = float(shapely.area(geoms).sum() - union.area)
+    if overlap > tolerance * dist.area:
+        tree = shapely.STRtree(geoms)
+        a, b = tree.query(geoms, predicate="overlaps")
+        pairs = sorted({(int(i), int(j)) for i, j in zip(a, b) if i < j})
+        names = "; ".join(f"{layer['name'].iat[i]}/{layer['name'].iat[j]}" for i, j in pairs[:5])
+        out.append(ImportProblem(None, "geometry", f"{overlap / 1e6:.3f} km²",
+                                 f"boundaries overlap by {overlap / 1e6:.3f} km² ({names}); "
+                                 "fix the overlaps so no area is counted twice", field="geometry", level="warning"))
+    outside = float(shapely.difference(union, dist).area)
+    if outside > tolerance * dist.area:
+        out.append(ImportProblem(None, "geometry", f"{outside / 1e6:.3f} km²",
+                                 f"{outside / 1e6:.3f} km² of the boundaries lie outside the district outline",
+                                 field="geometry", level="warning"))
+    uncovered = float(shapely.difference(dist, union).area)
+    if uncovered > tolerance * dist.area:
+        out.append(ImportProblem(None, "geometry", f"{uncovered / 1e6:.3f} km²",
+                                 f"{uncovered / 1e6:.3f} km² of the district is in no boundary of this file "
+                                 f"({100 * uncovered / dist.area:.1f}%)", field="geometry", level="warning"))
+    return out
+
+
 def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str | None = None,
                       crs: str = "wgs84", *, filename: str | None = None, layer: str | None = None,
                       divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
@@ -1265,6 +1299,7 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     out = gpd.GeoDataFrame(pd.DataFrame(records, columns=cols + ["geometry"]), geometry="geometry", crs="EPSG:4326")
     for c in cols:
         out[c] = out[c].astype(str)
+    warnings += _tiling_warnings(out, d)
     all_codes = reg.codes(lv)
     missing = pd.DataFrame({"code": [c for c in all_codes if c not in by_code]})
     missing["name"] = missing["code"].map(reg.name).astype(str)

@@ -624,3 +624,25 @@ def test_fuzz_geojson(props, kind):
     raw = json.dumps(fc, ensure_ascii=False).encode()
     outcome(im.import_centers, raw, filename="fuzz.geojson")
     outcome(im.import_boundaries, raw, filename="fuzz.geojson")
+
+
+def test_boundaries_that_overlap_or_leave_holes_are_flagged(tmp_path, shipped):
+    streets = data.load_streets()
+
+    def report(gdf):
+        p = tmp_path / "s.geojson"
+        gdf.to_file(p, driver="GeoJSON")
+        rep = im.import_boundaries(p, "street")
+        return [w.reason for w in rep.warnings if w.field == "geometry"]
+
+    assert report(streets) == []  # the shipped tiling is clean
+    grown = streets.copy()
+    metric = grown.to_crs("EPSG:32650")
+    metric.loc[metric.index[0], "geometry"] = metric.geometry.iloc[0].buffer(300)
+    reasons = report(metric.to_crs("EPSG:4326"))
+    assert any("overlap" in r and streets["name"].iat[0] in r for r in reasons)
+    assert any("outside the district" in r for r in reasons)
+    shrunk = streets.to_crs("EPSG:32650")
+    shrunk.loc[shrunk.index[1], "geometry"] = shrunk.geometry.iloc[1].buffer(-200)
+    reasons = report(shrunk.to_crs("EPSG:4326"))
+    assert any("in no boundary" in r for r in reasons) and not any("overlap" in r for r in reasons)
