@@ -998,9 +998,10 @@ def base_map(result: cv.CoverageResult, basemap: str, illustrative: bool, lang: 
     or tiers, so streamlit-folium keeps the same map (and the user's zoom) while those change.
     """
     m = maps.base_map(result, basemap)
-    comms = maps.communities_layer(result, basemap)
-    streets = maps.streets_layer(result, basemap)
-    if lang == "en":
+    en = lang == "en"
+    comms = maps.communities_layer(result, basemap, ("Community", "Street") if en else ("村（社区）", "街道"))
+    streets = maps.streets_layer(result, basemap, "Street" if en else "街道")
+    if en:
         suffix = " (illustrative)" if illustrative else ""
         comms.layer_name = "Communities" + suffix
         streets.layer_name = "Streets" + suffix

@@ -194,17 +194,19 @@ def _suffix(layer: pd.DataFrame, col: str) -> str:
     return "（示意）" if col in layer and (layer[col] == "illustrative").any() else ""
 
 
-def streets_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.GeoJson:
-    """Street boundaries with the (escaped) street name as tooltip."""
+def streets_layer(result: cv.CoverageResult, basemap: str = "none",
+                  label: str = "街道") -> folium.GeoJson:
+    """Street boundaries with the (escaped) street name as tooltip (``label`` names the field)."""
     s = result.streets
     gdf = to_display(_geom_gdf(s.geometry, s.crs, name=[esc(n) for n in s["name"]]), basemap)
     return folium.GeoJson(
         gdf.to_json(), name="街道" + _suffix(s, "geometry_source"), pane="lh-boundaries",
         style_function=lambda f: {"color": STREET_COLOUR, "weight": 2, "dashArray": "6 3", "fill": False},
-        tooltip=folium.GeoJsonTooltip(["name"], aliases=["街道"]))
+        tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]))
 
 
-def communities_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.GeoJson:
+def communities_layer(result: cv.CoverageResult, basemap: str = "none",
+                      labels: tuple[str, str] = ("村（社区）", "街道")) -> folium.GeoJson:
     """Community boundaries with (escaped) community and street names as tooltip."""
     c = result.communities
     street_names = result.streets.set_index("code")["name"]
@@ -213,7 +215,7 @@ def communities_layer(result: cv.CoverageResult, basemap: str = "none") -> foliu
     return folium.GeoJson(
         gdf.to_json(), name="村（社区）" + _suffix(c, "geometry_source"), pane="lh-boundaries",
         style_function=lambda f: {"color": COMMUNITY_COLOUR, "weight": 0.8, "fill": True, "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip(["name", "street"], aliases=["村（社区）", "街道"]))
+        tooltip=folium.GeoJsonTooltip(["name", "street"], aliases=list(labels)))
 
 
 def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[folium.FeatureGroup]:

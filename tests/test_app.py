@@ -340,6 +340,7 @@ def test_language_switch_to_english_and_back():
     assert at.radio(key=K("minutes_choice", "en")).value == "15"  # the setting survives the switch
     assert "Area (km²)" in frame(at, "Street").columns
     assert "Community centre" in map_args(at)["feature_group"]
+    assert '"Community", "Street"' in map_args(at)["script"]  # boundary tooltips in English too
     at.radio(key=K("speed_choice", "en")).set_value("elderly").run()
     at.radio(key=K("page", "en")).set_value("resident").run()
     at.radio(key=K("resident_input", "en")).set_value("coords").run()
