@@ -296,12 +296,16 @@ def main() -> None:
                             format_func=lambda x: "中文" if x == "zh" else "English")
     st.title(T("title"))
     st.caption(T("subtitle"))
+    store = appdata.open_store()
     try:
-        store = appdata.open_store()
         layers = av.user_layers(store.path)
-    except data.DataError as exc:
+    except data.DataError as exc:  # an unreadable store: say so, and keep working on the shipped files
         st.error(T("error_data", msg=str(exc)))
-        return
+        try:
+            layers = av.shipped_layers()
+        except data.DataError as exc2:
+            st.error(T("error_data", msg=str(exc2)))
+            return
     if layers.illustrative:
         notes = (data.ILLUSTRATIVE_NOTICE_EN, data.ILLUSTRATIVE_NOTICE_ZH) if lang == "en" else \
             (data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN)

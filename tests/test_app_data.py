@@ -392,3 +392,13 @@ def test_page_words_have_both_languages_and_english_page_works(app):
     assert list(t["Features"]) == [1, 10, 125, 172]
     assert any("Data management" in h.value for h in app.subheader)
     assert appdata.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
+
+
+def test_a_corrupt_store_is_reported_and_the_shipped_layers_still_work(tmp_path, monkeypatch):
+    bad = tmp_path / "broken.gpkg"
+    bad.write_bytes(b"this is not a GeoPackage" * 100)
+    monkeypatch.setenv("LONGHU_STORE", str(bad))
+    at = AppTest.from_file("../app.py", default_timeout=120).run()
+    assert not at.exception
+    assert any("broken.gpkg" in e.value for e in at.error)
+    assert any(m.value == "172" for m in at.metric)  # the page still analyses the shipped centres
