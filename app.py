@@ -405,6 +405,10 @@ def draw_map(base: cv.CoverageResult, result: cv.CoverageResult | None, key: tup
                 view_box = av.gap_view(result, gap_id, basemap)
                 if view_box:
                     centre, zoom = view_box
+            if ss.get("page") == "data":
+                move = appdata.move_group(layers, basemap, lang)
+                if move is not None:
+                    groups.append(move)
             plan = ss.get("plan")
             if plan is not None and plan[0] == key and len(plan[1].sites):
                 groups.append(appplan.sites_group(plan[1], basemap, lang))

@@ -24,15 +24,18 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta, timezone
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from geo import appview as av
 from geo import coverage as cv
-from geo import data, importer
+from geo import data, importer, maps
 from geo import store as gstore
 from geo.data import DataError
+from geo.safe_html import escape_text
 
 ss = st.session_state
 
@@ -103,6 +106,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "ed_done": ("已保存（版本 {v}）：{summary}。", "Saved (version {v}): {summary}."),
     "mv_head": ("在地图上点选新位置", "Move a centre by clicking the map"),
     "mv_pick": ("要移动的服务中心", "Centre to move"),
+    "mv_layer": ("移动服务中心", "Moving a centre"),
+    "mv_from": ("要移动的服务中心：{name}", "Centre to move: {name}"),
+    "mv_to": ("新位置", "New position"),
     "mv_hint": ("选择服务中心后，在左侧地图上点击新位置。", "Choose a centre, then click its new position on the map."),
     "mv_at": ("点击位置（WGS-84）：{lon:.6f}, {lat:.6f}，距原位置 {m:,.0f} 米。",
               "Clicked point (WGS-84): {lon:.6f}, {lat:.6f}, {m:,.0f} m from where it is now."),
@@ -682,6 +688,32 @@ def move_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
 
         _save(action, lambda r: t("mv_done", lang, name=md(name), v=r.version), lang, "move",
               lambda: ss.pop("data_click", None))
+
+
+def move_group(layers: av.Layers, basemap: str, lang: str) -> folium.FeatureGroup | None:
+    """On the map: a ring around the centre chosen for moving and, once the map was clicked,
+    the new position with a dashed line from the old one."""
+    pick = ss.get("mv_pick")
+    c = layers.centers
+    row = c[c["id"].astype(str) == str(pick)]
+    if pick is None or len(row) == 0:
+        return None
+    geoms = [row.geometry.iloc[0]]
+    click = ss.get("data_click")
+    if click:
+        new = shapely.Point(float(click[0]), float(click[1]))
+        geoms += [new, shapely.LineString([geoms[0], new])]
+    shown = maps.to_display(gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326"), basemap).geometry
+    fg = folium.FeatureGroup(name=t("mv_layer", lang))
+    old = shown.iloc[0]
+    folium.CircleMarker([old.y, old.x], radius=14, color="#e31a1c", weight=3, fill=False, class_name="lh-move-from",
+                        tooltip=escape_text(t("mv_from", lang, name=row["name"].iloc[0]))).add_to(fg)
+    if click:
+        new, line = shown.iloc[1], shown.iloc[2]
+        folium.PolyLine([(y, x) for x, y in line.coords], color="#e31a1c", weight=2.5, dash_array="6 6").add_to(fg)
+        folium.CircleMarker([new.y, new.x], radius=8, color="#ffffff", weight=3, fill=True, fill_color="#e31a1c",
+                            fill_opacity=1.0, class_name="lh-move-to", tooltip=t("mv_to", lang)).add_to(fg)
+    return fg
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -257,6 +257,9 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
                                                  "lng": float(target["lon"]) + 0.001}}
     at = ok(app.run())
     assert any("距原位置" in c.value for c in at.caption)
+    # the map rings the chosen centre and marks the clicked position
+    groups = json.loads(at.get("component_instance")[0].proto.json_args)["feature_group"]
+    assert "lh-move-from" in groups and "lh-move-to" in groups
     at.button(key="mv_go").click().run()
     ok(at)
     got = gstore.Store(store_path).load("centers").set_index("id")
