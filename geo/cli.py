@@ -56,6 +56,7 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-gap-m2", type=float, default=2000.0, help="ignore gaps smaller than this (m²)")
     p.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
     p.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
+    p.add_argument("--store", type=Path, help="use the layers saved in the app's store (data/user/longhu.gpkg)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,16 +105,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args) -> tuple:
-    streets = data.load_streets(args.streets) if getattr(args, "streets", None) else data.load_streets()
+    saved = _from_store(args.store) if getattr(args, "store", None) else {}
+    streets = (data.load_streets(args.streets) if getattr(args, "streets", None)
+               else saved.get("streets", data.load_streets()))
     communities = (data.load_communities(args.communities) if getattr(args, "communities", None)
-                   else data.load_communities())
-    centers = (_user_centers(args.centers, args.centers_crs, streets, communities) if args.centers
-               else data.load_centers(streets=streets, communities=communities))
+                   else saved.get("communities", data.load_communities()))
+    if args.centers:
+        centers = _user_centers(args.centers, args.centers_crs, streets, communities)
+    elif "centers" in saved:
+        centers = data.locate(saved["centers"], streets, communities)
+    else:
+        centers = data.load_centers(streets=streets, communities=communities)
     graph = None
     if args.network:
         print(f"loading walking network {args.network} …", file=sys.stderr)
         graph = network.load_network(args.network)
     return data.load_district(), streets, communities, centers, graph
+
+
+def _from_store(path: Path) -> dict:
+    """The current versions of the layers saved in the app's store (only those it holds)."""
+    from geo import store
+
+    if not Path(path).is_file():
+        raise UsageError(f"--store: {path} not found; the app creates it on the first save")
+    s = store.Store(path)
+    return {layer: s.load(layer) for layer in ("streets", "communities", "centers") if s.head(layer)}
 
 
 def _user_centers(path: Path, crs: str, streets, communities):

@@ -132,3 +132,17 @@ def test_export_all_layers_as_geopackage_and_csv(tmp_path):
     assert len(summary) == 135
     bad = run("export", "--format", "docx", "--out", tmp_path / "x")
     assert bad.returncode == 2 and "unknown format 'docx'" in bad.stderr
+
+
+def test_coverage_from_the_apps_store(tmp_path):
+    from geo import store
+
+    s = store.Store(tmp_path / "user.gpkg")
+    centres = s.load("centers")
+    s.save("centers", centres[centres["tier"] != "station"], "remove the stations",
+           base_version=centres.attrs["version"])
+    p = run("coverage", "--out", tmp_path / "o", "--store", tmp_path / "user.gpkg", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["n_centers"] == 136
+    missing = run("coverage", "--out", tmp_path / "o", "--store", tmp_path / "nope.gpkg")
+    assert missing.returncode == 2 and "nope.gpkg" in missing.stderr
