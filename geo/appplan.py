@@ -16,6 +16,8 @@ import streamlit as st
 from geo import brief, maps, siting
 from geo import coverage as cv
 from geo import network
+from geo.data import DataError
+from geo.importer import safe_filename
 from geo.safe_html import escape_text
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -40,6 +42,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "me_auto": ("自动（精确优先）", "Auto (exact when feasible)"), "me_exact": ("精确（HiGHS）", "Exact (HiGHS)"),
     "me_greedy": ("贪心（快速）", "Greedy (fast)"),
     "run": ("计算选址", "Suggest sites"),
+    "cand": ("另加候选点（可选：空置楼宇、商场等，CSV/XLSX 含经度纬度，或 GeoJSON 点）",
+             "Extra candidate sites (optional: vacant buildings, malls… CSV/XLSX with lon/lat, or GeoJSON points)"),
+    "cand_crs": ("候选点坐标系", "Candidates' coordinates"),
+    "cand_n": ("已读入 {n} 个候选点，将与网格候选点一起参与比选。", "{n} candidate sites read; they compete with the grid."),
     "running": ("正在求解选址模型 …", "Solving the siting model …"),
     "before_after": ("覆盖率 {before:.1f}% → {after:.1f}%（{method}，{sec:.1f} 秒）",
                      "Coverage {before:.1f}% → {after:.1f}% ({method}, {sec:.1f} s)"),
@@ -124,10 +130,11 @@ def suggest_section(result: cv.CoverageResult, key: tuple, graph: network.WalkGr
     k = c1.slider(t("k", lang), min_value=siting.K_RANGE[0], max_value=siting.K_RANGE[1], value=5, key="suggest_k")
     method = c2.selectbox(t("method", lang), ("auto", "exact", "greedy"), key=f"suggest_method__{lang}",
                           format_func=lambda m: t(f"me_{m}", lang))
+    extra = candidates_input(lang)
     if c3.button(t("run", lang), key="suggest_run", type="primary", use_container_width=True):
         with st.status(t("running", lang), expanded=False) as status:
             try:
-                plan = siting.suggest(result, k=int(k), method=method,
+                plan = siting.suggest(result, k=int(k), method=method, candidates=extra,
                                       graph=graph if result.settings.mode == "network" else None)
                 ss["plan"] = (key, plan)
                 status.update(state="complete")
@@ -155,6 +162,25 @@ def suggest_section(result: cv.CoverageResult, key: tuple, graph: network.WalkGr
         st.success(t("accepted", lang, n=len(plan.sites), v=version))
         ss.pop("plan", None)
     return plan
+
+
+def candidates_input(lang: str):
+    """An optional upload of extra candidate sites; returns them (WGS-84) or None."""
+    c1, c2 = st.columns([3, 1])
+    up = c1.file_uploader(t("cand", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"], key="suggest_cand")
+    system = c2.selectbox(t("cand_crs", lang), ("wgs84", "gcj02", "bd09"), key=f"suggest_cand_crs__{lang}")
+    if up is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = Path(tmp) / safe_filename(up.name)
+            path.write_bytes(up.getvalue())
+            sites = siting.load_candidates(path, system)
+        except DataError as exc:
+            st.error(str(exc))
+            return None
+    st.caption(t("cand_n", lang, n=len(sites)))
+    return sites
 
 
 def _added(value: float, unit: str) -> str:

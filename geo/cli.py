@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--json", action="store_true")
     s.add_argument("--method", default="auto", help="exact, greedy or auto")
+    s.add_argument("--candidates", type=Path,
+                   help="extra candidate sites (points: CSV/XLSX with lon,lat or 经度,纬度; GeoJSON/GPKG)")
+    s.add_argument("--candidates-crs", default="wgs84", help="coordinates of the candidates file")
     return p
 
 
@@ -279,7 +282,8 @@ def cmd_suggest(args) -> int:
     from geo import siting
 
     result, centers, streets, communities = _analyse(args)
-    plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph)
+    extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
+    plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
     siting.write_plan(plan, args.out, data_status(centers, streets, communities))
     if args.json:
         print(json.dumps(plan.headline(), ensure_ascii=False))

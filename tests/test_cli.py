@@ -146,3 +146,24 @@ def test_coverage_from_the_apps_store(tmp_path):
     assert json.loads(p.stdout)["n_centers"] == 136
     missing = run("coverage", "--out", tmp_path / "o", "--store", tmp_path / "nope.gpkg")
     assert missing.returncode == 2 and "nope.gpkg" in missing.stderr
+
+
+def test_suggest_with_user_candidates_in_amap_coordinates(tmp_path):
+    from geo import crs
+
+    # one candidate in the middle of the largest gap, given in GCJ-02 like an AMap sheet
+    assert run("coverage", "--out", tmp_path / "c").returncode == 0
+    gap = gpd.read_file(tmp_path / "c" / "gaps.geojson").geometry.iloc[0].representative_point()
+    lon, lat = crs.wgs84_to_gcj02(gap.x, gap.y)
+    f = tmp_path / "sites.csv"
+    f.write_text(f"名称,经度,纬度\n空置厂房,{float(lon):.7f},{float(lat):.7f}\n", encoding="utf-8")
+    p = run("suggest", "--k", 1, "--out", tmp_path / "s", "--json", "--candidates", f, "--candidates-crs", "gcj02")
+    assert p.returncode == 0, p.stderr
+    sites = gpd.read_file(tmp_path / "s" / "sites.geojson")
+    assert len(sites) == 1 and sites["added_demand"].iat[0] > 0
+    bad = run("suggest", "--k", 1, "--out", tmp_path / "s", "--candidates", tmp_path / "none.csv")
+    assert bad.returncode == 2 and "none.csv" in bad.stderr
+    # the file is really read: a bad cell in it is reported with its row
+    f.write_text("名称,经度,纬度\n空置厂房,116.80,23.38\n商场,东经116度,23.39\n", encoding="utf-8")
+    bad = run("suggest", "--k", 1, "--out", tmp_path / "s", "--candidates", f)
+    assert bad.returncode == 2 and "sites.csv" in bad.stderr and "row 3" in bad.stderr
