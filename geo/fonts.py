@@ -26,7 +26,7 @@ CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
-INSTALL_HINT = ("no CJK font found: install one with `apt-get install fonts-noto-cjk`, "
+INSTALL_HINT = ("no CJK font found: `pip install cvttf-notosanscjk-regular` or `apt-get install fonts-noto-cjk`, "
                 f"or set {ENV_VAR} to the path of a .ttc/.otf/.ttf font with Chinese glyphs")
 
 
@@ -52,7 +52,20 @@ def _candidates() -> list[Path]:
             raise FontError(f"{ENV_VAR}={env!r} is not a font file; fix the path or unset it "
                             "(then `apt-get install fonts-noto-cjk`)")
         return [p]
-    return [Path(c) for c in CANDIDATES if Path(c).is_file()]
+    found = [Path(c) for c in CANDIDATES if Path(c).is_file()]
+    return found + _pypi_fonts()
+
+
+def _pypi_fonts() -> list[Path]:
+    """Noto Sans CJK from the PyPI package ``cvttf-notosanscjk-regular`` (a requirement), so that
+    ``pip install -r requirements.txt`` alone is enough on a machine without Debian's fonts.
+    It is the Traditional-Chinese-style face (TC): it covers every simplified character too,
+    but Debian's Simplified Chinese face is preferred when installed."""
+    try:
+        import cvttf_NotoSansCJK_Regular as pkg
+    except ImportError:
+        return []
+    return sorted(Path(pkg.__file__).parent.glob("*.otf"))
 
 
 def _pick_face(path: Path) -> font_manager.FontEntry | None:

@@ -105,9 +105,23 @@ def test_font_from_environment(monkeypatch):
         fonts.cjk_font()
 
 
+def test_without_system_fonts_the_pypi_font_is_used(monkeypatch, result):
+    """`pip install -r requirements.txt` alone gives a CJK font (cvttf-notosanscjk-regular)."""
+    monkeypatch.delenv(fonts.ENV_VAR, raising=False)
+    monkeypatch.setattr(fonts, "CANDIDATES", ("/nonexistent/NotoSansCJK-Regular.ttc",))
+    fonts._find.cache_clear()
+    try:
+        font = fonts.cjk_font()
+        assert font.path.name == "NotoSansCJKtc-Regular.otf" and font.family == "Noto Sans CJK TC"
+        assert fonts.missing_glyphs("龙湖区党群服务圈覆盖图" + "".join(result.streets["name"]), font) == []
+    finally:
+        fonts._find.cache_clear()
+
+
 def test_no_font_says_how_to_install(monkeypatch):
     monkeypatch.delenv(fonts.ENV_VAR, raising=False)
     monkeypatch.setattr(fonts, "CANDIDATES", ("/nonexistent/NotoSansCJK-Regular.ttc",))
+    monkeypatch.setattr(fonts, "_pypi_fonts", lambda: [])
     fonts._find.cache_clear()
     try:
         with pytest.raises(fonts.FontError, match="apt-get install fonts-noto-cjk"):
