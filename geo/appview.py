@@ -666,10 +666,6 @@ def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, fl
 
 # --------------------------------------------------------------------------- map: symbols, layers
 
-SYMBOL_SIZE = maps.SYMBOL_SIZE
-symbol_svg = maps.symbol_svg
-
-
 def center_info(result: cv.CoverageResult) -> pd.DataFrame:
     """Centres with tier, street, community and that community's covered share (%)."""
     table = maps.center_table(result)
@@ -714,23 +710,12 @@ def _centres_geojson(key: tuple, basemap: str, lang: str, _result: cv.CoverageRe
 
 def centers_groups(result: cv.CoverageResult, basemap: str, lang: str = "zh",
                    key: tuple | None = None) -> list[folium.FeatureGroup]:
-    """One feature group per included tier; each centre a distinct inline-SVG symbol with a
-    tooltip (name, tier, street, community, covered share of its community).
-
-    One GeoJSON layer per tier sharing one icon keeps the page light (a few kB per tier);
-    ``key`` (the analysis' cache key) caches the GeoJSON.
-    """
-    groups = []
-    for tier, geo in _centres_geojson(key or ("uncached", id(result)), basemap, lang, result):
-        name = tr("layer_centres", lang, tier=tier_label(tier, lang), n=len(geo["features"]))
-        fg = folium.FeatureGroup(name=name)
-        size = SYMBOL_SIZE[tier]
-        icon = folium.DivIcon(html=symbol_svg(tier), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
-                              class_name=f"{maps.CENTER_CLASS} {maps.CENTER_CLASS}-{tier}")
-        folium.GeoJson(geo, name=name, marker=folium.Marker(icon=icon),
-                       tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
-        groups.append(fg)
-    return groups
+    """One feature group per included tier (:func:`geo.maps.centre_group`); the tooltip adds
+    the covered share of the centre's community. ``key`` (the analysis' cache key) caches the
+    GeoJSON."""
+    return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang),
+                                            n=len(geo["features"])))
+            for tier, geo in _centres_geojson(key or ("uncached", id(result)), basemap, lang, result)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -951,7 +936,7 @@ def legend_group(lang: str, result: cv.CoverageResult, view: str, *, query: bool
     for tier in data.TIERS:
         if tier in result.settings.tiers:
             rows.append(f"<div style='display:flex;align-items:center;gap:6px'><span style='display:inline-flex;"
-                        f"width:24px;justify-content:center'>{symbol_svg(tier)}</span>"
+                        f"width:24px;justify-content:center'>{maps.symbol_svg(tier)}</span>"
                         f"{maps.esc(tier_label(tier, lang))}</div>")
     s = result.settings
     if view == "coverage" and len(s.minutes) > 1:

@@ -228,17 +228,22 @@ def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[fol
         sel = table.index[table["tier"] == tier]
         if len(sel) == 0:
             continue
-        name = f"{data.TIER_LABELS[tier]}（{len(sel)}）{suffix}"
-        fg = folium.FeatureGroup(name=name)
-        size = SYMBOL_SIZE[tier]
-        icon = folium.DivIcon(html=symbol_svg(tier), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
-                              class_name=f"{CENTER_CLASS} {CENTER_CLASS}-{tier}")
         gdf = gpd.GeoDataFrame({"tip": [center_tooltip(table.loc[i]) for i in sel]},
                                geometry=pts.geometry.loc[sel].to_numpy(), crs="EPSG:4326")
-        folium.GeoJson(gdf.to_geo_dict(), name=name, marker=folium.Marker(icon=icon),
-                       tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
-        groups.append(fg)
+        groups.append(centre_group(tier, gdf.to_geo_dict(), f"{data.TIER_LABELS[tier]}（{len(sel)}）{suffix}"))
     return groups
+
+
+def centre_group(tier: str, points: dict, name: str) -> folium.FeatureGroup:
+    """One tier's centres (GeoJSON points with an escaped ``tip`` property), each drawn with the
+    tier's symbol; one GeoJSON layer sharing one icon keeps the page light."""
+    fg = folium.FeatureGroup(name=name)
+    size = SYMBOL_SIZE[tier]
+    icon = folium.DivIcon(html=symbol_svg(tier), icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                          class_name=f"{CENTER_CLASS} {CENTER_CLASS}-{tier}")
+    folium.GeoJson(points, name=name, marker=folium.Marker(icon=icon),
+                   tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+    return fg
 
 
 def add_base_layers(m: folium.Map, result: cv.CoverageResult, basemap: str = "none") -> folium.Map:
