@@ -44,33 +44,9 @@ def labeller(prefix: str, lang: str):
     return lambda x: av.tr(f"{prefix}_{x}", lang)
 
 
-def wkey(name: str) -> str:
-    """Widget key of the control whose value lives in ``ss[name]``, one per language.
-
-    Streamlit's frontend forgets a radio's or selectbox's selection when its option labels
-    change (as they do on a language switch) and then sends back the first option. A widget
-    key per language makes a fresh widget that starts from the stored value instead.
-    """
-    return f"{name}__{ss.get('lang', 'zh')}"
-
-
-def put(name: str, value: object) -> None:
-    """Set a control's value from code (before its widget is drawn in this run)."""
-    ss[name] = value
-    if wkey(name) in ss:
-        ss[wkey(name)] = value
-
-
 def choice(widget, label: str, options, name: str, **kwargs):
-    """A radio/selectbox bound to ``ss[name]`` through its per-language widget key."""
-    if ss.get(name) not in list(options):
-        ss[name] = list(options)[0]
-    key = wkey(name)
-    if key not in ss or ss[key] not in list(options):
-        ss[key] = ss[name]
-    value = widget(label, options, key=key, **kwargs)
-    ss[name] = value
-    return value
+    """:func:`geo.appview.choice` in the page's current language."""
+    return av.choice(widget, label, options, name, ss.get("lang", "zh"), **kwargs)
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -84,15 +60,15 @@ def _defaults() -> None:
                        **{f"tier_{t}": True for t in data.TIERS}}.items():
         ss.setdefault(key, value)
     if ss.pop("net_just_loaded", False):
-        put("mode", "network")
+        av.put("mode", "network")
     if ss.get("network") is None or av.graph_for(ss["network"]["token"]) is None:
         ss["network"] = None
-        put("mode", "circle")
+        av.put("mode", "circle")
 
 
 def _unload_network() -> None:
     ss["network"] = None
-    put("mode", "circle")
+    av.put("mode", "circle")
 
 
 def network_panel(lang: str) -> None:
@@ -283,7 +259,7 @@ def _take_click() -> None:
         ss["click_seen"] = raw
         if ss.get("page") == "resident":
             ss["click_point"] = av.click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
-            put("resident_input", "click")
+            av.put("resident_input", "click")
         elif ss.get("page") == "data":
             ss["data_click"] = av.click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
 

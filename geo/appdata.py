@@ -201,26 +201,6 @@ def _layer_label(layer: str, lang: str) -> str:
     return t(f"l_{layer}", lang) if f"l_{layer}" in TEXT else layer
 
 
-def _choice(widget, label: str, options, name: str, lang: str, **kwargs):
-    """A radio/selectbox bound to ``ss[name]``, one widget key per language (as in app.py)."""
-    options = list(options)
-    if ss.get(name) not in options:
-        ss[name] = options[0]
-    key = f"{name}__{lang}"
-    if key not in ss or ss[key] not in options:
-        ss[key] = ss[name]
-    value = widget(label, options, key=key, **kwargs)
-    ss[name] = value
-    return value
-
-
-def _set_choice(name: str, value: object) -> None:
-    ss[name] = value
-    for lang in av.LANGS:
-        if f"{name}__{lang}" in ss:
-            ss[f"{name}__{lang}"] = value
-
-
 def _flash(kind: str, text: str) -> None:
     ss["data_flash"] = (kind, text)
 
@@ -367,7 +347,7 @@ def import_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
     nonce = ss.get("imp_nonce", 0)
     up = st.file_uploader(t("imp_file", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"],
                           key=f"imp_file_{nonce}")
-    crs = _choice(st.radio, t("imp_crs", lang), CRS_CHOICES, "imp_crs", lang, horizontal=True,
+    crs = av.choice(st.radio, t("imp_crs", lang), CRS_CHOICES, "imp_crs", lang, horizontal=True,
                   format_func=lambda c, lang=lang: _crs_text(c, lang))
     if up is None:
         return
@@ -385,7 +365,7 @@ def import_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
                      n_chosen=report.inside_counts.get(crs, 0), n_best=report.inside_counts.get(best, 0),
                      n=report.n_rows))
         st.button(t("imp_use_crs", lang, best=_crs_text(best, lang)), key="imp_use_crs",
-                  on_click=_set_choice, args=("imp_crs", best))
+                  on_click=av.put, args=("imp_crs", best))
     items = report.problems + report.warnings
     if items:
         st.markdown(f"**{t('imp_problems', lang)}**")
@@ -671,7 +651,7 @@ def move_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
         return
     labels = {cid: f"{name}（{av.tier_label(tier, lang)}）· {cid}"
               for cid, name, tier in zip(c["id"].astype(str), c["name"].astype(str), c["tier"])}
-    pick = _choice(st.selectbox, t("mv_pick", lang), list(labels), "mv_pick", lang, format_func=labels.get)
+    pick = av.choice(st.selectbox, t("mv_pick", lang), list(labels), "mv_pick", lang, format_func=labels.get)
     click = ss.get("data_click")
     if not click:
         st.info(t("mv_hint", lang))
@@ -735,9 +715,9 @@ def _boundary_report(digest: str, filename: str, level: str, crs: str, layers_to
 def boundaries_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
     """Upload street or community boundaries, see what matched, save."""
     st.caption(t("bd_hint", lang))
-    level = _choice(st.radio, t("bd_level", lang), ("street", "community"), "bd_level", lang, horizontal=True,
+    level = av.choice(st.radio, t("bd_level", lang), ("street", "community"), "bd_level", lang, horizontal=True,
                     format_func=lambda x, lang=lang: t(f"lv_{x}", lang))
-    crs = _choice(st.radio, t("bd_crs", lang), CRS_CHOICES, "bd_crs", lang, horizontal=True,
+    crs = av.choice(st.radio, t("bd_crs", lang), CRS_CHOICES, "bd_crs", lang, horizontal=True,
                   format_func=lambda c, lang=lang: _crs_text(c, lang))
     nonce = ss.get("bd_nonce", 0)
     up = st.file_uploader(t("bd_file", lang), type=["geojson", "json", "gpkg", "zip"], key=f"bd_file_{nonce}")
@@ -813,7 +793,7 @@ def versions_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
     st.dataframe(versions_table(vs, lang), hide_index=True, height=300)
     info = {int(r.version): r for r in vs.itertuples()}
     labels = {v: f"v{v} · {_layer_label(r.layer, lang)} · {str(r.description)[:40]}" for v, r in info.items()}
-    pick = _choice(st.selectbox, t("vs_pick", lang), list(labels), "vs_pick", lang, format_func=labels.get)
+    pick = av.choice(st.selectbox, t("vs_pick", lang), list(labels), "vs_pick", lang, format_func=labels.get)
     if st.button(t("vs_restore", lang), key="vs_restore"):
         ss["vs_confirm"] = pick
     if ss.get("vs_confirm") != pick:
@@ -889,7 +869,7 @@ def export_bundle(layers: av.Layers, result: cv.CoverageResult | None, fmt: str)
 def export_section(layers: av.Layers, result: cv.CoverageResult | None, lang: str) -> None:
     """Choose a format, make the file, download it."""
     st.caption(t("ex_hint", lang))
-    fmt = _choice(st.radio, t("ex_fmt", lang), FORMATS, "ex_fmt", lang, horizontal=True,
+    fmt = av.choice(st.radio, t("ex_fmt", lang), FORMATS, "ex_fmt", lang, horizontal=True,
                   format_func=lambda f, lang=lang: t(f"f_{f}", lang))
     stamp = (layers.token, repr(result.settings) if result is not None else None, fmt)
     if st.button(t("ex_make", lang), key="ex_make"):

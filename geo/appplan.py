@@ -13,6 +13,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
+from geo import appview as av
 from geo import brief, maps, siting
 from geo import coverage as cv
 from geo import network
@@ -92,8 +93,8 @@ def exports_section(result: cv.CoverageResult, key: tuple, basemap: str, lang: s
     st.caption(t("exports_hint", lang))
     c1, c2 = st.columns([3, 1])
     title = c1.text_input(t("title", lang), value=brief.default_title(result), key="brief_title")
-    paper = c2.selectbox(t("paper", lang), tuple(brief.PAPERS), key=f"brief_paper__{lang}",
-                         format_func=lambda p: t(f"p_{p}", lang))
+    paper = av.choice(c2.selectbox, t("paper", lang), tuple(brief.PAPERS), "brief_paper", lang,
+                      format_func=lambda p: t(f"p_{p}", lang))
     cols = st.columns(len(brief.FORMATS))
     tag = "_".join(f"{m:g}" for m in result.settings.minutes) + "min"
     for col, fmt in zip(cols, brief.FORMATS):
@@ -128,8 +129,8 @@ def suggest_section(result: cv.CoverageResult, key: tuple, graph: network.WalkGr
     st.caption(t("suggest_hint", lang))
     c1, c2, c3 = st.columns([2, 2, 1])
     k = c1.slider(t("k", lang), min_value=siting.K_RANGE[0], max_value=siting.K_RANGE[1], value=5, key="suggest_k")
-    method = c2.selectbox(t("method", lang), ("auto", "exact", "greedy"), key=f"suggest_method__{lang}",
-                          format_func=lambda m: t(f"me_{m}", lang))
+    method = av.choice(c2.selectbox, t("method", lang), ("auto", "exact", "greedy"), "suggest_method", lang,
+                       format_func=lambda m: t(f"me_{m}", lang))
     extra = candidates_input(lang)
     if c3.button(t("run", lang), key="suggest_run", type="primary", use_container_width=True):
         with st.status(t("running", lang), expanded=False) as status:
@@ -168,7 +169,7 @@ def candidates_input(lang: str):
     """An optional upload of extra candidate sites; returns them (WGS-84) or None."""
     c1, c2 = st.columns([3, 1])
     up = c1.file_uploader(t("cand", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"], key="suggest_cand")
-    system = c2.selectbox(t("cand_crs", lang), ("wgs84", "gcj02", "bd09"), key=f"suggest_cand_crs__{lang}")
+    system = av.choice(c2.selectbox, t("cand_crs", lang), ("wgs84", "gcj02", "bd09"), "suggest_cand_crs", lang)
     if up is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:

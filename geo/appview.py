@@ -184,6 +184,36 @@ def tr(key: str, lang: str = "zh", **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def choice(widget, label: str, options, name: str, lang: str, **kwargs):
+    """A radio/selectbox whose value lives in ``st.session_state[name]``, one widget per language.
+
+    Streamlit's frontend forgets a radio's or selectbox's selection when its option labels
+    change (as they do on a language switch) and then sends back the first option. A widget
+    key per language (``name__zh``, ``name__en``) makes a fresh widget that starts from the
+    stored value instead.
+    """
+    ss = st.session_state
+    options = list(options)
+    if ss.get(name) not in options:
+        ss[name] = options[0]
+    key = f"{name}__{lang}"
+    if key not in ss or ss[key] not in options:
+        ss[key] = ss[name]
+    value = widget(label, options, key=key, **kwargs)
+    ss[name] = value
+    return value
+
+
+def put(name: str, value: object) -> None:
+    """Set a :func:`choice` control's value from code (before its widget is drawn this run),
+    in every language's widget so a later language switch does not bring back the old value."""
+    ss = st.session_state
+    ss[name] = value
+    for lang in LANGS:
+        if f"{name}__{lang}" in ss:
+            ss[f"{name}__{lang}"] = value
+
+
 def tier_label(tier: str, lang: str = "zh") -> str:
     """A tier's name in the page language."""
     return TIER_LABELS_EN[tier] if lang == "en" else data.TIER_LABELS[tier]
