@@ -173,9 +173,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def t(key: str, lang: str = "zh", **fmt: object) -> str:
     """This page's text ``key`` in ``lang``, formatted with ``fmt``."""
-    zh, en = TEXT[key]
-    text = en if lang == "en" else zh
-    return text.format(**fmt) if fmt else text
+    return av.text_of(TEXT, key, lang, **fmt)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

@@ -69,9 +69,7 @@ SITE_COLOUR = "#c51b7d"  # magenta: unlike every tier colour and the red of gaps
 
 def t(key: str, lang: str, **fmt: object) -> str:
     """Text of this module in ``lang``."""
-    zh, en = TEXT[key]
-    text = en if lang == "en" else zh
-    return text.format(**fmt) if fmt else text
+    return av.text_of(TEXT, key, lang, **fmt)
 
 
 # --------------------------------------------------------------------------- briefing outputs

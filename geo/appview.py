@@ -177,11 +177,16 @@ CRS_LABELS_EN: dict[str, str] = {
 }
 
 
-def tr(key: str, lang: str = "zh", **fmt: object) -> str:
-    """The page text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
-    zh, en = TEXT[key]
+def text_of(table: dict[str, tuple[str, str]], key: str, lang: str = "zh", **fmt: object) -> str:
+    """Entry ``key`` of a ``{key: (zh, en)}`` table in ``lang``, formatted with ``fmt``."""
+    zh, en = table[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+def tr(key: str, lang: str = "zh", **fmt: object) -> str:
+    """The page text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
+    return text_of(TEXT, key, lang, **fmt)
 
 
 def choice(widget, label: str, options, name: str, lang: str, **kwargs):
