@@ -855,6 +855,17 @@ def _crs_warning(chosen: str, best: str, counts: dict[str, int], n: int) -> Impo
 # --------------------------------------------------------------------------- centres
 
 
+def _options(crs: str, filename: str | None, max_bytes: int | None,
+             max_rows: int | None) -> tuple[str, int, int]:
+    """The checked coordinate system and the size limits (defaults filled in) of an import."""
+    try:
+        chosen = _crs.check_crs(crs)
+    except ValueError as exc:
+        raise DataError(filename, str(exc)) from None
+    return (chosen, MAX_BYTES if max_bytes is None else max_bytes,
+            MAX_ROWS if max_rows is None else max_rows)
+
+
 def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wgs84", *,
                    filename: str | None = None, sheet: str | None = None, layer: str | None = None,
                    divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
@@ -885,12 +896,7 @@ def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wg
         When nothing can be imported: unreadable file, over a limit, a required column
         missing, no data rows, unknown coordinate system.
     """
-    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    max_rows = MAX_ROWS if max_rows is None else max_rows
-    try:
-        chosen = _crs.check_crs(crs)
-    except ValueError as exc:
-        raise DataError(filename, str(exc)) from None
+    chosen, max_bytes, max_rows = _options(crs, filename, max_bytes, max_rows)
     src = _read_source(source, filename, max_bytes)
     warnings: list[ImportProblem] = []
     if src.kind == "csv":
@@ -1177,12 +1183,7 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     repaired with :func:`shapely.make_valid` (with a warning). Unmatched features are listed
     in ``problems``/``unmatched``; registry divisions without a feature in ``missing``.
     """
-    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    max_rows = MAX_ROWS if max_rows is None else max_rows
-    try:
-        chosen = _crs.check_crs(crs)
-    except ValueError as exc:
-        raise DataError(filename, str(exc)) from None
+    chosen, max_bytes, max_rows = _options(crs, filename, max_bytes, max_rows)
     if level not in (None, "street", "community"):
         raise DataError(filename, f"unknown level {level!r}; use 'street' or 'community'")
     src = _read_source(source, filename, max_bytes)
