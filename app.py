@@ -1,7 +1,7 @@
 """龙湖区15分钟党群服务圈 · Longhu 15-minute service circles — the Streamlit page.
 
-Thin by design: widgets, layout and session state. Analysis lives in ``geo.coverage`` /
-``geo.nearest``; cached loaders, words, tables and the changing map layers in ``geo.appview``.
+Thin by design: widgets, layout and session state. Analysis lives in ``geo.engine.coverage`` /
+``geo.engine.nearest``; cached loaders, words, tables and the changing map layers in ``geo.app.view``.
 
 The base map (district, streets, communities) depends only on the layers, the basemap and the
 language, so ``st_folium`` keeps it (and the user's zoom) while minutes, speed, tiers or the
@@ -17,10 +17,13 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import appdata, appplan
-from geo import appview as av
-from geo import coverage as cv
-from geo import data, maps, nearest, network
+from geo.app import datapage as appdata
+from geo.app import planner as appplan
+from geo.app import view as av
+from geo.engine import coverage as cv
+from geo.engine import nearest, network
+from geo.io import data, errors
+from geo.render import maps
 
 ROOT = Path(__file__).resolve().parent
 LOG = logging.getLogger("longhu.app")
@@ -45,7 +48,7 @@ def labeller(prefix: str, lang: str):
 
 
 def choice(widget, label: str, options, name: str, **kwargs):
-    """:func:`geo.appview.choice` in the page's current language."""
+    """:func:`geo.app.view.choice` in the page's current language."""
     return av.choice(widget, label, options, name, ss.get("lang", "zh"), **kwargs)
 
 
@@ -275,11 +278,11 @@ def main() -> None:
     store = appdata.open_store()
     try:
         layers = av.user_layers(store.path)
-    except data.DataError as exc:  # an unreadable store: say so, and keep working on the shipped files
+    except errors.DataError as exc:  # an unreadable store: say so, and keep working on the shipped files
         st.error(T("error_data", msg=str(exc)))
         try:
             layers = av.shipped_layers()
-        except data.DataError as exc2:
+        except errors.DataError as exc2:
             st.error(T("error_data", msg=str(exc2)))
             return
     if layers.illustrative:
@@ -323,7 +326,7 @@ def main() -> None:
                 res = resident_panel(layers, result, graph, lang)
             except (cv.CoverageError, network.NetworkError) as exc:
                 st.error(T("error_cov", msg=str(exc)))
-            except data.DataError as exc:
+            except errors.DataError as exc:
                 st.error(T("error_data", msg=str(exc)))
         else:
             appdata.data_page(layers, lang, store, result=result)
@@ -409,7 +412,7 @@ def run() -> None:
     """main() with every unexpected problem shown as a message, never a traceback."""
     try:
         main()
-    except (data.DataError, cv.CoverageError, network.NetworkError, maps.MapError) as exc:
+    except (errors.DataError, cv.CoverageError, network.NetworkError, maps.MapError) as exc:
         st.error(T("error_data", msg=str(exc)))
     except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
         LOG.exception("unexpected error in the page")

@@ -1,4 +1,4 @@
-"""Benchmark the walking-graph engine (geo/network.py) against common alternatives.
+"""Benchmark the walking-graph engine (geo/engine/network.py) against common alternatives.
 
 Run:  python benchmarks/bench_network.py  [--seed 0] [--centres 172] [--side 300]
 
@@ -48,7 +48,7 @@ import shapely  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
-from geo import network as gn  # noqa: E402
+from geo.engine import network as gn  # noqa: E402
 
 LIMIT_M = 1000.0  # 15 min at 4 km/h
 TOL_M = 1e-6

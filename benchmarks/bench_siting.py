@@ -1,4 +1,4 @@
-"""Benchmark station siting (geo/siting.py): exact MCLP (spopt + HiGHS) against greedy.
+"""Benchmark station siting (geo/engine/siting.py): exact MCLP (spopt + HiGHS) against greedy.
 
 Run:  python benchmarks/bench_siting.py  [--ks 5,10,20] [--cell-m 100] [--margin-m 0]
 
@@ -29,8 +29,9 @@ import shapely
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from geo import coverage as cv  # noqa: E402
-from geo import data, siting  # noqa: E402
+from geo.engine import coverage as cv  # noqa: E402
+from geo.engine import siting  # noqa: E402
+from geo.io import data
 
 BUDGET_S = 60.0
 

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-
-from geo import coverage, data, network
-from geo import crs as _crs
+from geo.engine import coverage, network
+from geo.engine import crs as _crs
+from geo.io import data, errors
 
 SUMMARY_COLUMNS = ["code", "name", "level", "area_km2", "covered_km2", "covered_pct"]
 
@@ -128,7 +128,7 @@ def _load(args) -> tuple:
 
 def _from_store(path: Path) -> dict:
     """The current versions of the layers saved in the app's store (only those it holds)."""
-    from geo import store
+    from geo.io import store
 
     if not Path(path).is_file():
         raise UsageError(f"--store: {path} not found; the app creates it on the first save")
@@ -138,9 +138,8 @@ def _from_store(path: Path) -> dict:
 
 def _user_centers(path: Path, crs: str, streets, communities):
     """A planner's centres file with every check of the importer; warnings go to stderr."""
-    from geo import importer
-
-    report = importer.import_centers(path, crs=crs, streets=streets, communities=communities)
+    from geo.io import centers, tables
+    report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
     for w in report.warnings:
         print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
     report.raise_for_problems()
@@ -208,7 +207,7 @@ def cmd_coverage(args) -> int:
 
 
 def cmd_nearest(args) -> int:
-    from geo import nearest
+    from geo.engine import nearest
 
     centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
     graph = network.load_network(args.network) if args.network else None
@@ -258,8 +257,8 @@ def result_layers(result: coverage.CoverageResult, status: str) -> dict:
 
 
 def cmd_export(args) -> int:
-    from geo import brief, importer
-
+    from geo.io import centers, tables
+    from geo.render import brief
     if args.format not in brief.FORMATS + LAYER_FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; "
                          f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
@@ -268,7 +267,7 @@ def cmd_export(args) -> int:
         layers = result_layers(result, data_status(centers, streets, communities))
         if args.format == "gpkg":
             layers.pop("summary")  # no geometry: GeoPackage holds the spatial layers
-        for path in importer.export_layers(layers, args.out, args.format):
+        for path in tables.export_layers(layers, args.out, args.format):
             print(f"wrote {path}")
         return 0
     brief.check_writable(args.out)
@@ -279,7 +278,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_suggest(args) -> int:
-    from geo import siting
+    from geo.engine import siting
 
     result, centers, streets, communities = _analyse(args)
     extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
@@ -303,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    except (UsageError, data.DataError, coverage.CoverageError, network.NetworkError) as exc:
+    except (UsageError, errors.DataError, coverage.CoverageError, network.NetworkError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:

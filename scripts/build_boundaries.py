@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-
 import sys
 import tarfile
 import zipfile
@@ -31,7 +30,11 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import crs, data, layout  # noqa: E402
+from geo.engine import crs
+from geo.io import (
+    data,
+    layout,  # noqa: E402
+)
 
 DISTRICT_CODE = "440507"
 DISTRICT_NAME = "龙湖区"

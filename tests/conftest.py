@@ -7,7 +7,7 @@ import pytest
 def _folium_defaults_restored():
     """The app points folium's class-level asset lists at local files; undo it after each test."""
     yield
-    from geo import webassets
+    from geo.render import webassets
 
     webassets.restore_cdn_assets()
 

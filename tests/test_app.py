@@ -2,7 +2,7 @@
 the language switch, the network loader, the downloads. No browser: the map component's
 arguments (base-map script, feature groups, centre and zoom) are read from the page's output.
 
-Expected figures are computed independently with geo.coverage / geo.nearest, so a test fails
+Expected figures are computed independently with geo.engine.coverage / geo.engine.nearest, so a test fails
 when the page shows a number that is not the analysis' number.
 """
 
@@ -19,10 +19,10 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from geo import appview as av
-from geo import coverage as cv
-from geo import crs as gcrs
-from geo import data
+from geo.app import view as av
+from geo.engine import coverage as cv
+from geo.engine import crs as gcrs
+from geo.io import data
 
 APP = "../app.py"  # AppTest resolves the path relative to this file
 TIMEOUT = 90
@@ -434,7 +434,7 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     ok(at)
     assert not at.radio(key=K("mode")).disabled and at.radio(key=K("mode")).value == "network"
     assert any("已加载路网：grid.osm" in s.value for s in at.sidebar.success)
-    from geo import network
+    from geo.engine import network
     graph = network.load_network(network_dir / "grid.osm")
     want = cv.analyse(layers["district"], layers["streets"], layers["communities"], layers["centers"],
                       cv.Settings(mode="network"), graph=graph)

@@ -1,8 +1,8 @@
-"""The 数据管理 page (geo/appdata.py) under AppTest: import with validation, editing in the
+"""The 数据管理 page (geo/app/datapage.py) under AppTest: import with validation, editing in the
 table and by a map click, boundaries, versions and restore, export, conflicts, escaping.
 
 Every test uses its own store (LONGHU_STORE in a temporary folder); the real data/user is never
-touched. Expected figures come from geo.store / geo.coverage directly, not from the page.
+touched. Expected figures come from geo.io.store / geo.engine.coverage directly, not from the page.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import appdata
-from geo import appview as av
-from geo import coverage as cv
-from geo import crs as gcrs
-from geo import data
-from geo import store as gstore
+from geo.app import datapage as appdata
+from geo.app import view as av
+from geo.engine import coverage as cv
+from geo.engine import crs as gcrs
+from geo.io import data
+from geo.io import store as gstore
 
 APP = "../app.py"
 XSS = "<img src=x onerror=alert(1)>"

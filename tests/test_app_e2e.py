@@ -14,9 +14,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from geo import coverage as cv
-from geo import data
-from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium, streamlit_server
+from geo.engine import coverage as cv
+from geo.io import data
+from tests.browser import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    LOCAL_HOSTS,
+    require_chromium,
+    streamlit_server,
+)
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'

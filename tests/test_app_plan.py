@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from geo import store
+from geo.io import store
 
 APP = "../app.py"
 

@@ -1,4 +1,4 @@
-"""Tests for geo.brief and geo.fonts: print-ready maps, the one-page brief, HTML and XLSX.
+"""Tests for geo.render.brief and geo.render.fonts: print-ready maps, the one-page brief, HTML and XLSX.
 
 The browser test drives Debian's /usr/bin/chromium through Playwright; it is skipped when that
 binary (or the playwright package) is missing, except under CI=true, where it fails.
@@ -17,9 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from geo import brief, fonts
-from geo import coverage as cv
-from geo import data
+from geo.engine import coverage as cv
+from geo.io import data
+from geo.render import brief, fonts
 from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 
 pypdf = pytest.importorskip("pypdf")

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import cli, data
+from geo import cli
+from geo.io import data
 
 ROOT = data.ROOT
 
@@ -104,7 +105,7 @@ def test_suggest_prints_the_contract_json(tmp_path):
 
 
 def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path):
-    from geo import crs
+    from geo.engine import crs
 
     c = data.load_centers()
     lon, lat = crs.wgs84_to_gcj02(c["lon"].to_numpy(), c["lat"].to_numpy())
@@ -135,7 +136,7 @@ def test_export_all_layers_as_geopackage_and_csv(tmp_path):
 
 
 def test_coverage_from_the_apps_store(tmp_path):
-    from geo import store
+    from geo.io import store
 
     s = store.Store(tmp_path / "user.gpkg")
     centres = s.load("centers")
@@ -149,7 +150,7 @@ def test_coverage_from_the_apps_store(tmp_path):
 
 
 def test_suggest_with_user_candidates_in_amap_coordinates(tmp_path):
-    from geo import crs
+    from geo.engine import crs
 
     # one candidate in the middle of the largest gap, given in GCJ-02 like an AMap sheet
     assert run("coverage", "--out", tmp_path / "c").returncode == 0

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import coverage as cv
-from geo import crs, data, nearest, network
+from geo.engine import coverage as cv
+from geo.engine import crs, nearest, network
+from geo.io import data
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N

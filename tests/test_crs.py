@@ -6,7 +6,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geo import crs
+from geo.engine import crs
 
 GEOD = Geod(ellps="WGS84")
 

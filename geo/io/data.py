@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -20,9 +19,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as _crs
+from geo.engine import crs as _crs
+from geo.io.errors import DataError, Problem
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"
 TIERS: tuple[str, ...] = ("district", "street", "community", "station")
 TIER_LABELS: dict[str, str] = {
@@ -55,40 +55,6 @@ TIER_ALIASES: dict[str, str] = {
     "村居": "community", "社区级": "community", "村（社区）党群服务中心": "community",
     "station": "station", "服务站": "station", "站点": "station", "党群服务站": "station", "站": "station",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad cell or row: where it is and why."""
-
-    row: int | None
-    column: str | None
-    value: str
-    reason: str
-
-    def where(self) -> str:
-        parts = []
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
-        return ", ".join(parts)
-
-
-class DataError(ValueError):
-    """A layer failed validation. ``problems`` lists every problem found."""
-
-    def __init__(self, path: str | Path | None, problems: list[Problem] | str):
-        if isinstance(problems, str):
-            problems = [Problem(None, None, "", problems)]
-        self.path = str(path) if path is not None else "<data>"
-        self.problems = problems
-        first = problems[0]
-        where = first.where()
-        value = f" (value {first.value!r})" if first.value not in ("", None) else ""
-        more = f" [and {len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
-        super().__init__(f"{Path(self.path).name}{', ' + where if where else ''}: "
-                         f"{first.reason}{value}{more}")
 
 
 # --------------------------------------------------------------------------- writing

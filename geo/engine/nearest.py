@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import coverage, network
-from geo import crs as _crs
+from geo.engine import coverage, network
+from geo.engine import crs as _crs
 
 COLUMNS = ["id", "name", "tier", "distance_m", "minutes"]
 

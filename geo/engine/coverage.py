@@ -11,7 +11,7 @@ Two modes behind the same functions:
     a disc of radius minutes × speed around each centre (GB 50180-2018's 15-minute life
     circle: 1000 m at the default 4.0 km/h).
 ``network``
-    the real walking area on a street network (:mod:`geo.network`): the union of the reachable
+    the real walking area on a street network (:mod:`geo.engine.network`): the union of the reachable
     street segments, including the reachable part of segments cut by the limit, buffered by
     ``buffer_m``. A centre farther than ``max_snap_m`` from every street is reported as
     unreachable and covers nothing; it never fails the run.
@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as _crs
-from geo import data, network
+from geo.engine import crs as _crs
+from geo.engine import network
+from geo.io import data
 
 MODES = ("circle", "network")
 SPEED_PRESETS: dict[str, float] = {"adult": 4.0, "elderly": 3.0}  # km/h; 老年人步行 3.0

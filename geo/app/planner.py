@@ -1,6 +1,6 @@
 """Planner tools on the Streamlit page: briefing downloads and new-station suggestions.
 
-Presentation only: the work is :func:`geo.brief.export` and :func:`geo.siting.suggest`; this
+Presentation only: the work is :func:`geo.render.brief.export` and :func:`geo.engine.siting.suggest`; this
 module caches their results on the page's controls and draws the widgets and map layer.
 """
 
@@ -13,13 +13,13 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from geo import appview as av
-from geo import brief, maps, siting
-from geo import coverage as cv
-from geo import network
-from geo.data import DataError
-from geo.importer import safe_filename
-from geo.safe_html import escape_text
+from geo.app import view as av
+from geo.engine import coverage as cv
+from geo.engine import network, siting
+from geo.io.errors import DataError
+from geo.io.files import safe_filename
+from geo.render import brief, maps
+from geo.render.safe_html import escape_text
 
 TEXT: dict[str, tuple[str, str]] = {
     "exports": ("导出汇报材料", "Briefing outputs"),
@@ -212,7 +212,7 @@ def sites_group(plan: siting.SitingPlan, basemap: str, lang: str) -> folium.Feat
 
 def save_plan(plan: siting.SitingPlan, centers, streets, communities, store_path=None) -> int:
     """Append the proposals to the centres as ``proposed`` stations in the user's store."""
-    from geo import store
+    from geo.io import store
 
     merged = siting.accept_sites(plan, centers, streets, communities)
     result = store.Store(store_path).save("centers", merged, f"采纳选址建议 {len(plan.sites)} 处 / accepted "

@@ -41,9 +41,10 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from geo import coverage as cv
-from geo import crs as _crs
-from geo import data, network
+from geo.engine import coverage as cv
+from geo.engine import crs as _crs
+from geo.engine import network
+from geo.io import data, errors
 
 METHODS = ("auto", "exact", "greedy")
 K_RANGE = (1, 20)
@@ -197,22 +198,22 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> gpd.GeoDataFrame:
     """User candidate sites from a GeoJSON/GeoPackage of points or a CSV/XLSX with lon, lat (经度, 纬度).
 
     An optional ``name`` (名称) column is kept. ``crs`` is the coordinate system of the
-    longitudes/latitudes (wgs84, gcj02, bd09). Raises :class:`geo.data.DataError`.
+    longitudes/latitudes (wgs84, gcj02, bd09). Raises :class:`geo.io.errors.DataError`.
     """
     p = Path(path)
     if not p.is_file():
-        raise data.DataError(p, f"file not found: {p}; check the path")
+        raise errors.DataError(p, f"file not found: {p}; check the path")
     src = _crs.check_crs(crs)
     if p.suffix.lower() in (".geojson", ".json", ".gpkg"):
         try:
             gdf = gpd.read_file(p)
         except Exception as exc:
-            raise data.DataError(p, f"cannot read candidate sites ({exc.__class__.__name__}: {exc})") from None
+            raise errors.DataError(p, f"cannot read candidate sites ({exc.__class__.__name__}: {exc})") from None
         if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
             gdf = gdf.to_crs("EPSG:4326")
         bad = [i + 1 for i, g in enumerate(gdf.geometry) if g is None or g.geom_type != "Point"]
         if bad:
-            raise data.DataError(p, [data.Problem(r, "geometry", "", "candidate sites must be points")
+            raise errors.DataError(p, [errors.Problem(r, "geometry", "", "candidate sites must be points")
                                      for r in bad])
         lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
         names = gdf["name"].astype(str).to_numpy() if "name" in gdf.columns else np.full(len(gdf), "")
@@ -223,12 +224,12 @@ def load_candidates(path: str | Path, crs: str = "wgs84") -> gpd.GeoDataFrame:
         df = df.rename(columns=rename)
         missing = [c for c in ("lon", "lat") if c not in df.columns]
         if missing:
-            raise data.DataError(p, [data.Problem(1, c, "", f"missing column {c!r} (经度/纬度)") for c in missing])
+            raise errors.DataError(p, [errors.Problem(1, c, "", f"missing column {c!r} (经度/纬度)") for c in missing])
         lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy()
         lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy()
         bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)))
         if bad.size:
-            raise data.DataError(p, [data.Problem(int(i) + 2, "lon/lat", f"{df['lon'].iat[i]}, {df['lat'].iat[i]}",
+            raise errors.DataError(p, [errors.Problem(int(i) + 2, "lon/lat", f"{df['lon'].iat[i]}, {df['lat'].iat[i]}",
                                                   "not a valid longitude/latitude") for i in bad])
         names = df["name"].astype(str).to_numpy() if "name" in df.columns else np.full(len(df), "")
     lon, lat = _crs.convert(lon, lat, src, "wgs84")

@@ -1,11 +1,11 @@
 """The 数据管理 (data) page: what is in use, import, editing, boundaries, versions, export.
 
-Presentation only. Files are read and checked by :mod:`geo.importer`; every change is one
-save in the user's versioned store (:class:`geo.store.Store`); the page's layers come from
-:func:`geo.appview.user_layers`, whose token changes after every save, so the whole page
+Presentation only. Files are read and checked by :mod:`geo.io.centers` and :mod:`geo.io.boundaries`; every change is one
+save in the user's versioned store (:class:`geo.io.store.Store`); the page's layers come from
+:func:`geo.app.view.user_layers`, whose token changes after every save, so the whole page
 (figures, map, tables) follows at the next run. Problems are shown as messages, never as
-tracebacks: a :class:`~geo.data.DataError` with its message (and every problem it lists), a
-:class:`~geo.store.ConflictError` as "someone else saved; reload".
+tracebacks: a :class:`~geo.io.errors.DataError` with its message (and every problem it lists), a
+:class:`~geo.io.store.ConflictError` as "someone else saved; reload".
 
 Text from a user's file (names, file names, values) is never markup: tables go through
 ``st.dataframe`` (plain text) and messages through :func:`md`, which escapes Markdown.
@@ -30,12 +30,14 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo import appview as av
-from geo import coverage as cv
-from geo import data, importer, maps
-from geo import store as gstore
-from geo.data import DataError
-from geo.safe_html import escape_text
+from geo.app import view as av
+from geo.engine import coverage as cv
+from geo.io import boundaries, data, errors, tables
+from geo.io import centers as center_io
+from geo.io import store as gstore
+from geo.io.errors import DataError
+from geo.render import maps
+from geo.render.safe_html import escape_text
 
 ss = st.session_state
 
@@ -330,8 +332,8 @@ def sidebar_status(lang: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _import_report(digest: str, filename: str, crs: str, layers_token: str, _payload: bytes,
-                   _layers: av.Layers) -> importer.ImportReport:
-    return importer.import_centers(_payload, crs, filename=filename, district=_layers.district,
+                   _layers: av.Layers) -> center_io.ImportReport:
+    return center_io.import_centers(_payload, crs, filename=filename, district=_layers.district,
                                    streets=_layers.streets, communities=_layers.communities)
 
 
@@ -527,7 +529,7 @@ def apply_edit(layers: av.Layers, after: pd.DataFrame, plan: EditPlan,
     for c in ("lon", "lat"):
         table[c] = [repr(float(v)) if not _blank(v) and math.isfinite(_num(v)) else ("" if _blank(v) else str(v))
                     for v in table[c]]
-    report = importer.import_centers(table.to_csv(index=False).encode("utf-8"), "wgs84", filename="table.csv",
+    report = center_io.import_centers(table.to_csv(index=False).encode("utf-8"), "wgs84", filename="table.csv",
                                      district=layers.district, streets=layers.streets,
                                      communities=layers.communities)
     to_pos = {i + 2: order[i] for i in range(len(order))}  # CSV row (header = 1) -> table position
@@ -536,7 +538,7 @@ def apply_edit(layers: av.Layers, after: pd.DataFrame, plan: EditPlan,
         pos = to_pos.get(p.row)
         if pos is None or pos in touched:
             name = "" if pos is None or _blank(recs[pos].get("name")) else str(recs[pos]["name"]).strip()
-            problems.append(importer.ImportProblem(pos + 1 if pos is not None else None, p.column, p.value,
+            problems.append(errors.ImportProblem(pos + 1 if pos is not None else None, p.column, p.value,
                                                    f"{name}: {p.reason}" if name else p.reason,
                                                    field=p.field, level=p.level))
     if problems:
@@ -706,8 +708,8 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _boundary_report(digest: str, filename: str, level: str, crs: str, layers_token: str, _payload: bytes,
-                     _district: gpd.GeoDataFrame) -> importer.BoundaryReport:
-    return importer.import_boundaries(_payload, level, crs, filename=filename, district=_district)
+                     _district: gpd.GeoDataFrame) -> boundaries.BoundaryReport:
+    return boundaries.import_boundaries(_payload, level, crs, filename=filename, district=_district)
 
 
 def boundaries_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
@@ -845,7 +847,7 @@ def export_bundle(layers: av.Layers, result: cv.CoverageResult | None, fmt: str)
     """``(file name, bytes, MIME type)``: one GeoPackage, or a zip of one file per layer."""
     frames = export_frames(layers, result, fmt)
     with tempfile.TemporaryDirectory(prefix="longhu-export-") as tmp:
-        paths = importer.export_layers(frames, Path(tmp), fmt)
+        paths = tables.export_layers(frames, Path(tmp), fmt)
         if fmt == "gpkg":
             return "longhu_layers.gpkg", paths[0].read_bytes(), "application/geopackage+sqlite3"
         buf = io.BytesIO()

@@ -48,9 +48,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import crs as _crs
-from geo import data
-from geo.data import DataError, Problem
+from geo.engine import crs as _crs
+from geo.io import data
+from geo.io.errors import DataError, Problem
 
 DEFAULT_PATH: Path = data.ROOT / "data" / "user" / "longhu.gpkg"
 """The store used when neither ``path`` nor ``LONGHU_STORE`` says otherwise."""
@@ -633,7 +633,7 @@ class Store:
                    id: str | None = None, base_version: int | None = None, author: str = "",
                    description: str | None = None) -> SaveResult:
         """Add a centre (a new version). Street and community are found from the position."""
-        from geo.importer import _tier
+        from geo.io.registry import tier_of as _tier
 
         canon = _tier(tier)
         if canon is None:
@@ -819,7 +819,7 @@ def _check_centers(gdf: gpd.GeoDataFrame, touched: set[str], district: gpd.GeoDa
                    streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> None:
     """The importer's checks for the centres an edit touched: inside the district, one
     community-tier centre per community."""
-    from geo.importer import _distance_m
+    from geo.io.registry import distance_m as _distance_m
 
     problems = []
     geom = shapely.union_all(np.asarray(district.geometry.values))

@@ -23,10 +23,10 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
-from geo import coverage as cv
-from geo import crs as _crs
-from geo import data
-from geo.safe_html import escape_text
+from geo.engine import coverage as cv
+from geo.engine import crs as _crs
+from geo.io import data
+from geo.render.safe_html import escape_text
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
 BASEMAP_LABELS: dict[str, str] = {"none": "无底图（离线）", "osm": "OpenStreetMap", "amap": "高德地图"}
@@ -34,7 +34,7 @@ AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&sc
               "&x={x}&y={y}&z={z}")
 AMAP_ATTR = "&copy; 高德地图 AutoNavi"
 
-# Tier styles shared with the app and the static maps (geo.brief): a colour and a shape each
+# Tier styles shared with the app and the static maps (geo.render.brief): a colour and a shape each
 # (star, square, circle, triangle: see symbol_svg). Colours are from ColorBrewer
 # "Paired"/"PuOr", distinguishable in print.
 TIER_COLOURS: dict[str, str] = {
@@ -118,7 +118,7 @@ def center_table(result: cv.CoverageResult) -> pd.DataFrame:
     return out
 
 
-# Four distinct shapes (colours from geo.maps): star, square, circle, triangle.
+# Four distinct shapes (colours from geo.render.maps): star, square, circle, triangle.
 SYMBOL_SIZE: dict[str, int] = {"district": 24, "street": 16, "community": 12, "station": 14}
 
 

@@ -2,7 +2,7 @@
 
 Static maps are drawn with matplotlib and geopandas in the result's metric CRS (UTM), with no
 basemap tiles, so they work offline and the scale bar is exact. Chinese text uses the CJK font
-chosen by :mod:`geo.fonts`; before anything is written every text on the page is checked
+chosen by :mod:`geo.render.fonts`; before anything is written every text on the page is checked
 against that font, so an export never contains empty boxes.
 
 Public entry point: :func:`export`. Figures can also be had directly (:func:`map_figure`,
@@ -31,8 +31,9 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.text import Text
 from pyproj import CRS
 
-from geo import coverage as cv
-from geo import data, fonts, maps
+from geo.engine import coverage as cv
+from geo.io import data
+from geo.render import fonts, maps
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
 # Paper sizes in inches, chosen so 300 dpi gives whole pixels: A4 3508×2480, A3 4961×3508,
@@ -707,7 +708,7 @@ def export(result: cv.CoverageResult, fmt: str, path: str | Path, title: str | N
     elif fmt == "brief":
         render_figure(result, "brief", p, "pdf", title=title, paper=paper, dpi=dpi, date=date)
     elif fmt == "html":
-        from geo import webassets
+        from geo.render import webassets
 
         m = maps.interactive_map(result, basemap, title=title or default_title(result))
         webassets.save_standalone_html(m, p)

@@ -5,7 +5,7 @@ What lives here: the page's words in Chinese and English, cached loaders and ana
 the controls), the tables the planner reads and downloads, the resident's community search,
 and the map layers that change with the controls (sent to ``st_folium`` through
 ``feature_group_to_add`` so that the base map stays put). Analysis itself stays in
-:mod:`geo.coverage` / :mod:`geo.nearest`; the fixed map layers come from :mod:`geo.maps`.
+:mod:`geo.engine.coverage` / :mod:`geo.engine.nearest`; the fixed map layers come from :mod:`geo.render.maps`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ import shapely
 import streamlit as st
 from branca.element import MacroElement, Template
 
-from geo import coverage as cv
-from geo import crs as _crs
-from geo import data, maps, nearest, network, webassets
+from geo.engine import coverage as cv
+from geo.engine import crs as _crs
+from geo.engine import nearest, network
+from geo.io import data, errors
+from geo.render import maps, webassets
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: Folder searched for walking-network files (override with LONGHU_NETWORK_DIR, e.g. in tests).
 NETWORK_DIR_ENV = "LONGHU_NETWORK_DIR"
 NETWORK_SUFFIXES = (".graphml", ".osm", ".osm.pbf", ".pbf", ".osm.xml")
@@ -299,7 +301,7 @@ def store_heads(store_path: str | os.PathLike) -> dict[str, int]:
 
     Never creates the store: a missing file means "nothing saved yet".
     """
-    from geo import store as _store
+    from geo.io import store as _store
 
     p = Path(store_path)
     if not p.is_file():
@@ -344,7 +346,7 @@ def _codes_from_boundaries(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _load_user(token: str, store_path: str, heads: tuple[tuple[str, int], ...]) -> Layers:
-    from geo import store as _store
+    from geo.io import store as _store
 
     s = _store.Store(store_path)
     held = dict(heads)
@@ -397,7 +399,7 @@ def speed_for(choice: str, custom: float) -> float:
 def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh: float,
              tiers: tuple[str, ...], graph_token: str | None,
              _layers: Layers, _graph: network.WalkGraph | None) -> cv.CoverageResult:
-    """:func:`geo.coverage.analyse` cached on the controls (the layers and graph by token)."""
+    """:func:`geo.engine.coverage.analyse` cached on the controls (the layers and graph by token)."""
     settings = cv.Settings(mode=mode, minutes=minutes, speed_kmh=speed_kmh, tiers=tiers)
     return cv.analyse(_layers.district, _layers.streets, _layers.communities, _layers.centers,
                       settings, graph=_graph if mode == "network" else None)
@@ -694,7 +696,7 @@ def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, fl
     """A point inside the named community (WGS-84 lon, lat)."""
     row = communities[communities["name"] == name]
     if len(row) == 0:
-        raise data.DataError(None, f"unknown community {name!r}")
+        raise errors.DataError(None, f"unknown community {name!r}")
     p = row.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
     return float(p.x), float(p.y)
 
@@ -745,7 +747,7 @@ def _centres_geojson(key: tuple, basemap: str, lang: str, _result: cv.CoverageRe
 
 def centers_groups(result: cv.CoverageResult, basemap: str, lang: str = "zh",
                    key: tuple | None = None) -> list[folium.FeatureGroup]:
-    """One feature group per included tier (:func:`geo.maps.centre_group`); the tooltip adds
+    """One feature group per included tier (:func:`geo.render.maps.centre_group`); the tooltip adds
     the covered share of the centre's community. ``key`` (the analysis' cache key) caches the
     GeoJSON."""
     return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang),
@@ -771,7 +773,7 @@ def _coverage_geojson(key: tuple, basemap: str, _result: cv.CoverageResult) -> l
 def coverage_group(result: cv.CoverageResult, basemap: str, lang: str = "zh",
                    key: tuple | None = None) -> folium.FeatureGroup:
     """Coverage at the limit, one translucent area per tier in the tier's colour (the style of
-    :func:`geo.maps.coverage_layer`), from cached GeoJSON; named in ``lang``."""
+    :func:`geo.render.maps.coverage_layer`), from cached GeoJSON; named in ``lang``."""
     limit = result.settings.limit_minutes
     name = (f"{limit:g}-min coverage by tier" if lang == "en" else f"{limit:g}分钟覆盖范围（按级别）")
     fg = folium.FeatureGroup(name=name)
@@ -1037,7 +1039,7 @@ def base_map(result: cv.CoverageResult, basemap: str, illustrative: bool, lang: 
 
 
 def gaps_group(result: cv.CoverageResult, basemap: str, lang: str = "zh") -> folium.FeatureGroup:
-    """Uncovered gaps in the strong colour (geo.maps), named in ``lang``."""
+    """Uncovered gaps in the strong colour (geo.render.maps), named in ``lang``."""
     fg = maps.gaps_layer(result, basemap)
     if lang == "en":
         fg.layer_name = f"Uncovered gaps ({len(result.gaps)})"

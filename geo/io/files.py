@@ -1,0 +1,75 @@
+"""Files on disk: atomic writes and safe names. Nothing named by a user leaves the data folder."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from geo.io import data
+from geo.io.errors import DataError
+
+DATA_ROOT: Path = data.ROOT / "data"
+"""The data folder: nothing named by a user's file is ever written outside it."""
+USER_DIR: Path = DATA_ROOT / "user"
+"""Where the user's own files live (git-ignored)."""
+# --------------------------------------------------------------------------- paths
+
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                     *(f"lpt{i}" for i in range(1, 10))}
+
+
+def check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise DataError(None, f"empty {what}; give a file name")
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        raise DataError(None, f"{what} {name!r} contains control characters; rename it")
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
+            or PureWindowsPath(name).drive or name.startswith(("\\", "/")):
+        raise DataError(None, f"{what} {name!r} is an absolute path; give a name inside the data folder")
+    parts = re.split(r"[\\/]+", name)
+    if any(p in ("..", ".") for p in parts):
+        raise DataError(None, f"{what} {name!r} contains '..' or '.'; give a plain name inside the data folder")
+
+
+def safe_filename(name: str, default_suffix: str = "") -> str:
+    """A single, harmless file-name component made from a user's name (upload, layer).
+
+    Refuses (``DataError``) names with ``..``, path separators, absolute paths or control
+    characters; otherwise keeps letters (Chinese too), digits, ``-_.()`` and spaces, turns
+    anything else into ``_`` and caps the length at 120 characters.
+    """
+    check_name(name, "file name")
+    if re.search(r"[\\/]", name):
+        raise DataError(None, f"file name {name!r} contains a folder; give a plain file name")
+    clean = unicodedata.normalize("NFC", name).strip()
+    clean = re.sub(r"[^\w\-.() （）]", "_", clean).strip(" .")
+    if not clean or clean.split(".")[0].lower() in _WINDOWS_RESERVED:
+        raise DataError(None, f"file name {name!r} is not usable; rename it")
+    stem, dot, suffix = clean.rpartition(".")
+    if not dot:
+        stem, suffix = clean, ""
+    if len(clean) > 120:
+        keep = 120 - len(suffix) - 1
+        clean = stem[:keep] + ("." + suffix if suffix else "")
+    if default_suffix and not clean.lower().endswith(default_suffix.lower()):
+        clean += default_suffix
+    return clean
+
+
+def resolve_inside(base: str | Path, name: str | Path) -> Path:
+    """``base/name`` resolved, guaranteed to stay inside ``base`` (symlinks followed).
+
+    ``name`` may contain sub-folders; absolute paths, ``..`` and links that leave ``base``
+    raise ``DataError``.
+    """
+    check_name(str(name), "path")
+    root = Path(base).resolve()
+    target = (root / str(name)).resolve()
+    if not target.is_relative_to(root):
+        raise DataError(str(name), f"{str(name)!r} leads outside the data folder {root}; "
+                                   "remove the link or choose another name")
+    return target
+
+
