@@ -15,6 +15,7 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.io import data
+from geo.io.cells import cell_text, isna
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import (
     Registry,
@@ -27,6 +28,7 @@ from geo.io.registry import (
     tier_of,
 )
 from geo.io.sources import (
+    Source,
     Table,
     csv_rows,
     import_options,
@@ -146,6 +148,25 @@ def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wg
     else:
         raise DataError(src.name, "a zip file is not a centres table; upload CSV, XLSX, GeoJSON or GeoPackage")
     return _validate_centers(src.name, table, chosen, warnings, divisions, district, streets, communities)
+
+
+def validate_centers(table: pd.DataFrame, crs: str = "wgs84", *, source: str = "table",
+                     divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
+                     streets: gpd.GeoDataFrame | None = None,
+                     communities: gpd.GeoDataFrame | None = None) -> ImportReport:
+    """Check an in-memory centres table (the app's editor, the store's edits) like a file.
+
+    ``table`` has English or Chinese headers; cells may be text or numbers. Row ``i`` of the
+    table is reported as spreadsheet row ``i + 2`` (the header is row 1).
+    """
+    chosen, _, _ = import_options(crs, source, None, None)
+    frame = pd.DataFrame(table).drop(columns=[c for c in ("geometry",) if c in table.columns])
+    header = [str(c) for c in frame.columns]
+    cells = [["" if isna(v) else cell_text(v) for v in rec] for rec in frame.itertuples(index=False)]
+    rows = [(1, header)] + [(i + 2, rec) for i, rec in enumerate(cells)]
+    warnings: list[ImportProblem] = []
+    t = table_from_rows(Source(source, b"", "csv"), rows, max(len(cells), 1), warnings)
+    return _validate_centers(source, t, chosen, warnings, divisions, district, streets, communities)
 
 
 def _validate_centers(name: str, t: Table, chosen: str, warnings: list[ImportProblem],
