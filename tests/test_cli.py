@@ -1,8 +1,14 @@
-"""``python -m geo``: the contracts of DESIGN.md, and one-line errors with exit 2."""
+"""``python -m geo``: the file and output contracts (docs/cli.md), and one-line errors with exit 2.
 
+The commands run in-process (``geo.cli.main``), which is what ``python -m geo`` calls; one test
+starts the real entry point as a subprocess."""
+
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -14,9 +20,26 @@ from geo.io import data
 ROOT = data.ROOT
 
 
-def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "geo", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args) -> Run:
+    """``python -m geo *args`` in this process: exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in args])
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def test_the_entry_point_runs_and_bad_input_is_one_line_without_traceback(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "geo", "coverage", "--out", str(tmp_path), "--minutes", "x"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "--minutes" in p.stderr
 
 
 def test_coverage_writes_the_contract_files(tmp_path):

@@ -208,14 +208,20 @@ def build_layout(district: gpd.GeoDataFrame, divisions: pd.DataFrame, cell_m: fl
     comms = divisions[divisions["level"] == "community"].sort_values("code").reset_index(drop=True)
     comms["kind"] = comms["name"].map(community_kind)
     comms["weight"] = np.where(comms["kind"] == "village", VILLAGE_WEIGHT, 1.0)
-
     polys, cells, shape = _grid_cells(outline, cell_m)
+    west = np.array([outline.bounds[0], outline.centroid.y])
+    s_lab = _street_labels(streets, comms, cells, shape, west, seed)
+    c_lab = _community_labels(streets, comms, cells, shape, s_lab, west, seed)
+    street_gdf, comm_gdf = _polygons(streets, comms, polys, c_lab)
+    centers = _place_centers(street_gdf, comm_gdf, seed)
+    return (street_gdf.to_crs("EPSG:4326"), comm_gdf.to_crs("EPSG:4326"), centers)
+
+
+def _street_labels(streets: pd.DataFrame, comms: pd.DataFrame, cells: pd.DataFrame, shape: tuple,
+                   west: np.ndarray, seed: int) -> np.ndarray:
+    """The street of each grid cell: the most urban streets get the seeds nearest the west end."""
     xy = cells[["x", "y"]].to_numpy()
     area = cells["area"].to_numpy()
-    total = area.sum()
-    west = np.array([outline.bounds[0], outline.centroid.y])
-
-    # streets: the most urban streets get the seeds nearest the west end
     stats = comms.groupby("parent_code").agg(weight=("weight", "sum"),
                                              urban=("kind", lambda s: (s == "urban").mean()))
     streets = streets.join(stats, on="code")
@@ -224,29 +230,34 @@ def build_layout(district: gpd.GeoDataFrame, divisions: pd.DataFrame, cell_m: fl
     seeds = seeds[np.argsort(np.hypot(*(seeds - west).T))]
     street_seeds = np.empty_like(seeds)
     street_seeds[order] = seeds
-    target = streets["weight"].to_numpy() / comms["weight"].sum() * total
-    s_lab = _power_partition(xy, area, street_seeds, target)
-    s_lab = _make_contiguous(s_lab, cells, shape)
+    target = streets["weight"].to_numpy() / comms["weight"].sum() * area.sum()
+    return _make_contiguous(_power_partition(xy, area, street_seeds, target), cells, shape)
 
-    # communities inside each street: urban ones nearest the west end
+
+def _community_labels(streets: pd.DataFrame, comms: pd.DataFrame, cells: pd.DataFrame, shape: tuple,
+                      s_lab: np.ndarray, west: np.ndarray, seed: int) -> np.ndarray:
+    """The community of each grid cell, inside its street: urban ones nearest the west end."""
+    xy = cells[["x", "y"]].to_numpy()
+    area = cells["area"].to_numpy()
     c_lab = np.full(len(cells), -1, dtype=int)
     for s_idx, s_row in streets.iterrows():
         m = s_lab == s_idx
         members = comms.index[comms["parent_code"] == s_row["code"]].to_numpy()
-        sub_xy = xy[m]
-        sub_area = area[m]
-        k = len(members)
-        seeds = _seeds(sub_xy, k, seed + s_idx)
+        sub_xy, sub_area = xy[m], area[m]
+        seeds = _seeds(sub_xy, len(members), seed + s_idx)
         seeds = seeds[np.argsort(np.hypot(*(seeds - west).T))]
         ranked = (comms.loc[members].assign(village=lambda d: d["kind"] == "village")
                   .sort_values(["village", "code"]).index.to_numpy())
         own_seeds = np.empty_like(seeds)
         own_seeds[np.searchsorted(members, ranked)] = seeds
         w = comms.loc[members, "weight"].to_numpy()
-        sub_target = w / w.sum() * sub_area.sum()
-        c_lab[m] = members[_power_partition(sub_xy, sub_area, own_seeds, sub_target)]
-    c_lab = _make_contiguous(c_lab, cells, shape, allowed=s_lab)
+        c_lab[m] = members[_power_partition(sub_xy, sub_area, own_seeds, w / w.sum() * sub_area.sum())]
+    return _make_contiguous(c_lab, cells, shape, allowed=s_lab)
 
+
+def _polygons(streets: pd.DataFrame, comms: pd.DataFrame, polys: np.ndarray,
+              c_lab: np.ndarray) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Street and community polygons (metric CRS) from the cells' community labels."""
     cell_gdf = gpd.GeoDataFrame({"community": c_lab}, geometry=polys, crs=METRIC_CRS)
     merged = cell_gdf.dissolve(by="community", method="coverage").sort_index()
     geoms = np.asarray(merged.geometry.values)
@@ -263,10 +274,7 @@ def build_layout(district: gpd.GeoDataFrame, divisions: pd.DataFrame, cell_m: fl
                   .reset_index().rename(columns={"street_code": "code"}))
     street_gdf = street_gdf.merge(streets[["code", "name"]], on="code")
     street_gdf["geometry_source"] = ILLUSTRATIVE
-    street_gdf = street_gdf[["code", "name", "geometry_source", "geometry"]]
-
-    centers = _place_centers(street_gdf, comm_gdf, seed)
-    return (street_gdf.to_crs("EPSG:4326"), comm_gdf.to_crs("EPSG:4326"), centers)
+    return street_gdf[["code", "name", "geometry_source", "geometry"]], comm_gdf
 
 
 def _point_inside(poly: shapely.Geometry, rng: np.random.Generator, avoid: list[shapely.Point],
