@@ -89,7 +89,7 @@ def test_layer_builders_are_separate(result):
 
 
 def test_names_are_escaped(hostile_result):
-    html = maps.interactive_map(hostile_result).get_root().render()
+    raw = html = maps.interactive_map(hostile_result).get_root().render()
     assert "<img src=x" not in html
     # folium writes GeoJSON data with HTML-safe \u escapes; undo them, the tag must still not appear
     html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
@@ -98,6 +98,9 @@ def test_names_are_escaped(hostile_result):
     # the template-literal breakout is neutralised too (folium puts tooltips between backticks)
     assert "`+alert(2)+`" not in html and "${alert(3)}" not in html
     assert "&#96;+alert(2)+&#96;&#36;{alert(3)}" in html
+    # and no tag hides in the JSON data a tooltip's innerHTML would run
+    names = [json.loads(f'"{m}"') for m in re.findall(r'"name": "((?:[^"\\]|\\.)*)"', raw)]
+    assert names and all("<" not in n and "`" not in n for n in names)
 
 
 def test_illustrative_notice_shows_only_for_illustrative_data(result, layers):
