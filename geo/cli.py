@@ -9,14 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 from geo.engine import coverage, network
 from geo.engine import crs as _crs
 from geo.io import data, errors
 
+if TYPE_CHECKING:
+    from geo.engine.siting import SitingPlan
+
 SUMMARY_COLUMNS = ["code", "name", "level", "area_km2", "covered_km2", "covered_pct"]
+SUMMARY_POPULATION = ["population", "covered_population", "covered_pop_pct"]
 
 
 class UsageError(Exception):
@@ -138,7 +143,7 @@ def _from_store(path: Path) -> dict:
 
 def _user_centers(path: Path, crs: str, streets, communities):
     """A planner's centres file with every check of the importer; warnings go to stderr."""
-    from geo.io import centers, tables
+    from geo.io import centers
     report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
     for w in report.warnings:
         print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
@@ -172,22 +177,48 @@ def data_status(*layers) -> str:
 
 
 def write_coverage(result: coverage.CoverageResult, out: Path, status: str) -> None:
-    """coverage.geojson, gaps.geojson and summary.csv, as in DESIGN.md."""
-    out.mkdir(parents=True, exist_ok=True)
+    """coverage.geojson, gaps.geojson and summary.csv, as in DESIGN.md (all three or none)."""
+    from geo.io import files, tables
+
     areas = result.areas[["center_id", "name", "tier", "minutes", "reachable", "geometry"]].copy()
     areas["data_status"] = status
-    data.write_geojson(areas, out / "coverage.geojson")
     gaps = result.gaps.copy()
     gaps["data_status"] = status
-    data.write_geojson(gaps, out / "gaps.geojson")
-    cols = SUMMARY_COLUMNS + [c for c in ("population", "covered_population", "covered_pop_pct")
-                              if c in result.summary.columns]
+    with files.staged_folder(out) as tmp:
+        tables.write_geojson(areas, tmp / "coverage.geojson")
+        tables.write_geojson(gaps, tmp / "gaps.geojson")
+        tables.write_csv(summary_table(result, status), tmp / "summary.csv")
+
+
+def summary_table(result: coverage.CoverageResult, status: str) :
+    """The per-street and per-community figures, rounded, with the data status."""
+    cols = SUMMARY_COLUMNS + [c for c in SUMMARY_POPULATION if c in result.summary.columns]
     table = result.summary[cols].copy()
     for c in ("area_km2", "covered_km2"):
         table[c] = table[c].round(4)
     table["covered_pct"] = table["covered_pct"].round(2)
     table["data_status"] = status
-    data.write_csv(table, out / "summary.csv")
+    return table
+
+
+def write_plan(plan: SitingPlan, out: Path, status: str) -> None:
+    """``sites.geojson``, ``sites.csv`` and ``coverage_after.geojson`` of a siting plan (all or none)."""
+    from geo.io import files, tables
+
+    sites = plan.sites.copy()
+    sites["added_demand"] = sites["added_demand"].round(1)
+    sites["data_status"] = status
+    table = sites.drop(columns="geometry")
+    table["lon"], table["lat"] = table["lon"].round(7), table["lat"].round(7)
+    areas = plan.areas.copy()
+    areas["area_m2"] = areas["area_m2"].round(1)
+    areas["minutes"] = plan.settings.limit_minutes
+    areas["mode"] = plan.settings.mode
+    areas["data_status"] = status
+    with files.staged_folder(out) as tmp:
+        tables.write_geojson(sites, tmp / "sites.geojson")
+        tables.write_csv(table, tmp / "sites.csv")
+        tables.write_geojson(areas, tmp / "coverage_after.geojson")
 
 
 # --------------------------------------------------------------------------- commands
@@ -242,12 +273,22 @@ LAYER_FORMATS = ("geojson", "gpkg", "csv")
 
 
 def result_layers(result: coverage.CoverageResult, status: str) -> dict:
-    """Every layer and result of an analysis (WGS-84), each marked with its data status."""
+    """Every layer and result of an analysis (WGS-84), each marked with its data status.
+
+    The streets and communities carry their own summary figures (``area_km2``, ``covered_km2``,
+    ``covered_pct`` and the population figures when known); ``summary`` is the same figures as
+    one table, for the table formats.
+    """
+    summary = summary_table(result, status).drop(columns="data_status")
+    figures = [c for c in summary.columns if c not in ("code", "name", "level", "street_code")]
     layers = {
         "streets": result.streets, "communities": result.communities, "centers": result.centers,
-        "coverage": result.areas.drop(columns=["reachable"]), "gaps": result.gaps,
-        "summary": result.summary,
+        "coverage": result.areas.drop(columns=["reachable"]), "gaps": result.gaps, "summary": summary,
     }
+    for name, level in (("streets", "street"), ("communities", "community")):
+        layer = layers[name]
+        own = summary.loc[summary["level"] == level, ["code"] + [c for c in figures if c not in layer.columns]]
+        layers[name] = layer.merge(own, on="code", how="left")
     out = {}
     for name, df in layers.items():
         df = df.to_crs("EPSG:4326") if hasattr(df, "crs") and df.crs is not None else df.copy()
@@ -257,7 +298,7 @@ def result_layers(result: coverage.CoverageResult, status: str) -> dict:
 
 
 def cmd_export(args) -> int:
-    from geo.io import centers, tables
+    from geo.io import tables
     from geo.render import brief
     if args.format not in brief.FORMATS + LAYER_FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; "
@@ -265,8 +306,8 @@ def cmd_export(args) -> int:
     if args.format in LAYER_FORMATS:
         result, centers, streets, communities = _analyse(args)
         layers = result_layers(result, data_status(centers, streets, communities))
-        if args.format == "gpkg":
-            layers.pop("summary")  # no geometry: GeoPackage holds the spatial layers
+        if args.format in ("geojson", "gpkg"):
+            layers.pop("summary")  # its figures are on the street and community polygons
         for path in tables.export_layers(layers, args.out, args.format):
             print(f"wrote {path}")
         return 0
@@ -283,7 +324,7 @@ def cmd_suggest(args) -> int:
     result, centers, streets, communities = _analyse(args)
     extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
-    siting.write_plan(plan, args.out, data_status(centers, streets, communities))
+    write_plan(plan, args.out, data_status(centers, streets, communities))
     if args.json:
         print(json.dumps(plan.headline(), ensure_ascii=False))
     else:

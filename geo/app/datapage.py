@@ -529,7 +529,7 @@ def apply_edit(layers: av.Layers, after: pd.DataFrame, plan: EditPlan,
     for c in ("lon", "lat"):
         table[c] = [repr(float(v)) if not _blank(v) and math.isfinite(_num(v)) else ("" if _blank(v) else str(v))
                     for v in table[c]]
-    report = center_io.import_centers(table.to_csv(index=False).encode("utf-8"), "wgs84", filename="table.csv",
+    report = center_io.import_centers(tables.csv_bytes(table), "wgs84", filename="table.csv",
                                      district=layers.district, streets=layers.streets,
                                      communities=layers.communities)
     to_pos = {i + 2: order[i] for i in range(len(order))}  # CSV row (header = 1) -> table position

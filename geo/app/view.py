@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import math
 import os
 import tempfile
@@ -34,7 +33,7 @@ from branca.element import MacroElement, Template
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import nearest, network
-from geo.io import data, errors
+from geo.io import data, errors, tables
 from geo.render import maps, webassets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -598,27 +597,6 @@ def with_note(df: pd.DataFrame, illustrative: bool, lang: str = "zh") -> pd.Data
     return out
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with BOM (Excel shows the Chinese correctly)."""
-    return df.to_csv(index=False).encode("utf-8-sig")
-
-
-def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str] | None = None) -> bytes:
-    """An XLSX workbook with one sheet per table, plus a 说明 sheet with ``notes``."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for name, df in sheets.items():
-            df.to_excel(xw, sheet_name=name[:31], index=False)
-            ws = xw.sheets[name[:31]]
-            for i, col in enumerate(df.columns, start=1):
-                width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 4
-                ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, width * 1.3)
-        if notes:
-            pd.DataFrame({"说明 / Notes": notes}).to_excel(xw, sheet_name="说明", index=False)
-            xw.sheets["说明"].column_dimensions["A"].width = 110
-    return buf.getvalue()
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def export_bytes(key: tuple, lang: str, view: str, illustrative: bool, _result: cv.CoverageResult,
                  _graph: network.WalkGraph | None) -> dict[str, bytes]:
@@ -629,8 +607,8 @@ def export_bytes(key: tuple, lang: str, view: str, illustrative: bool, _result: 
         names.append(tr("t_catchments", lang))
         frames.append(catchment_table(catchments(key, _result, _graph), lang))
     noted = [with_note(f, illustrative, lang) for f in frames]
-    out = {f"csv_{i}": csv_bytes(f) for i, f in enumerate(noted)}
-    out["xlsx"] = xlsx_bytes(dict(zip(names, noted)), settings_notes(_result, illustrative, lang))
+    out = {f"csv_{i}": tables.csv_bytes(f) for i, f in enumerate(noted)}
+    out["xlsx"] = tables.xlsx_bytes(dict(zip(names, noted)), settings_notes(_result, illustrative, lang))
     return out
 
 

@@ -774,25 +774,6 @@ def suggest_cover(result: cv.CoverageResult, target_pct: float = 100.0, method: 
 # --------------------------------------------------------------------------- output
 
 
-def write_plan(plan: SitingPlan, out_dir: str | Path, data_status: str) -> None:
-    """``sites.geojson``, ``sites.csv`` and ``coverage_after.geojson`` in ``out_dir`` (atomic writes)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    sites = plan.sites.copy()
-    sites["added_demand"] = sites["added_demand"].round(1)
-    sites["data_status"] = data_status
-    data.write_geojson(sites, out / "sites.geojson")
-    table = pd.DataFrame(sites.drop(columns="geometry"))
-    table["lon"], table["lat"] = table["lon"].round(7), table["lat"].round(7)
-    data.write_csv(table, out / "sites.csv")
-    areas = plan.areas.copy()
-    areas["area_m2"] = areas["area_m2"].round(1)
-    areas["minutes"] = plan.settings.limit_minutes
-    areas["mode"] = plan.settings.mode
-    areas["data_status"] = data_status
-    data.write_geojson(areas, out / "coverage_after.geojson")
-
-
 def accept_sites(plan: SitingPlan, centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The centres with the proposed sites appended as tier ``station``, ``position_source="proposed"``.

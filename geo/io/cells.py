@@ -8,8 +8,8 @@ import pandas as pd
 
 
 def unguard_formula(cell: str) -> str:
-    """Undo :func:`guard_formula`: "'=x" read back as "=x"."""
-    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1] in "=+@-\t\r" else cell
+    """Undo :func:`guard_formula`: "'=x" read back as "=x", "''=x" as "'=x"."""
+    return cell[1:] if GUARDED.match(cell) else cell
 
 
 def cell_text(v: object) -> str:
@@ -36,11 +36,17 @@ def isna(v: object) -> bool:
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-_FORMULA_START = ("=", "+", "@", "\t", "\r", "-")
+_LEAD = r"[=+\-@\t\r]"
+FORMULA_LEADING = re.compile(
+    r"[=@\t\r]"                                                  # always a formula
+    r"|[+-](?!(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z)"        # + or -, unless a number: -3.5
+    rf"|'+{_LEAD}")                                                # already guarded text: guard again
+"""Text a spreadsheet would run as a formula (OWASP: ``= + - @`` tab, CR; numbers such as -3.5
+excepted), or text that the reader would take for guarded text (``'`` then one of those)."""
+GUARDED = re.compile(rf"'+{_LEAD}")
 
 
 def guard_formula(s: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (CSV only)."""
-    if s and s.startswith(_FORMULA_START) and not (s[0] in "+-" and NUMBER.match(s)):
-        return "'" + s
-    return s
+    """Prefix ``'`` to text a spreadsheet would run as a formula (CSV); exact to undo with
+    :func:`unguard_formula`, because text already starting ``'=`` gets one more ``'``."""
+    return "'" + s if FORMULA_LEADING.match(s) else s

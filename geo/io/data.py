@@ -2,17 +2,13 @@
 
 Every loader validates its input and raises :class:`DataError`, whose message names the file,
 the row (as a spreadsheet shows it: the header is row 1), the column and what to do.
-Writers are atomic: a file is written beside its destination and moved over it in one step,
-so an interrupted save never leaves a broken file.
+Tables and layers are written by :mod:`geo.io.tables` (atomic, formula-guarded).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +17,7 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.io.errors import DataError, Problem
+from geo.io.files import atomic_write  # noqa: F401  (geo.io.sources calls data.atomic_write)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"
@@ -55,48 +52,6 @@ TIER_ALIASES: dict[str, str] = {
     "村居": "community", "社区级": "community", "村（社区）党群服务中心": "community",
     "station": "station", "服务站": "station", "站点": "station", "党群服务站": "station", "站": "station",
 }
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str | None = None) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path`` in one step.
-
-    An interrupted write leaves the previous file intact and no temporary file behind.
-    ``suffix`` (default: the path's) matters to writers that pick a format from it.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix,
-                               dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
-    """Write a GeoDataFrame as GeoJSON (WGS-84, 7 decimals ≈ 1 cm), atomically."""
-    out = gdf.to_crs("EPSG:4326")
-
-    def write(tmp: str) -> None:
-        os.remove(tmp)  # GDAL refuses to overwrite a GeoJSON file
-        out.to_file(tmp, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7,
-                    WRITE_NAME="NO")
-
-    atomic_write(Path(path), write)
-
-
-def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table as UTF-8 CSV (with BOM, so Excel shows Chinese correctly), atomically."""
-    atomic_write(Path(path), lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 # --------------------------------------------------------------------------- reading helpers

@@ -1,18 +1,65 @@
-"""Files on disk: atomic writes and safe names. Nothing named by a user leaves the data folder."""
+"""Files on disk: atomic writes, all-or-nothing folders and safe names. Nothing named by a user
+leaves the data folder."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from geo.io import data
 from geo.io.errors import DataError
 
-DATA_ROOT: Path = data.ROOT / "data"
+DATA_ROOT: Path = Path(__file__).resolve().parents[2] / "data"
 """The data folder: nothing named by a user's file is ever written outside it."""
 USER_DIR: Path = DATA_ROOT / "user"
 """Where the user's own files live (git-ignored)."""
+# --------------------------------------------------------------------------- writing
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str | None = None) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path`` in one step.
+
+    An interrupted write leaves the previous file intact and no temporary file behind.
+    ``suffix`` (default: the path's) matters to writers that pick a format from it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix,
+                               dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+@contextmanager
+def staged_folder(folder: str | Path) -> Iterator[Path]:
+    """All or nothing for outputs of several files: yields an empty temporary folder beside
+    ``folder``; when the block succeeds its files are moved into ``folder`` (created if need
+    be), when it fails the temporary folder is removed and ``folder`` is left as it was."""
+    folder = Path(folder).expanduser().absolute()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield tmp
+        folder.mkdir(exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, folder / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- paths
 
 

@@ -1,9 +1,28 @@
-"""The one table writer: CSV and XLSX safe to open in Excel; GeoJSON/GeoPackage layers."""
+"""The one table writer: CSV and XLSX safe to open in Excel; GeoJSON and GeoPackage layers.
+
+Every table the project writes (exports, the app's downloads, the briefing workbook, the
+command line's outputs) goes through here, and every file is written atomically.
+
+Formula guard (OWASP "CSV injection"), decided per format:
+
+* CSV: a text cell or header that a spreadsheet would run as a formula -- starting with ``=``,
+  ``+``, ``-``, ``@``, tab or carriage return, numbers such as ``-3.5`` excepted -- gets a
+  leading ``'``. Text that already starts with ``'`` and one of those characters gets one
+  more, so the reader (:func:`geo.io.cells.unguard_formula`) gives back exactly what was
+  written: ``'=x`` is stored as ``''=x`` and read as ``'=x``.
+* XLSX: text cells are stored as strings (cell type ``s``), which Excel and LibreOffice never
+  evaluate, and formula-looking text also carries Excel's quote prefix (the hidden apostrophe
+  Excel sets itself when ``'=x`` is typed), so it stays text when the cell is edited. The
+  value is not changed: a literal ``'`` would show in the cell and come back from every
+  reader of the workbook.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,21 +31,25 @@ import pandas as pd
 import shapely
 
 from geo.io import data
-from geo.io.cells import guard_formula, isna
+from geo.io.cells import FORMULA_LEADING, guard_formula, isna
 from geo.io.errors import DataError, Problem
-from geo.io.files import resolve_inside, safe_filename
+from geo.io.files import atomic_write, resolve_inside, safe_filename, staged_folder
 
 FORMATS: tuple[str, ...] = ("geojson", "gpkg", "csv", "xlsx")
 EXCEL_CELL_MAX = 32767
-# --------------------------------------------------------------------------- export
+NOTES_SHEET = "说明"
+_EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAX_WIDTH = 80
+
+# --------------------------------------------------------------------------- plain tables
 
 
-def _table_for_export(gdf: pd.DataFrame) -> pd.DataFrame:
+def plain_table(df: pd.DataFrame) -> pd.DataFrame:
     """A plain table: points as lon/lat columns, other geometries as WKT text."""
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        return pd.DataFrame(gdf).copy()
-    g = gdf.geometry.to_crs("EPSG:4326") if gdf.crs is not None else gdf.geometry
-    out = pd.DataFrame(gdf.drop(columns=[gdf.geometry.name]))
+    if not isinstance(df, gpd.GeoDataFrame) or df.geometry.name not in df.columns:
+        return pd.DataFrame(df).copy()
+    g = df.geometry.to_crs("EPSG:4326") if df.crs is not None else df.geometry
+    out = pd.DataFrame(df.drop(columns=[df.geometry.name]))
     types = set(g.dropna().geom_type)
     if types <= {"Point"} and len(types):
         if "lon" not in out.columns:
@@ -38,6 +61,211 @@ def _table_for_export(gdf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text_columns(df: pd.DataFrame) -> Iterable[str]:
+    """Columns that may hold text (not numbers, booleans or dates)."""
+    for c in df.columns:
+        s = df[c]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+                or pd.api.types.is_datetime64_any_dtype(s)):
+            yield c
+
+
+def _formula_mask(s: pd.Series) -> pd.Series:
+    """True where the cell is text that :data:`geo.io.cells.FORMULA_LEADING` matches."""
+    is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
+    return is_text & s.where(is_text, "").astype(str).str.match(FORMULA_LEADING.pattern)
+
+
+def guard_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A plain copy of ``df`` in which formula-leading text cells and headers start with ``'``."""
+    out = plain_table(df)
+    for c in list(_text_columns(out)):
+        s = out[c].astype(object)
+        mask = _formula_mask(s)
+        out[c] = s.mask(mask, "'" + s.where(mask, "").astype(str))
+    out.columns = [guard_formula(str(c)) for c in out.columns]
+    return out
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as UTF-8 CSV with BOM (Excel shows Chinese correctly), formula-leading text guarded."""
+    return guard_table(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`csv_bytes` of ``df`` to ``path`` atomically; returns the path."""
+    raw = csv_bytes(df)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(raw))
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _xlsx_value(v: object) -> object:
+    if v is None or isna(v):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, (int, float, bool, str)):
+        return v
+    return str(v)
+
+
+def _check_cells(where: str | Path | None, sheet: str, table: pd.DataFrame) -> None:
+    """:class:`DataError` naming the sheet, row and column of text Excel cannot hold."""
+    problems = []
+    for c in _text_columns(table):
+        text = table[c].map(lambda v: v if isinstance(v, str) else "")
+        lengths = text.str.len().to_numpy()
+        for i in np.flatnonzero(lengths > EXCEL_CELL_MAX)[:5]:
+            problems.append(Problem(int(i) + 2, str(c), "", f"sheet {sheet}: text of {lengths[i]:,} characters "
+                                    "does not fit an Excel cell (32,767); export as GeoJSON, GeoPackage or CSV"))
+        for i in np.flatnonzero(text.str.contains(_EXCEL_ILLEGAL.pattern).to_numpy())[:5]:
+            problems.append(Problem(int(i) + 2, str(c), "", f"sheet {sheet}: the text holds a control character "
+                                    "Excel cannot store; remove it or export as CSV"))
+    if problems:
+        raise DataError(where, problems)
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique Excel sheet name (31 characters, no ``[]:*?/\\``)."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'")[:31] or "Sheet"
+    title, n = base, 2
+    while title.lower() in taken:
+        title = f"{base[:31 - len(str(n)) - 1]}_{n}"
+        n += 1
+    taken.add(title.lower())
+    return title
+
+
+def _display_width(text: str) -> int:
+    """Column width in Excel units: CJK and full-width characters count double."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _fill_sheet(ws, table: pd.DataFrame) -> None:
+    """Header and cells of one sheet: text typed as strings, formula-looking text quote-prefixed;
+    a bold shaded header, frozen; columns as wide as their text (wrapped beyond 80)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header = pd.Series([str(c) for c in table.columns], dtype=object)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for j, col in enumerate(table.columns, start=1):
+        values = pd.concat([header.iloc[j - 1:j], table[col].astype(object)], ignore_index=True)
+        flagged = _formula_mask(values).to_numpy()
+        width = max(_display_width(str(v)) for v in values.head(500)) + 2
+        for i, v in enumerate(values.map(_xlsx_value), start=1):
+            cell = ws.cell(row=i, column=j)
+            cell.value = v
+            if isinstance(v, str):
+                cell.data_type = "s"  # a string, never a formula
+                if flagged[i - 1]:
+                    cell.quotePrefix = True  # Excel's own "this is text" mark
+                if width > _MAX_WIDTH and i > 1:
+                    cell.alignment = wrap
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width, 8), _MAX_WIDTH)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E8EEF0")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = "A2"
+
+
+def _workbook(sheets: dict[str, pd.DataFrame], notes: list[str] | None, where: str | Path | None):
+    from openpyxl import Workbook
+
+    tables = {name: plain_table(df) for name, df in sheets.items()}
+    if notes:
+        tables[NOTES_SHEET] = pd.DataFrame({"说明 / Notes": [str(n) for n in notes]})
+    for name, table in tables.items():
+        _check_cells(where, name, table)
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    for name, table in tables.items():
+        _fill_sheet(wb.create_sheet(_sheet_title(name, taken)), table)
+    if not wb.worksheets:
+        wb.create_sheet("Sheet")
+    return wb
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str] | None = None) -> bytes:
+    """A workbook of one sheet per table (in order), plus a 说明 sheet of ``notes``, as bytes.
+
+    Geometry columns become lon/lat or WKT (:func:`plain_table`). Cells are numbers or text,
+    never formulas. Raises :class:`DataError` (sheet, row, column) for text Excel cannot hold.
+    """
+    buf = io.BytesIO()
+    _workbook(sheets, notes, "workbook.xlsx").save(buf)
+    return buf.getvalue()
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, *, notes: list[str] | None = None) -> Path:
+    """Write :func:`xlsx_bytes` to ``path`` atomically (nothing is written if a cell is refused)."""
+    wb = _workbook(sheets, notes, path)
+    atomic_write(path, lambda tmp: wb.save(tmp))
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- GeoJSON, GeoPackage
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write a GeoDataFrame as GeoJSON (WGS-84, 7 decimals ≈ 1 cm), atomically."""
+    out = _wgs84(gdf)
+
+    def write(tmp: str) -> None:
+        os.remove(tmp)  # GDAL refuses to overwrite a GeoJSON file
+        out.to_file(tmp, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7, WRITE_NAME="NO")
+
+    atomic_write(path, write)
+    return Path(path)
+
+
+def _layer_name(name: str) -> str:
+    return re.sub(r"[^\w]", "_", name)[:60] or "layer"
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write several layers into one GeoPackage (WGS-84), atomically."""
+    def write(tmp: str) -> None:
+        os.remove(tmp)
+        for name, gdf in layers.items():
+            _wgs84(gdf).to_file(tmp, driver="GPKG", layer=_layer_name(name), engine="pyogrio",
+                                mode="a" if os.path.exists(tmp) else "w")
+
+    atomic_write(path, write)
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _format(fmt: str, where: str | Path | None) -> str:
+    fmt = {"json": "geojson", "geopackage": "gpkg", "xls": "xlsx"}.get(fmt.lower(), fmt.lower())
+    if fmt not in FORMATS:
+        raise DataError(where, f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _need_geometry(df: pd.DataFrame, where: str | Path | None, fmt: str) -> None:
+    if fmt in ("geojson", "gpkg") and not (isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns):
+        raise DataError(where, "this table has no geometry; export it as CSV or XLSX")
+
+
 def export_layer(df: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
                  layer_name: str | None = None, base: str | Path | None = None) -> Path:
     """Write a layer or result table as GeoJSON, GeoPackage, CSV or XLSX, atomically.
@@ -45,110 +273,42 @@ def export_layer(df: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
     ``fmt`` defaults to the path's extension. With ``base``, ``path`` is a name inside that
     folder and may not leave it. GeoJSON/GeoPackage need a GeoDataFrame; CSV/XLSX write
     points as ``lon``/``lat`` columns and other geometries as ``geometry_wkt``. CSV is UTF-8
-    with BOM (Excel shows Chinese correctly); XLSX cells are always text or numbers, never
-    formulas, and an illustrative layer gets a 说明 (notes) sheet saying so.
+    with BOM; text is guarded against formulas (see the module notes), and an illustrative
+    layer's workbook gets a 说明 (notes) sheet saying so.
     """
     target = resolve_inside(base, path) if base is not None else Path(path)
-    fmt = (fmt or target.suffix.lstrip(".")).lower()
-    fmt = {"json": "geojson", "gpkg": "gpkg", "geopackage": "gpkg", "xls": "xlsx"}.get(fmt, fmt)
-    if fmt not in FORMATS:
-        raise DataError(target, f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    is_geo = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns
-    if fmt in ("geojson", "gpkg") and not is_geo:
-        raise DataError(target, "this table has no geometry; export it as CSV or XLSX")
+    fmt = _format(fmt or target.suffix.lstrip("."), target)
+    _need_geometry(df, target, fmt)
     if fmt == "geojson":
-        data.write_geojson(df if df.crs is not None else df.set_crs("EPSG:4326"), target)
-    elif fmt == "gpkg":
-        out = df if df.crs is not None else df.set_crs("EPSG:4326")
-        name = layer_name or target.stem
-        name = re.sub(r"[^\w]", "_", name)[:60] or "layer"
-
-        def write(tmp: str) -> None:
-            os.remove(tmp)
-            out.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio")
-
-        data.atomic_write(target, write)
-    elif fmt == "csv":
-        table = _table_for_export(df)
-        for c in table.columns:
-            if pd.api.types.is_string_dtype(table[c]) or table[c].dtype == object:
-                table[c] = table[c].map(lambda v: guard_formula(v) if isinstance(v, str) else v)
-        data.write_csv(table, target)
-    else:
-        _write_xlsx(_table_for_export(df), target, layer_name or target.stem,
-                    data.is_illustrative(pd.DataFrame(df)))
-    return target
-
-
-def _xlsx_value(v: object) -> object:
-    if v is None or isna(v):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (int, float, bool, str)):
-        return v
-    return str(v)
-
-
-def _write_xlsx(table: pd.DataFrame, target: Path, sheet: str, illustrative: bool) -> None:
-    from openpyxl import Workbook
-
-    for c in table.columns:
-        lengths = table[c].map(lambda v: len(v) if isinstance(v, str) else 0)
-        if len(lengths) and lengths.max() > EXCEL_CELL_MAX:
-            row = int(np.argmax(lengths.to_numpy())) + 2
-            raise DataError(target, [Problem(row, str(c), "", f"text of {lengths.max():,} characters does not fit an "
-                                                               "Excel cell (32,767); export as GeoJSON, GeoPackage or CSV")])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = re.sub(r"[\[\]:*?/\\]", "_", sheet)[:31] or "layer"
-
-    def put(r: int, c: int, v: object) -> None:
-        cell = ws.cell(row=r, column=c, value=None)
-        v = _xlsx_value(v)
-        cell.value = v
-        if isinstance(v, str):
-            cell.data_type = "s"  # never a formula, even when the text starts with '='
-
-    for j, name in enumerate(table.columns, start=1):
-        put(1, j, str(name))
-    for i, rec in enumerate(table.itertuples(index=False), start=2):
-        for j, v in enumerate(rec, start=1):
-            put(i, j, v)
-    if illustrative:
-        notes = wb.create_sheet("说明")
-        notes["A1"] = data.ILLUSTRATIVE_NOTICE_ZH
-        notes["A2"] = data.ILLUSTRATIVE_NOTICE_EN
-
-    data.atomic_write(target, lambda tmp: wb.save(tmp))
+        return write_geojson(df, target)
+    if fmt == "gpkg":
+        return write_gpkg({layer_name or target.stem: df}, target)
+    if fmt == "csv":
+        return write_csv(df, target)
+    notes = ([data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
+             if data.is_illustrative(pd.DataFrame(df)) else None)
+    return write_xlsx({layer_name or target.stem: df}, target, notes=notes)
 
 
 def export_layers(layers: dict[str, pd.DataFrame], folder: str | Path, fmt: str) -> list[Path]:
     """Export several layers into ``folder`` as ``<name>.<fmt>`` (GeoPackage: one file, a
-    layer each, ``layers.gpkg``). Layer names are made safe file names."""
-    fmt = fmt.lower()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    if fmt == "gpkg":
-        target = resolve_inside(folder, "layers.gpkg")
+    layer each, ``layers.gpkg``). Layer names are made safe file names.
 
-        def write(tmp: str) -> None:
-            os.remove(tmp)
-            for name, gdf in layers.items():
-                if not isinstance(gdf, gpd.GeoDataFrame):
-                    raise DataError(name, "this table has no geometry; export it as CSV or XLSX")
-                out = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
-                out.to_file(tmp, driver="GPKG", layer=re.sub(r"[^\w]", "_", name)[:60] or "layer",
-                            engine="pyogrio", mode="a" if os.path.exists(tmp) else "w")
-
-        data.atomic_write(target, write)
-        return [target]
-    ext = {"geojson": ".geojson", "csv": ".csv", "xlsx": ".xlsx"}.get(fmt)
-    if ext is None:
-        raise DataError(None, f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return [export_layer(gdf, resolve_inside(folder, safe_filename(name, ext)), fmt, layer_name=name)
-            for name, gdf in layers.items()]
+    All or nothing: every layer is checked first, the files are written into a temporary
+    folder beside ``folder`` and only moved in when all of them are written.
+    """
+    fmt = _format(fmt, None)
+    for name, df in layers.items():
+        _need_geometry(df, name, fmt)
+    names = (["layers.gpkg"] if fmt == "gpkg"
+             else [safe_filename(name, "." + fmt) for name in layers])
+    if len(set(names)) < len(names):
+        raise DataError(None, f"two layers would have the same file name ({', '.join(names)}); rename one")
+    with staged_folder(folder) as tmp:
+        if fmt == "gpkg":
+            write_gpkg(layers, resolve_inside(tmp, names[0]))
+        else:
+            for (name, df), file in zip(layers.items(), names):
+                export_layer(df, resolve_inside(tmp, file), fmt, layer_name=name)
+    folder = Path(folder).expanduser().absolute()
+    return [resolve_inside(folder, n) for n in names]

@@ -48,7 +48,7 @@ import folium
 import folium.plugins  # noqa: F401  (imports every plugin so its class lists can be patched)
 from folium.elements import JSCSSMixin
 
-from geo.io.data import atomic_write
+from geo.io.files import atomic_write
 
 __all__ = [
     "STATIC_URL_PREFIX",
