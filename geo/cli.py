@@ -142,8 +142,8 @@ def _from_store(path: Path) -> dict:
     try:
         held = [layer for layer in s.layers() if layer in ("district", "streets", "communities", "centers")]
         if not held:
-            raise UsageError(f"--store {path}: the store holds no layers yet; save a change in the app first, "
-                             "or leave out --store to use the shipped layers")
+            raise UsageError(f"--store {path}: the store holds no layers to analyse (district, streets, "
+                             "communities, centers) yet; save a change in the app first, or leave out --store")
         return {layer: s.load(layer, shipped=False) for layer in held}
     except errors.DataError as exc:
         raise UsageError(f"--store {path}: {exc.problems[0].reason}") from None
