@@ -113,11 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args) -> tuple:
-    saved = _from_store(args.store) if getattr(args, "store", None) else {}
-    streets = (data.load_streets(args.streets) if getattr(args, "streets", None)
-               else saved.get("streets", data.load_streets()))
-    communities = (data.load_communities(args.communities) if getattr(args, "communities", None)
-                   else saved.get("communities", data.load_communities()))
+    saved = _from_store(args.store) if getattr(args, "store", None) else None
+    given = {"streets": getattr(args, "streets", None), "communities": getattr(args, "communities", None),
+             "centers": getattr(args, "centers", None), "district": None}
+    if saved is not None:
+        for layer in ("district", "streets", "communities", "centers"):
+            if layer not in saved and not given[layer]:
+                print(f"note: the store {args.store} holds no {layer}; using the shipped {layer}", file=sys.stderr)
+    saved = saved or {}
+    streets = (data.load_streets(args.streets) if given["streets"]
+               else saved["streets"] if "streets" in saved else data.load_streets())
+    communities = (data.load_communities(args.communities) if given["communities"]
+                   else saved["communities"] if "communities" in saved else data.load_communities())
     if args.centers:
         centers = _user_centers(args.centers, args.centers_crs, streets, communities)
     elif "centers" in saved:
@@ -128,17 +135,23 @@ def _load(args) -> tuple:
     if args.network:
         print(f"loading walking network {args.network} …", file=sys.stderr)
         graph = network.load_network(args.network)
-    return data.load_district(), streets, communities, centers, graph
+    return saved.get("district", data.load_district()), streets, communities, centers, graph
 
 
 def _from_store(path: Path) -> dict:
-    """The current versions of the layers saved in the app's store (only those it holds)."""
+    """The current versions of the layers saved in the app's store (only those it holds),
+    read without writing to the file; a file that is not a store, or holds no layer, is refused."""
     from geo.io import store
 
-    if not Path(path).is_file():
-        raise UsageError(f"--store: {path} not found; the app creates it on the first save")
-    s = store.Store(path)
-    return {layer: s.load(layer) for layer in ("streets", "communities", "centers") if s.head(layer)}
+    s = store.Store(path, readonly=True)
+    try:
+        held = [layer for layer in s.layers() if layer in ("district", "streets", "communities", "centers")]
+        if not held:
+            raise UsageError(f"--store {path}: the store holds no layers to analyse (district, streets, "
+                             "communities, centers) yet; save a change in the app first, or leave out --store")
+        return {layer: s.load(layer, shipped=False) for layer in held}
+    except errors.DataError as exc:
+        raise UsageError(f"--store {path}: {exc.problems[0].reason}") from None
 
 
 def _user_centers(path: Path, crs: str, streets, communities):

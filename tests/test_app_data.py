@@ -24,7 +24,7 @@ from geo.app import datapage as appdata
 from geo.app import view as av
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
-from geo.io import data
+from geo.io import data, editing
 from geo.io import store as gstore
 
 APP = "../app.py"
@@ -272,14 +272,14 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
 def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
     s = gstore.Store(store_path)
     # another session renames centre 5 after this page loaded: my edit of centre 3 merges with it
-    s.rename_center(shipped["id"][5], "别人改的名字5")
+    editing.CenterEditor(s).rename(shipped["id"][5], "别人改的名字5")
     at = ok(edit(app, edited_rows={3: {"name": "我改的名字3"}}))
     assert any("合并" in x.value for x in at.success)
     got = s.load("centers").set_index("id")["name"]
     assert got[shipped["id"][5]] == "别人改的名字5" and got[shipped["id"][3]] == "我改的名字3"
     # both change centre 3: a conflict, nothing overwritten, a reload shows theirs
     cid = shipped["id"][3]
-    s.rename_center(cid, "别人改的名字")
+    editing.CenterEditor(s).rename(cid, "别人改的名字")
     at = edit(at, edited_rows={3: {"name": "我改的名字"}})
     assert not at.exception
     assert any("有人在您加载数据后修改了同一内容" in e.value for e in at.error)

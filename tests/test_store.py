@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo.io import boundaries, centers, data
+from geo.io import boundaries, data, editing
 from geo.io.errors import DataError
 from geo.io.store import ConflictError, Store
 
@@ -110,7 +110,7 @@ def test_store_is_a_geopackage_gdal_reads(s, centers):
         got = gpd.read_file(s.path, layer=name)
         assert got.crs.equals("EPSG:4326")
         assert_same(got, want)
-    moved = s.move_center(centers["id"][20], centers["lon"][20] + 1e-4, centers["lat"][20])
+    moved = editing.CenterEditor(s).move(centers["id"][20], centers["lon"][20] + 1e-4, centers["lat"][20])
     got = gpd.read_file(s.path, layer="centers")
     assert got.loc[20, "lon"] == pytest.approx(centers["lon"][20] + 1e-4) and moved.changed == [centers["id"][20]]
 
@@ -123,7 +123,7 @@ def test_generic_layer_schema_and_dtypes(s):
     assert_same(back, g)
     assert [str(t) for t in frame(back).dtypes] == ["str", "str", "int64", "float64", "bool"]
     g2 = g.drop(columns=["w"])  # schema change is a new version too
-    assert s.save("results", g2, "drop a column", key="fid_key").created
+    assert s.save("results", g2, "drop a column", key="fid_key", base_version=1).created
     assert list(frame(s.load("results")).columns) == list(frame(g2).columns)
     assert list(frame(s.load("results", 1)).columns) == list(frame(g).columns)
 
@@ -155,7 +155,7 @@ def test_not_a_store(tmp_path):
 
 
 def test_add_move_rename_delete(s, centers):
-    r = s.add_center("<img src=x onerror=alert(1)>", "服务站", 116.7420, 23.3960)
+    r = editing.CenterEditor(s).add("<img src=x onerror=alert(1)>", "服务站", 116.7420, 23.3960)
     assert r.version == 2 and r.added == ["C0001"]  # version 1 = the shipped layout copied in
     c = s.load("centers").set_index("id")
     assert c.at["C0001", "tier"] == "station" and c.at["C0001", "position_source"] == "user"
@@ -165,32 +165,32 @@ def test_add_move_rename_delete(s, centers):
     target = other.iloc[0].representative_point()
     # a community centre moved into another community that already has one: refused
     with pytest.raises(DataError, match="already has a community-tier centre"):
-        s.move_center(comm["id"], target.x, target.y)
+        editing.CenterEditor(s).move(comm["id"], target.x, target.y)
     inside = data.load_communities().set_index("code").geometry[comm["community_code"]].representative_point()
-    r = s.move_center(comm["id"], inside.x, inside.y)
+    r = editing.CenterEditor(s).move(comm["id"], inside.x, inside.y)
     assert r.changed == [comm["id"]]
     c = s.load("centers").set_index("id")
     assert c.at[comm["id"], "lon"] == pytest.approx(inside.x) and c.at[comm["id"], "community_code"] == comm["community_code"]
-    s.rename_center("C0001", "新站")
-    s.delete_center(centers["id"].iat[-1])
+    editing.CenterEditor(s).rename("C0001", "新站")
+    editing.CenterEditor(s).delete(centers["id"].iat[-1])
     c = s.load("centers")
     assert "新站" in set(c["name"]) and centers["id"].iat[-1] not in set(c["id"])
     hist = s.versions("centers")
     assert list(hist["description"])[:3] == [f"deleted {centers['id'].iat[-1]}", "renamed C0001 to 新站",
                                             f"moved {comm['id']}"]
     with pytest.raises(KeyError, match="no centre"):
-        s.rename_center("nope", "x")
+        editing.CenterEditor(s).rename("nope", "x")
     with pytest.raises(DataError, match="outside Longhu District"):
-        s.add_center("远", "station", 116.95, 23.45)
+        editing.CenterEditor(s).add("远", "station", 116.95, 23.45)
     with pytest.raises(DataError, match="unknown tier"):
-        s.add_center("x", "castle", 116.742, 23.396)
+        editing.CenterEditor(s).add("x", "castle", 116.742, 23.396)
 
 
 def test_gcj02_positions_are_converted(s, centers):
     from geo.engine import crs
 
     gx, gy = crs.wgs84_to_gcj02(116.7420, 23.3960)
-    s.add_center("高德点", "station", float(gx), float(gy), crs="gcj02")
+    editing.CenterEditor(s).add("高德点", "station", float(gx), float(gy), crs="gcj02")
     c = s.load("centers").set_index("name")
     assert c.at["高德点", "lon"] == pytest.approx(116.7420, abs=1e-8)
 
@@ -199,14 +199,14 @@ def test_stale_edits_merge_or_conflict(s, centers):
     s.seed("centers")
     base = s.load("centers").attrs["version"]
     a, b = centers["id"][11], centers["id"][12]
-    r1 = s.rename_center(a, "甲", base_version=base)
-    r2 = s.rename_center(b, "乙", base_version=base)  # other feature: merged
+    r1 = editing.CenterEditor(s).rename(a, "甲", base_version=base)
+    r2 = editing.CenterEditor(s).rename(b, "乙", base_version=base)  # other feature: merged
     assert r2.merged and not r1.merged
     names = s.load("centers").set_index("id")["name"]
     assert names[a] == "甲" and names[b] == "乙"
     head = s.head("centers")
     with pytest.raises(ConflictError, match="someone else saved") as e:
-        s.rename_center(a, "丙", base_version=base)  # same feature, changed since base
+        editing.CenterEditor(s).rename(a, "丙", base_version=base)  # same feature, changed since base
     assert e.value.keys == [a] and s.head("centers") == head
     assert s.load("centers").set_index("id")["name"][a] == "甲"
     # a whole-layer restore from a stale base is refused too
@@ -217,10 +217,10 @@ def test_stale_edits_merge_or_conflict(s, centers):
 def test_edits_from_the_shipped_state_merge(s, centers):
     shipped = s.load("centers")
     assert shipped.attrs["version"] == 0
-    s.rename_center(centers["id"][1], "A", base_version=0)
-    s.rename_center(centers["id"][2], "B", base_version=0)
+    editing.CenterEditor(s).rename(centers["id"][1], "A", base_version=0)
+    editing.CenterEditor(s).rename(centers["id"][2], "B", base_version=0)
     with pytest.raises(ConflictError):
-        s.rename_center(centers["id"][1], "C", base_version=0)
+        editing.CenterEditor(s).rename(centers["id"][1], "C", base_version=0)
     d = s.diff("centers", 0, s.head("centers"))  # version 0 = the shipped layer
     assert d.changed == [centers["id"][1], centers["id"][2]] and not d.added and not d.removed
 
@@ -296,7 +296,7 @@ def test_killed_mid_save_leaves_previous_version_intact(s):
 
 CHILD_EDITS = r"""
 import json, os, sys, time
-from geo.io import store
+from geo.io import editing, store
 path, go, ids, mode = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 s = store.Store(path, timeout=60)
 c = s.load("centers").set_index("id")
@@ -308,9 +308,9 @@ out = []
 for i in ids:
     try:
         if mode == "move":
-            r = s.move_center(i, float(c.at[i, "lon"]) + 1e-5, float(c.at[i, "lat"]), base_version=base)
+            r = editing.CenterEditor(s).move(i, float(c.at[i, "lon"]) + 1e-5, float(c.at[i, "lat"]), base_version=base)
         else:
-            r = s.rename_center(i, "renamed by " + str(os.getpid()), base_version=base)
+            r = editing.CenterEditor(s).rename(i, "renamed by " + str(os.getpid()), base_version=base)
         out.append({"id": i, "version": r.version, "merged": r.merged})
     except store.ConflictError as e:
         out.append({"id": i, "conflict": str(e)})
@@ -348,7 +348,7 @@ def test_two_processes_editing_different_centres_both_saved(s, centers, tmp_path
     for i in a + b:  # every move of both sessions is there
         assert final.at[i, "lon"] == pytest.approx(orig.at[i, "lon"] + 1e-5, abs=1e-12)
     hist = s.versions("centers")
-    assert len(hist) == 1 + 12 and sorted(sum(hist["changed"].iloc[:-1], [])) == sorted(a + b)
+    assert len(hist) == 1 + 12 and sorted(k for ks in hist["changed"].iloc[:-1] for k in ks) == sorted(a + b)
     assert hist["merged"].sum() >= 6  # stale bases were merged, not overwritten
     con = sqlite3.connect(s.path)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

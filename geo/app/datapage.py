@@ -32,7 +32,7 @@ import streamlit as st
 
 from geo.app import view as av
 from geo.engine import coverage as cv
-from geo.io import boundaries, data, errors, tables
+from geo.io import boundaries, data, editing, errors, tables
 from geo.io import centers as center_io
 from geo.io import store as gstore
 from geo.io.errors import DataError
@@ -663,8 +663,8 @@ def move_section(layers: av.Layers, lang: str, store: gstore.Store) -> None:
         name = str(row["name"])
 
         def action() -> gstore.SaveResult:
-            return store.move_center(pick, lon, lat, base_version=version_of(c),
-                                     description=t("mv_desc", lang, name=name, id=pick))
+            return editing.CenterEditor(store).move(pick, lon, lat, base_version=version_of(c),
+                                                    description=t("mv_desc", lang, name=name, id=pick))
 
         _save(action, lambda r: t("mv_done", lang, name=md(name), v=r.version), lang, "move",
               lambda: ss.pop("data_click", None))

@@ -217,5 +217,5 @@ def save_plan(plan: siting.SitingPlan, centers, streets, communities, store_path
     merged = siting.accept_sites(plan, centers, streets, communities)
     result = store.Store(store_path).save("centers", merged, f"采纳选址建议 {len(plan.sites)} 处 / accepted "
                                           f"{len(plan.sites)} suggested sites",
-                                          base_version=centers.attrs.get("version"))
+                                          base_version=centers.attrs.get("version") or 0)  # none: shipped
     return result.version

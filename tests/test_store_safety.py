@@ -1,0 +1,325 @@
+"""The store's safety: reading never writes, ids never collide, a save never silently
+overwrites, centre edits go through the one validator, and the modules stay small."""
+
+from __future__ import annotations
+
+import ast
+import multiprocessing
+import os
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import cli
+from geo.io import data, editing
+from geo.io.errors import DataError
+from geo.io.store import ConflictError, Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def path(tmp_path) -> Path:
+    return tmp_path / "user" / "longhu.gpkg"
+
+
+def points(n: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(3)
+    return gpd.GeoDataFrame({"k": [f"P{i:04d}" for i in range(n)], "value": np.zeros(n, dtype="int64")},
+                            geometry=gpd.points_from_xy(116.70 + rng.random(n) * 0.1, 23.35 + rng.random(n) * 0.08),
+                            crs="EPSG:4326")
+
+
+def snapshot(p: Path) -> tuple:
+    """The file's bytes, its mtime and what lies beside it."""
+    return p.read_bytes(), p.stat().st_mtime_ns, sorted(os.listdir(p.parent))
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- 1. reading never writes
+
+
+def saved_store(path: Path) -> Path:
+    s = Store(path)
+    c = s.load("centers")
+    s.save("centers", c[c["tier"] != "station"], "remove the stations", base_version=c.attrs["version"])
+    return path
+
+
+def test_cli_store_reads_without_writing(path, tmp_path, capsys):
+    saved_store(path)
+    before = snapshot(path)
+    code, out, err = run_cli(capsys, "coverage", "--out", tmp_path / "o", "--store", path, "--json")
+    assert code == 0, err
+    assert snapshot(path) == before  # same bytes, same mtime, no -wal/-shm left behind
+    assert cli.json.loads(out)["n_centers"] == 136  # the store's centres, not the shipped 172
+    for layer in ("district", "streets", "communities"):  # each shipped fallback is named
+        assert f"holds no {layer}" in err
+    assert "holds no centers" not in err
+
+
+def test_cli_store_uses_every_saved_layer(path, tmp_path, capsys):
+    s = Store(path)
+    comm = s.load("communities")
+    s.save("communities", comm.iloc[:40], "fewer communities", base_version=0)
+    c = s.load("centers")
+    s.save("centers", c.iloc[:50], "fewer centres", base_version=0)
+    code, out, err = run_cli(capsys, "coverage", "--out", tmp_path / "o", "--store", path, "--json")
+    assert code == 0, err
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv", encoding="utf-8-sig")
+    assert (summary["level"] == "community").sum() == 40
+    assert cli.json.loads(out)["n_centers"] == 50
+    assert "holds no communities" not in err and "holds no streets" in err
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a database\n" * 50, "sqlite-plain", "gpkg-no-store"],
+                         ids=["empty", "text", "sqlite-plain", "gpkg-no-store"])
+def test_cli_store_refuses_what_is_not_a_store(tmp_path, capsys, content):
+    p = tmp_path / "x.gpkg"
+    if content == "sqlite-plain":
+        con = sqlite3.connect(p)
+        con.execute("CREATE TABLE t (x)")
+        con.commit()
+        con.close()
+    elif content == "gpkg-no-store":
+        data.load_streets().to_file(p, layer="streets", driver="GPKG")
+    else:
+        p.write_bytes(content)
+    before = snapshot(p)
+    code, _, err = run_cli(capsys, "coverage", "--out", tmp_path / "o", "--store", p)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and str(p) in err and "store" in err
+    assert snapshot(p) == before  # not turned into a store, no -wal/-shm
+    assert not (tmp_path / "o").exists()  # nothing analysed
+
+
+def test_cli_store_without_layers_is_an_error(path, tmp_path, capsys):
+    Store(path).versions()  # creates the schema, saves nothing
+    code, _, err = run_cli(capsys, "coverage", "--out", tmp_path / "o", "--store", path)
+    assert code == 2 and "holds no layers" in err and len(err.strip().splitlines()) == 1
+
+
+def test_readonly_store_api(path, tmp_path):
+    saved_store(path)
+    before = snapshot(path)
+    ro = Store(path, readonly=True)
+    assert ro.layers() == ["centers"] and ro.head("centers") == 1
+    assert len(ro.load("centers")) == 136 and len(ro.versions()) == 1
+    assert ro.load("streets").attrs["version"] == 0  # not saved: the shipped layer
+    with pytest.raises(ValueError, match="read-only"):
+        ro.save("centers", ro.load("centers"), "x")
+    assert snapshot(path) == before
+    missing = tmp_path / "nowhere" / "x.gpkg"
+    with pytest.raises(DataError, match="not found"):
+        Store.open_readonly(missing).layers()
+    assert not missing.parent.exists()  # no mkdir
+
+
+def test_readonly_sees_a_writer_that_is_still_open(path):
+    saved_store(path)
+    writer = sqlite3.connect(path, isolation_level=None)  # the app holds the store open (-wal exists)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("UPDATE store_versions SET description = 'seen' WHERE version = 1")
+    try:
+        assert Store(path, readonly=True).versions()["description"].tolist() == ["seen"]
+    finally:
+        writer.close()
+
+
+# --------------------------------------------------------------------------- 2. ids never collide
+
+
+def test_two_sessions_adding_from_one_snapshot_both_kept(path):
+    a, b = Store(path), Store(path)
+    a.seed("centers")
+    base = a.load("centers").attrs["version"]
+    r1 = editing.CenterEditor(a).add("甲站", "station", 116.7420, 23.3960, base_version=base)
+    r2 = editing.CenterEditor(b).add("乙站", "station", 116.7430, 23.3965, base_version=base)
+    assert r1.added != r2.added and r2.merged
+    names = a.load("centers").set_index("id")["name"]
+    assert names[r1.added[0]] == "甲站" and names[r2.added[0]] == "乙站"
+
+
+def test_a_deleted_id_is_never_given_again(path):
+    ed = editing.CenterEditor(Store(path))
+    first = ed.add("甲站", "station", 116.7420, 23.3960).added[0]
+    ed.delete(first)
+    again = ed.add("乙站", "station", 116.7420, 23.3960).added[0]
+    assert again != first
+
+
+def _add_in_process(path: str, barrier, queue, n: int) -> None:
+    s = Store(path, timeout=60)
+    base = s.load("centers").attrs["version"]
+    barrier.wait()
+    out = []
+    for i in range(n):
+        try:
+            out.append(editing.CenterEditor(s).add(f"站{os.getpid()}-{i}", "station", 116.742 + i * 1e-4, 23.396,
+                                                   base_version=base).added[0])
+        except ConflictError as exc:
+            out.append(f"conflict: {exc}")
+    queue.put(out)
+
+
+@pytest.mark.slow
+def test_two_processes_adding_from_one_snapshot_all_kept(path):
+    Store(path).seed("centers")
+    ctx = multiprocessing.get_context("fork")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_add_in_process, args=(str(path), barrier, queue, 3)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    outs = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    ids = [i for out in outs for i in out]
+    assert not [i for i in ids if i.startswith("conflict")], ids
+    assert len(set(ids)) == 6
+    assert set(ids) <= set(Store(path).load("centers")["id"])
+
+
+# --------------------------------------------------------------------------- 3. a save never silently overwrites
+
+
+def test_save_without_base_merges_against_the_version_loaded(path):
+    a, b = Store(path), Store(path)
+    a.save("pts", points(10), "first", key="k")
+    ga, gb = a.load("pts"), b.load("pts")
+    ga.loc[1, "value"] = 1
+    gb.loc[2, "value"] = 2
+    a.save("pts", ga, "a edits 1", key="k")
+    r = b.save("pts", gb, "b edits 2", key="k")  # no base_version: taken from gb.attrs
+    assert r.merged
+    assert a.load("pts")["value"].tolist()[:3] == [0, 1, 2]
+    gb.loc[1, "value"] = 9  # the feature a changed
+    with pytest.raises(ConflictError):
+        b.save("pts", gb, "b edits 1 too", key="k")
+
+
+def test_save_of_a_frame_of_unknown_origin_is_refused_when_a_head_exists(path):
+    s = Store(path)
+    s.save("pts", points(5), "first", key="k")  # nothing saved yet: nothing to overwrite
+    fresh = points(5)
+    fresh["value"] = 5
+    with pytest.raises(ValueError, match="base_version") as e:
+        s.save("pts", fresh, "from elsewhere", key="k")
+    assert "force=True" in str(e.value) and s.head("pts") == 1
+    assert s.save("pts", fresh, "replace on purpose", key="k", force=True).version == 2
+
+
+CHILD_WRITER = """
+import os, sys, time
+from geo.io.store import ConflictError, Store
+s = Store(sys.argv[1], timeout=120)
+lo, hi, go = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+retries = 0
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.005)
+for i in range(lo, hi):
+    while True:
+        g = s.load("pts")
+        g.loc[g["k"] == f"P{i:04d}", "value"] = 1
+        try:
+            s.save("pts", g, f"edit {i}", key="k")
+            break
+        except ConflictError:
+            retries += 1
+print(retries)
+"""
+
+
+@pytest.mark.slow
+def test_two_writers_100_saves_each_lose_nothing(path):
+    import subprocess
+    import sys
+
+    Store(path).save("pts", points(200), "first", key="k")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    go = path.parent / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD_WRITER, str(path), str(lo), str(lo + 100), str(go)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for lo in (0, 100)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    go.touch()  # both start writing at the same moment
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    final = Store(path).load("pts")
+    assert (final["value"] == 1).all(), f"{int((final['value'] == 0).sum())} edits lost"
+    hist = Store(path).versions("pts")
+    assert len(hist) == 201 and hist["merged"].sum() > 0  # the two really wrote in between each other
+
+
+# --------------------------------------------------------------------------- 4. centre edits: one validator
+
+
+def test_edits_are_checked_by_the_centres_validator(path):
+    ed = editing.CenterEditor(Store(path))
+    with pytest.raises(DataError, match="look swapped") as e:  # the validator's check, not a copy
+        ed.add("反了", "station", 23.3960, 116.7420)
+    assert e.value.problems[0].reason.startswith("C0001: ")  # named by the id it would have had
+    with pytest.raises(DataError, match="empty name"):
+        ed.add("  ", "station", 116.742, 23.396)
+    with pytest.raises(DataError, match="unknown tier"):
+        ed.add("x", "castle", 116.742, 23.396)
+    assert ed.add("x", "服务站", 116.742, 23.396).added == ["C0001"]  # tier normalised
+
+
+def test_only_the_touched_centres_problems_are_reported(path):
+    s = Store(path)
+    c = s.load("centers")
+    bad = c.copy()
+    far = bad.index[-1]
+    bad.loc[far, ["lon", "lat"]] = [116.95, 23.45]  # saved outside the district by a whole-layer save
+    bad.loc[far, "geometry"] = gpd.points_from_xy([116.95], [23.45])[0]
+    s.save("centers", bad, "an old mistake", base_version=0)
+    ed = editing.CenterEditor(s)
+    assert ed.rename(c["id"][3], "别的中心").changed == [c["id"][3]]  # the far one is not this edit's problem
+    with pytest.raises(DataError, match="outside Longhu District") as e:
+        ed.rename(c["id"][far], "远的中心")
+    assert e.value.problems[0].reason.startswith(f"{c['id'][far]}: ")
+
+
+def test_a_duplicate_community_centre_names_the_other_centre(path):
+    ed = editing.CenterEditor(Store(path))
+    c = data.load_centers()
+    comm = c[c["tier"] == "community"]
+    first, other = comm.iloc[0], comm[comm["community_code"] != comm.iloc[0]["community_code"]].iloc[-1]
+    # moving the first community centre into a community that has one: the moved one is refused
+    with pytest.raises(DataError, match="already has a community-tier centre") as e:
+        ed.move(first["id"], other["lon"], other["lat"])
+    assert other["id"] in str(e.value.problems[0].reason)
+
+
+def test_store_module_knows_nothing_of_centres():
+    from geo.io import store
+
+    for name in ("add_center", "move_center", "rename_center", "delete_center", "_edit_centers"):
+        assert not hasattr(Store, name)
+    src = Path(store.__file__).read_text(encoding="utf-8")
+    for word in ("_check_centers", "_next_id", "_locate", "community_code", "tier"):
+        assert word not in src
+
+
+# --------------------------------------------------------------------------- 5. small modules, short functions
+
+
+@pytest.mark.parametrize("module", ["geo/io/store.py", "geo/io/editing.py", "geo/io/gpkg.py"])
+def test_module_and_function_sizes(module):
+    src = (ROOT / module).read_text(encoding="utf-8")
+    assert len(src.splitlines()) < 600
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            assert node.end_lineno - node.lineno + 1 <= 60, f"{module}: {node.name} is too long"
