@@ -1,4 +1,4 @@
-"""Benchmark the walking-graph engine (geo/engine/network.py) against common alternatives.
+"""Benchmark the walking-graph engine (geo/engine/graph.py, routing.py, isochrones.py) against common alternatives.
 
 Run:  python benchmarks/bench_network.py  [--seed 0] [--centres 172] [--side 300]
 

@@ -74,7 +74,7 @@ class Settings:
             raise CoverageError(f"unknown mode {self.mode!r}: use circle or network", setting="mode")
         given = self.minutes if isinstance(self.minutes, (tuple, list, np.ndarray)) else (self.minutes,)
         if len(given) == 0:
-            raise CoverageError("minutes: choose at least one time limit", setting="minutes")
+            raise CoverageError("minutes must hold at least one time limit", setting="minutes")
         mins = tuple(sorted({RANGES["minutes"].check("minutes", m, CoverageError) for m in given}))
         object.__setattr__(self, "minutes", mins)
         for name in ("speed_kmh", "buffer_m", "min_gap_m2", "max_snap_m"):
