@@ -21,7 +21,8 @@ from geo.app import datapage as appdata
 from geo.app import planner as appplan
 from geo.app import view as av
 from geo.engine import coverage as cv
-from geo.engine import nearest, network
+from geo.engine import nearest
+from geo.engine.graph import NetworkError
 from geo.io import data, errors
 from geo.render import maps
 
@@ -103,7 +104,7 @@ def network_panel(lang: str) -> None:
             token = token or av.file_token(path)
             graph = av.load_graph(path, token, progress=lambda f: bar.progress(
                 f, text=T("net_loading", name=Path(path).name)))
-        except (network.NetworkError, OSError) as exc:
+        except (NetworkError, OSError) as exc:
             bar.empty()
             st.error(T("error_net", msg=str(exc)))
             return
@@ -308,7 +309,7 @@ def main() -> None:
         try:
             with st.spinner(T("computing")):
                 result = av.analysis(*key, layers, graph)
-        except (cv.CoverageError, network.NetworkError) as exc:
+        except (cv.CoverageError, NetworkError) as exc:
             st.error(T("error_cov", msg=str(exc)))
 
     if result is not None:
@@ -324,7 +325,7 @@ def main() -> None:
         elif page == "resident":
             try:
                 res = resident_panel(layers, result, graph, lang)
-            except (cv.CoverageError, network.NetworkError) as exc:
+            except (cv.CoverageError, NetworkError) as exc:
                 st.error(T("error_cov", msg=str(exc)))
             except errors.DataError as exc:
                 st.error(T("error_data", msg=str(exc)))
@@ -412,7 +413,7 @@ def run() -> None:
     """main() with every unexpected problem shown as a message, never a traceback."""
     try:
         main()
-    except (errors.DataError, cv.CoverageError, network.NetworkError, maps.MapError) as exc:
+    except (errors.DataError, cv.CoverageError, NetworkError, maps.MapError) as exc:
         st.error(T("error_data", msg=str(exc)))
     except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
         LOG.exception("unexpected error in the page")

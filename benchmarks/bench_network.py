@@ -1,4 +1,4 @@
-"""Benchmark the walking-graph engine (geo/engine/network.py) against common alternatives.
+"""Benchmark the walking-graph engine (geo/engine/graph.py, routing.py, isochrones.py) against common alternatives.
 
 Run:  python benchmarks/bench_network.py  [--seed 0] [--centres 172] [--side 300]
 
@@ -48,7 +48,8 @@ import shapely  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
-from geo.engine import network as gn  # noqa: E402
+from geo.engine import graph as wg  # noqa: E402
+from geo.engine import isochrones, routing  # noqa: E402
 
 LIMIT_M = 1000.0  # 15 min at 4 km/h
 TOL_M = 1e-6
@@ -104,7 +105,7 @@ def main() -> int:
     # ------------------------------------------------------------------ build
     x, y, u, v = synthetic_streets(args.side, args.spacing, 15.0, 0.10, rng)
     t = time.perf_counter()
-    g = gn.graph_from_arrays(x, y, u, v, largest_component=True)
+    g = wg.graph_from_arrays(x, y, u, v, largest_component=True)
     t_build = time.perf_counter() - t
     print(f"graph: {g.n_nodes:,} nodes, {g.n_edges:,} edges (largest component)")
     row("engine: build WalkGraph from arrays (CSR + STRtree)", f"{t_build:8.3f} s")
@@ -115,31 +116,31 @@ def main() -> int:
     qxy = rng.uniform(lo, hi, size=(10_000, 2))
 
     # ------------------------------------------------------------- (a) engine
-    t_snap, qsnap = best_of(lambda: gn.snap_points(g, qxy[:, 0], qxy[:, 1]), args.repeat)
+    t_snap, qsnap = best_of(lambda: wg.snap_points(g, qxy[:, 0], qxy[:, 1]), args.repeat)
     row("(a) snap 10,000 random points", f"{t_snap:8.3f} s")
-    src = gn.snap_points(g, cxy[:, 0], cxy[:, 1])
+    src = wg.snap_points(g, cxy[:, 0], cxy[:, 1])
     assert src.reachable.all()
-    t_a, (dist_a, who_a) = best_of(lambda: gn.nearest_source(g, src), args.repeat)
+    t_a, (dist_a, who_a) = best_of(lambda: routing.nearest_source(g, src), args.repeat)
     row(f"(a) nearest-centre pass, every node ({args.centres} centres)", f"{t_a:8.3f} s")
-    t_q, _ = best_of(lambda: gn.distance_to_nearest(g, src, qsnap, (dist_a, who_a)),
+    t_q, _ = best_of(lambda: routing.distance_to_nearest(g, src, qsnap, (dist_a, who_a)),
                      args.repeat)
     row("(a) nearest-centre distance for the 10,000 snapped points", f"{t_q:8.3f} s")
 
     t = time.perf_counter()
-    reach = gn.reach_from_sources(g, src, LIMIT_M)
+    reach = routing.reach_from_sources(g, src, LIMIT_M)
     t_reach = time.perf_counter() - t
-    iso = gn.isochrones(g, src, LIMIT_M, buffer_m=30.0, reach=reach)
+    iso = isochrones.isochrones(g, src, LIMIT_M, buffer_m=30.0, reach=reach)
     t_iso_cold = time.perf_counter() - t
     row(f"(a) {args.centres} isochrones @1000 m, first run (search {t_reach:.2f} s incl.)",
         f"{t_iso_cold:8.3f} s")
-    t_iso, _ = best_of(lambda: gn.isochrones(g, src, LIMIT_M, buffer_m=30.0), args.repeat)
+    t_iso, _ = best_of(lambda: isochrones.isochrones(g, src, LIMIT_M, buffer_m=30.0), args.repeat)
     row(f"(a) {args.centres} isochrones @1000 m, search + polygons, best of {args.repeat}",
         f"{t_iso:8.3f} s")
-    t_iso1, iso1 = best_of(lambda: gn.isochrones(g, src, LIMIT_M, buffer_m=30.0, n_jobs=1), 1)
+    t_iso1, iso1 = best_of(lambda: isochrones.isochrones(g, src, LIMIT_M, buffer_m=30.0, n_jobs=1), 1)
     row(f"(a) {args.centres} isochrones @1000 m, single thread (n_jobs=1)", f"{t_iso1:8.3f} s")
     assert all(a.equals(b) for a, b in zip(iso, iso1))
     t = time.perf_counter()
-    multi = gn.isochrones_multi(g, src, [300.0, 600.0, 1000.0])
+    multi = isochrones.isochrones_multi(g, src, [300.0, 600.0, 1000.0])
     t_multi = time.perf_counter() - t
     row(f"(a) {args.centres} x 3 isochrones @300/600/1000 m (one search)", f"{t_multi:8.3f} s")
     assert all(p is not None and p.is_valid for p in iso)
@@ -154,8 +155,8 @@ def main() -> int:
     row("(d) floor: bare csgraph.dijkstra(min_only) on prebuilt CSR", f"{t_d:8.3f} s")
 
     # engine with node-snapped centres must equal the floor
-    src_nodes = gn.snap_points(g, g.x[cnode], g.y[cnode])
-    t_an, (dist_an, _) = best_of(lambda: gn.nearest_source(g, src_nodes), args.repeat)
+    src_nodes = wg.snap_points(g, g.x[cnode], g.y[cnode])
+    t_an, (dist_an, _) = best_of(lambda: routing.nearest_source(g, src_nodes), args.repeat)
     err_ad = float(np.max(np.abs(dist_an - dist_d)))
     row("(a) nearest pass, centres placed on their nearest nodes", f"{t_an:8.3f} s")
     if not err_ad <= TOL_M:

@@ -1,4 +1,4 @@
-"""Benchmark station siting (geo/engine/siting.py): exact MCLP (spopt + HiGHS) against greedy.
+"""Benchmark station siting (geo/engine/siting.py, solvers.py): exact MCLP (spopt + HiGHS) against greedy.
 
 Run:  python benchmarks/bench_siting.py  [--ks 5,10,20] [--cell-m 100] [--margin-m 0]
 
@@ -30,7 +30,7 @@ import shapely
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from geo.engine import coverage as cv  # noqa: E402
-from geo.engine import siting  # noqa: E402
+from geo.engine import covering, siting, solvers  # noqa: E402
 from geo.io import data
 
 BUDGET_S = 60.0
@@ -58,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = siting.SitingOptions(candidate_cell_m=args.cell_m, demand_cell_m=args.cell_m,
                                 candidate_margin_m=args.margin_m)
     t = time.perf_counter()
-    inst = siting.build_instance(result, options=opts)
+    inst = covering.build_instance(result, options=opts)
     t_inst = time.perf_counter() - t
-    A, w, _ = siting.reduce_instance(inst.cover, inst.weight)
-    siting.exact_mclp(A[:5, :5], w[:5], 1)  # warm up: import spopt (about 2 s), load HiGHS
+    A, w, _ = solvers.reduce_instance(inst.cover, inst.weight)
+    solvers.exact_mclp(A[:5, :5], w[:5], 1)  # warm up: import spopt (about 2 s), load HiGHS
 
     print(f"coverage (circle, {result.settings.limit_minutes:g} min = {result.settings.reach_m():.0f} m): "
           f"{result.covered_pct:.2f}% of {result.district_area_km2:.1f} km², {len(result.gaps)} gaps "
@@ -76,13 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for k in ks:
         t = time.perf_counter()
-        g = siting.greedy_mclp(inst.cover, inst.weight, k)
+        g = solvers.greedy_mclp(inst.cover, inst.weight, k)
         t_g = time.perf_counter() - t
         t = time.perf_counter()
-        ex = siting.exact_mclp(inst.cover, inst.weight, k, opts)
+        ex = solvers.exact_mclp(inst.cover, inst.weight, k, solver=opts.solver, time_limit_s=opts.time_limit_s)
         t_e = time.perf_counter() - t
-        v_g = siting.covered_weight(inst.cover, inst.weight, g)
-        v_e = siting.covered_weight(inst.cover, inst.weight, ex.chosen)
+        v_g = solvers.covered_weight(inst.cover, inst.weight, g)
+        v_e = solvers.covered_weight(inst.cover, inst.weight, ex.chosen)
         gap = 100.0 * (v_e - v_g) / v_e if v_e > 0 else 0.0
         print(f"{k:>3}  {'greedy':<7} {t_g:>8.3f}  {v_g / 1e6:>10.4f}  "
               f"{covered_pct_after(result, inst.candidate_xy[g]):>15.2f}  {gap:>6.2f}")

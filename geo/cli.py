@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.engine import coverage, network
+from geo.engine import coverage
 from geo.engine import crs as _crs
-from geo.io import data, errors
+from geo.engine.graph import NetworkError
+from geo.engine.limits import SettingError
+from geo.io import data, errors, networks
 
 if TYPE_CHECKING:
     from geo.engine.siting import SitingPlan
@@ -42,10 +44,23 @@ def _tiers(text: str) -> tuple[str, ...]:
 
 
 def _minutes(text: str) -> tuple[float, ...]:
+    """``--minutes`` as numbers; their range (NaN, inf, 0 … 120) is checked by ``coverage.Settings``."""
     try:
         return tuple(float(m) for m in str(text).split(",") if m.strip())
     except ValueError:
         raise UsageError(f"--minutes: {text!r} is not a number (e.g. 15 or 5,10,15)") from None
+
+
+def _flag(setting: str, short: tuple[str, ...] = ()) -> str:
+    """The command-line option of an engine setting: ``speed_kmh`` -> ``--speed-kmh`` (``-k``)."""
+    return f"-{setting}" if setting in short else "--" + setting.replace("_", "-")
+
+
+def _usage(exc: SettingError, short: tuple[str, ...] = ()) -> Exception:
+    """An engine's range error as a usage error naming the option, e.g. ``--minutes: minutes must …``."""
+    if exc.setting is None:
+        return exc
+    return UsageError(f"{_flag(exc.setting, short)}: {exc}")
 
 
 def _add_coverage_options(p: argparse.ArgumentParser) -> None:
@@ -134,7 +149,7 @@ def _load(args) -> tuple:
     graph = None
     if args.network:
         print(f"loading walking network {args.network} …", file=sys.stderr)
-        graph = network.load_network(args.network)
+        graph = networks.load_network(args.network)
     return saved.get("district", data.load_district()), streets, communities, centers, graph
 
 
@@ -164,17 +179,21 @@ def _user_centers(path: Path, crs: str, streets, communities):
     return report.valid
 
 
-def _settings(args, graph) -> coverage.Settings:
-    mode = args.mode or ("network" if graph is not None else "circle")
-    if mode == "network" and graph is None:
+def _settings(args) -> coverage.Settings:
+    """The walking-time settings of the options, checked before any file is read."""
+    mode = args.mode or ("network" if args.network else "circle")
+    if mode == "network" and not args.network:
         raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
-    return coverage.Settings(mode=mode, minutes=_minutes(args.minutes), speed_kmh=args.speed_kmh,
-                             tiers=_tiers(args.tiers), buffer_m=args.buffer_m, min_gap_m2=args.min_gap_m2)
+    try:
+        return coverage.Settings(mode=mode, minutes=_minutes(args.minutes), speed_kmh=args.speed_kmh,
+                                 tiers=_tiers(args.tiers), buffer_m=args.buffer_m, min_gap_m2=args.min_gap_m2)
+    except coverage.CoverageError as exc:
+        raise _usage(exc) from None
 
 
 def _analyse(args):
+    settings = _settings(args)
     district, streets, communities, centers, graph = _load(args)
-    settings = _settings(args, graph)
     result = coverage.analyse(district, streets, communities, centers, settings, graph)
     if data.is_illustrative(centers, streets, communities):
         print(f"note: {data.ILLUSTRATIVE_NOTICE_EN}", file=sys.stderr)
@@ -253,15 +272,19 @@ def cmd_coverage(args) -> int:
 def cmd_nearest(args) -> int:
     from geo.engine import nearest
 
-    centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
-    graph = network.load_network(args.network) if args.network else None
-    mode = args.mode or ("network" if graph is not None else "circle")
-    if mode == "network" and graph is None:
+    try:
+        nearest.check_arguments(args.lon, args.lat, args.k, args.speed_kmh)
+    except coverage.CoverageError as exc:
+        raise _usage(exc, short=("k",)) from None
+    mode = args.mode or ("network" if args.network else "circle")
+    if mode == "network" and not args.network:
         raise UsageError("--mode network needs --network FILE")
     try:
         _crs.check_crs(args.crs)
     except ValueError as exc:
         raise UsageError(f"--crs: {exc}") from None
+    centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
+    graph = networks.load_network(args.network) if args.network else None
     r = nearest.nearest_centers(centers, args.lon, args.lat, crs=args.crs, k=args.k, speed_kmh=args.speed_kmh,
                                 mode=mode, graph=graph, district=data.load_district())
     if r.message:
@@ -277,7 +300,10 @@ def cmd_nearest(args) -> int:
 
 def cmd_fetch_network(args) -> int:
     district = data.load_district()
-    network.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=args.out)
+    try:  # the margin is checked before going online
+        networks.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=args.out)
+    except NetworkError as exc:
+        raise _usage(exc) from None
     print(f"saved walking network to {args.out}")
     return 0
 
@@ -334,6 +360,11 @@ def cmd_export(args) -> int:
 def cmd_suggest(args) -> int:
     from geo.engine import siting
 
+    try:
+        siting.check_k(args.k)
+        siting.check_method(args.method)
+    except siting.SitingError as exc:
+        raise _usage(exc) from None
     result, centers, streets, communities = _analyse(args)
     extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
@@ -356,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    except (UsageError, errors.DataError, coverage.CoverageError, network.NetworkError) as exc:
+    except (UsageError, errors.DataError, coverage.CoverageError, NetworkError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:

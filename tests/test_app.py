@@ -434,8 +434,8 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     ok(at)
     assert not at.radio(key=K("mode")).disabled and at.radio(key=K("mode")).value == "network"
     assert any("已加载路网：grid.osm" in s.value for s in at.sidebar.success)
-    from geo.engine import network
-    graph = network.load_network(network_dir / "grid.osm")
+    from geo.io import networks
+    graph = networks.load_network(network_dir / "grid.osm")
     want = cv.analyse(layers["district"], layers["streets"], layers["communities"], layers["centers"],
                       cv.Settings(mode="network"), graph=graph)
     assert covered(at) == pytest.approx(round(want.covered_pct, 1))

@@ -8,7 +8,8 @@ import pytest
 import shapely
 
 from geo.engine import coverage as cv
-from geo.engine import crs, nearest, network
+from geo.engine import crs, nearest
+from geo.engine import graph as wg
 from geo.io import data
 
 UTM = "EPSG:32650"
@@ -125,7 +126,7 @@ def grid_graph(n=41, spacing=100.0):
     idx = np.arange(n * n).reshape(n, n)
     u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
     v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
-    return network.graph_from_arrays(xs.ravel(), ys.ravel(), u, v, crs=UTM)
+    return wg.graph_from_arrays(xs.ravel(), ys.ravel(), u, v, crs=UTM)
 
 
 def test_network_mode_isochrone_is_a_street_diamond_and_unreachable_centre_is_reported():
@@ -157,7 +158,7 @@ def test_nearest_in_every_coordinate_system_on_shipped_data():
 
 def test_nearest_network_route_and_far_point():
     g = grid_graph()
-    d, s, c, centers = layers(centers_xy=((5000, 5000), (6000, 5000)))
+    _d, _s, _c, centers = layers(centers_xy=((5000, 5000), (6000, 5000)))
     # query 30 m north of the street y=5000 at x=5550: walk 30 + 450 m to c1 at x=6000
     q = gpd.GeoSeries([shapely.Point(X0 + 5550, Y0 + 5030)], crs=UTM).to_crs("EPSG:4326").iloc[0]
     r = nearest.nearest_centers(centers, q.x, q.y, k=2, mode="network", graph=g)

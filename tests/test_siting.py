@@ -10,7 +10,8 @@ import shapely
 
 from geo import cli
 from geo.engine import coverage as cv
-from geo.engine import network, siting
+from geo.engine import covering, routing, siting, solvers
+from geo.engine import graph as wg
 from geo.io import data
 
 UTM = "EPSG:32650"
@@ -101,10 +102,10 @@ def test_matrix_models_known_optima():
     c = np.repeat(np.arange(3), [len(x) for x in cols])
     A = sp.csc_matrix((np.ones(len(r), bool), (r, c)), shape=(6, 3))
     w = np.ones(6)
-    assert len(siting.greedy_lscp(A, w, 6)) == 3
-    assert sorted(siting.exact_lscp(A, w, 6).chosen) == [0, 1]
-    assert siting.greedy_mclp(A, w, 1).tolist() == [2]
-    assert sorted(siting.exact_mclp(A, w, 2).chosen) == [0, 1]
+    assert len(solvers.greedy_lscp(A, w, 6)) == 3
+    assert sorted(solvers.exact_lscp(A, w, 6).chosen) == [0, 1]
+    assert solvers.greedy_mclp(A, w, 1).tolist() == [2]
+    assert sorted(solvers.exact_mclp(A, w, 2).chosen) == [0, 1]
 
 
 def test_reduction_is_exact():
@@ -113,11 +114,11 @@ def test_reduction_is_exact():
     A = sp.hstack([A, A[:, :10]]).tocsc()  # duplicate candidates
     A = sp.vstack([A, A[:50]]).tocsc()  # duplicate rows
     w = rng.integers(0, 5, A.shape[0]).astype(float)
-    Ar, wr, cols = siting.reduce_instance(A, w)
+    Ar, wr, _cols = solvers.reduce_instance(A, w)
     assert Ar.shape[0] < A.shape[0] and Ar.shape[1] <= 80
     for k in (3, 6):
-        full = siting.covered_weight(A, w, siting.exact_mclp(A, w, k).chosen)
-        red = siting.covered_weight(Ar, wr, siting.exact_mclp(Ar, wr, k).chosen)
+        full = solvers.covered_weight(A, w, solvers.exact_mclp(A, w, k).chosen)
+        red = solvers.covered_weight(Ar, wr, solvers.exact_mclp(Ar, wr, k).chosen)
         assert full == pytest.approx(red)
 
 
@@ -133,8 +134,9 @@ def test_headline_contract_outputs_and_accept(tmp_path, trap):
     after = gpd.read_file(tmp_path / "coverage_after.geojson")
     assert list(after["kind"]) == ["existing", "added", "added"]
     centers = data.load_centers()
-    once = siting.accept_sites(plan, centers)
-    twice = siting.accept_sites(plan, once)
+    streets, communities = data.load_streets(), data.load_communities()
+    once = siting.accept_sites(plan, centers, streets, communities)
+    twice = siting.accept_sites(plan, once, streets, communities)
     assert len(twice) == len(centers) + 4 and twice["id"].is_unique
     new = twice.tail(4)
     assert list(new["name"]) == ["拟建服务站01", "拟建服务站02", "拟建服务站03", "拟建服务站04"]
@@ -162,7 +164,7 @@ def test_user_candidates(tmp_path, trap):
     path.write_text(f"名称,经度,纬度\n商场,{ll.geometry.x.iat[0]},{ll.geometry.y.iat[0]}\n", encoding="utf-8")
     loaded = siting.load_candidates(path)
     assert loaded["name"].tolist() == ["商场"] and loaded.crs.equals("EPSG:4326")
-    inst = siting.build_instance(trap, candidates=path)
+    inst = covering.build_instance(trap, candidates=loaded)
     assert inst.candidate_source[-1] == "user" and inst.candidate_name[-1] == "商场"
 
 
@@ -181,7 +183,7 @@ def lattice(nx=41, ny=11, step=100.0, gap_x=None):
         xm = (x[u] + x[v]) / 2 - X0
         cut = (np.abs(xm - gap_x) < step / 2) & (y[u] == y[v]) & (y[u] > Y0)
         u, v = u[~cut], v[~cut]
-    return network.graph_from_arrays(x, y, u, v, crs=UTM)
+    return wg.graph_from_arrays(x, y, u, v, crs=UTM)
 
 
 def test_network_coverage_matches_shortest_routes():
@@ -189,14 +191,14 @@ def test_network_coverage_matches_shortest_routes():
     rng = np.random.default_rng(3)
     cxy = np.c_[X0 + rng.uniform(0, 2000, 12), Y0 + rng.uniform(-50, 750, 12)]
     dxy = np.c_[X0 + rng.uniform(0, 2000, 25), Y0 + rng.uniform(-50, 750, 25)]
-    A = siting.coverage_matrix_network(g, cxy, dxy, 800.0).toarray()
-    cs = network.snap_points(g, cxy[:, 0], cxy[:, 1])
-    ds = network.snap_points(g, dxy[:, 0], dxy[:, 1])
-    brute = np.array([[network.shortest_route(g, cs, ds, j, i)[0] <= 800.0 for j in range(len(cxy))]
+    A = covering.coverage_matrix_network(g, cxy, dxy, 800.0).toarray()
+    cs = wg.snap_points(g, cxy[:, 0], cxy[:, 1])
+    ds = wg.snap_points(g, dxy[:, 0], dxy[:, 1])
+    brute = np.array([[routing.shortest_route(g, cs, ds, j, i)[0] <= 800.0 for j in range(len(cxy))]
                       for i in range(len(dxy))])
     assert (A == brute).all() and 0 < A.sum() < A.size
     # the river makes walking coverage smaller than the straight-line one
-    assert A.sum() < siting.coverage_matrix_circle(cxy, dxy, 800.0).toarray().sum()
+    assert A.sum() < covering.coverage_matrix_circle(cxy, dxy, 800.0).toarray().sum()
 
 
 def test_network_mode_suggest():

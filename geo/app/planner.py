@@ -15,7 +15,8 @@ import streamlit as st
 
 from geo.app import view as av
 from geo.engine import coverage as cv
-from geo.engine import network, siting
+from geo.engine import siting
+from geo.engine.graph import WalkGraph
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
 from geo.render import brief, maps
@@ -116,7 +117,7 @@ def exports_section(result: cv.CoverageResult, key: tuple, basemap: str, lang: s
 # --------------------------------------------------------------------------- station suggestions
 
 
-def suggest_section(result: cv.CoverageResult, key: tuple, graph: network.WalkGraph | None, lang: str,
+def suggest_section(result: cv.CoverageResult, key: tuple, graph: WalkGraph | None, lang: str,
                     save) -> siting.SitingPlan | None:
     """The k slider, the run button and the proposals; returns the current plan (for the map).
 

@@ -32,8 +32,9 @@ from branca.element import MacroElement, Template
 
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
-from geo.engine import nearest, network
-from geo.io import data, errors, tables
+from geo.engine import nearest
+from geo.engine.graph import WalkGraph
+from geo.io import data, errors, networks, tables
 from geo.render import maps, webassets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -397,7 +398,7 @@ def speed_for(choice: str, custom: float) -> float:
 @st.cache_data(show_spinner=False, max_entries=64)
 def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh: float,
              tiers: tuple[str, ...], graph_token: str | None,
-             _layers: Layers, _graph: network.WalkGraph | None) -> cv.CoverageResult:
+             _layers: Layers, _graph: WalkGraph | None) -> cv.CoverageResult:
     """:func:`geo.engine.coverage.analyse` cached on the controls (the layers and graph by token)."""
     settings = cv.Settings(mode=mode, minutes=minutes, speed_kmh=speed_kmh, tiers=tiers)
     return cv.analyse(_layers.district, _layers.streets, _layers.communities, _layers.centers,
@@ -405,7 +406,7 @@ def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def catchments(key: tuple, _result: cv.CoverageResult, _graph: network.WalkGraph | None) -> gpd.GeoDataFrame:
+def catchments(key: tuple, _result: cv.CoverageResult, _graph: WalkGraph | None) -> gpd.GeoDataFrame:
     """Catchments by nearest centre for a result (``key`` = the analysis' cache key)."""
     r = _result
     return cv.catchments(r.centers, r.district, r.settings, r.crs,
@@ -442,7 +443,7 @@ def list_network_files(folder: Path | None = None) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False)
-def _graph_store() -> dict[str, network.WalkGraph]:
+def _graph_store() -> dict[str, WalkGraph]:
     """Walking graphs loaded in this server process, by token (shared across sessions)."""
     return {}
 
@@ -450,7 +451,7 @@ def _graph_store() -> dict[str, network.WalkGraph]:
 _store_lock = threading.Lock()
 
 
-def graph_for(token: str | None) -> network.WalkGraph | None:
+def graph_for(token: str | None) -> WalkGraph | None:
     """The loaded graph with this token, or None."""
     if token is None:
         return None
@@ -477,7 +478,7 @@ def save_upload(name: str, payload: bytes) -> tuple[Path, str]:
     return path, "upload:" + digest
 
 
-def load_graph(path: Path, token: str, progress: Callable[[float], None] | None = None) -> network.WalkGraph:
+def load_graph(path: Path, token: str, progress: Callable[[float], None] | None = None) -> WalkGraph:
     """Load a network file (or take it from the store), calling ``progress(0..1)`` meanwhile.
 
     The reader gives no progress of its own, so progress is estimated from the file size while
@@ -491,7 +492,7 @@ def load_graph(path: Path, token: str, progress: Callable[[float], None] | None 
     size_mb = max(Path(path).stat().st_size / 1e6, 0.01) if Path(path).exists() else 0.01
     expected_s = 1.0 + 0.8 * size_mb
     with ThreadPoolExecutor(max_workers=1) as pool:
-        job = pool.submit(network.load_network, path)
+        job = pool.submit(networks.load_network, path)
         start = time.monotonic()
         while not job.done():
             if progress:
@@ -599,7 +600,7 @@ def with_note(df: pd.DataFrame, illustrative: bool, lang: str = "zh") -> pd.Data
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def export_bytes(key: tuple, lang: str, view: str, illustrative: bool, _result: cv.CoverageResult,
-                 _graph: network.WalkGraph | None) -> dict[str, bytes]:
+                 _graph: WalkGraph | None) -> dict[str, bytes]:
     """CSV per table and one XLSX of them all, cached on the analysis key and the language."""
     names = [tr("t_streets", lang), tr("t_communities", lang), tr("t_gaps", lang)]
     frames = [street_table(_result, lang), community_table(_result, lang), gap_table(gap_info(key, _result), lang)]

@@ -11,7 +11,7 @@ Two modes behind the same functions:
     a disc of radius minutes × speed around each centre (GB 50180-2018's 15-minute life
     circle: 1000 m at the default 4.0 km/h).
 ``network``
-    the real walking area on a street network (:mod:`geo.engine.network`): the union of the reachable
+    the real walking area on a street network (:mod:`geo.engine.isochrones`): the union of the reachable
     street segments, including the reachable part of segments cut by the limit, buffered by
     ``buffer_m``. A centre farther than ``max_snap_m`` from every street is reported as
     unreachable and covers nothing; it never fails the run.
@@ -19,8 +19,8 @@ Two modes behind the same functions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -28,8 +28,10 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
-from geo.engine import network
-from geo.io import data
+from geo.engine import graph as wg
+from geo.engine import isochrones, routing
+from geo.engine.limits import Range, SettingError
+from geo.engine.schema import TIERS
 
 MODES = ("circle", "network")
 SPEED_PRESETS: dict[str, float] = {"adult": 4.0, "elderly": 3.0}  # km/h; 老年人步行 3.0
@@ -38,8 +40,21 @@ DEFAULT_MINUTES = 15.0
 GRID_M = 50.0  # resolution of catchment and overlap maps
 
 
-class CoverageError(ValueError):
-    """Settings or inputs that cannot be analysed (unknown tier, no centres, …)."""
+RANGES: dict[str, Range] = {
+    "minutes": Range(0.0, 120.0, "min", low_open=True),
+    "speed_kmh": Range(0.0, 20.0, "km/h", low_open=True),
+    "buffer_m": Range(0.0, 500.0, "m"),
+    "min_gap_m2": Range(0.0, unit="m²"),
+    "max_snap_m": Range(0.0, 5000.0, "m", low_open=True),
+}
+"""The allowed values of every number in :class:`Settings` (NaN and infinities never)."""
+
+
+class CoverageError(SettingError):
+    """Settings or inputs that cannot be analysed (unknown tier, no centres, a number out of range, …).
+
+    ``setting`` names the offending setting when there is one (e.g. ``"minutes"``).
+    """
 
 
 @dataclass(frozen=True)
@@ -49,26 +64,27 @@ class Settings:
     mode: str = "circle"
     minutes: tuple[float, ...] = (DEFAULT_MINUTES,)
     speed_kmh: float = SPEED_PRESETS["adult"]
-    tiers: tuple[str, ...] = data.TIERS
+    tiers: tuple[str, ...] = TIERS
     buffer_m: float = 30.0
     max_snap_m: float = 200.0
     min_gap_m2: float = 2000.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise CoverageError(f"unknown mode {self.mode!r}: use circle or network")
-        mins = tuple(sorted({float(m) for m in np.atleast_1d(self.minutes)}))
-        if not mins or min(mins) <= 0 or max(mins) > 120:
-            raise CoverageError("minutes must be between 0 and 120")
+            raise CoverageError(f"unknown mode {self.mode!r}: use circle or network", setting="mode")
+        given = self.minutes if isinstance(self.minutes, (tuple, list, np.ndarray)) else (self.minutes,)
+        if len(given) == 0:
+            raise CoverageError("minutes must hold at least one time limit", setting="minutes")
+        mins = tuple(sorted({RANGES["minutes"].check("minutes", m, CoverageError) for m in given}))
         object.__setattr__(self, "minutes", mins)
-        if not 0.5 <= float(self.speed_kmh) <= 10:
-            raise CoverageError("walking speed must be between 0.5 and 10 km/h")
+        for name in ("speed_kmh", "buffer_m", "min_gap_m2", "max_snap_m"):
+            object.__setattr__(self, name, RANGES[name].check(name, getattr(self, name), CoverageError))
         tiers = tuple(self.tiers)
-        unknown = [t for t in tiers if t not in data.TIERS]
+        unknown = [t for t in tiers if t not in TIERS]
         if unknown:
-            raise CoverageError(f"unknown tier {unknown[0]!r}: use {', '.join(data.TIERS)}")
+            raise CoverageError(f"unknown tier {unknown[0]!r}: use {', '.join(TIERS)}", setting="tiers")
         if not tiers:
-            raise CoverageError("choose at least one tier")
+            raise CoverageError("choose at least one tier", setting="tiers")
         object.__setattr__(self, "tiers", tiers)
 
     @property
@@ -86,7 +102,7 @@ def reach_m(minutes: float, speed_kmh: float) -> float:
     return float(minutes) * float(speed_kmh) * 1000.0 / 60.0
 
 
-def metric_crs(district: gpd.GeoDataFrame, graph: network.WalkGraph | None = None):
+def metric_crs(district: gpd.GeoDataFrame, graph: wg.WalkGraph | None = None):
     """The CRS analysis runs in: the graph's, else the district's UTM zone."""
     if graph is not None:
         return graph.crs
@@ -106,7 +122,7 @@ def select_centers(centers: gpd.GeoDataFrame, tiers: Sequence[str]) -> gpd.GeoDa
 
 
 def coverage_areas(centers: gpd.GeoDataFrame, settings: Settings, metric,
-                   graph: network.WalkGraph | None = None) -> gpd.GeoDataFrame:
+                   graph: wg.WalkGraph | None = None) -> gpd.GeoDataFrame:
     """Coverage polygon of every centre for every limit (metric CRS).
 
     Columns: ``center_id, name, tier, minutes, reachable, geometry``. In network mode a
@@ -122,7 +138,7 @@ def coverage_areas(centers: gpd.GeoDataFrame, settings: Settings, metric,
         if graph is None:
             raise CoverageError("network mode needs a walking network: load one with --network")
         snaps = snap_centers(pts, graph, settings.max_snap_m)
-        polys = network.isochrones_multi(graph, snaps, [settings.reach_m(m) for m in settings.minutes],
+        polys = isochrones.isochrones_multi(graph, snaps, [settings.reach_m(m) for m in settings.minutes],
                                          buffer_m=settings.buffer_m)
         for m in settings.minutes:
             geoms = polys[settings.reach_m(m)]
@@ -132,10 +148,10 @@ def coverage_areas(centers: gpd.GeoDataFrame, settings: Settings, metric,
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=metric)
 
 
-def snap_centers(pts: gpd.GeoDataFrame, graph: network.WalkGraph, max_snap_m: float) -> network.Snap:
+def snap_centers(pts: gpd.GeoDataFrame, graph: wg.WalkGraph, max_snap_m: float) -> wg.Snap:
     """Snap centres (already in the graph's CRS) to the nearest street segment."""
     xy = pts.get_coordinates()
-    return network.snap_points(graph, xy["x"].to_numpy(), xy["y"].to_numpy(), max_distance_m=max_snap_m)
+    return wg.snap_points(graph, xy["x"].to_numpy(), xy["y"].to_numpy(), max_distance_m=max_snap_m)
 
 
 def _area_frame(pts, minutes, geoms, reachable, metric) -> gpd.GeoDataFrame:
@@ -241,7 +257,7 @@ def _cells_to_polygons(gx, gy, labels, cell_m, clip, crs, name) -> gpd.GeoDataFr
 
 
 def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: Settings, metric,
-               graph: network.WalkGraph | None = None, communities: gpd.GeoDataFrame | None = None,
+               graph: wg.WalkGraph | None = None, communities: gpd.GeoDataFrame | None = None,
                cell_m: float = GRID_M) -> gpd.GeoDataFrame:
     """Each reachable part of the district assigned to its nearest centre, with the area served.
 
@@ -264,8 +280,8 @@ def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: 
             raise CoverageError("network mode needs a walking network")
         gx, gy = _grid(district, cell_m)
         src = snap_centers(pts, graph, settings.max_snap_m)
-        q = network.snap_points(graph, gx, gy, max_distance_m=settings.max_snap_m)
-        dist, who = network.distance_to_nearest(graph, src, q)
+        q = wg.snap_points(graph, gx, gy, max_distance_m=settings.max_snap_m)
+        dist, who = routing.distance_to_nearest(graph, src, q)
         ok = np.isfinite(dist) & (dist <= limit) & (who >= 0)
         poly = _cells_to_polygons(gx[ok], gy[ok], who[ok], cell_m, district, metric, "source")
         out = gpd.GeoDataFrame({"center_id": pts["id"].to_numpy(), "name": pts["name"].to_numpy(),
@@ -311,7 +327,7 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     summary: pd.DataFrame
     by_minutes: dict[float, float] = field(default_factory=dict)  # minutes -> covered %
-    graph: network.WalkGraph | None = None  # the walking network used in network mode
+    graph: wg.WalkGraph | None = None  # the walking network used in network mode
 
     @property
     def district_area_km2(self) -> float:
@@ -331,12 +347,12 @@ class CoverageResult:
         """The figures ``python -m geo coverage --json`` prints."""
         return {"district_area_km2": round(self.district_area_km2, 3),
                 "covered_pct": round(self.covered_pct, 2),
-                "n_centers": int(len(self.centers)), "n_gaps": int(len(self.gaps))}
+                "n_centers": len(self.centers), "n_gaps": len(self.gaps)}
 
 
 def analyse(district: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
             centers: gpd.GeoDataFrame, settings: Settings = Settings(),
-            graph: network.WalkGraph | None = None) -> CoverageResult:
+            graph: wg.WalkGraph | None = None) -> CoverageResult:
     """Coverage, gaps and the per-street/community table for the chosen centres."""
     if settings.mode == "network" and graph is None:
         raise CoverageError("network mode needs a walking network: load one with --network")

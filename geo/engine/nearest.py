@@ -16,10 +16,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.engine import coverage, network
+from geo.engine import coverage, routing
 from geo.engine import crs as _crs
+from geo.engine import graph as wg
+from geo.engine.limits import Range
 
 COLUMNS = ["id", "name", "tier", "distance_m", "minutes"]
+RANGES: dict[str, Range] = {
+    "k": Range(1, 50, integer=True),
+    "lon": Range(-180.0, 180.0, "°"),
+    "lat": Range(-90.0, 90.0, "°"),
+    "speed_kmh": coverage.RANGES["speed_kmh"],
+    "max_snap_m": coverage.RANGES["max_snap_m"],
+}
+"""The allowed values of :func:`nearest_centers`' numbers (speed and snapping as in coverage)."""
 
 
 @dataclass
@@ -37,15 +47,15 @@ class NearestResult:
 
 def nearest_centers(centers: gpd.GeoDataFrame, lon: float, lat: float, *, crs: str = "wgs84",
                     k: int = 3, speed_kmh: float = 4.0, mode: str = "circle",
-                    graph: network.WalkGraph | None = None, max_snap_m: float = 200.0,
+                    graph: wg.WalkGraph | None = None, max_snap_m: float = 200.0,
                     district: gpd.GeoDataFrame | None = None) -> NearestResult:
     """The ``k`` nearest centres to a point given in WGS-84, GCJ-02 or BD-09.
 
     Returns a :class:`NearestResult`; when the point is farther than ``max_snap_m`` from
-    every street (network mode) the table is empty and ``message`` says why.
+    every street (network mode) the table is empty and ``message`` says why. Numbers out of
+    range (:data:`RANGES`) raise :class:`~geo.engine.coverage.CoverageError` naming them.
     """
-    if k < 1:
-        raise coverage.CoverageError("k must be at least 1")
+    lon, lat, k, speed_kmh, max_snap_m = check_arguments(lon, lat, k, speed_kmh, max_snap_m)
     if len(centers) == 0:
         raise coverage.CoverageError("no centres to search; load centres first")
     lon_w, lat_w = (float(v) for v in _crs.convert(lon, lat, crs, "wgs84"))
@@ -67,6 +77,17 @@ def nearest_centers(centers: gpd.GeoDataFrame, lon: float, lat: float, *, crs: s
     return NearestResult(table, point, None, None, None, inside)
 
 
+def check_arguments(lon: float, lat: float, k: int, speed_kmh: float = 4.0, max_snap_m: float = 200.0
+                    ) -> tuple[float, float, int, float, float]:
+    """The query's numbers checked against :data:`RANGES`: ``(lon, lat, k, speed_kmh, max_snap_m)``.
+
+    Raises :class:`~geo.engine.coverage.CoverageError` whose ``setting`` names the first bad one.
+    """
+    values = {"lon": lon, "lat": lat, "k": k, "speed_kmh": speed_kmh, "max_snap_m": max_snap_m}
+    checked = {name: RANGES[name].check(name, v, coverage.CoverageError) for name, v in values.items()}
+    return checked["lon"], checked["lat"], checked["k"], checked["speed_kmh"], checked["max_snap_m"]
+
+
 def _table(centers: gpd.GeoDataFrame, dist: np.ndarray, speed_kmh: float, k: int) -> pd.DataFrame:
     order = np.argsort(dist, kind="stable")
     order = order[np.isfinite(dist[order])][:k]
@@ -78,15 +99,15 @@ def _table(centers: gpd.GeoDataFrame, dist: np.ndarray, speed_kmh: float, k: int
 
 def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) -> NearestResult:
     qx, qy = graph.from_lonlat([point.x], [point.y])
-    q = network.snap_points(graph, qx, qy, max_distance_m=max_snap_m)
+    q = wg.snap_points(graph, qx, qy, max_distance_m=max_snap_m)
     if not q.reachable[0]:
         return NearestResult(pd.DataFrame(columns=COLUMNS), point, None, None, None, inside,
                              message=f"this point is more than {max_snap_m:.0f} m from any street of the "
                                      f"walking network (该点距最近道路超过 {max_snap_m:.0f} 米)")
     cx, cy = graph.from_lonlat(centers.geometry.x.to_numpy(), centers.geometry.y.to_numpy())
-    c = network.snap_points(graph, cx, cy, max_distance_m=max_snap_m)
+    c = wg.snap_points(graph, cx, cy, max_distance_m=max_snap_m)
     # the query is the only source; every centre asks for its distance to it
-    dist, _ = network.distance_to_nearest(graph, q, c)
+    dist, _ = routing.distance_to_nearest(graph, q, c)
     dist = np.where(c.reachable, dist, np.inf)
     table = _table(centers, dist, speed_kmh, k)
     slon, slat = graph.to_lonlat(q.x, q.y)
@@ -95,7 +116,7 @@ def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) ->
     message = None
     if len(table):
         j = int(np.flatnonzero(centers["id"].to_numpy() == table["id"].iat[0])[0])
-        _, line = network.shortest_route(graph, q, c, 0, j)
+        _, line = routing.shortest_route(graph, q, c, 0, j)
         if line is not None:
             xy = shapely.get_coordinates(line)
             lon, lat = graph.to_lonlat(xy[:, 0], xy[:, 1])

@@ -8,6 +8,7 @@ Tables and layers are written by :mod:`geo.io.tables` (atomic, formula-guarded).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,17 +17,19 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
+from geo.engine import schema
+from geo.engine.schema import (  # noqa: F401
+    CENTER_COLUMNS,
+    TIER_ALIASES,
+    TIER_LABELS,
+    TIERS,
+    normalise_tier,
+)
 from geo.io.errors import DataError, Problem
 from geo.io.files import atomic_write  # noqa: F401  (geo.io.sources calls data.atomic_write)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"
-TIERS: tuple[str, ...] = ("district", "street", "community", "station")
-TIER_LABELS: dict[str, str] = {
-    "district": "区级中心", "street": "街道中心", "community": "村（社区）中心", "station": "服务站",
-}
-CENTER_COLUMNS = ["id", "name", "tier", "street_code", "community_code", "lon", "lat",
-                  "position_source"]
 DIVISION_COLUMNS = ["code", "name", "level", "parent_code"]
 
 # Column names a planner's sheet may use, in English or Chinese.
@@ -41,16 +44,6 @@ CENTER_ALIASES: dict[str, tuple[str, ...]] = {
     "community_code": ("community_code", "社区代码", "村（社区）代码", "社区编码"),
     "community_name": ("community", "community_name", "社区", "村", "村（社区）", "社区/村", "所属社区"),
     "position_source": ("position_source", "坐标来源"),
-}
-TIER_ALIASES: dict[str, str] = {
-    "district": "district", "区级": "district", "区": "district", "区级中心": "district",
-    "区级党群服务中心": "district", "区级新经济党群综合服务中心": "district",
-    "street": "street", "街道": "street", "街道级": "street", "街道中心": "street",
-    "街道党群服务中心": "street",
-    "community": "community", "village": "community", "社区": "community", "村": "community",
-    "村（社区）": "community", "村(社区)": "community", "社区/村": "community", "村/社区": "community",
-    "村居": "community", "社区级": "community", "村（社区）党群服务中心": "community",
-    "station": "station", "服务站": "station", "站点": "station", "党群服务站": "station", "站": "station",
 }
 
 
@@ -220,12 +213,6 @@ def _rename_aliases(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=rename)
 
 
-def normalise_tier(value: str) -> str | None:
-    """The canonical tier for a value in English or Chinese, or None."""
-    v = str(value).strip()
-    return TIER_ALIASES.get(v) or TIER_ALIASES.get(v.lower())
-
-
 def load_centers(path: str | Path | None = None, crs: str = "wgs84",
                  streets: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
@@ -308,33 +295,19 @@ def load_centers(path: str | Path | None = None, crs: str = "wgs84",
 
 def locate(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = None,
            communities: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Fill empty ``street_code``/``community_code`` from the polygons containing each centre.
+    """:func:`geo.engine.schema.locate` with the shipped boundaries when none are given."""
+    return schema.locate(centers, _shipped(streets, "streets.geojson", load_streets),
+                         _shipped(communities, "communities.geojson", load_communities))
 
-    ``community_code`` is only kept for the ``community`` tier, as the contract says.
-    """
-    centers = centers.copy()
-    if streets is None and (DATA_DIR / "streets.geojson").exists():
-        streets = load_streets()
-    if communities is None and (DATA_DIR / "communities.geojson").exists():
-        communities = load_communities()
-    if streets is not None:
-        need = centers["street_code"].isin(["", "nan", "None"])
-        if need.any():
-            hit = gpd.sjoin(centers.loc[need, ["geometry"]], streets[["code", "geometry"]],
-                            how="left", predicate="within")
-            hit = hit[~hit.index.duplicated()]
-            centers.loc[need, "street_code"] = hit["code"].fillna("").astype(str)
-    if communities is not None:
-        need = centers["community_code"].isin(["", "nan", "None"]) & (centers["tier"] == "community")
-        if need.any():
-            hit = gpd.sjoin(centers.loc[need, ["geometry"]], communities[["code", "geometry"]],
-                            how="left", predicate="within")
-            hit = hit[~hit.index.duplicated()]
-            centers.loc[need, "community_code"] = hit["code"].fillna("").astype(str)
-    centers.loc[centers["tier"] != "community", "community_code"] = ""
-    for col in ("street_code", "community_code"):
-        centers[col] = centers[col].replace({"nan": "", "None": ""})
-    return centers[CENTER_COLUMNS + ["geometry"]]
+
+def _shipped(layer: gpd.GeoDataFrame | None, name: str, load: Callable[[], gpd.GeoDataFrame]
+             ) -> gpd.GeoDataFrame:
+    """``layer``, else the shipped one, else an empty layer (nothing to locate in)."""
+    if layer is not None:
+        return layer
+    if (DATA_DIR / name).exists():
+        return load()
+    return gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")
 
 
 def is_illustrative(*layers: pd.DataFrame) -> bool:
