@@ -19,7 +19,8 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from geo.app import view as av
+from geo.app import cache, search, state, tables, text
+from geo.app import layers as maplayers
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.io import data
@@ -260,8 +261,8 @@ def test_nearest_by_typed_coordinates(layers):
     c = layers["centers"].iloc[5]
     at = ok(start(page="resident"))
     at.radio(key=K("resident_input")).set_value("coords").run()
-    at.number_input(key="lon").set_value(float(c["lon"]))
-    at.number_input(key="lat").set_value(float(c["lat"])).run()
+    at.text_input(key="lon").input(repr(float(c["lon"])))
+    at.text_input(key="lat").input(repr(float(c["lat"]))).run()
     ok(at)
     t = _nearest(at)
     assert len(t) == 3
@@ -355,7 +356,7 @@ def test_language_switch_to_english_and_back():
 
 
 def test_every_page_text_has_both_languages():
-    for key, (zh, en) in av.TEXT.items():
+    for key, (zh, en) in text.TEXT.items():
         assert zh and en, key
         assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
 
@@ -364,7 +365,7 @@ def test_data_page_lists_the_layers_and_their_status():
     at = ok(start(page="data"))
     t = frame(at, "图层")
     assert list(t["数量"]) == [1, 10, 125, 172]
-    assert list(t["状态"])[0] == "真实" and "示意" in list(t["状态"])[3]
+    assert t["状态"].iloc[0] == "真实" and "示意" in list(t["状态"])[3]
     assert [tab.label for tab in at.tabs] == ["导入服务中心", "编辑服务中心", "替换边界", "版本记录", "导出"]
 
 
@@ -383,7 +384,7 @@ def test_downloads_csv_and_xlsx(layers):
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("下载 CSV") == 3 and labels.count("下载 Excel（XLSX）") == 3
     r = expected(layers)
-    files = av.export_bytes(("test-downloads",), "zh", "coverage", True, r, None)
+    files = tables.export_bytes(("test-downloads",), "zh", "coverage", True, r, None)
     assert files["csv_0"].startswith("\ufeff".encode())
     text = files["csv_1"].decode("utf-8-sig")
     assert text.splitlines()[0].startswith("村（社区）,所属街道,代码") and "数据说明" in text.splitlines()[0]
@@ -402,7 +403,7 @@ def write_grid_osm(path, n: int = 25) -> None:
     """A square street grid over Longhu as OSM XML (about 600–700 m between streets)."""
     lons = np.linspace(116.690, 116.840, n)
     lats = np.linspace(23.305, 23.476, n)
-    nid = lambda i, j: 1 + i * n + j  # noqa: E731
+    nid = lambda i, j: 1 + i * n + j
     out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="tests">']
     out += [f'<node id="{nid(i, j)}" lat="{la:.7f}" lon="{lo:.7f}" version="1"/>'
             for i, la in enumerate(lats) for j, lo in enumerate(lons)]
@@ -425,7 +426,7 @@ def network_dir(tmp_path_factory):
 
 
 def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, layers):
-    monkeypatch.setenv(av.NETWORK_DIR_ENV, str(network_dir))
+    monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = ok(start())
     assert at.radio(key=K("mode")).disabled
     assert at.selectbox(key="net_pick").options == ["broken.osm", "grid.osm"]
@@ -444,16 +445,16 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     # resident: on a street -> snapped point and route; between streets -> "too far"
     at.radio(key=K("page")).set_value("resident").run()
     at.radio(key=K("resident_input")).set_value("coords").run()
-    at.number_input(key="lon").set_value(116.75)
-    at.number_input(key="lat").set_value(float(np.linspace(23.305, 23.476, 25)[12]) + 0.0005).run()
+    at.text_input(key="lon").input("116.75")
+    at.text_input(key="lat").input(repr(float(np.linspace(23.305, 23.476, 25)[12]) + 0.0005)).run()
     ok(at)
     assert len(_nearest(at)) == 3
     fg = map_args(at)["feature_group"]
     assert "lh-snap" in fg and "步行路线" in fg
     assert any("接入点" in c.value for c in at.caption)
     lons, lats = np.linspace(116.690, 116.840, 25), np.linspace(23.305, 23.476, 25)
-    at.number_input(key="lon").set_value(float(lons[8] + lons[9]) / 2)
-    at.number_input(key="lat").set_value(float(lats[12] + lats[13]) / 2).run()
+    at.text_input(key="lon").input(repr(float(lons[8] + lons[9]) / 2))
+    at.text_input(key="lat").input(repr(float(lats[12] + lats[13]) / 2)).run()
     assert any("超过 200 米" in w.value for w in ok(at).warning)
 
     at.button(key="net_unload").click().run()
@@ -462,7 +463,7 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
 
 
 def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
-    monkeypatch.setenv(av.NETWORK_DIR_ENV, str(network_dir))
+    monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = start()
     at.selectbox(key="net_pick").set_value("broken.osm")
     at.button(key="net_load").click().run()
@@ -476,20 +477,20 @@ def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
 
 def test_community_search_ranking():
     names = data.load_communities()["name"].tolist()
-    assert av.search_communities("金谷", names)[0] == "金谷居委会"
-    assert av.search_communities("金谷居委会", names)[0] == "金谷居委会"
-    assert set(av.search_communities("金洲", names)[:2]) == {"金洲居委会", "金洲村委会"}
-    assert av.search_communities("鸥", names)[:2] == ["鸥上居委会", "鸥下居委会"]
-    assert "香域水岸社区居委会" in av.search_communities("香域水岸", names)
-    assert av.search_communities("   ", names) == []
+    assert search.search_communities("金谷", names)[0] == "金谷居委会"
+    assert search.search_communities("金谷居委会", names)[0] == "金谷居委会"
+    assert set(search.search_communities("金洲", names)[:2]) == {"金洲居委会", "金洲村委会"}
+    assert search.search_communities("鸥", names)[:2] == ["鸥上居委会", "鸥下居委会"]
+    assert "香域水岸社区居委会" in search.search_communities("香域水岸", names)
+    assert search.search_communities("   ", names) == []
 
 
 def test_click_conversion_and_zoom():
     lon, lat = 116.75, 23.40
     glon, glat = (float(v) for v in gcrs.convert(lon, lat, "wgs84", "gcj02"))
-    back = av.click_to_wgs84(glat, glon, "amap")
+    back = maplayers.click_to_wgs84(glat, glon, "amap")
     assert back == pytest.approx((lon, lat), abs=1e-7)
-    assert av.click_to_wgs84(lat, lon, "osm") == (lon, lat)
-    assert av.zoom_for(0.15, 0.17) == 12 and av.zoom_for(0.005, 0.005) >= 15
-    assert av.minutes_for("bands", 20) == (5.0, 10.0, 15.0) and av.minutes_for("custom", 20) == (20.0,)
-    assert av.speed_for("elderly", 9) == 3.0
+    assert maplayers.click_to_wgs84(lat, lon, "osm") == (lon, lat)
+    assert maplayers.zoom_for(0.15, 0.17) == 12 and maplayers.zoom_for(0.005, 0.005) >= 15
+    assert state.minutes_for("bands", 20) == (5.0, 10.0, 15.0) and state.minutes_for("custom", 20) == (20.0,)
+    assert state.speed_for("elderly", 9) == 3.0

@@ -20,8 +20,7 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.app import datapage as appdata
-from geo.app import view as av
+from geo.app import cache, data_export, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.io import data
@@ -155,7 +154,7 @@ def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shi
     # the uploader is fresh again, the version is listed
     assert all(not u.key.endswith("_0") for u in at.file_uploader if u.key.startswith("imp_file_"))
     versions = next(df.value for df in at.dataframe if "要素数" in df.value.columns)
-    assert list(versions["版本"])[0] == head and "高德坐标.csv" in list(versions["说明"])[0]
+    assert versions["版本"].iloc[0] == head and "高德坐标.csv" in versions["说明"].iloc[0]
 
 
 def test_bad_rows_are_all_listed_and_the_valid_rows_import(app, store_path, shipped):
@@ -341,12 +340,12 @@ def test_centre_codes_follow_the_boundaries_in_use():
         else streets["code"].iloc[1]
     wrong.loc[6, "street_code"] = "440507999"  # not a street in use
     # illustrative boundaries never override a known code; an unknown one is found from the position
-    kept = av._codes_from_boundaries(wrong, streets, comms)
+    kept = cache._codes_from_boundaries(wrong, streets, comms)
     assert kept.loc[5, "street_code"] == wrong.loc[5, "street_code"]
     assert kept.loc[6, "street_code"] == centres.loc[6, "street_code"]
     # real boundaries: a code whose polygon does not hold the centre is found again
     real = streets.assign(geometry_source="user")
-    fixed = av._codes_from_boundaries(wrong, real, comms)
+    fixed = cache._codes_from_boundaries(wrong, real, comms)
     assert list(fixed["street_code"]) == list(centres["street_code"])
 
 
@@ -355,7 +354,7 @@ def test_centre_codes_follow_the_boundaries_in_use():
 
 def test_exports_read_back(app, shipped, tmp_path):
     out = {}
-    for fmt in appdata.FORMATS:
+    for fmt in data_export.FORMATS:
         app.radio(key="ex_fmt__zh").set_value(fmt).run()
         app.button(key="ex_make").click().run()
         ok(app)
@@ -386,7 +385,7 @@ def test_exports_read_back(app, shipped, tmp_path):
 
 
 def test_page_words_have_both_languages_and_english_page_works(app):
-    for key, (zh, en) in appdata.TEXT.items():
+    for key, (zh, en) in text.TEXT.items():
         assert zh and en, key
         assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
     app.radio(key="lang").set_value("en").run()
@@ -394,7 +393,7 @@ def test_page_words_have_both_languages_and_english_page_works(app):
     t = next(df.value for df in app.dataframe if "Layer" in df.value.columns)
     assert list(t["Features"]) == [1, 10, 125, 172]
     assert any("Data management" in h.value for h in app.subheader)
-    assert appdata.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
+    assert text.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
 
 
 def test_a_corrupt_store_is_reported_and_the_shipped_layers_still_work(tmp_path, monkeypatch):
