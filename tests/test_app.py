@@ -104,6 +104,7 @@ def frame(at: AppTest, column: str):
 # --------------------------------------------------------------------------- default page
 
 
+@pytest.mark.slow
 def test_default_load_shows_the_analysis_numbers(layers):
     at = ok(start())
     r = expected(layers)
@@ -133,6 +134,7 @@ def test_default_load_shows_the_analysis_numbers(layers):
     assert args["zoom"] == 12 and 23.3 < args["center"][0] < 23.5
 
 
+@pytest.mark.slow
 def test_minutes_change_updates_figures_but_not_the_base_map(layers):
     at = ok(start())
     key0 = map_args(at)["key"]
@@ -161,6 +163,7 @@ def test_minutes_change_updates_figures_but_not_the_base_map(layers):
     assert "0–5 分钟" in fg and "10–15 分钟" in fg
 
 
+@pytest.mark.slow
 def test_speed_presets_and_custom_speed(layers):
     at = ok(start())
     adult = covered(at)
@@ -177,6 +180,7 @@ def test_speed_presets_and_custom_speed(layers):
     assert covered(at) > adult
 
 
+@pytest.mark.slow
 def test_tiers_select_the_centres(layers):
     at = ok(start())
     key0 = map_args(at)["key"]
@@ -196,6 +200,7 @@ def test_tiers_select_the_centres(layers):
     assert len(at.get("component_instance")) == 1  # the map is still there
 
 
+@pytest.mark.slow
 def test_views_catchments_and_overlap(layers):
     at = ok(start())
     at.radio(key=K("view")).set_value("catchments").run()
@@ -212,6 +217,7 @@ def test_views_catchments_and_overlap(layers):
     assert "可达中心数：1" in fg and "可达中心数：2" in fg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("basemap, tiles", [("osm", "tile.openstreetmap.org"), ("amap", "autonavi.com")])
 def test_basemaps(basemap, tiles):
     at = ok(start())
@@ -228,6 +234,7 @@ def test_basemaps(basemap, tiles):
         assert abs(dlon) < 1e-9
 
 
+@pytest.mark.slow
 def test_gap_selection_zooms_to_the_gap(layers):
     at = ok(start())
     r = expected(layers)
@@ -257,6 +264,7 @@ def _query_point(at: AppTest) -> tuple[float, float]:
     return lon, lat
 
 
+@pytest.mark.slow
 def test_nearest_by_typed_coordinates(layers):
     c = layers["centers"].iloc[5]
     at = ok(start(page="resident"))
@@ -273,6 +281,7 @@ def test_nearest_by_typed_coordinates(layers):
     assert "lh-query" in fg and "查询位置" in fg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_nearest_accepts_chinese_coordinate_systems(layers, system):
     c = layers["centers"].iloc[40]
@@ -284,12 +293,14 @@ def test_nearest_accepts_chinese_coordinate_systems(layers, system):
     assert shown == pytest.approx((c["lon"], c["lat"]), abs=2e-6)
 
 
+@pytest.mark.slow
 def test_point_outside_the_district_is_said_plainly():
     at = ok(start(page="resident", resident_input="coords", lon=116.60, lat=23.40))
     assert any("不在龙湖区范围内" in w.value for w in at.warning)
     assert len(_nearest(at)) == 3
 
 
+@pytest.mark.slow
 def test_community_search_is_fuzzy_and_finds_the_place(layers):
     at = ok(start(page="resident"))
     at.radio(key=K("resident_input")).set_value("search").run()
@@ -307,6 +318,7 @@ def test_community_search_is_fuzzy_and_finds_the_place(layers):
     assert any("没有找到" in w.value for w in ok(at).warning)
 
 
+@pytest.mark.slow
 def test_map_click_becomes_the_query_point(layers):
     c = layers["centers"].iloc[100]
     at = ok(start(page="resident"))
@@ -330,6 +342,7 @@ def test_map_click_becomes_the_query_point(layers):
 # --------------------------------------------------------------------------- language, data page
 
 
+@pytest.mark.slow
 def test_language_switch_to_english_and_back():
     at = ok(start())
     at.radio(key="lang").set_value("en").run()
@@ -361,6 +374,7 @@ def test_every_page_text_has_both_languages():
         assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
 
 
+@pytest.mark.slow
 def test_data_page_lists_the_layers_and_their_status():
     at = ok(start(page="data"))
     t = frame(at, "图层")
@@ -369,6 +383,7 @@ def test_data_page_lists_the_layers_and_their_status():
     assert [tab.label for tab in at.tabs] == ["导入服务中心", "编辑服务中心", "替换边界", "版本记录", "导出"]
 
 
+@pytest.mark.slow
 def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     at = start()
@@ -379,6 +394,7 @@ def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------- downloads
 
 
+@pytest.mark.slow
 def test_downloads_csv_and_xlsx(layers):
     at = ok(start())
     labels = [b.label for b in at.get("download_button")]
@@ -425,6 +441,7 @@ def network_dir(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, layers):
     monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = ok(start())
@@ -462,6 +479,7 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     assert at.radio(key=K("mode")).disabled and at.radio(key=K("mode")).value == "circle"
 
 
+@pytest.mark.slow
 def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
     monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = start()

@@ -24,6 +24,8 @@ from tests.browser import (
     streamlit_server,
 )
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 

@@ -98,7 +98,7 @@ class EditPlan:
         counts = {"s_added": self.added, "s_deleted": self.deleted, "s_renamed": self.renamed,
                   "s_moved": self.moved, "s_retiered": self.retiered}
         parts = [tr(f"data.{k}", lang, n=len(v)) for k, v in counts.items() if v]
-        return ("，" if lang != "en" else ", ").join(parts)
+        return tr("data.list_sep", lang).join(parts)
 
 
 def edit_plan(before: pd.DataFrame, after: pd.DataFrame) -> EditPlan:
@@ -291,7 +291,7 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
     summary = plan.summary(lang)
     text = " ".join(str(desc).split()) or tr("data.ed_auto_desc", lang, summary=summary)
     if desc.strip():
-        text = f"{text}（{summary}）" if lang != "en" else f"{text} ({summary})"
+        text = tr("data.ed_desc_with", lang, text=text, summary=summary)
 
     def action() -> gstore.SaveResult:
         ensure_seeded(store, "centers")

@@ -100,7 +100,7 @@ def main(root: Path, screens: Mapping[str, Screen]) -> None:
     cache.setup_assets(root)
     state.init()
     take_click(screens)
-    lang = st.sidebar.radio("语言 / Language", state.LANGS, key="lang", horizontal=True, format_func=LANG_NAMES.get)
+    lang = st.sidebar.radio(tr("language", state.lang()), state.LANGS, key="lang", horizontal=True, format_func=LANG_NAMES.get)
     st.title(tr("title", lang))
     st.caption(tr("subtitle", lang))
     store = open_store()

@@ -130,7 +130,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_query": ("查询位置与路线", "Query point and route"),
     "layer_selected": ("选中的空白区域", "Selected gap"),
     "illustrative_note": ("示意数据（非实测）", "illustrative (not surveyed)"),
-    "min_unit": ("分钟", "min"),
+    "minutes_value": ("{m}分钟", "{m} min"),
     # ---- the data screen (数据管理)
     "data.head": ("数据管理", "Data management"),
     "data.in_use": ("当前使用的数据", "Data in use"),
@@ -188,6 +188,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.s_added": ("新增 {n}", "added {n}"), "data.s_deleted": ("删除 {n}", "deleted {n}"),
     "data.s_renamed": ("改名 {n}", "renamed {n}"), "data.s_moved": ("移动 {n}", "moved {n}"),
     "data.s_retiered": ("改级别 {n}", "tier changed {n}"),
+    "data.list_sep": ("，", ", "), "data.ed_desc_with": ("{text}（{summary}）", "{text} ({summary})"),
     "data.ed_auto_desc": ("编辑服务中心：{summary}", "edited centres: {summary}"),
     "data.ed_invalid": ("修改未保存：{n} 处问题，请在表中改正后再保存。", "Not saved: {n} problem(s); correct them in the table and save again."),
     "data.ed_done": ("已保存（版本 {v}）：{summary}。", "Saved (version {v}): {summary}."),
@@ -363,8 +364,7 @@ def crs_label(name: str, lang: str = "zh") -> str:
 
 def minutes_text(minutes: tuple[float, ...], lang: str = "zh") -> str:
     """``15分钟`` / ``5/10/15 min``."""
-    joined = "/".join(f"{m:g}" for m in minutes)
-    return f"{joined} min" if lang == "en" else f"{joined}分钟"
+    return tr("minutes_value", lang, m="/".join(f"{m:g}" for m in minutes))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
