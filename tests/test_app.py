@@ -19,7 +19,8 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from geo.app import view as av
+from geo.app import cache, search, state, tables, text
+from geo.app import layers as maplayers
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.io import data
@@ -103,6 +104,7 @@ def frame(at: AppTest, column: str):
 # --------------------------------------------------------------------------- default page
 
 
+@pytest.mark.slow
 def test_default_load_shows_the_analysis_numbers(layers):
     at = ok(start())
     r = expected(layers)
@@ -132,6 +134,7 @@ def test_default_load_shows_the_analysis_numbers(layers):
     assert args["zoom"] == 12 and 23.3 < args["center"][0] < 23.5
 
 
+@pytest.mark.slow
 def test_minutes_change_updates_figures_but_not_the_base_map(layers):
     at = ok(start())
     key0 = map_args(at)["key"]
@@ -160,6 +163,7 @@ def test_minutes_change_updates_figures_but_not_the_base_map(layers):
     assert "0–5 分钟" in fg and "10–15 分钟" in fg
 
 
+@pytest.mark.slow
 def test_speed_presets_and_custom_speed(layers):
     at = ok(start())
     adult = covered(at)
@@ -176,6 +180,7 @@ def test_speed_presets_and_custom_speed(layers):
     assert covered(at) > adult
 
 
+@pytest.mark.slow
 def test_tiers_select_the_centres(layers):
     at = ok(start())
     key0 = map_args(at)["key"]
@@ -195,6 +200,7 @@ def test_tiers_select_the_centres(layers):
     assert len(at.get("component_instance")) == 1  # the map is still there
 
 
+@pytest.mark.slow
 def test_views_catchments_and_overlap(layers):
     at = ok(start())
     at.radio(key=K("view")).set_value("catchments").run()
@@ -211,6 +217,7 @@ def test_views_catchments_and_overlap(layers):
     assert "可达中心数：1" in fg and "可达中心数：2" in fg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("basemap, tiles", [("osm", "tile.openstreetmap.org"), ("amap", "autonavi.com")])
 def test_basemaps(basemap, tiles):
     at = ok(start())
@@ -227,6 +234,7 @@ def test_basemaps(basemap, tiles):
         assert abs(dlon) < 1e-9
 
 
+@pytest.mark.slow
 def test_gap_selection_zooms_to_the_gap(layers):
     at = ok(start())
     r = expected(layers)
@@ -256,12 +264,13 @@ def _query_point(at: AppTest) -> tuple[float, float]:
     return lon, lat
 
 
+@pytest.mark.slow
 def test_nearest_by_typed_coordinates(layers):
     c = layers["centers"].iloc[5]
     at = ok(start(page="resident"))
     at.radio(key=K("resident_input")).set_value("coords").run()
-    at.number_input(key="lon").set_value(float(c["lon"]))
-    at.number_input(key="lat").set_value(float(c["lat"])).run()
+    at.text_input(key="lon").input(repr(float(c["lon"])))
+    at.text_input(key="lat").input(repr(float(c["lat"]))).run()
     ok(at)
     t = _nearest(at)
     assert len(t) == 3
@@ -272,6 +281,7 @@ def test_nearest_by_typed_coordinates(layers):
     assert "lh-query" in fg and "查询位置" in fg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_nearest_accepts_chinese_coordinate_systems(layers, system):
     c = layers["centers"].iloc[40]
@@ -283,12 +293,14 @@ def test_nearest_accepts_chinese_coordinate_systems(layers, system):
     assert shown == pytest.approx((c["lon"], c["lat"]), abs=2e-6)
 
 
+@pytest.mark.slow
 def test_point_outside_the_district_is_said_plainly():
     at = ok(start(page="resident", resident_input="coords", lon=116.60, lat=23.40))
     assert any("不在龙湖区范围内" in w.value for w in at.warning)
     assert len(_nearest(at)) == 3
 
 
+@pytest.mark.slow
 def test_community_search_is_fuzzy_and_finds_the_place(layers):
     at = ok(start(page="resident"))
     at.radio(key=K("resident_input")).set_value("search").run()
@@ -306,6 +318,7 @@ def test_community_search_is_fuzzy_and_finds_the_place(layers):
     assert any("没有找到" in w.value for w in ok(at).warning)
 
 
+@pytest.mark.slow
 def test_map_click_becomes_the_query_point(layers):
     c = layers["centers"].iloc[100]
     at = ok(start(page="resident"))
@@ -329,6 +342,7 @@ def test_map_click_becomes_the_query_point(layers):
 # --------------------------------------------------------------------------- language, data page
 
 
+@pytest.mark.slow
 def test_language_switch_to_english_and_back():
     at = ok(start())
     at.radio(key="lang").set_value("en").run()
@@ -355,19 +369,21 @@ def test_language_switch_to_english_and_back():
 
 
 def test_every_page_text_has_both_languages():
-    for key, (zh, en) in av.TEXT.items():
+    for key, (zh, en) in text.TEXT.items():
         assert zh and en, key
         assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
 
 
+@pytest.mark.slow
 def test_data_page_lists_the_layers_and_their_status():
     at = ok(start(page="data"))
     t = frame(at, "图层")
     assert list(t["数量"]) == [1, 10, 125, 172]
-    assert list(t["状态"])[0] == "真实" and "示意" in list(t["状态"])[3]
+    assert t["状态"].iloc[0] == "真实" and "示意" in list(t["状态"])[3]
     assert [tab.label for tab in at.tabs] == ["导入服务中心", "编辑服务中心", "替换边界", "版本记录", "导出"]
 
 
+@pytest.mark.slow
 def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     at = start()
@@ -378,12 +394,13 @@ def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------- downloads
 
 
+@pytest.mark.slow
 def test_downloads_csv_and_xlsx(layers):
     at = ok(start())
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("下载 CSV") == 3 and labels.count("下载 Excel（XLSX）") == 3
     r = expected(layers)
-    files = av.export_bytes(("test-downloads",), "zh", "coverage", True, r, None)
+    files = tables.export_bytes(("test-downloads",), "zh", "coverage", True, r, None)
     assert files["csv_0"].startswith("\ufeff".encode())
     text = files["csv_1"].decode("utf-8-sig")
     assert text.splitlines()[0].startswith("村（社区）,所属街道,代码") and "数据说明" in text.splitlines()[0]
@@ -402,7 +419,7 @@ def write_grid_osm(path, n: int = 25) -> None:
     """A square street grid over Longhu as OSM XML (about 600–700 m between streets)."""
     lons = np.linspace(116.690, 116.840, n)
     lats = np.linspace(23.305, 23.476, n)
-    nid = lambda i, j: 1 + i * n + j  # noqa: E731
+    nid = lambda i, j: 1 + i * n + j
     out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="tests">']
     out += [f'<node id="{nid(i, j)}" lat="{la:.7f}" lon="{lo:.7f}" version="1"/>'
             for i, la in enumerate(lats) for j, lo in enumerate(lons)]
@@ -424,8 +441,9 @@ def network_dir(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, layers):
-    monkeypatch.setenv(av.NETWORK_DIR_ENV, str(network_dir))
+    monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = ok(start())
     assert at.radio(key=K("mode")).disabled
     assert at.selectbox(key="net_pick").options == ["broken.osm", "grid.osm"]
@@ -444,16 +462,16 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     # resident: on a street -> snapped point and route; between streets -> "too far"
     at.radio(key=K("page")).set_value("resident").run()
     at.radio(key=K("resident_input")).set_value("coords").run()
-    at.number_input(key="lon").set_value(116.75)
-    at.number_input(key="lat").set_value(float(np.linspace(23.305, 23.476, 25)[12]) + 0.0005).run()
+    at.text_input(key="lon").input("116.75")
+    at.text_input(key="lat").input(repr(float(np.linspace(23.305, 23.476, 25)[12]) + 0.0005)).run()
     ok(at)
     assert len(_nearest(at)) == 3
     fg = map_args(at)["feature_group"]
     assert "lh-snap" in fg and "步行路线" in fg
     assert any("接入点" in c.value for c in at.caption)
     lons, lats = np.linspace(116.690, 116.840, 25), np.linspace(23.305, 23.476, 25)
-    at.number_input(key="lon").set_value(float(lons[8] + lons[9]) / 2)
-    at.number_input(key="lat").set_value(float(lats[12] + lats[13]) / 2).run()
+    at.text_input(key="lon").input(repr(float(lons[8] + lons[9]) / 2))
+    at.text_input(key="lat").input(repr(float(lats[12] + lats[13]) / 2)).run()
     assert any("超过 200 米" in w.value for w in ok(at).warning)
 
     at.button(key="net_unload").click().run()
@@ -461,8 +479,9 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     assert at.radio(key=K("mode")).disabled and at.radio(key=K("mode")).value == "circle"
 
 
+@pytest.mark.slow
 def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
-    monkeypatch.setenv(av.NETWORK_DIR_ENV, str(network_dir))
+    monkeypatch.setenv(cache.NETWORK_DIR_ENV, str(network_dir))
     at = start()
     at.selectbox(key="net_pick").set_value("broken.osm")
     at.button(key="net_load").click().run()
@@ -476,20 +495,20 @@ def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
 
 def test_community_search_ranking():
     names = data.load_communities()["name"].tolist()
-    assert av.search_communities("金谷", names)[0] == "金谷居委会"
-    assert av.search_communities("金谷居委会", names)[0] == "金谷居委会"
-    assert set(av.search_communities("金洲", names)[:2]) == {"金洲居委会", "金洲村委会"}
-    assert av.search_communities("鸥", names)[:2] == ["鸥上居委会", "鸥下居委会"]
-    assert "香域水岸社区居委会" in av.search_communities("香域水岸", names)
-    assert av.search_communities("   ", names) == []
+    assert search.search_communities("金谷", names)[0] == "金谷居委会"
+    assert search.search_communities("金谷居委会", names)[0] == "金谷居委会"
+    assert set(search.search_communities("金洲", names)[:2]) == {"金洲居委会", "金洲村委会"}
+    assert search.search_communities("鸥", names)[:2] == ["鸥上居委会", "鸥下居委会"]
+    assert "香域水岸社区居委会" in search.search_communities("香域水岸", names)
+    assert search.search_communities("   ", names) == []
 
 
 def test_click_conversion_and_zoom():
     lon, lat = 116.75, 23.40
     glon, glat = (float(v) for v in gcrs.convert(lon, lat, "wgs84", "gcj02"))
-    back = av.click_to_wgs84(glat, glon, "amap")
+    back = maplayers.click_to_wgs84(glat, glon, "amap")
     assert back == pytest.approx((lon, lat), abs=1e-7)
-    assert av.click_to_wgs84(lat, lon, "osm") == (lon, lat)
-    assert av.zoom_for(0.15, 0.17) == 12 and av.zoom_for(0.005, 0.005) >= 15
-    assert av.minutes_for("bands", 20) == (5.0, 10.0, 15.0) and av.minutes_for("custom", 20) == (20.0,)
-    assert av.speed_for("elderly", 9) == 3.0
+    assert maplayers.click_to_wgs84(lat, lon, "osm") == (lon, lat)
+    assert maplayers.zoom_for(0.15, 0.17) == 12 and maplayers.zoom_for(0.005, 0.005) >= 15
+    assert state.minutes_for("bands", 20) == (5.0, 10.0, 15.0) and state.minutes_for("custom", 20) == (20.0,)
+    assert state.speed_for("elderly", 9) == 3.0

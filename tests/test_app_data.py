@@ -20,8 +20,7 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.app import datapage as appdata
-from geo.app import view as av
+from geo.app import cache, data_export, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.io import data, editing
@@ -121,6 +120,7 @@ def csv_of(df: pd.DataFrame) -> bytes:
 # --------------------------------------------------------------------------- import
 
 
+@pytest.mark.slow
 def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shipped):
     lon, lat = gcrs.convert(shipped["lon"].to_numpy(), shipped["lat"].to_numpy(), "wgs84", "gcj02")
     sheet = pd.DataFrame({"编号": shipped["id"], "名称": shipped["name"], "级别": shipped["tier"].map(data.TIER_LABELS),
@@ -155,9 +155,10 @@ def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shi
     # the uploader is fresh again, the version is listed
     assert all(not u.key.endswith("_0") for u in at.file_uploader if u.key.startswith("imp_file_"))
     versions = next(df.value for df in at.dataframe if "要素数" in df.value.columns)
-    assert list(versions["版本"])[0] == head and "高德坐标.csv" in list(versions["说明"])[0]
+    assert versions["版本"].iloc[0] == head and "高德坐标.csv" in versions["说明"].iloc[0]
 
 
+@pytest.mark.slow
 def test_bad_rows_are_all_listed_and_the_valid_rows_import(app, store_path, shipped):
     sheet = shipped.drop(columns="geometry").copy()
     sheet["lon"] = sheet["lon"].astype(str)
@@ -181,6 +182,7 @@ def test_bad_rows_are_all_listed_and_the_valid_rows_import(app, store_path, ship
     assert covered(at) == expected_pct(store_path)
 
 
+@pytest.mark.slow
 def test_unreadable_file_is_a_message(app):
     at = upload(app, "imp_file_", "x.csv", b"foo,bar\n1,2\n")
     assert not at.exception
@@ -191,6 +193,7 @@ def test_unreadable_file_is_a_message(app):
 # --------------------------------------------------------------------------- editing
 
 
+@pytest.mark.slow
 def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app, store_path, shipped):
     s = gstore.Store(store_path)
     before = covered(app)
@@ -223,6 +226,7 @@ def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app
     assert covered(at) == expected_pct(store_path)
 
 
+@pytest.mark.slow
 def test_add_with_problems_is_refused_with_every_problem(app, store_path):
     at = edit(app, added_rows=[{"name": "", "tier": "station", "lon": 116.75, "lat": 23.40},
                                {"name": "远处", "tier": "station", "lon": 116.0, "lat": 23.0}])
@@ -235,6 +239,7 @@ def test_add_with_problems_is_refused_with_every_problem(app, store_path):
     assert centres_row(at)[0] == 172
 
 
+@pytest.mark.slow
 def test_a_centre_named_like_html_is_shown_as_text(app, store_path):
     at = ok(edit(app, added_rows=[{"name": XSS, "tier": "station", "lon": 116.745, "lat": 23.405}]))
     saved = gstore.Store(store_path).load("centers")
@@ -247,6 +252,7 @@ def test_a_centre_named_like_html_is_shown_as_text(app, store_path):
     assert any("已保存" in x.value for x in at.success)
 
 
+@pytest.mark.slow
 def test_move_by_clicking_the_map(app, store_path, shipped):
     stations = shipped[shipped["tier"] == "station"]
     cid = stations["id"].iloc[0]
@@ -269,6 +275,7 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
     assert any("移到新位置" in x.value for x in at.success)
 
 
+@pytest.mark.slow
 def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
     s = gstore.Store(store_path)
     # another session renames centre 5 after this page loaded: my edit of centre 3 merges with it
@@ -293,6 +300,7 @@ def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
 # --------------------------------------------------------------------------- versions, boundaries
 
 
+@pytest.mark.slow
 def test_restore_brings_back_the_previous_version(app, store_path):
     at = ok(edit(app, deleted_rows=[1, 2, 3]))
     s = gstore.Store(store_path)
@@ -309,6 +317,7 @@ def test_restore_brings_back_the_previous_version(app, store_path):
     assert s.versions("centers")["restored_from"].iloc[0] == first
 
 
+@pytest.mark.slow
 def test_replace_street_boundaries(app, store_path):
     payload = (data.DATA_DIR / "streets.geojson").read_bytes()
     app.radio(key="bd_level__zh").set_value("street").run()
@@ -341,21 +350,22 @@ def test_centre_codes_follow_the_boundaries_in_use():
         else streets["code"].iloc[1]
     wrong.loc[6, "street_code"] = "440507999"  # not a street in use
     # illustrative boundaries never override a known code; an unknown one is found from the position
-    kept = av._codes_from_boundaries(wrong, streets, comms)
+    kept = cache._codes_from_boundaries(wrong, streets, comms)
     assert kept.loc[5, "street_code"] == wrong.loc[5, "street_code"]
     assert kept.loc[6, "street_code"] == centres.loc[6, "street_code"]
     # real boundaries: a code whose polygon does not hold the centre is found again
     real = streets.assign(geometry_source="user")
-    fixed = av._codes_from_boundaries(wrong, real, comms)
+    fixed = cache._codes_from_boundaries(wrong, real, comms)
     assert list(fixed["street_code"]) == list(centres["street_code"])
 
 
 # --------------------------------------------------------------------------- export
 
 
+@pytest.mark.slow
 def test_exports_read_back(app, shipped, tmp_path):
     out = {}
-    for fmt in appdata.FORMATS:
+    for fmt in data_export.FORMATS:
         app.radio(key="ex_fmt__zh").set_value(fmt).run()
         app.button(key="ex_make").click().run()
         ok(app)
@@ -385,8 +395,9 @@ def test_exports_read_back(app, shipped, tmp_path):
     assert wb.worksheets[0].max_row == 173 and "说明" in wb.sheetnames
 
 
+@pytest.mark.slow
 def test_page_words_have_both_languages_and_english_page_works(app):
-    for key, (zh, en) in appdata.TEXT.items():
+    for key, (zh, en) in text.TEXT.items():
         assert zh and en, key
         assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
     app.radio(key="lang").set_value("en").run()
@@ -394,9 +405,10 @@ def test_page_words_have_both_languages_and_english_page_works(app):
     t = next(df.value for df in app.dataframe if "Layer" in df.value.columns)
     assert list(t["Features"]) == [1, 10, 125, 172]
     assert any("Data management" in h.value for h in app.subheader)
-    assert appdata.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
+    assert text.md("<b>[x](y)</b>") == r"\<b\>\[x\]\(y\)\</b\>"
 
 
+@pytest.mark.slow
 def test_a_corrupt_store_is_reported_and_the_shipped_layers_still_work(tmp_path, monkeypatch):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"this is not a GeoPackage" * 100)

@@ -24,6 +24,8 @@ from tests.browser import (
     streamlit_server,
 )
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 
@@ -63,6 +65,7 @@ def _wait_idle(page, timeout: float = 30_000) -> None:
 
 
 def test_app_in_headless_chromium(server, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url, log = server
@@ -125,7 +128,7 @@ def test_app_in_headless_chromium(server, tmp_path):
                 try:
                     table.wait_for(timeout=8_000)
                     break
-                except Exception:  # the click hit a marker (no map click); try elsewhere
+                except PlaywrightTimeout:  # the click hit a marker (no map click); try elsewhere
                     continue
             _wait_idle(page)
             assert table.is_visible()

@@ -25,6 +25,7 @@ def app(tmp_path, monkeypatch):
     return at
 
 
+@pytest.mark.slow
 def test_brief_and_tables_are_made_on_request(app):
     app.button(key="make_xlsx").click().run()
     app.button(key="make_brief").click().run()
@@ -41,11 +42,12 @@ def test_brief_and_tables_are_made_on_request(app):
     assert not any("dl_brief" in str(b.proto.id) for b in app.get("download_button"))
 
 
+@pytest.mark.slow
 def test_suggest_then_accept_saves_proposed_stations(app, tmp_path):
     app.slider(key="suggest_k").set_value(2).run()
     app.button(key="suggest_run").click().run()
     assert not app.exception and not app.error
-    key, plan = app.session_state["plan"]
+    _, plan = app.session_state["plan"]
     assert len(plan.sites) == 2 and plan.covered_pct_after > plan.covered_pct_before
     assert any(f"{plan.covered_pct_after:.1f}%" in s.value for s in app.success)
     # the proposals are drawn on the map (purple markers in the changing layers)

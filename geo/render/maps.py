@@ -14,7 +14,7 @@ about 540 m in Shantou, so that it sits on the right streets of the tiles).
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import folium
 import geopandas as gpd

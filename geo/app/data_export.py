@@ -1,0 +1,88 @@
+"""The 导出 panel: every layer in use and the current results, as one GeoPackage or a zip of
+GeoJSON, CSV or XLSX files (written by :func:`geo.io.tables.export_layers`)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.app.cache import Layers
+from geo.app.data_common import LAYER_NAMES, ss
+from geo.app.state import choice
+from geo.app.text import md, tr
+from geo.engine import coverage as cv
+from geo.io import data, tables
+from geo.io.errors import DataError
+
+FORMATS = ("geojson", "gpkg", "csv", "xlsx")
+
+
+def export_frames(layers: Layers, result: cv.CoverageResult | None, fmt: str) -> dict[str, pd.DataFrame]:
+    """The layers in use and the results, as the tables/layers to write (WGS-84)."""
+    frames: dict[str, pd.DataFrame] = {name: getattr(layers, name) for name in LAYER_NAMES}
+    if result is None:
+        return frames
+    status = "illustrative" if layers.illustrative else "user"
+    areas = result.areas[["center_id", "name", "tier", "minutes", "reachable", "geometry"]].to_crs("EPSG:4326")
+    areas["data_status"] = status
+    gaps = result.gaps.to_crs("EPSG:4326")
+    gaps["data_status"] = status
+    summary = result.summary.copy()
+    for c in ("area_km2", "covered_km2"):
+        summary[c] = summary[c].round(4)
+    summary["covered_pct"] = summary["covered_pct"].round(2)
+    summary["data_status"] = status
+    if fmt in ("geojson", "gpkg"):
+        polys = pd.concat([result.streets[["code", "geometry"]], result.communities[["code", "geometry"]]])
+        geom = polys.drop_duplicates("code").set_index("code").geometry
+        summary = gpd.GeoDataFrame(summary, geometry=gpd.GeoSeries(summary["code"].map(geom).to_numpy(),
+                                                                   crs=result.crs)).to_crs("EPSG:4326")
+    frames.update({"coverage": areas, "gaps": gaps, "summary": summary})
+    return frames
+
+
+def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) -> tuple[str, bytes, str]:
+    """``(file name, bytes, MIME type)``: one GeoPackage, or a zip of one file per layer."""
+    frames = export_frames(layers, result, fmt)
+    with tempfile.TemporaryDirectory(prefix="longhu-export-") as tmp:
+        paths = tables.export_layers(frames, Path(tmp), fmt)
+        if fmt == "gpkg":
+            return "longhu_layers.gpkg", paths[0].read_bytes(), "application/geopackage+sqlite3"
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for p in paths:
+                z.write(p, p.name)
+            notes = ["龙湖区15分钟党群服务圈 · Longhu 15-minute service circles",
+                     "坐标系 / Coordinates: WGS-84 (EPSG:4326)"]
+            if result is not None:
+                s = result.settings
+                notes.append(f"分析设置 / Settings: {'/'.join(f'{m:g}' for m in s.minutes)} min, "
+                             f"{s.speed_kmh:g} km/h, {s.mode}, tiers {','.join(s.tiers)}")
+            if layers.illustrative:
+                notes += [data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
+            z.writestr("README.txt", "\n".join(notes) + "\n")
+        return f"longhu_{fmt}.zip", buf.getvalue(), "application/zip"
+
+
+def export_section(layers: Layers, result: cv.CoverageResult | None, lang: str) -> None:
+    """Choose a format, make the file, download it."""
+    st.caption(tr("data.ex_hint", lang))
+    fmt = choice(st.radio, tr("data.ex_fmt", lang), FORMATS, "ex_fmt", lang, horizontal=True,
+                  format_func=lambda f, lang=lang: tr(f"data.f_{f}", lang))
+    stamp = (layers.token, repr(result.settings) if result is not None else None, fmt)
+    if st.button(tr("data.ex_make", lang), key="ex_make"):
+        try:
+            ss["data_export"] = (stamp, *export_bundle(layers, result, fmt))
+        except (DataError, OSError, ValueError) as exc:
+            st.error(tr("data.error_export", lang, msg=md(exc)))
+    made = ss.get("data_export")
+    if made and made[0] == stamp:
+        _, name, payload, mime = made
+        st.download_button(tr("data.ex_download", lang, name=name), payload, name, mime, key="ex_download",
+                           on_click="ignore", type="primary")

@@ -1,0 +1,74 @@
+"""The 版本记录 panel: every saved version, newest first; restore any of them after a
+confirmation (the current state stays in the history)."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pandas as pd
+import streamlit as st
+
+from geo.app.cache import Layers
+from geo.app.data_common import (
+    LAYER_NAMES,
+    layer_label,
+    save,
+    ss,
+    version_of,
+    whole_base,
+)
+from geo.app.state import choice
+from geo.app.text import tr
+from geo.io import store as gstore
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The history for display: version, Beijing time, layer, description, counts."""
+    times = pd.to_datetime(versions["created_at"], utc=True, errors="coerce").dt.tz_convert(BEIJING)
+    return pd.DataFrame({
+        tr("data.v_version", lang): versions["version"].astype(int).to_numpy(),
+        tr("data.v_time", lang): times.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("").to_numpy(),
+        tr("data.v_layer", lang): [layer_label(x, lang) for x in versions["layer"]],
+        tr("data.v_desc", lang): versions["description"].astype(str).to_numpy(),
+        tr("data.v_added", lang): versions["added"].map(len).to_numpy(),
+        tr("data.v_removed", lang): versions["removed"].map(len).to_numpy(),
+        tr("data.v_changed", lang): versions["changed"].map(len).to_numpy(),
+        tr("data.v_n", lang): versions["n_features"].astype(int).to_numpy(),
+    })
+
+
+def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
+    """Every saved version, newest first; restore any of them after a confirmation."""
+    if not store.path.is_file():
+        st.caption(tr("data.vs_none", lang))
+        return
+    vs = store.versions()
+    if len(vs) == 0:
+        st.caption(tr("data.vs_none", lang))
+        return
+    st.dataframe(versions_table(vs, lang), hide_index=True, height=300)
+    info = {int(r.version): r for r in vs.itertuples()}
+    labels = {v: f"v{v} · {layer_label(r.layer, lang)} · {str(r.description)[:40]}" for v, r in info.items()}
+    pick = choice(st.selectbox, tr("data.vs_pick", lang), list(labels), "vs_pick", lang, format_func=labels.get)
+    if st.button(tr("data.vs_restore", lang), key="vs_restore"):
+        ss["vs_confirm"] = pick
+    if ss.get("vs_confirm") != pick:
+        return
+    r = info[pick]
+    layer_text = layer_label(r.layer, lang)
+    st.warning(tr("data.vs_confirm", lang, layer=layer_text, v=pick, n=int(r.n_features)))
+    c1, c2 = st.columns(2)
+    if c2.button(tr("data.vs_no", lang), key="vs_no"):
+        ss.pop("vs_confirm", None)
+        st.rerun()
+    if c1.button(tr("data.vs_yes", lang), key="vs_yes", type="primary"):
+        shown = getattr(layers, r.layer, None) if r.layer in LAYER_NAMES else None
+
+        def action() -> gstore.SaveResult:
+            base = whole_base(store, r.layer, version_of(shown)) if shown is not None else None
+            return store.restore(r.layer, pick, tr("data.vs_desc", lang, v=pick), base_version=base)
+
+        save(action, lambda res: tr("data.vs_done", lang, layer=layer_text, v=pick, new=res.version), lang, "restore",
+              lambda: ss.pop("vs_confirm", None))

@@ -1,0 +1,145 @@
+"""The page's session state in one place: the control keys, their defaults, the per-language
+widget binding, and the analysis controls read back (and checked) from them.
+
+Other keys the screens keep (``click_point``, ``network``, ``plan``, ``data_*`` …) are named
+where they are used; their defaults, when they have one, are here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from geo.app import inputs
+from geo.app.cache import graph_for
+from geo.app.text import tr
+from geo.engine import coverage as cv
+from geo.io import data
+
+ss = st.session_state
+
+LANGS = ("zh", "en")
+MINUTE_CHOICES = ("5", "10", "15", "custom", "bands")
+SPEED_CHOICES = ("adult", "elderly", "custom")
+VIEWS = ("coverage", "catchments", "overlap")
+PAGES = ("planner", "resident", "data")
+INPUTS = ("click", "coords", "search")
+CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+COORD_KEYS = ("lon", "lat")
+
+#: Every control's starting value (the typed coordinates are text: see :mod:`geo.app.inputs`).
+DEFAULTS: dict[str, object] = {
+    "minutes_choice": "15", "custom_minutes": 20.0, "speed_choice": "adult", "custom_speed": 3.5,
+    "mode": "circle", "view": "coverage", "basemap": "none", "page": "planner", "resident_input": "click",
+    "lon": "116.7300", "lat": "23.3700", "coord_crs": "wgs84", "gap_pick": 0, "net_source": "dir", "suggest_k": 5,
+    **{f"tier_{t}": True for t in data.TIERS},
+}
+
+
+def lang() -> str:
+    """The page's language (``zh`` until the user switches)."""
+    return ss.get("lang", "zh")
+
+
+def init() -> None:
+    """Defaults for every control; a network that is no longer loaded falls back to circles."""
+    for key, value in DEFAULTS.items():
+        ss.setdefault(key, value)
+    for key in COORD_KEYS:  # a number put in state (tests, older sessions) becomes its text
+        if not isinstance(ss[key], str):
+            ss[key] = repr(float(ss[key])) if isinstance(ss[key], (int, float)) else str(ss[key])
+    if ss.pop("net_just_loaded", False):
+        put("mode", "network")
+    if ss.get("network") is None or graph_for(ss["network"]["token"]) is None:
+        unload_network()
+
+
+def unload_network() -> None:
+    """Forget the loaded network; the method goes back to circles."""
+    ss["network"] = None
+    put("mode", "circle")
+
+
+def choice(widget, label: str, options, name: str, lang: str, **kwargs):
+    """A radio/selectbox whose value lives in ``st.session_state[name]``, one widget per language.
+
+    Streamlit's frontend forgets a radio's or selectbox's selection when its option labels
+    change (as they do on a language switch) and then sends back the first option. A widget
+    key per language (``name__zh``, ``name__en``) makes a fresh widget that starts from the
+    stored value instead.
+    """
+    options = list(options)
+    if ss.get(name) not in options:
+        ss[name] = options[0]
+    key = f"{name}__{lang}"
+    if key not in ss or ss[key] not in options:
+        ss[key] = ss[name]
+    value = widget(label, options, key=key, **kwargs)
+    ss[name] = value
+    return value
+
+
+def put(name: str, value: object) -> None:
+    """Set a :func:`choice` control's value from code (before its widget is drawn this run),
+    in every language's widget so a later language switch does not bring back the old value."""
+    ss[name] = value
+    for code in LANGS:
+        if f"{name}__{code}" in ss:
+            ss[f"{name}__{code}"] = value
+
+
+def labeller(prefix: str, lang: str):
+    """A format_func showing option ``x`` as the text ``{prefix}_{x}`` in ``lang``.
+
+    The language is bound now, not read from session state later: AppTest and Streamlit
+    may call format functions outside the script run.
+    """
+    return lambda x: tr(f"{prefix}_{x}", lang)
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def minutes_for(choice: str, custom: object, lang: str = "zh") -> tuple[float, ...]:
+    """The minutes tuple for a minutes control value; a custom value is checked
+    (:func:`geo.app.inputs.minutes`, raises InputError)."""
+    if choice == "bands":
+        return (5.0, 10.0, 15.0)
+    if choice == "custom":
+        return (inputs.minutes(custom, lang),)
+    return (float(choice),)
+
+
+def speed_for(choice: str, custom: object, lang: str = "zh") -> float:
+    """Walking speed (km/h) for a speed control value; a custom value is checked."""
+    return inputs.speed(custom, lang) if choice == "custom" else cv.SPEED_PRESETS[choice]
+
+
+def walk(lang: str) -> tuple[tuple[float, ...], float]:
+    """The minutes and speed the controls ask for; raises InputError for a bad custom value."""
+    return (minutes_for(ss["minutes_choice"], ss["custom_minutes"], lang),
+            speed_for(ss["speed_choice"], ss["custom_speed"], lang))
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What to analyse, as the controls say; ``problem`` is the message when a typed number
+    cannot be used (then ``minutes`` and ``speed`` are empty and nothing is computed)."""
+
+    minutes: tuple[float, ...]
+    speed: float | None
+    tiers: tuple[str, ...]
+    mode: str
+    problem: str | None = None
+
+
+def controls(lang: str, network_loaded: bool) -> Controls:
+    """The analysis controls from session state, the typed numbers checked."""
+    tiers = tuple(t for t in data.TIERS if ss[f"tier_{t}"])
+    mode = ss["mode"] if network_loaded else "circle"
+    try:
+        minutes, speed = walk(lang)
+    except inputs.InputError as exc:
+        return Controls((), None, tiers, mode, str(exc))
+    return Controls(minutes, speed, tiers, mode)
