@@ -136,12 +136,16 @@ def _from_store(path: Path) -> dict:
     return {layer: s.load(layer) for layer in ("streets", "communities", "centers") if s.head(layer)}
 
 
-def _user_centers(path: Path, crs: str, streets, communities):
-    """A planner's centres file with every check of the importer; warnings go to stderr."""
-    from geo.io import centers, tables
-    report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
+def _warn(path: Path, report) -> None:
     for w in report.warnings:
         print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
+
+
+def _user_centers(path: Path, crs: str, streets=None, communities=None):
+    """A planner's centres file with every check of the importer; warnings go to stderr."""
+    from geo.io import centers
+    report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
+    _warn(path, report)
     report.raise_for_problems()
     return report.valid
 
@@ -209,7 +213,7 @@ def cmd_coverage(args) -> int:
 def cmd_nearest(args) -> int:
     from geo.engine import nearest
 
-    centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
+    centers = _user_centers(args.centers, args.centers_crs) if args.centers else data.load_centers()
     graph = network.load_network(args.network) if args.network else None
     mode = args.mode or ("network" if graph is not None else "circle")
     if mode == "network" and graph is None:
@@ -279,9 +283,15 @@ def cmd_export(args) -> int:
 
 def cmd_suggest(args) -> int:
     from geo.engine import siting
+    from geo.io import candidates
 
+    extra = None
+    if args.candidates:  # read before the analysis, so a bad file fails fast
+        report = candidates.import_candidates(args.candidates, args.candidates_crs)
+        _warn(args.candidates, report)
+        report.raise_for_problems()
+        extra = report.valid
     result, centers, streets, communities = _analyse(args)
-    extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
     siting.write_plan(plan, args.out, data_status(centers, streets, communities))
     if args.json:

@@ -16,6 +16,7 @@ import streamlit as st
 from geo.app import view as av
 from geo.engine import coverage as cv
 from geo.engine import network, siting
+from geo.io.candidates import load_candidates
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
 from geo.render import brief, maps
@@ -174,7 +175,7 @@ def candidates_input(lang: str):
         try:
             path = Path(tmp) / safe_filename(up.name)
             path.write_bytes(up.getvalue())
-            sites = siting.load_candidates(path, system)
+            sites = load_candidates(path, system)
         except DataError as exc:
             st.error(str(exc))
             return None

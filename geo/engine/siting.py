@@ -42,9 +42,8 @@ import scipy.sparse as sp
 import shapely
 
 from geo.engine import coverage as cv
-from geo.engine import crs as _crs
 from geo.engine import network
-from geo.io import data, errors
+from geo.io import data
 
 METHODS = ("auto", "exact", "greedy")
 K_RANGE = (1, 20)
@@ -194,49 +193,6 @@ def grid_candidates(result: cv.CoverageResult, cell_m: float = 100.0,
     return gpd.GeoDataFrame({"source": source, "name": ""}, geometry=pts, crs=result.crs)
 
 
-def load_candidates(path: str | Path, crs: str = "wgs84") -> gpd.GeoDataFrame:
-    """User candidate sites from a GeoJSON/GeoPackage of points or a CSV/XLSX with lon, lat (经度, 纬度).
-
-    An optional ``name`` (名称) column is kept. ``crs`` is the coordinate system of the
-    longitudes/latitudes (wgs84, gcj02, bd09). Raises :class:`geo.io.errors.DataError`.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise errors.DataError(p, f"file not found: {p}; check the path")
-    src = _crs.check_crs(crs)
-    if p.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        try:
-            gdf = gpd.read_file(p)
-        except Exception as exc:
-            raise errors.DataError(p, f"cannot read candidate sites ({exc.__class__.__name__}: {exc})") from None
-        if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-            gdf = gdf.to_crs("EPSG:4326")
-        bad = [i + 1 for i, g in enumerate(gdf.geometry) if g is None or g.geom_type != "Point"]
-        if bad:
-            raise errors.DataError(p, [errors.Problem(r, "geometry", "", "candidate sites must be points")
-                                     for r in bad])
-        lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-        names = gdf["name"].astype(str).to_numpy() if "name" in gdf.columns else np.full(len(gdf), "")
-    else:
-        df = data.read_table(p)
-        rename = {c: key for key in ("name", "lon", "lat") for c in df.columns
-                  if c.lower() in data.CENTER_ALIASES[key]}
-        df = df.rename(columns=rename)
-        missing = [c for c in ("lon", "lat") if c not in df.columns]
-        if missing:
-            raise errors.DataError(p, [errors.Problem(1, c, "", f"missing column {c!r} (经度/纬度)") for c in missing])
-        lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy()
-        lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy()
-        bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)))
-        if bad.size:
-            raise errors.DataError(p, [errors.Problem(int(i) + 2, "lon/lat", f"{df['lon'].iat[i]}, {df['lat'].iat[i]}",
-                                                  "not a valid longitude/latitude") for i in bad])
-        names = df["name"].astype(str).to_numpy() if "name" in df.columns else np.full(len(df), "")
-    lon, lat = _crs.convert(lon, lat, src, "wgs84")
-    return gpd.GeoDataFrame({"source": "user", "name": names}, geometry=gpd.points_from_xy(lon, lat),
-                            crs="EPSG:4326")
-
-
 def coverage_matrix_circle(candidate_xy: np.ndarray, demand_xy: np.ndarray, reach_m: float) -> sp.csc_matrix:
     """Boolean demand × candidate matrix: straight-line distance ≤ ``reach_m``."""
     tree = shapely.STRtree(shapely.points(demand_xy))
@@ -297,7 +253,7 @@ def coverage_matrix_network(graph: network.WalkGraph, candidate_xy: np.ndarray, 
 
 
 def build_instance(result: cv.CoverageResult, graph: network.WalkGraph | None = None,
-                   candidates: gpd.GeoDataFrame | str | Path | None = None,
+                   candidates: gpd.GeoDataFrame | None = None,
                    options: SitingOptions = SitingOptions()) -> Instance:
     """Candidates, demand and the coverage matrix for a coverage result (see the module notes)."""
     s = result.settings
@@ -306,7 +262,10 @@ def build_instance(result: cv.CoverageResult, graph: network.WalkGraph | None = 
     cells, total, covered, unit = demand_cells(result, options.demand_cell_m)
     cands = grid_candidates(result, options.candidate_cell_m, options.candidate_margin_m)
     if candidates is not None:
-        user = load_candidates(candidates) if isinstance(candidates, (str, Path)) else candidates
+        user = candidates  # read and checked by geo.io.candidates; the engine reads no file
+        if not isinstance(user, gpd.GeoDataFrame):
+            raise SitingError("candidate sites must be a GeoDataFrame of points "
+                              "(read a file with geo.io.candidates.load_candidates)")
         if user.crs is None:
             raise SitingError("candidate sites have no CRS; set one (EPSG:4326 for longitude/latitude)")
         user = user.to_crs(result.crs)
@@ -683,7 +642,7 @@ def _timed(fn, *args, **kw):
 
 def suggest(result: cv.CoverageResult, k: int = 5, method: str = "auto", *,
             graph: network.WalkGraph | None = None,
-            candidates: gpd.GeoDataFrame | str | Path | None = None,
+            candidates: gpd.GeoDataFrame | None = None,
             options: SitingOptions = SitingOptions()) -> SitingPlan:
     """Maximal covering (MCLP): where ``k`` new stations add the most covered demand.
 
@@ -735,7 +694,7 @@ def suggest(result: cv.CoverageResult, k: int = 5, method: str = "auto", *,
 
 def suggest_cover(result: cv.CoverageResult, target_pct: float = 100.0, method: str = "auto", *,
                   graph: network.WalkGraph | None = None,
-                  candidates: gpd.GeoDataFrame | str | Path | None = None,
+                  candidates: gpd.GeoDataFrame | None = None,
                   options: SitingOptions = SitingOptions()) -> SitingPlan:
     """Set covering (LSCP): the fewest new stations bringing covered demand to ``target_pct``
     of the reachable demand (already covered + what any candidate reaches; default 100 %)."""
