@@ -496,7 +496,7 @@ def _cell(v: object) -> object:
 
 def apply_edit(layers: av.Layers, after: pd.DataFrame, plan: EditPlan,
                lang: str) -> tuple[gpd.GeoDataFrame | None, list]:
-    """The new centres layer for an edit, checked by the importer (inside the district, tier,
+    """The new centres layer for an edit, checked by the centres validator (inside the district, tier,
     name, one community-tier centre per community …). Returns ``(layer, [])`` or
     ``(None, problems)``; a problem's row is the table row (1 = first)."""
     centers = layers.centers.reset_index(drop=True)
@@ -526,13 +526,9 @@ def apply_edit(layers: av.Layers, after: pd.DataFrame, plan: EditPlan,
                                               "community_code", "position_source")})
         order.append(pos)
     table = pd.DataFrame(rows, columns=data.CENTER_COLUMNS)
-    for c in ("lon", "lat"):
-        table[c] = [repr(float(v)) if not _blank(v) and math.isfinite(_num(v)) else ("" if _blank(v) else str(v))
-                    for v in table[c]]
-    report = center_io.import_centers(table.to_csv(index=False).encode("utf-8"), "wgs84", filename="table.csv",
-                                     district=layers.district, streets=layers.streets,
-                                     communities=layers.communities)
-    to_pos = {i + 2: order[i] for i in range(len(order))}  # CSV row (header = 1) -> table position
+    report = center_io.validate_centers(table, "wgs84", source="table", district=layers.district,
+                                        streets=layers.streets, communities=layers.communities)
+    to_pos = {i + 2: order[i] for i in range(len(order))}  # reported row (header = 1) -> table position
     problems = []
     for p in report.problems:
         pos = to_pos.get(p.row)
