@@ -7,6 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo.engine import crs, siting
 from geo.io import candidates
@@ -87,3 +89,30 @@ def test_the_engine_reads_no_candidate_file(tmp_path):
 
     assert "Path" not in str(inspect.signature(siting.suggest).parameters["candidates"].annotation)
     assert "Path" not in str(inspect.signature(siting.build_instance).parameters["candidates"].annotation)
+
+
+CELLS = st.sampled_from(["116.7417", "23.3956", "116.7417,23.3956", "abc", "", " ", "1e400", "nan", "-inf",
+                         "空置厂房", "\"", ",", "116.95", "０.５", "116°", "=1+1", "1e308"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(header=st.lists(st.sampled_from(["name", "名称", "lon", "经度", "lat", "纬度", "location", "经纬度",
+                                        "级别", "备注", ""]), max_size=5),
+       rows=st.lists(st.lists(CELLS, max_size=6), max_size=6), raw=st.binary(max_size=200),
+       name=st.sampled_from(["k.csv", "k.xlsx", "k.geojson", "k.gpkg", "k.zip"]))
+def test_fuzz_every_row_is_valid_or_named(header, rows, raw, name):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([header, *rows])
+    for payload, fname in ((buf.getvalue().encode(), "k.csv"), (raw, name)):
+        try:
+            rep = candidates.import_candidates(payload, filename=fname)
+        except DataError as exc:
+            assert str(exc) and exc.problems
+            continue
+        assert len(rep.valid_rows) + len(rep.rejected_rows) == rep.n_rows
+        assert not set(rep.valid_rows) & set(rep.rejected_rows)
+        assert rep.valid.crs.equals("EPSG:4326") and list(rep.valid.columns) == candidates.CANDIDATE_COLUMNS + [
+            "geometry"]
