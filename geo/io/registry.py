@@ -211,13 +211,14 @@ class CoordCheck:
 NOT_A_NUMBER = "not a number; write decimal degrees such as 116.7417 and 23.3956"
 
 
-def parse_numbers(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``(numbers, empty, text)`` of a column of cells: NaN where a cell is not a finite decimal
-    (full-width digits and a trailing ° are accepted); numbers pass through."""
+def parse_numbers(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray, Sequence[object]]:
+    """``(numbers, empty, cells)`` of a column of cells: NaN where a cell is not a finite decimal
+    (full-width digits and a trailing ° are accepted); numbers pass through (and are their own
+    cells: :func:`cell_text` writes one only when a message needs it)."""
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu":
         nums = arr.astype(float)
-        return np.where(np.isfinite(nums), nums, np.nan), np.zeros(len(nums), bool), [cell_text(v) for v in nums]
+        return np.where(np.isfinite(nums), nums, np.nan), np.zeros(len(nums), bool), nums
     text = pd.Series(arr, dtype=object).map(lambda v: "" if isna(v) else str(v))
     clean = text.str.normalize("NFKC").str.strip().str.replace("°", "", regex=False)
     number = clean.str.fullmatch(NUMBER.pattern).fillna(False).to_numpy(bool)
@@ -231,9 +232,10 @@ def parse_number(s: str) -> float:
     return float(parse_numbers([s])[0][0])
 
 
-def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, xs: list[str],
-                 ys: list[str], skip: np.ndarray) -> tuple[np.ndarray, list[CoordIssue]]:
+def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, cx: Sequence[object],
+                 cy: Sequence[object], skip: np.ndarray) -> tuple[np.ndarray, list[CoordIssue]]:
     """(usable mask, issues) of the number, range and swap checks, pair by pair."""
+    xs, ys = _Cells(cx), _Cells(cy)
     both = ex & ey & ~skip
     bad_x = ~skip & ~both & (ex | np.isnan(x))
     bad_y = ~skip & ~both & (ey | np.isnan(y))
@@ -257,6 +259,16 @@ def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, x
     )):
         found += [(int(i), order, make(int(i))) for i in np.flatnonzero(mask)]
     return usable, [issue for *_, issue in sorted(found, key=lambda f: f[:2])]
+
+
+class _Cells:
+    """A column's cells as text, written only for the cells a message shows."""
+
+    def __init__(self, cells: Sequence[object]) -> None:
+        self.cells = cells
+
+    def __getitem__(self, i: int) -> str:
+        return cell_text(self.cells[i])
 
 
 def _far_from(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> np.ndarray:
@@ -286,11 +298,12 @@ def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] 
     The one check of coordinates for centres, candidate sites and boundary vertices.
     """
     chosen = _crs.check_crs(crs)
-    x, ex, xs = parse_numbers(lon)
-    y, ey, ys = parse_numbers(lat)
+    x, ex, cx = parse_numbers(lon)
+    y, ey, cy = parse_numbers(lat)
     skipped = np.zeros(len(x), bool)
     skipped[list(skip)] = True
-    usable, issues = _cell_issues(x, y, ex, ey, xs, ys, skipped)
+    usable, issues = _cell_issues(x, y, ex, ey, cx, cy, skipped)
+    xs, ys = _Cells(cx), _Cells(cy)
     x, y = np.where(usable, x, np.nan), np.where(usable, y, np.nan)
     wx, wy = _crs.convert(x, y, chosen, "wgs84")
     suggested, counts = None, {}
