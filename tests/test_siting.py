@@ -12,7 +12,7 @@ from geo import cli
 from geo.engine import coverage as cv
 from geo.engine import covering, routing, siting, solvers
 from geo.engine import graph as wg
-from geo.io import data
+from geo.io import candidates, data
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N
@@ -162,10 +162,13 @@ def test_user_candidates(tmp_path, trap):
     path = tmp_path / "cands.csv"
     ll = pts.to_crs("EPSG:4326")
     path.write_text(f"名称,经度,纬度\n商场,{ll.geometry.x.iat[0]},{ll.geometry.y.iat[0]}\n", encoding="utf-8")
-    loaded = siting.load_candidates(path)
+    district = gpd.GeoDataFrame(geometry=[trap.district], crs=trap.crs)
+    loaded = candidates.load_candidates(path, district=district)
     assert loaded["name"].tolist() == ["商场"] and loaded.crs.equals("EPSG:4326")
     inst = covering.build_instance(trap, candidates=loaded)
     assert inst.candidate_source[-1] == "user" and inst.candidate_name[-1] == "商场"
+    with pytest.raises(siting.SitingError, match="GeoDataFrame"):
+        siting.build_instance(trap, candidates=path)  # the engine reads no file
 
 
 # --------------------------------------------------------------------------- network mode

@@ -29,7 +29,7 @@ from geo.app.data_common import (
 from geo.app.state import choice
 from geo.app.text import md, tier_label, tr
 from geo.io import centers as center_io
-from geo.io import data, editing, errors, tables
+from geo.io import data, editing, errors
 from geo.io import store as gstore
 from geo.render import maps
 from geo.render.safe_html import escape_text
@@ -155,16 +155,12 @@ def _candidate_table(centers: gpd.GeoDataFrame, recs: list[dict], plan: EditPlan
             rows.append({c: src[c] for c in ("id", "name", "tier", "lon", "lat", "street_code",
                                               "community_code", "position_source")})
         order.append(pos)
-    table = pd.DataFrame(rows, columns=data.CENTER_COLUMNS)
-    for c in ("lon", "lat"):
-        table[c] = [repr(float(v)) if not _blank(v) and math.isfinite(_num(v)) else ("" if _blank(v) else str(v))
-                    for v in table[c]]
-    return table, order
+    return pd.DataFrame(rows, columns=data.CENTER_COLUMNS), order
 
 
 def _edit_problems(problems: list, order: list[int], touched: set[int], recs: list[dict]) -> list:
     """The checker's problems on edited rows, renumbered to editor rows (1 = first) and named."""
-    to_pos = {i + 2: order[i] for i in range(len(order))}  # CSV row (header = 1) -> table position
+    to_pos = {i + 2: order[i] for i in range(len(order))}  # reported row (header = 1) -> table position
     out = []
     for p in problems:
         pos = to_pos.get(p.row)
@@ -208,9 +204,8 @@ def apply_edit(layers: Layers, after: pd.DataFrame, plan: EditPlan,
     centers = layers.centers.reset_index(drop=True)
     recs = after.to_dict("records")
     table, order = _candidate_table(centers, recs, plan)
-    report = center_io.import_centers(tables.csv_bytes(table), "wgs84", filename="table.csv",
-                                     district=layers.district, streets=layers.streets,
-                                     communities=layers.communities)
+    report = center_io.validate_centers(table, "wgs84", source="table", district=layers.district,
+                                        streets=layers.streets, communities=layers.communities)
     problems = _edit_problems(report.problems, order, plan.touched, recs)
     if problems:
         return None, problems

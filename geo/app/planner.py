@@ -23,6 +23,7 @@ from geo.app.text import tr
 from geo.engine import coverage as cv
 from geo.engine import siting
 from geo.engine.graph import WalkGraph
+from geo.io.candidates import load_candidates
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
 from geo.render import brief, maps
@@ -196,7 +197,7 @@ def candidates_input(lang: str):
         try:
             path = Path(tmp) / safe_filename(up.name)
             path.write_bytes(up.getvalue())
-            sites = siting.load_candidates(path, system)
+            sites = load_candidates(path, system)
         except DataError as exc:
             st.error(str(exc))
             return None

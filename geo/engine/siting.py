@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -25,16 +24,11 @@ import pandas as pd
 import shapely
 
 from geo.engine import coverage as cv
-from geo.engine import crs as _crs
 from geo.engine import graph as wg
 from geo.engine import isochrones, schema, solvers
 from geo.engine.covering import DEFAULT_OPTIONS, Instance, SitingOptions, build_instance
 from geo.engine.limits import Range
 from geo.engine.solvers import SitingError
-from geo.io import (  # only for load_candidates and write_plan, which move to geo.io
-    data,
-    errors,
-)
 
 METHODS = ("auto", "exact", "greedy")
 K_RANGE = (1, 20)
@@ -59,47 +53,6 @@ def check_method(method: str) -> str:
     return method
 
 
-def load_candidates(path: str | Path, crs: str = "wgs84") -> gpd.GeoDataFrame:
-    """User candidate sites from a GeoJSON/GeoPackage of points or a CSV/XLSX with lon, lat (经度, 纬度).
-
-    An optional ``name`` (名称) column is kept. ``crs`` is the coordinate system of the
-    longitudes/latitudes (wgs84, gcj02, bd09). Raises :class:`geo.io.errors.DataError`.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise errors.DataError(p, f"file not found: {p}; check the path")
-    src = _crs.check_crs(crs)
-    if p.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        try:
-            gdf = gpd.read_file(p)
-        except Exception as exc:
-            raise errors.DataError(p, f"cannot read candidate sites ({exc.__class__.__name__}: {exc})") from None
-        if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-            gdf = gdf.to_crs("EPSG:4326")
-        bad = [i + 1 for i, g in enumerate(gdf.geometry) if g is None or g.geom_type != "Point"]
-        if bad:
-            raise errors.DataError(p, [errors.Problem(r, "geometry", "", "candidate sites must be points")
-                                     for r in bad])
-        lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-        names = gdf["name"].astype(str).to_numpy() if "name" in gdf.columns else np.full(len(gdf), "")
-    else:
-        df = data.read_table(p)
-        rename = {c: key for key in ("name", "lon", "lat") for c in df.columns
-                  if c.lower() in data.CENTER_ALIASES[key]}
-        df = df.rename(columns=rename)
-        missing = [c for c in ("lon", "lat") if c not in df.columns]
-        if missing:
-            raise errors.DataError(p, [errors.Problem(1, c, "", f"missing column {c!r} (经度/纬度)") for c in missing])
-        lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy()
-        lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy()
-        bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)))
-        if bad.size:
-            raise errors.DataError(p, [errors.Problem(int(i) + 2, "lon/lat", f"{df['lon'].iat[i]}, {df['lat'].iat[i]}",
-                                                  "not a valid longitude/latitude") for i in bad])
-        names = df["name"].astype(str).to_numpy() if "name" in df.columns else np.full(len(df), "")
-    lon, lat = _crs.convert(lon, lat, src, "wgs84")
-    return gpd.GeoDataFrame({"source": "user", "name": names}, geometry=gpd.points_from_xy(lon, lat),
-                            crs="EPSG:4326")
 
 
 # --------------------------------------------------------------------------- the plan

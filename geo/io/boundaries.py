@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
+from geo.io import registry
 from geo.io.cells import cell_text, isna
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import Registry, default_layer, district_geom, is_code
@@ -90,6 +91,12 @@ def _tiling_warnings(layer: gpd.GeoDataFrame, district: shapely.Geometry,
     return out
 
 
+BOUNDARY_SLACK_M: float = 5000.0
+"""How far outside the district outline a boundary vertex may lie (a roughly drawn edge, a
+coordinate-system shift) before its feature is refused."""
+_EXTRAS = ("kind", "population")  # community attributes carried over when the file has them
+
+
 def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str | None = None,
                       crs: str = "wgs84", *, filename: str | None = None, layer: str | None = None,
                       divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
@@ -100,8 +107,11 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     name (suffixes such as 街道, 居委会, 村委会 may be omitted). ``level`` is ``street``,
     ``community`` or None (decided by which level matches more features). Features of one
     division split over several records are merged (with a warning); invalid polygons are
-    repaired with :func:`shapely.make_valid` (with a warning). Unmatched features are listed
-    in ``problems``/``unmatched``; registry divisions without a feature in ``missing``.
+    repaired with :func:`shapely.make_valid` (with a warning). A feature with a vertex that is
+    not a valid longitude/latitude, or more than :data:`BOUNDARY_SLACK_M` outside the district,
+    is refused (the one coordinate check, :func:`geo.io.registry.check_coordinates`).
+    Unmatched and refused features are listed in ``problems``/``unmatched``; registry
+    divisions without a feature in ``missing``.
     """
     chosen, max_bytes, max_rows = import_options(crs, filename, max_bytes, max_rows)
     if level not in (None, "street", "community"):
@@ -114,79 +124,135 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     if len(gdf) == 0:
         raise DataError(src.name, "the file has no features")
     reg = Registry(divisions if divisions is not None else default_layer("divisions"))
-
-    # which column holds codes, which names, and which level
     text = {c: [("" if isna(v) else cell_text(v).strip()) for v in gdf[c].tolist()]
             for c in gdf.columns if c != gdf.geometry.name}
-    levels = [level] if level else ["street", "community"]
-    sample = slice(0, 1000)
+    lv, code_col, name_col = _choose_columns(src.name, text, reg, level)
+    problems: list[ImportProblem] = []
+    codes = _match(text, reg, lv, code_col, name_col, problems)
+    labels = np.array(text[code_col or name_col], dtype=object)
+    geoms = _check_geometries(np.asarray(gdf.geometry.values, dtype=object), codes, labels, problems, warnings)
+    _check_vertices(geoms, codes, labels, chosen, district, problems)
+    d = district_geom(district)
+    geoms, suggested = _fit_crs(geoms, codes, chosen, d, warnings)
+    out, by_code = _merge_parts(gdf, geoms, codes, reg, lv, code_col or name_col, warnings)
+    warnings += _tiling_warnings(out, d)
+    missing = _missing(reg, lv, by_code, warnings)
+    problems.sort(key=lambda p: p.row)  # feature order, whichever check refused it
+    return BoundaryReport(out, lv, problems, warnings, missing, src.name, code_col, name_col, len(gdf), suggested)
+
+
+def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry,
+                    level: str | None) -> tuple[str, str | None, str | None]:
+    """(level, code column, name column): the level and columns matching most of the first 1,000 features."""
     best = None  # (matches, level, code column, name column)
-    for lv in levels:
-        def hits(c: str, digits: bool) -> int:
-            return sum(reg.resolve(v, lv)[0] is not None for v in text[c][sample]
-                       if v and is_code(v) == digits)
+    for lv in [level] if level else ["street", "community"]:
+        def hits(c: str, digits: bool, lv: str = lv) -> int:
+            values = pd.Series(text[c][:1000], dtype=object)
+            values = values[(values != "") & (values.map(is_code) == digits)]
+            known = {v: reg.resolve(v, lv)[0] is not None for v in set(values)}
+            return int(values.map(known).sum()) if len(values) else 0
         code_scores = {c: hits(c, True) for c in text}
         name_scores = {c: hits(c, False) for c in text}
         code_col = max(code_scores, key=code_scores.get, default=None)
         name_col = max(name_scores, key=name_scores.get, default=None)
         code_col = code_col if code_col and code_scores[code_col] else None
         name_col = name_col if name_col and name_scores[name_col] else None
-        score = max(code_scores.get(code_col, 0) if code_col else 0, name_scores.get(name_col, 0) if name_col else 0)
+        score = max(code_scores[code_col] if code_col else 0, name_scores[name_col] if name_col else 0)
         if best is None or score > best[0]:
             best = (score, lv, code_col, name_col)
     assert best is not None
-    score, lv, code_col, name_col = best
-    if score == 0:
-        raise DataError(src.name, "no feature matches a street or community of Longhu's registry; the file "
-                                  "needs a column with the official codes (e.g. 440507001001) or the names "
-                                  "(e.g. 金谷居委会)")
+    if best[0] == 0:
+        raise DataError(name, "no feature matches a street or community of Longhu's registry; the file "
+                              "needs a column with the official codes (e.g. 440507001001) or the names "
+                              "(e.g. 金谷居委会)")
+    return best[1], best[2], best[3]
 
-    problems: list[ImportProblem] = []
-    codes: list[str | None] = []
-    geoms = list(gdf.geometry.values)
-    for i in range(len(gdf)):
-        row = i + 1
-        code = None
+
+def _match(text: dict[str, list[str]], reg: Registry, lv: str, code_col: str | None, name_col: str | None,
+           problems: list[ImportProblem]) -> np.ndarray:
+    """The registry code of each feature (by code, else by name), None where it matches nothing."""
+    n = len(next(iter(text.values())))
+    memo: dict[str, tuple[str | None, str]] = {}
+
+    def resolve(v: str) -> tuple[str | None, str]:
+        if v not in memo:
+            memo[v] = reg.resolve(v, lv)
+        return memo[v]
+
+    codes = np.full(n, None, dtype=object)
+    for i in range(n):
         reasons = []
         if code_col:
-            code, why = reg.resolve(text[code_col][i], lv)
-            if code is None and text[code_col][i]:
+            codes[i], why = resolve(text[code_col][i])
+            if codes[i] is None and text[code_col][i]:
                 reasons.append(f"code {text[code_col][i]!r}: {why}")
-        if code is None and name_col:
-            code, why = reg.resolve(text[name_col][i], lv)
-            if code is None:
+        if codes[i] is None and name_col:
+            codes[i], why = resolve(text[name_col][i])
+            if codes[i] is None:
                 reasons.append(f"name {text[name_col][i]!r}: {why}")
-        g = geoms[i]
-        col = code_col or name_col
-        val = text[col][i] if col else ""
-        if code is None:
-            problems.append(ImportProblem(row, col, val, "not matched to the registry: " + "; ".join(reasons)
+        if codes[i] is None:
+            col = code_col or name_col
+            problems.append(ImportProblem(i + 1, col, text[col][i] if col else "",
+                                          "not matched to the registry: " + "; ".join(reasons)
                                           if reasons else "not matched: no code or name", field="code"))
-        elif g is None or g.is_empty:
-            problems.append(ImportProblem(row, "geometry", val, "empty geometry; draw the boundary", field="geometry"))
-            code = None
-        elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(ImportProblem(row, "geometry", g.geom_type, f"{val}: not a polygon", field="geometry"))
-            code = None
-        elif not g.is_valid:
-            warnings.append(ImportProblem(row, "geometry", shapely.is_valid_reason(g),
-                                          f"{val}: invalid polygon, repaired", field="geometry", level="warning"))
-            fixed = shapely.make_valid(g)
-            polys = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-            geoms[i] = shapely.union_all(polys) if polys else None
-            if geoms[i] is None or geoms[i].is_empty:
-                problems.append(ImportProblem(row, "geometry", val, "invalid polygon that cannot be repaired",
-                                              field="geometry"))
-                code = None
-        codes.append(code)
+    return codes
 
-    # convert coordinate system; check it against the district
-    g_arr = np.array([geoms[i] if codes[i] else None for i in range(len(geoms))], dtype=object)
-    d = district_geom(district)
+
+def _refuse(problems: list[ImportProblem], codes: np.ndarray, i: int, value: str, reason: str) -> None:
+    problems.append(ImportProblem(int(i) + 1, "geometry", value, reason, field="geometry"))
+    codes[i] = None
+
+
+def _check_geometries(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray,
+                      problems: list[ImportProblem], warnings: list[ImportProblem]) -> np.ndarray:
+    """Matched features must be polygons; invalid ones are repaired (a warning) or refused."""
+    geoms = geoms.copy()
+    matched = pd.notna(codes)
+    empty = matched & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    kind = shapely.get_type_id(geoms)
+    not_polygon = matched & ~empty & ~np.isin(kind, (3, 6))
+    invalid = matched & ~empty & ~not_polygon & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(empty):
+        _refuse(problems, codes, i, labels[i], "empty geometry; draw the boundary")
+    for i in np.flatnonzero(not_polygon):
+        _refuse(problems, codes, i, geoms[i].geom_type, f"{labels[i]}: not a polygon")
+    for i in np.flatnonzero(invalid):
+        warnings.append(ImportProblem(int(i) + 1, "geometry", shapely.is_valid_reason(geoms[i]),
+                                      f"{labels[i]}: invalid polygon, repaired", field="geometry", level="warning"))
+        parts = shapely.get_parts(shapely.make_valid(geoms[i]))
+        polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        geoms[i] = shapely.union_all(polys) if len(polys) else None
+        if geoms[i] is None or geoms[i].is_empty:
+            _refuse(problems, codes, i, labels[i], "invalid polygon that cannot be repaired")
+    return geoms
+
+
+def _check_vertices(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray, chosen: str,
+                    district: gpd.GeoDataFrame | None, problems: list[ImportProblem]) -> None:
+    """Refuse features with a vertex that is no valid longitude/latitude or lies more than
+    :data:`BOUNDARY_SLACK_M` outside the district (one vectorised check of every vertex)."""
+    idx = np.flatnonzero(pd.notna(codes))
+    if not len(idx):
+        return
+    xy, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+    check = registry.check_coordinates(xy[:, 0], xy[:, 1], chosen, district=district,
+                                       tolerance_m=BOUNDARY_SLACK_M, guess=False)
+    refused: set[int] = set()
+    for issue in check.issues:
+        i = int(idx[owner[issue.index]])
+        if i not in refused:
+            refused.add(i)
+            _refuse(problems, codes, i, issue.value, f"{labels[i]}: {issue.reason} (a vertex of the boundary)")
+
+
+def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geometry,
+             warnings: list[ImportProblem]) -> tuple[np.ndarray, str | None]:
+    """The matched geometries in WGS-84, and a coordinate system that fits the district better."""
+    matched = pd.notna(codes)
+    g_arr = np.where(matched, geoms, None)
     fits = {}
     for name in _crs.CRS_NAMES:
-        shifted = _crs.convert_geometry(g_arr[[c is not None for c in codes]], name, "wgs84") \
-            if any(codes) else np.array([])
+        shifted = _crs.convert_geometry(g_arr[matched], name, "wgs84") if matched.any() else np.array([])
         u = shapely.union_all(shifted) if len(shifted) else None
         fits[name] = (shapely.area(shapely.intersection(u, d)) / shapely.area(u)) if u is not None and u.area else 0.0
     better = max(_crs.CRS_NAMES, key=lambda n: (fits[n], n == chosen))
@@ -196,31 +262,40 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
                                       f"the boundaries fit Longhu better read as {suggested} "
                                       f"({fits[suggested]:.0%} inside) than as {chosen} ({fits[chosen]:.0%}); "
                                       f"choose {suggested} and import again", field="crs", level="warning"))
-    g_arr = _crs.convert_geometry(g_arr, chosen, "wgs84") if chosen != "wgs84" else g_arr
+    return (_crs.convert_geometry(g_arr, chosen, "wgs84") if chosen != "wgs84" else g_arr), suggested
 
-    # merge several features of one division
+
+def _merge_parts(gdf: gpd.GeoDataFrame, geoms: np.ndarray, codes: np.ndarray, reg: Registry, lv: str,
+                 column: str | None, warnings: list[ImportProblem]) -> tuple[gpd.GeoDataFrame, dict[str, list[int]]]:
+    """One record per division in the contract columns (several features of one division merged)."""
     by_code: dict[str, list[int]] = {}
-    for i, c in enumerate(codes):
-        if c:
-            by_code.setdefault(c, []).append(i)
+    for i in np.flatnonzero(pd.notna(codes)):
+        by_code.setdefault(codes[i], []).append(int(i))
+    extras = [c for c in _EXTRAS if c in gdf.columns] if lv == "community" else []
     records = []
     for c, idx in by_code.items():
         if len(idx) > 1:
-            warnings.append(ImportProblem(idx[1] + 1, code_col or name_col, c,
-                                          f"{reg.name[c]} has {len(idx)} features (rows {', '.join(str(k + 1) for k in idx)}); "
-                                          "merged into one", field="code", level="warning"))
-        geom = g_arr[idx[0]] if len(idx) == 1 else shapely.union_all(g_arr[idx])
-        rec = {"code": c, "name": reg.name[c]}
-        if lv == "community":
-            rec["street_code"] = reg.parent[c]
+            warnings.append(ImportProblem(idx[1] + 1, column, c, f"{reg.name[c]} has {len(idx)} features (rows "
+                                          f"{', '.join(str(k + 1) for k in idx)}); merged into one", field="code",
+                                          level="warning"))
+        rec = {"code": c, "name": reg.name[c]} | ({"street_code": reg.parent[c]} if lv == "community" else {})
         rec["geometry_source"] = "user"
-        rec["geometry"] = geom
+        if "kind" in extras:
+            rec["kind"] = gdf["kind"].iat[idx[0]]
+        if "population" in extras:
+            rec["population"] = float(pd.to_numeric(gdf["population"].iloc[idx], errors="coerce").fillna(0).sum())
+        rec["geometry"] = geoms[idx[0]] if len(idx) == 1 else shapely.union_all(geoms[idx])
         records.append(rec)
     cols = ["code", "name"] + (["street_code"] if lv == "community" else []) + ["geometry_source"]
-    out = gpd.GeoDataFrame(pd.DataFrame(records, columns=cols + ["geometry"]), geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(pd.DataFrame(records, columns=cols + extras + ["geometry"]), geometry="geometry",
+                           crs="EPSG:4326")
     for c in cols:
         out[c] = out[c].astype(str)
-    warnings += _tiling_warnings(out, d)
+    return out, by_code
+
+
+def _missing(reg: Registry, lv: str, by_code: dict[str, list[int]], warnings: list[ImportProblem]) -> pd.DataFrame:
+    """The registry's divisions of this level that no feature matched (and a warning)."""
     all_codes = reg.codes(lv)
     missing = pd.DataFrame({"code": [c for c in all_codes if c not in by_code]})
     missing["name"] = missing["code"].map(reg.name).astype(str)
@@ -228,6 +303,4 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
         warnings.append(ImportProblem(None, None, str(len(missing)),
                                       f"{len(missing)} of the registry's {len(all_codes)} {lv}s have no boundary "
                                       "in this file", field="code", level="warning"))
-    return BoundaryReport(out, lv, problems, warnings, missing, src.name, code_col, name_col, len(gdf), suggested)
-
-
+    return missing

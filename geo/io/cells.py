@@ -13,14 +13,15 @@ def unguard_formula(cell: str) -> str:
 
 
 def cell_text(v: object) -> str:
+    """The text a spreadsheet shows for a value: integers without '.0', floats in full."""
     if v is None:
         return ""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
+    if isinstance(v, float):  # numpy's float64 too, written as a plain number
         if v.is_integer() and abs(v) < 1e15:
             return str(int(v))
-        return repr(v)
+        return repr(float(v))
     if hasattr(v, "isoformat"):
         return v.isoformat()
     return str(v)

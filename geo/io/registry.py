@@ -1,11 +1,11 @@
-"""The registry of divisions and the district: name/code lookups, coordinates inside the district."""
+"""The registry of divisions and the district: name/code lookups; the one check of coordinate cells."""
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,8 +15,9 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.io import data
-from geo.io.cells import NUMBER
-from geo.io.errors import ImportProblem
+from geo.io.cells import NUMBER, cell_text, isna
+from geo.io.errors import DataError, ImportProblem
+from geo.io.sources import Table, split_lonlat
 
 METRIC_CRS = "EPSG:32650"  # UTM 50N, Shantou
 
@@ -30,7 +31,7 @@ _NAME_SUFFIXES = tuple(sorted(
 
 def is_code(v: str) -> bool:
     v = v.strip()
-    return (v[:-2] if v.endswith(".0") else v).isdigit()
+    return v.removesuffix(".0").isdigit()
 
 
 def _name_keys(name: str) -> set[str]:
@@ -117,7 +118,7 @@ def district_geom(district: gpd.GeoDataFrame | None) -> shapely.Geometry:
     return shapely.union_all(np.asarray(d.to_crs("EPSG:4326").geometry.values))
 
 
-# --------------------------------------------------------------------------- coordinates
+# --------------------------------------------------------------------------- tiers and coordinate systems
 
 
 def tier_of(value: str) -> str | None:
@@ -133,13 +134,6 @@ def tier_of(value: str) -> str | None:
                 if t:
                     return t
     return None
-
-
-def parse_number(s: str) -> float:
-    t = unicodedata.normalize("NFKC", s).strip().replace("°", "")
-    if not NUMBER.match(t):
-        return math.nan
-    return float(t)
 
 
 def inside_counts(lon: np.ndarray, lat: np.ndarray,
@@ -175,9 +169,181 @@ def crs_warning(chosen: str, best: str, counts: dict[str, int], n: int) -> Impor
         f"Choose {best} as the coordinate system (坐标系) and import again.",
         field="crs", level="warning")
 
+
 def distance_m(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Distance in metres from each point to a (WGS-84) geometry, in UTM 50N."""
     g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(METRIC_CRS).iat[0]
     pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(METRIC_CRS)
     return shapely.distance(np.asarray(pts.values), g)
 
+
+# --------------------------------------------------------------------------- coordinate cells
+
+
+@dataclass(frozen=True)
+class CoordIssue:
+    """One bad coordinate pair: which pair, which cell, its text and why."""
+
+    index: int
+    field: str  # "lon" or "lat": the cell at fault (the longitude for problems of the pair)
+    value: str
+    reason: str
+    pair: bool = False  # about both cells: report it under the lon/lat pair of columns
+
+
+@dataclass
+class CoordCheck:
+    """The outcome of :func:`check_coordinates`, one entry per pair."""
+
+    lon: np.ndarray
+    """WGS-84 longitude (NaN where the pair is not usable)."""
+    lat: np.ndarray
+    usable: np.ndarray
+    """Numbers, in range, not swapped (before the district check)."""
+    ok: np.ndarray
+    """Usable and inside the district (within the tolerance)."""
+    issues: list[CoordIssue]
+    """Cell problems in pair order, then district problems in pair order."""
+    counts: dict[str, int]
+    suggested: str | None
+
+
+NOT_A_NUMBER = "not a number; write decimal degrees such as 116.7417 and 23.3956"
+
+
+def parse_numbers(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray, Sequence[object]]:
+    """``(numbers, empty, cells)`` of a column of cells: NaN where a cell is not a finite decimal
+    (full-width digits and a trailing ° are accepted); numbers pass through (and are their own
+    cells: :func:`cell_text` writes one only when a message needs it)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        nums = arr.astype(float)
+        return np.where(np.isfinite(nums), nums, np.nan), np.zeros(len(nums), bool), nums
+    text = pd.Series(arr, dtype=object).map(lambda v: "" if isna(v) else str(v))
+    clean = text.str.normalize("NFKC").str.strip().str.replace("°", "", regex=False)
+    number = clean.str.fullmatch(NUMBER.pattern).fillna(False).to_numpy(bool)
+    with np.errstate(over="ignore"):
+        nums = pd.to_numeric(clean.where(number, "nan"), errors="coerce").to_numpy(float)
+    return np.where(np.isfinite(nums), nums, np.nan), (clean == "").to_numpy(), text.tolist()
+
+
+def parse_number(s: str) -> float:
+    """One cell as a number, NaN when it is not a finite decimal."""
+    return float(parse_numbers([s])[0][0])
+
+
+def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, cx: Sequence[object],
+                 cy: Sequence[object], skip: np.ndarray) -> tuple[np.ndarray, list[CoordIssue]]:
+    """(usable mask, issues) of the number, range and swap checks, pair by pair."""
+    xs, ys = _Cells(cx), _Cells(cy)
+    both = ex & ey & ~skip
+    bad_x = ~skip & ~both & (ex | np.isnan(x))
+    bad_y = ~skip & ~both & (ey | np.isnan(y))
+    cells = ~skip & ~both & ~bad_x & ~bad_y
+    swapped = cells & (np.abs(x) <= 90) & (y >= 70) & (y <= 140)
+    x_out = cells & ~swapped & ~((x >= -180) & (x <= 180))
+    y_out = cells & ~swapped & ~x_out & ~((y >= -90) & (y <= 90))
+    usable = cells & ~swapped & ~x_out & ~y_out
+    found: list[tuple[int, int, CoordIssue]] = []
+    for order, (mask, make) in enumerate((
+        (both, lambda i: CoordIssue(i, "lon", "", "empty coordinates; fill in longitude and latitude (经度, 纬度)",
+                                    True)),
+        (bad_x, lambda i: CoordIssue(i, "lon", "", "empty longitude") if ex[i] else CoordIssue(i, "lon", xs[i],
+                                                                                             NOT_A_NUMBER)),
+        (bad_y, lambda i: CoordIssue(i, "lat", "", "empty latitude") if ey[i] else CoordIssue(i, "lat", ys[i],
+                                                                                            NOT_A_NUMBER)),
+        (swapped, lambda i: CoordIssue(i, "lon", f"{xs[i]}, {ys[i]}", "longitude and latitude look swapped; "
+                                       "swap the two values", True)),
+        (x_out, lambda i: CoordIssue(i, "lon", xs[i], "longitude out of range [-180, 180]")),
+        (y_out, lambda i: CoordIssue(i, "lat", ys[i], "latitude out of range [-90, 90]")),
+    )):
+        found += [(int(i), order, make(int(i))) for i in np.flatnonzero(mask)]
+    return usable, [issue for *_, issue in sorted(found, key=lambda f: f[:2])]
+
+
+class _Cells:
+    """A column's cells as text, written only for the cells a message shows."""
+
+    def __init__(self, cells: Sequence[object]) -> None:
+        self.cells = cells
+
+    def __getitem__(self, i: int) -> str:
+        return cell_text(self.cells[i])
+
+
+def _far_from(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Distance (m) of each point from ``geom``, 0 for points inside or within ``tolerance_m``."""
+    dist = np.zeros(len(lon))
+    out = ~shapely.contains_xy(geom, lon, lat)
+    if tolerance_m > 0 and out.any():
+        g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(METRIC_CRS).buffer(tolerance_m, quad_segs=4)
+        zone = g.simplify(tolerance_m / 20).to_crs("EPSG:4326").iat[0]
+        shapely.prepare(zone)
+        out[out] = ~shapely.contains_xy(zone, lon[out], lat[out])
+    if out.any():
+        dist[out] = distance_m(geom, lon[out], lat[out])
+    return dist
+
+
+def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] | np.ndarray,
+                      crs: str = "wgs84", *, district: gpd.GeoDataFrame | None = None,
+                      tolerance_m: float = 0.0, skip: Sequence[int] = (), guess: bool = True) -> CoordCheck:
+    """Check coordinate pairs -- cells (text) or numbers -- in one vectorised pass.
+
+    Each pair must be two finite decimals, longitude in [-180, 180], latitude in [-90, 90],
+    not swapped, and (converted from ``crs`` to WGS-84) inside the district or at most
+    ``tolerance_m`` metres outside it; the district problem gives the distance. Pairs whose
+    index is in ``skip`` are neither checked nor usable. With ``guess``, ``suggested`` names a
+    coordinate system that puts more of the points inside the district than ``crs`` does.
+    The one check of coordinates for centres, candidate sites and boundary vertices.
+    """
+    chosen = _crs.check_crs(crs)
+    x, ex, cx = parse_numbers(lon)
+    y, ey, cy = parse_numbers(lat)
+    skipped = np.zeros(len(x), bool)
+    skipped[list(skip)] = True
+    usable, issues = _cell_issues(x, y, ex, ey, cx, cy, skipped)
+    xs, ys = _Cells(cx), _Cells(cy)
+    x, y = np.where(usable, x, np.nan), np.where(usable, y, np.nan)
+    wx, wy = _crs.convert(x, y, chosen, "wgs84")
+    suggested, counts = None, {}
+    if guess and usable.any():
+        suggested, counts = guess_crs(x[usable], y[usable], chosen, district)
+    ok = usable.copy()
+    if usable.any():
+        geom = district_geom(district)
+        dist = np.zeros(len(x))
+        dist[usable] = _far_from(geom, wx[usable], wy[usable], tolerance_m)
+        ok &= ~(dist > tolerance_m)
+        issues += [CoordIssue(int(i), "lon", f"{xs[i]}, {ys[i]}",
+                              f"outside Longhu District, {dist[i]:,.0f} m from its outline; check the "
+                              f"coordinates and the coordinate system ({chosen})", True)
+                   for i in np.flatnonzero(usable & ~ok)]
+    return CoordCheck(np.asarray(wx, float), np.asarray(wy, float), usable, ok, issues, counts, suggested)
+
+
+def point_columns(name: str, t: Table, required: Sequence[str]) -> tuple[list[ImportProblem], set[int]]:
+    """Make sure a table of points has its ``required`` columns (``lon``/``lat`` may come from a
+    combined 'longitude,latitude' column) and a row; returns the problems of records whose
+    position cannot be read (bad combined cell, not a point) and those records."""
+    bad = split_lonlat(t)
+    missing = [f for f in required if f not in t.headers]
+    if missing:
+        raise DataError(name, [ImportProblem(t.header_row, t.schema.hint(f), "",
+                                             f"missing column {t.schema.hint(f)}; add it to the header row",
+                                             field=f) for f in missing])
+    if len(t.df) == 0:
+        raise DataError(name, f"the file has no {t.schema.items}; add at least one row under the header")
+    problems = [t.problem(i, "lon", t.df["lonlat"].iat[i], "expected 'longitude,latitude' (for example "
+                          "116.7417,23.3956)") for i in bad]
+    problems += [t.problem(i, "lon", value, reason, column="geometry") for i, (value, reason) in t.notes.items()]
+    return problems, set(bad) | set(t.notes)
+
+
+def table_coordinates(t: Table, crs: str, district: gpd.GeoDataFrame | None,
+                      skip: set[int]) -> tuple[CoordCheck, list[ImportProblem]]:
+    """:func:`check_coordinates` on a table's ``lon``/``lat`` columns, problems named by row and header."""
+    check = check_coordinates(t.df["lon"].tolist(), t.df["lat"].tolist(), crs, district=district,
+                              skip=sorted(skip))
+    return check, [t.problem(i.index, i.field, i.value, i.reason, column=t.pair if i.pair else None)
+                   for i in check.issues]

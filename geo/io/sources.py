@@ -6,12 +6,9 @@ CSV (UTF-8, BOM, GBK/GB18030, UTF-16), XLSX, GeoJSON, GeoPackage and zipped Shap
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
-import re
 import tempfile
-import unicodedata
 import warnings as _warnings
 import zipfile
 from collections.abc import Sequence
@@ -21,12 +18,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.engine import crs as _crs
 from geo.io import data
 from geo.io.cells import cell_text, isna, unguard_formula
 from geo.io.errors import DataError, ImportProblem
 from geo.io.files import USER_DIR, check_name, resolve_inside, safe_filename
+from geo.io.schemas import CENTERS, SCHEMAS, Schema
 
 # --------------------------------------------------------------------------- settings
 
@@ -34,20 +33,14 @@ MAX_BYTES: int = 50 * 1024 * 1024
 """Files larger than this are refused (bytes)."""
 MAX_ROWS: int = 100_000
 """Files with more data rows (or features) than this are refused."""
+MAX_COLUMNS: int = 500
+"""Files with more columns (or properties) than this are refused, before their rows are read."""
 MAX_UNZIPPED_RATIO: int = 10
 """A zip (XLSX, zipped Shapefile) may unpack to at most this many times ``MAX_BYTES``."""
 
-# Extra header names seen in planners' sheets, on top of geo.io.data.CENTER_ALIASES.
-_EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("中心编号", "站点编号", "no", "no."),
-    "name": ("名字", "服务中心名称", "党群服务中心名称", "中心名", "title"),
-    "tier": ("级别类型", "中心级别", "中心类型", "type", "level", "category"),
-    "lon": ("经度坐标", "东经", "x坐标"),
-    "lat": ("纬度坐标", "北纬", "y坐标"),
-    "street_name": ("街道名称", "镇街", "所属镇街"),
-    "community_name": ("社区名称", "村(社区)名称", "所属村(社区)", "村居名称", "所属村居", "村居"),
-    "lonlat": ("经纬度", "坐标", "lnglat", "lonlat", "location", "coordinates", "位置坐标", "经纬度坐标"),
-}
+NUL_MESSAGE = ("the data contains NUL bytes (\\x00), which no table cell can hold; remove them, "
+               "or save the file again as CSV UTF-8")
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -100,7 +93,7 @@ def _sniff(name: str, raw: bytes) -> str:
     suffix = Path(name).suffix.lower()
     if raw.startswith(b"SQLite format 3\x00"):
         return "gpkg"
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"PK\x05\x06"):
+    if raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as z:
                 names = z.namelist()
@@ -147,6 +140,19 @@ def _check_zip(src: Source, max_bytes: int) -> list[zipfile.ZipInfo]:
 # --------------------------------------------------------------------------- tables
 
 
+def _too_wide(name: str, n: int, limit: int) -> DataError:
+    return DataError(name, f"the file has {n:,} columns, over the {limit:,} limit; delete the unused "
+                           "columns (or properties) and save it again")
+
+
+def _width(cells: Sequence[object]) -> int:
+    """Number of cells up to the last non-empty one (Excel pads rows with empty cells)."""
+    n = len(cells)
+    while n and (cells[n - 1] is None or not str(cells[n - 1]).strip()):
+        n -= 1
+    return n
+
+
 def _decode(src: Source) -> str:
     raw = src.raw
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -163,61 +169,86 @@ def _decode(src: Source) -> str:
 
 
 def csv_rows(src: Source, max_rows: int) -> list[tuple[int, list[str]]]:
-    """(spreadsheet row, cells) for each CSV record; the first record is row 1."""
+    """(spreadsheet row, cells) for each CSV record; the first record is row 1.
+
+    The first line is measured against :data:`MAX_COLUMNS` before anything is parsed, and
+    every record as it is read.
+    """
     text = _decode(src)
     if "\x00" in text:
-        raise DataError(src.name, "the file contains NUL bytes, so it is not a CSV text file; "
-                                  "save it as CSV UTF-8")
+        raise DataError(src.name, NUL_MESSAGE)
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((",", "\t", ";", "|"), key=first.count) if first else ","
     if first.count(delimiter) == 0:
         delimiter = ","
+    limit = MAX_COLUMNS
+    head = first.rstrip("\r\n \t" + delimiter)
+    if head.count(delimiter) + 1 > limit:
+        raise _too_wide(src.name, head.count(delimiter) + 1, limit)
     rows: list[tuple[int, list[str]]] = []
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for i, rec in enumerate(reader, start=1):
             if i > max_rows + 50:  # header and title rows included
                 raise DataError(src.name, _too_many(max_rows))
+            if len(rec) > limit:
+                if _width(rec) > limit:
+                    raise _too_wide(src.name, _width(rec), limit)
+                rec = rec[:_width(rec)]
             rows.append((i, [unguard_formula(c) for c in rec]))
     except csv.Error as exc:
         raise DataError(src.name, f"cannot read the file as CSV ({exc}); save it again as CSV UTF-8") from None
     return rows
 
 
+def _open_sheet(src: Source, wb, sheet: str | None, warnings: list[ImportProblem]):
+    """The sheet to read (default the first), refused when it is a chart or too wide."""
+    names = wb.sheetnames
+    if not names:
+        raise DataError(src.name, "the workbook has no sheets")
+    if sheet is not None and sheet not in names:
+        raise DataError(src.name, f"no sheet named {sheet!r}; the sheets are {', '.join(names)}")
+    chosen = sheet or names[0]
+    if sheet is None and len(names) > 1:
+        warnings.append(ImportProblem(None, None, chosen,
+                                      f"the workbook has {len(names)} sheets ({', '.join(names)}); "
+                                      f"read the first, {chosen!r}", level="warning"))
+    ws = wb[chosen]
+    if not hasattr(ws, "iter_rows"):
+        raise DataError(src.name, f"sheet {chosen!r} is a chart, not a table")
+    declared = getattr(ws, "max_column", None)  # the sheet's own <dimension>: no cell read yet
+    if isinstance(declared, int) and declared > MAX_COLUMNS:
+        raise _too_wide(src.name, declared, MAX_COLUMNS)
+    ws.reset_dimensions()
+    return chosen, ws
+
+
 def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
-               warnings: list[ImportProblem]) -> list[tuple[int, list[str]]]:
+              warnings: list[ImportProblem]) -> list[tuple[int, list[str]]]:
+    """(spreadsheet row, cells) of one sheet of an XLSX workbook."""
     import openpyxl
 
     _check_zip(src, max_bytes)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(src.raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
+    except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds on damaged files)
         raise DataError(src.name, f"cannot read the file as an Excel workbook "
                                   f"({exc.__class__.__name__}); open it in Excel and save as .xlsx") from None
     try:
-        names = wb.sheetnames
-        if not names:
-            raise DataError(src.name, "the workbook has no sheets")
-        if sheet is not None and sheet not in names:
-            raise DataError(src.name, f"no sheet named {sheet!r}; the sheets are {', '.join(names)}")
-        chosen = sheet or names[0]
-        if sheet is None and len(names) > 1:
-            warnings.append(ImportProblem(None, None, chosen,
-                                          f"the workbook has {len(names)} sheets ({', '.join(names)}); "
-                                          f"read the first, {chosen!r}", level="warning"))
-        ws = wb[chosen]
-        if not hasattr(ws, "iter_rows"):
-            raise DataError(src.name, f"sheet {chosen!r} is a chart, not a table")
-        ws.reset_dimensions()
+        chosen, ws = _open_sheet(src, wb, sheet, warnings)
         rows = []
         try:
             for i, rec in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
                 if i > max_rows + 50:
                     raise DataError(src.name, _too_many(max_rows))
+                if len(rec) > MAX_COLUMNS:
+                    if _width(rec) > MAX_COLUMNS:
+                        raise _too_wide(src.name, _width(rec), MAX_COLUMNS)
+                    rec = rec[:_width(rec)]
                 rows.append((i, [cell_text(v) for v in rec]))
         except DataError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (any failure of a damaged sheet is the user's file)
             raise DataError(src.name, f"cannot read sheet {chosen!r} ({exc.__class__.__name__}); "
                                       "open it in Excel and save as .xlsx") from None
         return rows
@@ -225,31 +256,7 @@ def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
         wb.close()
 
 
-def _norm_header(h: str) -> str:
-    h = unicodedata.normalize("NFKC", str(h)).strip().lower()
-    return re.sub(r"[\s:：*]+", "", h)
-
-
-@functools.lru_cache(maxsize=1)
-def _alias_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for source in (data.CENTER_ALIASES, _EXTRA_ALIASES):
-        for canon, aliases in source.items():
-            for a in aliases:
-                lookup.setdefault(_norm_header(a), canon)
-    return lookup
-
-
-def _canon(header: str) -> str | None:
-    lookup = _alias_lookup()
-    key = _norm_header(header)
-    if key in lookup:
-        return lookup[key]
-    bare = re.sub(r"\(.*?\)|\[.*?\]", "", key)
-    return lookup.get(bare) if bare else None
-
-
-def _find_header(rows: list[tuple[int, list[str]]]) -> int:
+def _find_header(rows: list[tuple[int, list[str]]], schema: Schema) -> int:
     """Index in ``rows`` of the header: the first of the first 20 non-blank rows naming two
     known columns, else the first non-blank row."""
     first = None
@@ -258,7 +265,7 @@ def _find_header(rows: list[tuple[int, list[str]]]) -> int:
         if not any(c.strip() for c in cells):
             continue
         first = k if first is None else first
-        if len({_canon(c) for c in cells if _canon(c)}) >= 2:
+        if len({schema.canon(c) for c in cells} - {None}) >= 2:
             return k
         seen += 1
         if seen >= 20:
@@ -275,13 +282,51 @@ class Table:
     headers: dict[str, str]  # canonical field -> header as written in the file
     header_row: int | None
     notes: dict[int, tuple[str, str]] = field(default_factory=dict)  # record -> (value, reason)
+    schema: Schema = CENTERS
+
+    @property
+    def pair(self) -> str:
+        """The column(s) holding a position, for problems about both coordinates: ``lon/lat``."""
+        lon, lat = self.headers.get("lon", "lon"), self.headers.get("lat", "lat")
+        return lon if lon == lat else f"{lon}/{lat}"
+
+    def problem(self, i: int, f: str, value: str, reason: str, level: str = "error",
+                column: str | None = None) -> ImportProblem:
+        """A problem of record ``i`` in field ``f``, named by its spreadsheet row and header."""
+        return ImportProblem(self.rows[i], column or self.headers.get(f, self.schema.hint(f)), value, reason,
+                             field=f, level=level)
+
+
+def _map_columns(header: list[str], schema: Schema, header_row: int | None, what: str,
+                 warnings: list[ImportProblem]) -> dict[str, int]:
+    """Canonical field -> position of its column; warns of second and unknown columns."""
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for j, h in enumerate(header):
+        canon = schema.canon(h)
+        if canon is None or canon in found:
+            if h.strip():
+                ignored.append(h.strip())
+            if canon is not None and header_row is not None:
+                warnings.append(ImportProblem(header_row, h.strip(), "", f"a second {canon!r} column; only "
+                                              f"{header[found[canon]].strip()!r} is used", field=canon,
+                                              level="warning"))
+            continue
+        found[canon] = j
+    if ignored:
+        warnings.append(ImportProblem(header_row, None, ", ".join(ignored),
+                                      f"{what} not imported (not part of {schema.record})", level="warning"))
+    return found
 
 
 def table_from_rows(src: Source, rows: list[tuple[int, list[str]]], max_rows: int,
-                     warnings: list[ImportProblem]) -> Table:
-    k = _find_header(rows)
+                    warnings: list[ImportProblem], schema: Schema = CENTERS) -> Table:
+    """The canonical columns of a sheet's rows: header found, blank rows dropped, numbering kept."""
+    if any("\x00" in c for _, cells in rows for c in cells):
+        raise DataError(src.name, NUL_MESSAGE)
+    k = _find_header(rows, schema)
     if k < 0:
-        raise DataError(src.name, "the file is empty; add a header row (名称,级别,经度,纬度) and the centres")
+        raise DataError(src.name, f"the file is empty; add a header row ({schema.example}) and the {schema.items}")
     header_row, header = rows[k]
     if k > 0 and any(any(c.strip() for c in cells) for _, cells in rows[:k]):
         warnings.append(ImportProblem(None, None, "", f"rows 1–{header_row - 1} above the header were "
@@ -289,84 +334,96 @@ def table_from_rows(src: Source, rows: list[tuple[int, list[str]]], max_rows: in
     body = [(r, cells) for r, cells in rows[k + 1:] if any(c.strip() for c in cells)]
     if len(body) > max_rows:
         raise DataError(src.name, _too_many(max_rows))
-    columns: dict[str, list[str]] = {}
-    headers: dict[str, str] = {}
-    ignored: list[str] = []
-    for j, h in enumerate(header):
-        canon = _canon(h)
-        if canon is None or canon in headers:
-            if h.strip():
-                ignored.append(h.strip())
-            if canon is not None:
-                warnings.append(ImportProblem(header_row, h.strip(), "", f"a second {canon!r} column; "
-                                              f"only {headers[canon]!r} is used", field=canon, level="warning"))
-            continue
-        headers[canon] = h.strip()
-        columns[canon] = [cells[j].strip() if j < len(cells) else "" for _, cells in body]
+    found = _map_columns(header, schema, header_row, "columns", warnings)
+    columns = {canon: [cells[j].strip() if j < len(cells) else "" for _, cells in body]
+               for canon, j in found.items()}
     long_rows = [r for r, cells in body if len(cells) > len(header) and any(c.strip() for c in cells[len(header):])]
     for r in long_rows[:20]:
         warnings.append(ImportProblem(r, None, "", "values beyond the last header column were ignored; "
                                                    "add a header for them", level="warning"))
-    if ignored:
-        warnings.append(ImportProblem(header_row, None, ", ".join(ignored),
-                                      "columns not imported (not part of a centre's record)", level="warning"))
     df = pd.DataFrame(columns, dtype=object, index=range(len(body)))
-    return Table(df, [r for r, _ in body], headers, header_row)
+    return Table(df, [r for r, _ in body], {c: header[j].strip() for c, j in found.items()}, header_row,
+                 schema=schema)
 
 
-def vector_frame(src: Source, layer: str | None, max_rows: int, max_bytes: int,
-                  warnings: list[ImportProblem]) -> gpd.GeoDataFrame:
-    """Read a GeoJSON, GeoPackage or zipped Shapefile into a GeoDataFrame in EPSG:4326."""
+def frame_table(frame: pd.DataFrame, schema: Schema = CENTERS, source: str = "table",
+                warnings: list[ImportProblem] | None = None) -> Table:
+    """An in-memory table (the app's editor, the store's edits) read like a sheet: the header is
+    row 1, record ``i`` is row ``i + 2``; cells may be text or numbers."""
+    frame = pd.DataFrame(frame)
+    frame = frame.drop(columns=[c for c in frame.columns if str(c) == "geometry"])
+    if len(frame.columns) > MAX_COLUMNS:
+        raise _too_wide(source, len(frame.columns), MAX_COLUMNS)
+    cells = frame.astype(object).map(lambda v: "" if isna(v) else cell_text(v)).to_numpy().tolist()
+    rows = [(1, [str(c) for c in frame.columns])] + [(i + 2, rec) for i, rec in enumerate(cells)]
+    return table_from_rows(Source(source, b"", "csv"), rows, max(len(cells), 1),
+                           [] if warnings is None else warnings, schema)
+
+
+def split_lonlat(t: Table) -> list[int]:
+    """Fill ``lon``/``lat`` from a combined 'longitude,latitude' column when they are missing;
+    returns the records whose combined cell is not two values."""
+    if ("lon" in t.df and "lat" in t.df) or "lonlat" not in t.df:
+        return []
+    text = t.df["lonlat"].astype(str).str.normalize("NFKC").str.strip()
+    parts = text.str.split(r"[,;\s]+", regex=True)
+    two = (parts.str.len() == 2).to_numpy()
+    t.df["lon"] = np.where(two, parts.str[0], "")
+    t.df["lat"] = np.where(two, parts.str[1], "")
+    t.headers.setdefault("lon", t.headers["lonlat"])
+    t.headers.setdefault("lat", t.headers["lonlat"])
+    return np.flatnonzero(~two & (text != "").to_numpy()).tolist()
+
+
+def _zip_target(src: Source, path: Path, layer: str | None, max_bytes: int,
+                warnings: list[ImportProblem]) -> tuple[str, str | None, str | None]:
+    """(GDAL path, layer, encoding) of the Shapefile to read inside a zip."""
+    infos = _check_zip(src, max_bytes)
+    shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
+    if not shps:
+        raise DataError(src.name, "the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together")
+    if layer is not None:
+        pick = [s for s in shps if Path(s).stem == layer]
+        if not pick:
+            raise DataError(src.name, f"no Shapefile named {layer!r} in the zip; it holds "
+                                      f"{', '.join(Path(s).stem for s in shps)}")
+        shp = pick[0]
+    else:
+        shp = shps[0]
+        if len(shps) > 1:
+            warnings.append(ImportProblem(None, None, shp, f"the zip holds {len(shps)} Shapefiles; "
+                                          f"read {Path(shp).stem!r}", level="warning"))
+    has_cpg = any(i.filename.lower() == shp[:-4].lower() + ".cpg" for i in infos)
+    return f"/vsizip/{path}/{shp}", None, (None if has_cpg else "detect")
+
+
+def _read_layer(src: Source, target: str, layer: str | None, encoding: str | None, max_rows: int,
+                warnings: list[ImportProblem]) -> pd.DataFrame:
+    """One layer of a vector file, its size (features, fields) checked before it is read."""
     import pyogrio
 
-    with tempfile.TemporaryDirectory(prefix="geo-import-") as tmp:
-        path = Path(tmp) / ("upload." + {"geojson": "geojson", "gpkg": "gpkg", "zip": "zip"}[src.kind])
-        path.write_bytes(src.raw)
-        target = str(path)
-        encoding = None
-        if src.kind == "zip":
-            infos = _check_zip(src, max_bytes)
-            shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
-            if not shps:
-                raise DataError(src.name, "the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together")
-            if layer is not None:
-                pick = [s for s in shps if Path(s).stem == layer]
-                if not pick:
-                    raise DataError(src.name, f"no Shapefile named {layer!r} in the zip; it holds "
-                                              f"{', '.join(Path(s).stem for s in shps)}")
-                shp = pick[0]
-            else:
-                shp = shps[0]
-                if len(shps) > 1:
-                    warnings.append(ImportProblem(None, None, shp, f"the zip holds {len(shps)} Shapefiles; "
-                                                  f"read {Path(shp).stem!r}", level="warning"))
-            target = f"/vsizip/{path}/{shp}"
-            has_cpg = any(i.filename.lower() == shp[:-4].lower() + ".cpg" for i in infos)
-            encoding = None if has_cpg else "detect"
-            layer = None
-        try:
-            layers = [str(n) for n, *_ in pyogrio.list_layers(target)]
-            if layer is not None and layer not in layers:
-                raise DataError(src.name, f"no layer named {layer!r}; the layers are {', '.join(layers)}")
-            if layer is None and len(layers) > 1:
-                warnings.append(ImportProblem(None, None, layers[0], f"the file has {len(layers)} layers "
-                                              f"({', '.join(layers)}); read the first", level="warning"))
-            use = layer or (layers[0] if layers else None)
-            info = pyogrio.read_info(target, layer=use)
-            if info.get("features") is not None and info["features"] > max_rows:
-                raise DataError(src.name, _too_many(max_rows))
-            with _warnings.catch_warnings():  # GDAL's notes on malformed input; errors still raise
-                _warnings.simplefilter("ignore", RuntimeWarning)
-                gdf = pyogrio.read_dataframe(target, layer=use)
-                if encoding == "detect" and _looks_misdecoded(gdf):
-                    gdf = pyogrio.read_dataframe(target, layer=use, encoding="gb18030")
-        except DataError:
-            raise
-        except Exception as exc:
-            raise DataError(src.name, f"cannot read the file as {_KIND_LABEL[src.kind]} "
-                                      f"({exc.__class__.__name__}: {str(exc)[:200]})") from None
-    if len(gdf) > max_rows:
+    layers = [str(n) for n, *_ in pyogrio.list_layers(target)]
+    if layer is not None and layer not in layers:
+        raise DataError(src.name, f"no layer named {layer!r}; the layers are {', '.join(layers)}")
+    if layer is None and len(layers) > 1:
+        warnings.append(ImportProblem(None, None, layers[0], f"the file has {len(layers)} layers "
+                                      f"({', '.join(layers)}); read the first", level="warning"))
+    use = layer or (layers[0] if layers else None)
+    info = pyogrio.read_info(target, layer=use)
+    if info.get("features") is not None and info["features"] > max_rows:
         raise DataError(src.name, _too_many(max_rows))
+    if len(info.get("fields", ())) > MAX_COLUMNS:
+        raise _too_wide(src.name, len(info["fields"]), MAX_COLUMNS)
+    with _warnings.catch_warnings():  # GDAL's notes on malformed input; errors still raise
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        gdf = pyogrio.read_dataframe(target, layer=use)
+        if encoding == "detect" and _looks_misdecoded(gdf):
+            gdf = pyogrio.read_dataframe(target, layer=use, encoding="gb18030")
+    return gdf
+
+
+def _in_wgs84(src: Source, gdf: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The features in EPSG:4326; a file without a coordinate system must be in degrees."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         gdf = gpd.GeoDataFrame(gdf, geometry=[None] * len(gdf), crs="EPSG:4326")
     if gdf.crs is None:
@@ -374,13 +431,34 @@ def vector_frame(src: Source, layer: str | None, max_rows: int, max_bytes: int,
         if np.all(np.isfinite(b)) and (abs(b[[0, 2]]).max() > 180 or abs(b[[1, 3]]).max() > 90):
             raise DataError(src.name, "the file has no coordinate system (.prj) and its coordinates are "
                                       "not degrees; add the .prj file or export as WGS-84")
-        gdf = gdf.set_crs("EPSG:4326", allow_override=True)
-    elif not gdf.crs.equals("EPSG:4326"):
+        return gdf.set_crs("EPSG:4326", allow_override=True)
+    if not gdf.crs.equals("EPSG:4326"):
         try:
-            gdf = gdf.to_crs("EPSG:4326")
-        except Exception as exc:
+            return gdf.to_crs("EPSG:4326")
+        except Exception as exc:  # noqa: BLE001  (PROJ's errors vary; all mean the same to a user)
             raise DataError(src.name, f"cannot convert from {gdf.crs.name} to WGS-84 ({exc})") from None
     return gdf
+
+
+def vector_frame(src: Source, layer: str | None, max_rows: int, max_bytes: int,
+                 warnings: list[ImportProblem]) -> gpd.GeoDataFrame:
+    """Read a GeoJSON, GeoPackage or zipped Shapefile into a GeoDataFrame in EPSG:4326."""
+    with tempfile.TemporaryDirectory(prefix="geo-import-") as tmp:
+        path = Path(tmp) / ("upload." + {"geojson": "geojson", "gpkg": "gpkg", "zip": "zip"}[src.kind])
+        path.write_bytes(src.raw)
+        target, encoding = str(path), None
+        if src.kind == "zip":
+            target, layer, encoding = _zip_target(src, path, layer, max_bytes, warnings)
+        try:
+            gdf = _read_layer(src, target, layer, encoding, max_rows, warnings)
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (GDAL's errors vary; all mean an unreadable file)
+            raise DataError(src.name, f"cannot read the file as {_KIND_LABEL[src.kind]} "
+                                      f"({exc.__class__.__name__}: {str(exc)[:200]})") from None
+    if len(gdf) > max_rows:
+        raise DataError(src.name, _too_many(max_rows))
+    return _in_wgs84(src, gdf)
 
 
 _KIND_LABEL = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "zip": "a zipped Shapefile",
@@ -399,41 +477,92 @@ def _looks_misdecoded(df: pd.DataFrame) -> bool:
 
 
 def vector_table(src: Source, layer: str | None, max_rows: int, max_bytes: int,
-                  warnings: list[ImportProblem]) -> Table:
+                 warnings: list[ImportProblem], schema: Schema = CENTERS) -> Table:
     """Point features as a table: ``lon``/``lat`` from the geometry, else from attributes."""
     gdf = vector_frame(src, layer, max_rows, max_bytes, warnings)
-    geom_name = gdf.geometry.name
-    columns: dict[str, list[str]] = {}
-    headers: dict[str, str] = {}
-    ignored = []
-    for c in gdf.columns:
-        if c == geom_name:
-            continue
-        canon = _canon(str(c))
-        if canon is None or canon in headers:
-            ignored.append(str(c))
-            continue
-        headers[canon] = str(c)
-        columns[canon] = ["" if isna(v) else cell_text(v).strip() for v in gdf[c].tolist()]
-    if ignored:
-        warnings.append(ImportProblem(None, None, ", ".join(ignored),
-                                      "properties not imported (not part of a centre's record)", level="warning"))
+    props = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    found = _map_columns(props, schema, None, "properties", warnings)
+    columns = {canon: gdf[props[j]].map(lambda v: "" if isna(v) else cell_text(v).strip()).tolist()
+               for canon, j in found.items()}
+    if any("\x00" in v for col in columns.values() for v in col):
+        raise DataError(src.name, NUL_MESSAGE)
     n = len(gdf)
-    lon = columns.get("lon", [""] * n)
-    lat = columns.get("lat", [""] * n)
-    notes: dict[int, tuple[str, str]] = {}
-    for i, g in enumerate(gdf.geometry.values):
-        if g is not None and g.geom_type == "MultiPoint" and len(g.geoms) == 1:
-            g = g.geoms[0]
-        if g is not None and not g.is_empty and g.geom_type == "Point":
-            lon[i], lat[i] = cell_text(g.x), cell_text(g.y)
-        elif g is not None and not g.is_empty and not (lon[i] or lat[i]):
-            notes[i] = (g.geom_type, f"a {g.geom_type}, not a point; centres must be points")
-    columns["lon"], columns["lat"] = lon, lat
-    headers.setdefault("lon", "geometry")
-    headers.setdefault("lat", "geometry")
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    one = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)  # a MultiPoint of one
+    geoms[one] = shapely.get_geometry(geoms[one], 0)
+    point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    lon = np.array(columns.get("lon", [""] * n), dtype=object)
+    lat = np.array(columns.get("lat", [""] * n), dtype=object)
+    lon[point] = [cell_text(v) for v in shapely.get_x(geoms[point])]
+    lat[point] = [cell_text(v) for v in shapely.get_y(geoms[point])]
+    other = ~point & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & (lon == "") & (lat == "")
+    kinds = shapely.get_type_id(geoms)
+    notes = {int(i): (_GEOM_NAMES[kinds[i]], f"a {_GEOM_NAMES[kinds[i]]}, not a point; {schema.items} must be points")
+             for i in np.flatnonzero(other)}
+    columns["lon"], columns["lat"] = lon.tolist(), lat.tolist()
+    headers = {c: props[j] for c, j in found.items()} | {f: props[found[f]] if f in found else "geometry"
+                                                         for f in ("lon", "lat")}
     df = pd.DataFrame(columns, dtype=object, index=range(n))
-    return Table(df, list(range(1, n + 1)), headers, None, notes)
+    return Table(df, list(range(1, n + 1)), headers, None, notes, schema)
+
+
+_GEOM_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def load_table(source: str | os.PathLike | bytes | io.IOBase, schema: Schema | str, *,
+               filename: str | None = None,
+               sheet: str | None = None, layer: str | None = None, max_bytes: int | None = None,
+               max_rows: int | None = None,
+               warnings: list[ImportProblem] | None = None) -> tuple[Source, Table]:
+    """Read a user's table of ``schema``'s kind (a :class:`Schema` or a key of :data:`SCHEMAS`):
+    CSV, XLSX, GeoJSON or GeoPackage points.
+
+    Size, rows and columns are checked against the limits (default :data:`MAX_BYTES`,
+    :data:`MAX_ROWS`, :data:`MAX_COLUMNS`); warnings are appended to ``warnings``.
+    Raises :class:`DataError` when the file cannot be read.
+    """
+    schema = SCHEMAS[schema] if isinstance(schema, str) else schema
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    warnings = [] if warnings is None else warnings
+    src = read_source(source, filename, max_bytes)
+    if src.kind == "csv":
+        table = table_from_rows(src, csv_rows(src, max_rows), max_rows, warnings, schema)
+    elif src.kind == "xlsx":
+        table = table_from_rows(src, xlsx_rows(src, max_rows, max_bytes, sheet, warnings), max_rows, warnings,
+                                schema)
+    elif src.kind in ("geojson", "gpkg"):
+        table = vector_table(src, layer, max_rows, max_bytes, warnings, schema)
+    else:
+        raise DataError(src.name, f"a zip file is not a {schema.items} table; upload CSV, XLSX, GeoJSON or "
+                                  "GeoPackage")
+    return src, table
+
+
+def read_plain(source: str | os.PathLike | bytes, filename: str | None = None) -> tuple[str, pd.DataFrame]:
+    """A CSV or XLSX read as text columns under its own header (no schema): ``(name, frame)``.
+
+    The frame's index is the spreadsheet row of each record (the header is row 1); blank
+    rows are dropped. Same limits and refusals as every other table.
+    """
+    src = read_source(source, filename, MAX_BYTES)
+    if src.kind == "csv":
+        rows = csv_rows(src, MAX_ROWS)
+    elif src.kind == "xlsx":
+        rows = xlsx_rows(src, MAX_ROWS, MAX_BYTES, None, [])
+    else:
+        raise DataError(src.name, "expected a CSV or XLSX table")
+    rows = [(r, cells) for r, cells in rows if any(c.strip() for c in cells)]
+    if not rows:
+        raise DataError(src.name, "the file is empty; add the header row and the records")
+    (_, header), body = rows[0], rows[1:]
+    if len(body) > MAX_ROWS:
+        raise DataError(src.name, _too_many(MAX_ROWS))
+    width = len(header)
+    records = [[c.strip() for c in (cells + [""] * width)[:width]] for _, cells in body]
+    df = pd.DataFrame(records, columns=[h.strip() for h in header], index=[r for r, _ in body], dtype=object)
+    return src.name, df
 
 
 def save_upload(content: bytes, filename: str, folder: str | Path | None = None,
