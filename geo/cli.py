@@ -11,19 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from geo.engine import coverage
+from geo.engine import coverage, schema
 from geo.engine import crs as _crs
 from geo.engine.graph import NetworkError
 from geo.engine.limits import SettingError
-from geo.io import data, errors, networks
-
-if TYPE_CHECKING:
-    from geo.engine.siting import SitingPlan
-
-SUMMARY_COLUMNS = ["code", "name", "level", "area_km2", "covered_km2", "covered_pct"]
-SUMMARY_POPULATION = ["population", "covered_population", "covered_pop_pct"]
+from geo.io import data, errors, networks, results
 
 
 class UsageError(Exception):
@@ -38,9 +31,9 @@ class _Parser(argparse.ArgumentParser):
 def _tiers(text: str) -> tuple[str, ...]:
     tiers = tuple(t.strip() for t in text.split(",") if t.strip())
     for t in tiers:
-        if data.normalise_tier(t) is None:
-            raise UsageError(f"--tiers: unknown tier {t!r}; use {','.join(data.TIERS)}")
-    return tuple(data.normalise_tier(t) for t in tiers)
+        if schema.normalise_tier(t) is None:
+            raise UsageError(f"--tiers: unknown tier {t!r}; use {','.join(schema.TIERS)}")
+    return tuple(schema.normalise_tier(t) for t in tiers)
 
 
 def _minutes(text: str) -> tuple[float, ...]:
@@ -71,7 +64,7 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")
     p.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"],
                    help="walking speed (4.0 adult, 3.0 elderly)")
-    p.add_argument("--tiers", default=",".join(data.TIERS), help="comma-separated tiers to include")
+    p.add_argument("--tiers", default=",".join(schema.TIERS), help="comma-separated tiers to include")
     p.add_argument("--buffer-m", type=float, default=30.0, help="isochrone half-width around streets (m)")
     p.add_argument("--min-gap-m2", type=float, default=2000.0, help="ignore gaps smaller than this (m²)")
     p.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
@@ -207,62 +200,12 @@ def _analyse(args):
     return result, centers, streets, communities
 
 
-def data_status(*layers) -> str:
-    """'illustrative' when any layer is generated, else 'user' (written into every export)."""
-    return "illustrative" if data.is_illustrative(*layers) else "user"
-
-
-def write_coverage(result: coverage.CoverageResult, out: Path, status: str) -> None:
-    """coverage.geojson, gaps.geojson and summary.csv, as in DESIGN.md (all three or none)."""
-    from geo.io import files, tables
-
-    areas = result.areas[["center_id", "name", "tier", "minutes", "reachable", "geometry"]].copy()
-    areas["data_status"] = status
-    gaps = result.gaps.copy()
-    gaps["data_status"] = status
-    with files.staged_folder(out) as tmp:
-        tables.write_geojson(areas, tmp / "coverage.geojson")
-        tables.write_geojson(gaps, tmp / "gaps.geojson")
-        tables.write_csv(summary_table(result, status), tmp / "summary.csv")
-
-
-def summary_table(result: coverage.CoverageResult, status: str) :
-    """The per-street and per-community figures, rounded, with the data status."""
-    cols = SUMMARY_COLUMNS + [c for c in SUMMARY_POPULATION if c in result.summary.columns]
-    table = result.summary[cols].copy()
-    for c in ("area_km2", "covered_km2"):
-        table[c] = table[c].round(4)
-    table["covered_pct"] = table["covered_pct"].round(2)
-    table["data_status"] = status
-    return table
-
-
-def write_plan(plan: SitingPlan, out: Path, status: str) -> None:
-    """``sites.geojson``, ``sites.csv`` and ``coverage_after.geojson`` of a siting plan (all or none)."""
-    from geo.io import files, tables
-
-    sites = plan.sites.copy()
-    sites["added_demand"] = sites["added_demand"].round(1)
-    sites["data_status"] = status
-    table = sites.drop(columns="geometry")
-    table["lon"], table["lat"] = table["lon"].round(7), table["lat"].round(7)
-    areas = plan.areas.copy()
-    areas["area_m2"] = areas["area_m2"].round(1)
-    areas["minutes"] = plan.settings.limit_minutes
-    areas["mode"] = plan.settings.mode
-    areas["data_status"] = status
-    with files.staged_folder(out) as tmp:
-        tables.write_geojson(sites, tmp / "sites.geojson")
-        tables.write_csv(table, tmp / "sites.csv")
-        tables.write_geojson(areas, tmp / "coverage_after.geojson")
-
-
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_coverage(args) -> int:
     result, centers, streets, communities = _analyse(args)
-    write_coverage(result, args.out, data_status(centers, streets, communities))
+    results.write_coverage(result, args.out, results.data_status(centers, streets, communities))
     head = result.headline()
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
@@ -315,31 +258,6 @@ def cmd_fetch_network(args) -> int:
 LAYER_FORMATS = ("geojson", "gpkg", "csv")
 
 
-def result_layers(result: coverage.CoverageResult, status: str) -> dict:
-    """Every layer and result of an analysis (WGS-84), each marked with its data status.
-
-    The streets and communities carry their own summary figures (``area_km2``, ``covered_km2``,
-    ``covered_pct`` and the population figures when known); ``summary`` is the same figures as
-    one table, for the table formats.
-    """
-    summary = summary_table(result, status).drop(columns="data_status")
-    figures = [c for c in summary.columns if c not in ("code", "name", "level", "street_code")]
-    layers = {
-        "streets": result.streets, "communities": result.communities, "centers": result.centers,
-        "coverage": result.areas.drop(columns=["reachable"]), "gaps": result.gaps, "summary": summary,
-    }
-    for name, level in (("streets", "street"), ("communities", "community")):
-        layer = layers[name]
-        own = summary.loc[summary["level"] == level, ["code"] + [c for c in figures if c not in layer.columns]]
-        layers[name] = layer.merge(own, on="code", how="left")
-    out = {}
-    for name, df in layers.items():
-        df = df.to_crs("EPSG:4326") if hasattr(df, "crs") and df.crs is not None else df.copy()
-        df["data_status"] = status
-        out[name] = df
-    return out
-
-
 def cmd_export(args) -> int:
     from geo.io import tables
     from geo.render import brief
@@ -348,7 +266,7 @@ def cmd_export(args) -> int:
                          f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
     if args.format in LAYER_FORMATS:
         result, centers, streets, communities = _analyse(args)
-        layers = result_layers(result, data_status(centers, streets, communities))
+        layers = results.result_layers(result, results.data_status(centers, streets, communities))
         if args.format in ("geojson", "gpkg"):
             layers.pop("summary")  # its figures are on the street and community polygons
         for path in tables.export_layers(layers, args.out, args.format):
@@ -378,7 +296,7 @@ def cmd_suggest(args) -> int:
         extra = report.valid
     result, centers, streets, communities = _analyse(args)
     plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
-    write_plan(plan, args.out, data_status(centers, streets, communities))
+    results.write_plan(plan, args.out, results.data_status(centers, streets, communities))
     if args.json:
         print(json.dumps(plan.headline(), ensure_ascii=False))
     else:

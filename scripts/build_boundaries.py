@@ -30,10 +30,10 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.engine import crs
-from geo.io import (
+from geo.engine import crs  # noqa: E402
+from geo.io import (  # noqa: E402
     data,
-    layout,  # noqa: E402
+    layout,
     tables,
 )
 

@@ -23,6 +23,7 @@ from geo.app import cache, search, state, tables, text
 from geo.app import layers as maplayers
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
+from geo.engine import schema
 from geo.io import data
 
 APP = "../app.py"  # AppTest resolves the path relative to this file
@@ -126,7 +127,7 @@ def test_default_load_shows_the_analysis_numbers(layers):
     args = map_args(at)
     fg = args["feature_group"]
     assert n_points(fg) == 172
-    for tier in data.TIERS:
+    for tier in schema.TIERS:
         assert f"lh-centre-{tier}" in fg
     assert "lh-legend" in fg and "未覆盖空白区域" in fg
     assert args["returned_objects"] == ["last_clicked"]
@@ -419,7 +420,8 @@ def write_grid_osm(path, n: int = 25) -> None:
     """A square street grid over Longhu as OSM XML (about 600–700 m between streets)."""
     lons = np.linspace(116.690, 116.840, n)
     lats = np.linspace(23.305, 23.476, n)
-    nid = lambda i, j: 1 + i * n + j
+    def nid(i, j):
+        return 1 + i * n + j
     out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="tests">']
     out += [f'<node id="{nid(i, j)}" lat="{la:.7f}" lon="{lo:.7f}" version="1"/>'
             for i, la in enumerate(lats) for j, lo in enumerate(lons)]

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from geo.app import cache, data_export, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
+from geo.engine import schema
 from geo.io import data, editing
 from geo.io import store as gstore
 
@@ -123,8 +124,15 @@ def csv_of(df: pd.DataFrame) -> bytes:
 @pytest.mark.slow
 def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shipped):
     lon, lat = gcrs.convert(shipped["lon"].to_numpy(), shipped["lat"].to_numpy(), "wgs84", "gcj02")
-    sheet = pd.DataFrame({"编号": shipped["id"], "名称": shipped["name"], "级别": shipped["tier"].map(data.TIER_LABELS),
-                          "经度": np.round(lon, 8), "纬度": np.round(lat, 8)})
+    sheet = pd.DataFrame(
+        {
+            "编号": shipped["id"],
+            "名称": shipped["name"],
+            "级别": shipped["tier"].map(schema.TIER_LABELS),
+            "经度": np.round(lon, 8),
+            "纬度": np.round(lat, 8),
+        }
+    )
     assert centres_row(app) == (172, "示意（程序生成）", "程序自带")
     at = ok(upload(app, "imp_file_", "高德坐标.csv", csv_of(sheet)))
     # read as WGS-84 (the default): the page says the sheet looks like GCJ-02
@@ -162,8 +170,8 @@ def test_import_gcj02_sheet_suggests_gcj02_then_imports_all(app, store_path, shi
 def test_bad_rows_are_all_listed_and_the_valid_rows_import(app, store_path, shipped):
     sheet = shipped.drop(columns="geometry").copy()
     sheet["lon"] = sheet["lon"].astype(str)
-    sheet.loc[1, "lon"] = "abc"         # CSV row 3
-    sheet.loc[8, "name"] = ""           # CSV row 10
+    sheet.loc[1, "lon"] = "abc"  # CSV row 3
+    sheet.loc[8, "name"] = ""  # CSV row 10
     at = ok(upload(app, "imp_file_", "centres.csv", csv_of(sheet)))
     assert any("读取 172 行，有效 170 行，有问题 2 行" in m.value for m in at.markdown)
     p = problems(at)
@@ -221,15 +229,22 @@ def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app
     at = ok(edit(at, deleted_rows=[0, 5]))
     assert centres_row(at)[0] == 170 and len(s.load("centers")) == 170
     last = s.versions("centers").iloc[0]
-    assert set(last["removed"]) == {shipped["id"][0], shipped["id"][5]} and last["description"] == "编辑服务中心：删除 2"
+    assert (
+        set(last["removed"]) == {shipped["id"][0], shipped["id"][5]} and last["description"] == "编辑服务中心：删除 2"
+    )
     assert at.metric[len(at.metric) - 3].value == "170"
     assert covered(at) == expected_pct(store_path)
 
 
 @pytest.mark.slow
 def test_add_with_problems_is_refused_with_every_problem(app, store_path):
-    at = edit(app, added_rows=[{"name": "", "tier": "station", "lon": 116.75, "lat": 23.40},
-                               {"name": "远处", "tier": "station", "lon": 116.0, "lat": 23.0}])
+    at = edit(
+        app,
+        added_rows=[
+            {"name": "", "tier": "station", "lon": 116.75, "lat": 23.40},
+            {"name": "远处", "tier": "station", "lon": 116.0, "lat": 23.0},
+        ],
+    )
     assert not at.exception
     assert any("修改未保存：2 处问题" in e.value for e in at.error)
     p = problems(at)
@@ -259,8 +274,9 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
     app.selectbox(key="mv_pick__zh").set_value(cid).run()
     assert any("地图上点击" in i.value for i in app.info)
     target = stations.iloc[20]  # somewhere else inside the district
-    app.session_state["map"] = {"last_clicked": {"lat": float(target["lat"]) + 0.001,
-                                                 "lng": float(target["lon"]) + 0.001}}
+    app.session_state["map"] = {
+        "last_clicked": {"lat": float(target["lat"]) + 0.001, "lng": float(target["lon"]) + 0.001}
+    }
     at = ok(app.run())
     assert any("距原位置" in c.value for c in at.caption)
     # the map rings the chosen centre and marks the clicked position
@@ -346,8 +362,9 @@ def test_replace_street_boundaries(app, store_path):
 def test_centre_codes_follow_the_boundaries_in_use():
     centres, streets, comms = data.load_centers(), data.load_streets(), data.load_communities()
     wrong = centres.copy()
-    wrong.loc[5, "street_code"] = streets["code"].iloc[0] if wrong.loc[5, "street_code"] != streets["code"].iloc[0] \
-        else streets["code"].iloc[1]
+    wrong.loc[5, "street_code"] = (
+        streets["code"].iloc[0] if wrong.loc[5, "street_code"] != streets["code"].iloc[0] else streets["code"].iloc[1]
+    )
     wrong.loc[6, "street_code"] = "440507999"  # not a street in use
     # illustrative boundaries never override a known code; an unknown one is found from the position
     kept = cache._codes_from_boundaries(wrong, streets, comms)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.io import data
 from tests.browser import (
     CHROMIUM,
@@ -92,12 +93,12 @@ def test_app_in_headless_chromium(server, tmp_path):
 
             # 172 centres, four tiers, the legend with the four symbols
             assert frame.locator(".lh-centre").count() == 172
-            counts = {t: frame.locator(f".lh-centre-{t}").count() for t in data.TIERS}
+            counts = {t: frame.locator(f".lh-centre-{t}").count() for t in schema.TIERS}
             assert counts == {"district": 1, "street": 10, "community": 125, "station": 36}
             legend = frame.locator(".lh-legend")
             assert legend.is_visible()
             text = legend.inner_text()
-            for label in data.TIER_LABELS.values():
+            for label in schema.TIER_LABELS.values():
                 assert label in text
             assert "未覆盖空白区域" in text and "步行15分钟覆盖" in text
             assert frame.locator(".leaflet-control-layers").count() == 1

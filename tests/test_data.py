@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.engine import crs
+from geo.engine import crs, schema
 from geo.io import data, errors
 
 METRIC = "EPSG:32650"
@@ -160,10 +160,14 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
     shipped = data.load_centers()
     row = shipped[shipped["tier"] == "community"].iloc[0]
     glon, glat = crs.wgs84_to_gcj02(row["lon"], row["lat"])
-    p = write(tmp_path, "centres.csv", f"名称,级别,经度,纬度\n测试中心,社区,{glon:.7f},{glat:.7f}\n甲站,服务站,116.74,23.40\n",
-              encoding="gb18030")
+    p = write(
+        tmp_path,
+        "centres.csv",
+        f"名称,级别,经度,纬度\n测试中心,社区,{glon:.7f},{glat:.7f}\n甲站,服务站,116.74,23.40\n",
+        encoding="gb18030",
+    )
     c = data.load_centers(p, crs="gcj02")
-    assert list(c.columns) == data.CENTER_COLUMNS + ["geometry"]
+    assert list(c.columns) == schema.CENTER_COLUMNS + ["geometry"]
     assert list(c["tier"]) == ["community", "station"]
     assert abs(c["lon"].iat[0] - row["lon"]) < 1e-6 and abs(c["lat"].iat[0] - row["lat"]) < 1e-6
     assert c["community_code"].iat[0] == row["community_code"]
@@ -172,15 +176,18 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
     assert (c["position_source"] == "user").all()
 
 
-@pytest.mark.parametrize("body,row,column,needle", [
-    ("name,tier,lon,lat\nA,street,116.74,abc\n", 2, "lat", "not a number"),
-    ("name,tier,lon,lat\nA,street,116.74,23.39\nB,castle,116.74,23.39\n", 3, "tier", "unknown tier"),
-    ("name,tier,lon,lat\nA,street,23.39,116.74\n", 2, "lon/lat", "swapped"),
-    ("name,tier,lon\nA,street,116.74\n", 1, "lat/纬度", "missing column"),
-    ("id,name,tier,lon,lat\nx,A,street,116.74,23.39\nx,B,street,116.74,23.39\n", 3, "id", "duplicate id"),
-    ("name,tier,lon,lat\n,street,116.74,23.39\n", 2, "name", "empty name"),
-    ("name,tier,lon,lat\nA,street,116.95,23.45\n", 2, "lon/lat", "outside Longhu District"),
-])
+@pytest.mark.parametrize(
+    "body,row,column,needle",
+    [
+        ("name,tier,lon,lat\nA,street,116.74,abc\n", 2, "lat", "not a number"),
+        ("name,tier,lon,lat\nA,street,116.74,23.39\nB,castle,116.74,23.39\n", 3, "tier", "unknown tier"),
+        ("name,tier,lon,lat\nA,street,23.39,116.74\n", 2, "lon/lat", "swapped"),
+        ("name,tier,lon\nA,street,116.74\n", 1, "lat/纬度", "missing column"),
+        ("id,name,tier,lon,lat\nx,A,street,116.74,23.39\nx,B,street,116.74,23.39\n", 3, "id", "duplicate id"),
+        ("name,tier,lon,lat\n,street,116.74,23.39\n", 2, "name", "empty name"),
+        ("name,tier,lon,lat\nA,street,116.95,23.45\n", 2, "lon/lat", "outside Longhu District"),
+    ],
+)
 def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needle):
     p = write(tmp_path, "bad.csv", body)
     with pytest.raises(errors.DataError) as e:
@@ -225,20 +232,32 @@ def test_divisions_validation(tmp_path):
 
 def test_polygon_layer_validation(tmp_path):
     """A user's boundaries go through the boundary validator: lines refused, bow-ties repaired."""
-    p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
+    p = write(
+        tmp_path,
+        "streets.geojson",
+        """{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"code":"440507001","name":"a"},
-       "geometry":{"type":"LineString","coordinates":[[116.74,23.39],[116.75,23.40]]}}]}""")
+       "geometry":{"type":"LineString","coordinates":[[116.74,23.39],[116.75,23.40]]}}]}""",
+    )
     with pytest.raises(errors.DataError, match="row 1, column geometry.*not a polygon"):
         data.load_streets(p)
-    p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
+    p = write(
+        tmp_path,
+        "streets.geojson",
+        """{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"code":"440507001","name":"a"},
        "geometry":{"type":"Polygon","coordinates":[[[116.74,23.39],[116.75,23.40],[116.75,23.39],
-                                                   [116.74,23.40],[116.74,23.39]]]}}]}""")
+                                                   [116.74,23.40],[116.74,23.39]]]}}]}""",
+    )
     got = data.load_streets(p)
     assert list(got["code"]) == ["440507001"] and got.geometry.is_valid.all()
-    p = write(tmp_path, "streets.geojson", """{"type":"FeatureCollection","features":[
+    p = write(
+        tmp_path,
+        "streets.geojson",
+        """{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"code":"1","name":"a"},
-       "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""")
+       "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""",
+    )
     with pytest.raises(errors.DataError, match="no feature matches"):
         data.load_streets(p)
 

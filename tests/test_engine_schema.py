@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import geopandas as gpd
 import shapely
 
 from geo.engine import schema
-from geo.io import data
 
 ENGINE = Path(schema.__file__).parent
 
@@ -37,18 +35,3 @@ def test_locate_with_no_polygons_reads_no_shipped_file():
     empty = gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")
     out = schema.locate(_centres(), empty, empty)
     assert out["street_code"].tolist() == ["", "", "999"]
-
-
-def test_io_reuses_the_engine_definitions():
-    assert data.TIERS is schema.TIERS and data.TIER_LABELS is schema.TIER_LABELS
-    assert data.CENTER_COLUMNS is schema.CENTER_COLUMNS and data.normalise_tier is schema.normalise_tier
-
-
-def test_engine_modules_import_no_io_render_or_app():
-    allowed = {"siting.py"}  # load_candidates and write_plan, which other work moves to geo.io
-    for path in ENGINE.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        bad = [m for m in names if m.split(".")[:2] in (["geo", "io"], ["geo", "render"], ["geo", "app"])]
-        assert not bad or path.name in allowed, (path.name, bad)

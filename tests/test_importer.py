@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from geo.engine import crs
+from geo.engine import crs, schema
 from geo.io import boundaries, centers, data, errors, files, registry, sources, tables
 from geo.io.errors import DataError
 
@@ -59,7 +59,7 @@ def test_shipped_centres_import_unchanged(shipped):
     got = pd.DataFrame(rep.valid.drop(columns="geometry"))
     want = pd.DataFrame(shipped["centers"].drop(columns="geometry"))
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
-    assert rep.valid.crs.equals("EPSG:4326") and list(rep.valid.columns) == data.CENTER_COLUMNS + ["geometry"]
+    assert rep.valid.crs.equals("EPSG:4326") and list(rep.valid.columns) == schema.CENTER_COLUMNS + ["geometry"]
 
 
 def chinese_sheet(shipped, n: int = 12) -> pd.DataFrame:
@@ -317,7 +317,8 @@ def test_unsafe_file_names_refused(name):
 def test_safe_names_kept():
     assert files.safe_filename("龙湖 中心（2024）.csv") == "龙湖 中心（2024）.csv"
     assert files.safe_filename("a<b>|c.xlsx") == "a_b__c.xlsx"
-    assert len(files.safe_filename("长" * 300 + ".csv")) <= 120 and files.safe_filename("长" * 300 + ".csv").endswith(".csv")
+    long = files.safe_filename("长" * 300 + ".csv")
+    assert len(long) <= 120 and long.endswith(".csv")
 
 
 def test_resolve_inside_rejects_traversal_and_escaping_symlinks(tmp_path):
@@ -366,8 +367,7 @@ def test_layer_names_are_checked_not_used_as_paths(tmp_path, shipped):
 # --------------------------------------------------------------------------- boundaries
 
 
-def zipped_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, encoding: str | None = None,
-                     cpg: bool = True) -> bytes:
+def zipped_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, encoding: str | None = None, cpg: bool = True) -> bytes:
     folder = tmp_path / "shp"
     folder.mkdir(exist_ok=True)
     kwargs = {"encoding": encoding} if encoding else {}
@@ -384,8 +384,11 @@ def zipped_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, encoding: str | None
 def test_zipped_shapefile_matched_by_code_with_unmatched_listed(tmp_path, shipped):
     comm = shipped["communities"][["code", "name", "geometry"]].iloc[:20].copy()
     comm = comm.rename(columns={"code": "XZQDM", "name": "XZQMC"})
-    extra = gpd.GeoDataFrame({"XZQDM": ["440507099999"], "XZQMC": ["不存在村"]},
-                             geometry=[comm.geometry.iat[0].buffer(-0.0005)], crs="EPSG:4326")
+    extra = gpd.GeoDataFrame(
+        {"XZQDM": ["440507099999"], "XZQMC": ["不存在村"]},
+        geometry=[comm.geometry.iat[0].buffer(-0.0005)],
+        crs="EPSG:4326",
+    )
     gdf = pd.concat([comm, extra], ignore_index=True)
     rep = boundaries.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip")
     assert rep.level == "community" and rep.code_column == "XZQDM"
@@ -404,8 +407,9 @@ def test_zipped_shapefile_matched_by_name_gbk_without_cpg(tmp_path, shipped):
     streets = shipped["streets"][["name", "geometry"]].copy()
     streets["name"] = streets["name"].str.replace("街道", "", regex=False)  # 金霞, 珠池 …
     streets.loc[streets.index[0], "name"] = "不存在"
-    rep = boundaries.import_boundaries(zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False),
-                               filename="streets.zip")
+    rep = boundaries.import_boundaries(
+        zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False), filename="streets.zip"
+    )
     assert rep.level == "street" and rep.name_column == "name" and rep.code_column is None
     assert len(rep.layer) == 9
     assert rep.unmatched[["row", "column", "value"]].values.tolist() == [[1, "name", "不存在"]]
@@ -420,8 +424,9 @@ def test_boundaries_geojson_gpkg_and_merged_parts(tmp_path, shipped, driver, suf
     left = first.intersection(shapely.box(-180, -90, first.centroid.x, 90))
     right = first.difference(left)
     s = s.iloc[1:]
-    parts = gpd.GeoDataFrame({"code": [shipped["streets"]["code"].iat[0]] * 2, "name": ["a", "b"]},
-                             geometry=[left, right], crs="EPSG:4326")
+    parts = gpd.GeoDataFrame(
+        {"code": [shipped["streets"]["code"].iat[0]] * 2, "name": ["a", "b"]}, geometry=[left, right], crs="EPSG:4326"
+    )
     gdf = pd.concat([s, parts], ignore_index=True)
     p = tmp_path / f"s{suffix}"
     gdf.to_file(p, driver=driver)
@@ -461,7 +466,7 @@ def test_boundaries_refuse_tables_and_unmatched_files(tmp_path):
 @pytest.mark.parametrize("fmt", tables.FORMATS)
 def test_export_round_trip(tmp_path, shipped, fmt):
     c = shipped["centers"].iloc[:8].copy()
-    c.loc[c.index[1], "name"] = "=HYPERLINK(\"http://x\",\"点我\")"
+    c.loc[c.index[1], "name"] = '=HYPERLINK("http://x","点我")'
     c.loc[c.index[2], "name"] = "<img src=x onerror=alert(1)>"
     p = tables.export_layer(c, tmp_path / f"centres.{fmt}")
     assert p.exists() and not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
@@ -495,7 +500,9 @@ def test_export_polygons_and_tables(tmp_path, shipped):
     assert pd.read_excel(tmp_path / "s.xlsx", dtype={"code": str})["code"].iat[0] == "440507001"
     with pytest.raises(DataError, match="no geometry"):
         tables.export_layer(summary, tmp_path / "s.geojson")
-    paths = tables.export_layers({"streets": shipped["streets"], "centers": shipped["centers"]}, tmp_path / "out", "gpkg")
+    paths = tables.export_layers(
+        {"streets": shipped["streets"], "centers": shipped["centers"]}, tmp_path / "out", "gpkg"
+    )
     assert [n for n, _ in pyogrio.list_layers(paths[0])] == ["streets", "centers"]
 
 
@@ -523,8 +530,11 @@ def test_export_refuses_text_too_long_for_excel(tmp_path):
 
 # --------------------------------------------------------------------------- fuzzing
 
-FUZZ = settings(max_examples=int(os.environ.get("GEO_FUZZ_EXAMPLES", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])  # GEO_FUZZ_EXAMPLES=2000 for a long hunt
+FUZZ = settings(
+    max_examples=int(os.environ.get("GEO_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # GEO_FUZZ_EXAMPLES=2000 for a long hunt
 NAMES = st.sampled_from(["f.csv", "f.xlsx", "f.geojson", "f.gpkg", "f.zip", "f.json", "f.txt", "f"])
 
 
@@ -538,7 +548,7 @@ def outcome(fn, *args, **kwargs):
     if isinstance(rep, centers.ImportReport):
         assert_nothing_dropped(rep)
         assert rep.valid.crs.equals("EPSG:4326")
-        assert list(rep.valid.columns) == data.CENTER_COLUMNS + ["geometry"]
+        assert list(rep.valid.columns) == schema.CENTER_COLUMNS + ["geometry"]
     return rep
 
 
@@ -550,8 +560,13 @@ def test_fuzz_random_bytes(raw, name):
 
 
 @FUZZ
-@given(raw=st.binary(max_size=300), prefix=st.sampled_from([b"PK\x03\x04", b"SQLite format 3\x00", b"{", b"\xef\xbb\xbf",
-                                                             b"\xff\xfe", b"\xd0\xcf\x11\xe0"]), name=NAMES)
+@given(
+    raw=st.binary(max_size=300),
+    prefix=st.sampled_from(
+        [b"PK\x03\x04", b"SQLite format 3\x00", b"{", b"\xef\xbb\xbf", b"\xff\xfe", b"\xd0\xcf\x11\xe0"]
+    ),
+    name=NAMES,
+)
 def test_fuzz_magic_prefixes(raw, prefix, name):
     outcome(centers.import_centers, prefix + raw, filename=name)
     outcome(boundaries.import_boundaries, prefix + raw, filename=name)
@@ -559,20 +574,71 @@ def test_fuzz_magic_prefixes(raw, prefix, name):
 
 CELL = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["116.7417", "23.3956", "23.3956,116.7417", "abc", "", " ", "1e400", "nan", "-inf",
-                     "服务站", "社区", "castle", "金谷社区", "440507001", "440507001001", "华新", "\"", ",",
-                     "116.95", "０.５", "116°", "=1+1"]),
+    st.sampled_from(
+        [
+            "116.7417",
+            "23.3956",
+            "23.3956,116.7417",
+            "abc",
+            "",
+            " ",
+            "1e400",
+            "nan",
+            "-inf",
+            "服务站",
+            "社区",
+            "castle",
+            "金谷社区",
+            "440507001",
+            "440507001001",
+            "华新",
+            '"',
+            ",",
+            "116.95",
+            "０.５",
+            "116°",
+            "=1+1",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
-HEADERS = st.lists(st.sampled_from(["name", "名称", "tier", "级别", "类型", "lon", "经度", "lat", "纬度", "id",
-                                    "编号", "街道", "社区", "村（社区）", "street_code", "经纬度", "x", "备注", ""]),
-                   min_size=0, max_size=8)
+HEADERS = st.lists(
+    st.sampled_from(
+        [
+            "name",
+            "名称",
+            "tier",
+            "级别",
+            "类型",
+            "lon",
+            "经度",
+            "lat",
+            "纬度",
+            "id",
+            "编号",
+            "街道",
+            "社区",
+            "村（社区）",
+            "street_code",
+            "经纬度",
+            "x",
+            "备注",
+            "",
+        ]
+    ),
+    min_size=0,
+    max_size=8,
+)
 
 
 @FUZZ
-@given(header=HEADERS, rows=st.lists(st.lists(CELL, max_size=9), max_size=8),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
-       sep=st.sampled_from([",", "\t", ";"]), crs_name=st.sampled_from(["wgs84", "gcj02", "bd09"]))
+@given(
+    header=HEADERS,
+    rows=st.lists(st.lists(CELL, max_size=9), max_size=8),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
+    sep=st.sampled_from([",", "\t", ";"]),
+    crs_name=st.sampled_from(["wgs84", "gcj02", "bd09"]),
+)
 def test_fuzz_csv_text(header, rows, encoding, sep, crs_name):
     import csv as _csv
 
@@ -585,15 +651,19 @@ def test_fuzz_csv_text(header, rows, encoding, sep, crs_name):
 
 
 @FUZZ
-@given(header=HEADERS, rows=st.lists(st.lists(st.one_of(CELL, st.floats(), st.integers(), st.none(),
-                                                        st.booleans()), max_size=9), max_size=8),
-       flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=3))
+@given(
+    header=HEADERS,
+    rows=st.lists(
+        st.lists(st.one_of(CELL, st.floats(), st.integers(), st.none(), st.booleans()), max_size=9), max_size=8
+    ),
+    flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=3),
+)
 def test_fuzz_xlsx(header, rows, flips):
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
-    clean = lambda v: (v.replace("\x00", "") if isinstance(v, str) else v)  # noqa: E731
+    clean = lambda v: v.replace("\x00", "") if isinstance(v, str) else v  # noqa: E731
     try:
         ws.append([clean(h) for h in header])
         for r in rows:
@@ -609,18 +679,28 @@ def test_fuzz_xlsx(header, rows, flips):
 
 
 @FUZZ
-@given(props=st.lists(st.dictionaries(st.sampled_from(["name", "名称", "tier", "级别", "code", "lon", "lat"]),
-                                      CELL, max_size=5), min_size=1, max_size=5),
-       kind=st.sampled_from(["Point", "Polygon", "LineString", None, "Bad"]))
+@given(
+    props=st.lists(
+        st.dictionaries(st.sampled_from(["name", "名称", "tier", "级别", "code", "lon", "lat"]), CELL, max_size=5),
+        min_size=1,
+        max_size=5,
+    ),
+    kind=st.sampled_from(["Point", "Polygon", "LineString", None, "Bad"]),
+)
 def test_fuzz_geojson(props, kind):
     import json
 
-    geoms = {"Point": {"type": "Point", "coordinates": [116.74, 23.39]},
-             "Polygon": {"type": "Polygon", "coordinates": [[[116.7, 23.3], [116.8, 23.3], [116.8, 23.4], [116.7, 23.3]]]},
-             "LineString": {"type": "LineString", "coordinates": [[116.7, 23.3], [116.8, 23.4]]},
-             None: None, "Bad": {"type": "Point", "coordinates": []}}
-    fc = {"type": "FeatureCollection",
-          "features": [{"type": "Feature", "properties": p, "geometry": geoms[kind]} for p in props]}
+    geoms = {
+        "Point": {"type": "Point", "coordinates": [116.74, 23.39]},
+        "Polygon": {"type": "Polygon", "coordinates": [[[116.7, 23.3], [116.8, 23.3], [116.8, 23.4], [116.7, 23.3]]]},
+        "LineString": {"type": "LineString", "coordinates": [[116.7, 23.3], [116.8, 23.4]]},
+        None: None,
+        "Bad": {"type": "Point", "coordinates": []},
+    }
+    fc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": p, "geometry": geoms[kind]} for p in props],
+    }
     raw = json.dumps(fc, ensure_ascii=False).encode()
     outcome(centers.import_centers, raw, filename="fuzz.geojson")
     outcome(boundaries.import_boundaries, raw, filename="fuzz.geojson")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from geo import cli
+from geo.engine import schema
 from geo.io import candidates, centers, data, sources
 from geo.io.errors import DataError
 
@@ -60,7 +61,7 @@ def test_load_centers_is_the_importer(tmp_path):
     p = write(tmp_path, "c.csv", f"名称,类型,经纬度\n甲,服务站,\"{IN}\"\n乙,街道,\"116.745,23.398\"\n")
     got = data.load_centers(p)
     want = centers.import_centers(p).valid
-    assert list(got.columns) == data.CENTER_COLUMNS + ["geometry"]
+    assert list(got.columns) == schema.CENTER_COLUMNS + ["geometry"]
     assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
 
 
@@ -167,8 +168,8 @@ def test_shipped_centres_through_the_road_are_the_file():
 
     want = pd.read_csv(data.DATA_DIR / "centers.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     got = data.load_centers()
-    assert list(got.columns) == data.CENTER_COLUMNS + ["geometry"] and len(got) == len(want) == 172
-    for c in data.CENTER_COLUMNS:
+    assert list(got.columns) == schema.CENTER_COLUMNS + ["geometry"] and len(got) == len(want) == 172
+    for c in schema.CENTER_COLUMNS:
         if c in ("lon", "lat"):
             assert (abs(got[c].to_numpy() - want[c].astype(float).to_numpy()) < 1e-12).all()
         else:

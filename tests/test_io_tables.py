@@ -17,7 +17,7 @@ import pytest
 
 from geo import cli
 from geo.engine import coverage as cv
-from geo.io import centers, data, tables
+from geo.io import centers, data, results, tables
 from geo.io.cells import guard_formula, unguard_formula
 from geo.io.errors import DataError
 
@@ -132,9 +132,9 @@ def test_briefing_xlsx_has_no_formulas(poisoned, tmp_path):
 
 
 def test_app_downloads_have_no_formulas(poisoned):
-    from geo.app import view as av
+    from geo.app import tables as app_tables
 
-    files = av.export_bytes(("poisoned-downloads",), "zh", "catchments", True, poisoned, None)
+    files = app_tables.export_bytes(("poisoned-downloads",), "zh", "catchments", True, poisoned, None)
     csvs = "".join(files[k].decode("utf-8-sig") for k in files if k.startswith("csv_"))
     assert "'=HYPERLINK" in csvs and "'+SUM(1,2)" in csvs and "'@cmd" in csvs
     assert not re.search(r"(^|,)[=+@]", csvs, re.MULTILINE)
@@ -143,7 +143,7 @@ def test_app_downloads_have_no_formulas(poisoned):
 
 
 def test_coverage_summary_csv_is_guarded(poisoned, tmp_path):
-    cli.write_coverage(poisoned, tmp_path, "user")
+    results.write_coverage(poisoned, tmp_path, "user")
     text = (tmp_path / "summary.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and "'+SUM(1,2)" in text and "\n=" not in text
     assert {p.name for p in tmp_path.iterdir()} == {"coverage.geojson", "gaps.geojson", "summary.csv"}
@@ -160,7 +160,7 @@ def test_plan_sites_csv_is_guarded_and_written_outside_the_engine(tmp_path):
     areas = gpd.GeoDataFrame({"kind": ["added", "added"], "area_m2": [1.04, 2.0]},
                              geometry=pts.buffer(0.001), crs="EPSG:4326")
     plan = SimpleNamespace(sites=sites, areas=areas, settings=cv.Settings())
-    cli.write_plan(plan, tmp_path, "user")
+    results.write_plan(plan, tmp_path, "user")
     text = (tmp_path / "sites.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and ",-3.5," in text and ",10.0," in text
     assert {p.name for p in tmp_path.iterdir()} == {"sites.geojson", "sites.csv", "coverage_after.geojson"}

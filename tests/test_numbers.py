@@ -140,8 +140,10 @@ def test_siting_k_checked(k):
     assert info.value.setting == "k"
 
 
-@pytest.mark.parametrize("option,field,value", [("--minutes", "minutes", "nan"), ("--speed-kmh", "speed_kmh", "21"),
-                                                ("--buffer-m", "buffer_m", "-1"), ("--min-gap-m2", "min_gap_m2", "inf")])
+@pytest.mark.parametrize("option,field,value", [("--minutes", "minutes", "nan"),
+                                                 ("--speed-kmh", "speed_kmh", "21"),
+                                                 ("--buffer-m", "buffer_m", "-1"),
+                                                 ("--min-gap-m2", "min_gap_m2", "inf")])
 def test_the_command_line_shows_the_api_message(capsys, tmp_path, option, field, value):
     line = _refused(capsys, ["coverage", "--out", str(tmp_path), f"{option}={value}"], option)
     with pytest.raises(cv.CoverageError) as info:

@@ -1,7 +1,7 @@
 """One road in: random centre tables, good cells mixed with bad ones, give the same answer
 (accepted, or the same first problem: row, column, reason, value and count) on every road a
-planner can take -- the command line, the Python API, and the in-memory validator the app's
-table editor and the store's edits use.
+planner can take -- the command line, the Python API, the in-memory validator the app's
+table editor uses, and the store.
 
 Adding a road is one function ``road(table, path) -> str | None`` and one entry in ``ROADS``.
 """
@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from geo import cli
-from geo.io import centers, data
+from geo.io import centers, data, editing, store
 from geo.io.errors import DataError
 
 COLUMNS = ["id", "name", "tier", "lon", "lat"]
@@ -64,9 +65,17 @@ def road_validate_frame(table: pd.DataFrame, path: Path) -> str | None:
     return accepted_or_message(lambda: centers.validate_centers(table, source=path.name).raise_for_problems())
 
 
+def road_store(table: pd.DataFrame, path: Path) -> str | None:
+    """The store: the table replaces the centres of a fresh store (nothing saved when refused)."""
+    s = store.Store(path.with_name(f"store-{uuid.uuid4().hex}.gpkg"))  # a fresh store each time
+    message = accepted_or_message(lambda: editing.CenterEditor(s).replace(table, "import", source=path.name))
+    assert (s.head("centers") is None) == (message is not None)
+    return message
+
+
 ROADS: dict[str, Callable[[pd.DataFrame, Path], str | None]] = {
     "cli": road_cli, "load_centers": road_load_centers, "import_centers": road_import_centers,
-    "validate_centers": road_validate_frame,
+    "validate_centers": road_validate_frame, "store": road_store,
 }
 
 

@@ -8,11 +8,10 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
-from geo import cli
 from geo.engine import coverage as cv
 from geo.engine import covering, routing, siting, solvers
 from geo.engine import graph as wg
-from geo.io import candidates, data
+from geo.io import candidates, data, results
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N
@@ -129,7 +128,7 @@ def test_headline_contract_outputs_and_accept(tmp_path, trap):
     assert all(set(s) == {"lon", "lat", "added_demand"} for s in head["sites"])
     assert head["covered_pct_after"] >= head["covered_pct_before"]
     assert "MCLP" in plan.describe() and "服务站" in plan.describe()
-    cli.write_plan(plan, tmp_path, "user")
+    results.write_plan(plan, tmp_path, "user")
     assert {p.name for p in tmp_path.iterdir()} == {"sites.geojson", "sites.csv", "coverage_after.geojson"}
     after = gpd.read_file(tmp_path / "coverage_after.geojson")
     assert list(after["kind"]) == ["existing", "added", "added"]

@@ -128,7 +128,8 @@ def test_generic_layer_schema_and_dtypes(s):
     assert list(frame(s.load("results", 1)).columns) == list(frame(g).columns)
 
 
-@pytest.mark.parametrize("layer", ["../x", "gpkg_contents", "centers; DROP TABLE store_versions", "Centers", "", "store_x"])
+@pytest.mark.parametrize("layer", ["../x", "gpkg_contents", "centers; DROP TABLE store_versions", "Centers", "",
+                                   "store_x"])
 def test_layer_names_cannot_touch_other_tables(s, layer):
     with pytest.raises(ValueError, match="not allowed"):
         s.save(layer, points(2), "x", key="fid_key")
@@ -170,14 +171,20 @@ def test_add_move_rename_delete(s, centers):
     r = editing.CenterEditor(s).move(comm["id"], inside.x, inside.y)
     assert r.changed == [comm["id"]]
     c = s.load("centers").set_index("id")
-    assert c.at[comm["id"], "lon"] == pytest.approx(inside.x) and c.at[comm["id"], "community_code"] == comm["community_code"]
+    assert (
+        c.at[comm["id"], "lon"] == pytest.approx(inside.x)
+        and c.at[comm["id"], "community_code"] == comm["community_code"]
+    )
     editing.CenterEditor(s).rename("C0001", "新站")
     editing.CenterEditor(s).delete(centers["id"].iat[-1])
     c = s.load("centers")
     assert "新站" in set(c["name"]) and centers["id"].iat[-1] not in set(c["id"])
     hist = s.versions("centers")
-    assert list(hist["description"])[:3] == [f"deleted {centers['id'].iat[-1]}", "renamed C0001 to 新站",
-                                            f"moved {comm['id']}"]
+    assert list(hist["description"])[:3] == [
+        f"deleted {centers['id'].iat[-1]}",
+        "renamed C0001 to 新站",
+        f"moved {comm['id']}",
+    ]
     with pytest.raises(KeyError, match="no centre"):
         editing.CenterEditor(s).rename("nope", "x")
     with pytest.raises(DataError, match="outside Longhu District"):
@@ -262,8 +269,14 @@ print("committed", flush=True)
 
 def child(script: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_killed_mid_save_leaves_previous_version_intact(s):

@@ -28,8 +28,9 @@ from geo.app.data_common import (
 )
 from geo.app.state import choice
 from geo.app.text import md, tier_label, tr
+from geo.engine import schema
 from geo.io import centers as center_io
-from geo.io import data, editing, errors
+from geo.io import editing, errors
 from geo.io import store as gstore
 from geo.render import maps
 from geo.render.safe_html import escape_text
@@ -73,7 +74,7 @@ def _num(v: object) -> float:
 def _tier_code(v: object) -> str:
     if _blank(v):
         return ""
-    return data.normalise_tier(str(v)) or str(v)
+    return schema.normalise_tier(str(v)) or str(v)
 
 
 @dataclass
@@ -155,7 +156,7 @@ def _candidate_table(centers: gpd.GeoDataFrame, recs: list[dict], plan: EditPlan
             rows.append({c: src[c] for c in ("id", "name", "tier", "lon", "lat", "street_code",
                                               "community_code", "position_source")})
         order.append(pos)
-    return pd.DataFrame(rows, columns=data.CENTER_COLUMNS), order
+    return pd.DataFrame(rows, columns=schema.CENTER_COLUMNS), order
 
 
 def _edit_problems(problems: list, order: list[int], touched: set[int], recs: list[dict]) -> list:
@@ -191,7 +192,7 @@ def _edited_layer(centers: gpd.GeoDataFrame, recs: list[dict], touched: set[int]
     out = pd.concat(frames, ignore_index=True) if frames else centers.iloc[0:0]
     gdf = gpd.GeoDataFrame(out, geometry=centers.geometry.name, crs="EPSG:4326")
     for c in cols:
-        if c != gdf.geometry.name and c not in ("lon", "lat") and c in data.CENTER_COLUMNS:
+        if c != gdf.geometry.name and c not in ("lon", "lat") and c in schema.CENTER_COLUMNS:
             gdf[c] = gdf[c].fillna("").astype(str)
     return gdf
 
@@ -236,7 +237,7 @@ def _pinned_layers(layers: Layers) -> tuple[Layers, str]:
 
 def _editor_columns(lang: str) -> dict:
     """The editor's columns: names in the page language, tiers as a choice, WGS-84 degrees."""
-    tiers = list(data.TIERS)
+    tiers = list(schema.TIERS)
     return {
         "id": st.column_config.TextColumn(tr("data.c_id", lang), disabled=True),
         "name": st.column_config.TextColumn(tr("data.c_name", lang), required=True, max_chars=200),

@@ -8,7 +8,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -17,33 +16,23 @@ from geo.app.data_common import LAYER_NAMES, ss
 from geo.app.state import choice
 from geo.app.text import md, tr
 from geo.engine import coverage as cv
-from geo.io import data, tables
+from geo.io import data, results, tables
 from geo.io.errors import DataError
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
 
 def export_frames(layers: Layers, result: cv.CoverageResult | None, fmt: str) -> dict[str, pd.DataFrame]:
-    """The layers in use and the results, as the tables/layers to write (WGS-84)."""
-    frames: dict[str, pd.DataFrame] = {name: getattr(layers, name) for name in LAYER_NAMES}
+    """The layers in use and the results, as the tables/layers to write (WGS-84): the same layers as
+    ``python -m geo export`` (for GeoJSON and GeoPackage the figures are on the street and community
+    polygons, for CSV and XLSX they are also one ``summary`` table)."""
     if result is None:
-        return frames
-    status = "illustrative" if layers.illustrative else "user"
-    areas = result.areas[["center_id", "name", "tier", "minutes", "reachable", "geometry"]].to_crs("EPSG:4326")
-    areas["data_status"] = status
-    gaps = result.gaps.to_crs("EPSG:4326")
-    gaps["data_status"] = status
-    summary = result.summary.copy()
-    for c in ("area_km2", "covered_km2"):
-        summary[c] = summary[c].round(4)
-    summary["covered_pct"] = summary["covered_pct"].round(2)
-    summary["data_status"] = status
+        return {name: getattr(layers, name) for name in LAYER_NAMES}
+    status = results.data_status(layers.centers, layers.streets, layers.communities)
+    frames = {"district": layers.district, **results.result_layers(result, status)}
+    frames["centers"] = layers.centers.assign(data_status=status)  # every centre, not only the tiers analysed
     if fmt in ("geojson", "gpkg"):
-        polys = pd.concat([result.streets[["code", "geometry"]], result.communities[["code", "geometry"]]])
-        geom = polys.drop_duplicates("code").set_index("code").geometry
-        summary = gpd.GeoDataFrame(summary, geometry=gpd.GeoSeries(summary["code"].map(geom).to_numpy(),
-                                                                   crs=result.crs)).to_crs("EPSG:4326")
-    frames.update({"coverage": areas, "gaps": gaps, "summary": summary})
+        frames.pop("summary")
     return frames
 
 

@@ -30,7 +30,6 @@ def _import_report(digest: str, filename: str, crs: str, layers_token: str, _pay
                                    streets=_layers.streets, communities=_layers.communities)
 
 
-
 def import_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     """Upload a centres file, choose its coordinate system, see every problem, import."""
     st.caption(tr("data.imp_hint", lang))
@@ -47,30 +46,39 @@ def import_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     except DataError as exc:
         show_error(exc, lang, "import_file")
         return
-    bad = report.rejected_rows
-    st.markdown(tr("data.imp_summary", lang, file=md(report.source), n=report.n_rows, ok=len(report.valid), bad=len(bad)))
+    st.markdown(tr("data.imp_summary", lang, file=md(report.source), n=report.n_rows, ok=len(report.valid),
+                   bad=len(report.rejected_rows)))
     if report.suggested_crs:
-        best = report.suggested_crs
-        st.warning(tr("data.imp_crs_warn", lang, chosen=crs_label(crs, lang), best=crs_label(best, lang),
-                     n_chosen=report.inside_counts.get(crs, 0), n_best=report.inside_counts.get(best, 0),
-                     n=report.n_rows))
-        st.button(tr("data.imp_use_crs", lang, best=crs_label(best, lang)), key="imp_use_crs",
-                  on_click=put, args=("imp_crs", best))
+        _crs_advice(report, crs, lang)
     items = report.problems + report.warnings
     if items:
         st.markdown(f"**{tr('data.imp_problems', lang)}**")
         show_problems(sorted(items, key=lambda p: (p.row or 0, p.level != "error")), lang)
-    n = len(report.valid)
-    if n == 0:
+    if len(report.valid) == 0:
         st.error(tr("data.imp_none_valid", lang))
         return
+    _import_button(report, layers, store, lang, nonce)
+
+
+def _crs_advice(report: center_io.ImportReport, crs: str, lang: str) -> None:
+    """Another coordinate system puts more points inside the district: say so, offer it."""
+    best = report.suggested_crs
+    st.warning(tr("data.imp_crs_warn", lang, chosen=crs_label(crs, lang), best=crs_label(best, lang),
+                  n_chosen=report.inside_counts.get(crs, 0), n_best=report.inside_counts.get(best, 0),
+                  n=report.n_rows))
+    st.button(tr("data.imp_use_crs", lang, best=crs_label(best, lang)), key="imp_use_crs", on_click=put,
+              args=("imp_crs", best))
+
+
+def _import_button(report: center_io.ImportReport, layers: Layers, store: gstore.Store, lang: str,
+                   nonce: int) -> None:
+    """The import button (all rows, or only the valid ones) and the save it makes."""
+    bad, n = report.rejected_rows, len(report.valid)
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" …" if len(bad) > 20 else "")
         st.warning(tr("data.imp_left_out", lang, m=len(bad), rows=shown))
-        label = tr("data.imp_valid", lang, n=n)
-    else:
-        label = tr("data.imp_all", lang, n=n)
-    clicked = st.button(label, key="imp_go", type="primary")
+    clicked = st.button(tr("data.imp_valid", lang, n=n) if bad else tr("data.imp_all", lang, n=n),
+                        key="imp_go", type="primary")
     if bad:
         st.caption(tr("data.imp_fix", lang))
     if clicked:

@@ -8,7 +8,7 @@ from branca.element import MacroElement, Template
 from geo.app.layers import BAND_COLOURS, OVERLAP_COLOURS, overlap_colour
 from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
-from geo.io import data
+from geo.engine import schema
 from geo.render import maps
 
 
@@ -55,7 +55,7 @@ def legend_group(lang: str, result: cv.CoverageResult, view: str, *, query: bool
                  route: bool = False, selected_gap: bool = False) -> folium.FeatureGroup:
     """The legend for the current view, as a feature group (kept out of the layer switcher)."""
     rows = [f"<div style='font-weight:bold;margin-bottom:4px'>{tr('legend', lang)}</div>"]
-    for tier in data.TIERS:
+    for tier in schema.TIERS:
         if tier in result.settings.tiers:
             rows.append(f"<div style='display:flex;align-items:center;gap:6px'><span style='display:inline-flex;"
                         f"width:24px;justify-content:center'>{maps.symbol_svg(tier)}</span>"

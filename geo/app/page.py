@@ -22,6 +22,7 @@ from geo.app.sidebar import sidebar
 from geo.app.state import choice, labeller, ss
 from geo.app.text import LANG_NAMES, minutes_text, tr
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.engine.graph import NetworkError
 from geo.io import data, errors
 from geo.io import store as gstore
@@ -100,7 +101,9 @@ def main(root: Path, screens: Mapping[str, Screen]) -> None:
     cache.setup_assets(root)
     state.init()
     take_click(screens)
-    lang = st.sidebar.radio(tr("language", state.lang()), state.LANGS, key="lang", horizontal=True, format_func=LANG_NAMES.get)
+    lang = st.sidebar.radio(
+        tr("language", state.lang()), state.LANGS, key="lang", horizontal=True, format_func=LANG_NAMES.get
+    )
     st.title(tr("title", lang))
     st.caption(tr("subtitle", lang))
     store = open_store()
@@ -109,10 +112,18 @@ def main(root: Path, screens: Mapping[str, Screen]) -> None:
         return
     notice(lang, layers)
     sidebar(lang)
-    page = choice(st.radio, tr("page", lang), list(screens), "page", lang, horizontal=True,
-                  format_func=labeller("p", lang), label_visibility="collapsed")
+    page = choice(
+        st.radio,
+        tr("page", lang),
+        list(screens),
+        "page",
+        lang,
+        horizontal=True,
+        format_func=labeller("p", lang),
+        label_visibility="collapsed",
+    )
     ctx = analyse(layers, store, lang)
-    base = cache.analysis(layers.token, "circle", (15.0,), 4.0, data.TIERS, None, layers, None)
+    base = cache.analysis(layers.token, "circle", (15.0,), 4.0, schema.TIERS, None, layers, None)
     if ctx.result is not None:
         metrics(ctx.result, lang)
         if ctx.controls.mode == "network" and len(ctx.result.unreachable):

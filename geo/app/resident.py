@@ -17,9 +17,9 @@ from geo.app.state import CRS_CHOICES, INPUTS, choice, labeller, put, ss
 from geo.app.tables import nearest_table
 from geo.app.text import crs_label, md, tr
 from geo.engine import coverage as cv
-from geo.engine import nearest
+from geo.engine import nearest, schema
 from geo.engine.graph import NetworkError
-from geo.io import data, errors
+from geo.io import errors
 
 MAX_SNAP_M = cv.Settings().max_snap_m  # farther than this from any street = "too far"
 K_NEAREST = 3
@@ -81,7 +81,7 @@ def resident_panel(ctx: Ctx) -> nearest.NearestResult | None:
     c = ctx.controls
     if point is None or c.speed is None:  # a bad speed is already reported in the sidebar
         return None
-    centers = ctx.layers.centers[ctx.layers.centers["tier"].isin(c.tiers or data.TIERS)]
+    centers = ctx.layers.centers[ctx.layers.centers["tier"].isin(c.tiers or schema.TIERS)]
     res = nearest.nearest_centers(centers, point[0], point[1], crs=point[2], k=K_NEAREST, speed_kmh=c.speed,
                                   mode=c.mode, graph=ctx.graph if c.mode == "network" else None,
                                   max_snap_m=MAX_SNAP_M, district=ctx.layers.district)

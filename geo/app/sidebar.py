@@ -16,8 +16,8 @@ from geo.app.datapage import sidebar_status
 from geo.app.state import choice, labeller, ss
 from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.engine.graph import NetworkError
-from geo.io import data
 from geo.render import maps
 
 
@@ -43,7 +43,7 @@ def sidebar(lang: str) -> None:
     if not has_net:
         sb.caption(tr("mode_needs_network", lang))
     sb.markdown(f"**{tr('tiers', lang)}**")
-    for tier in data.TIERS:
+    for tier in schema.TIERS:
         sb.checkbox(tier_label(tier, lang), key=f"tier_{tier}")
     choice(sb.radio, tr("view", lang), state.VIEWS, "view", lang, format_func=labeller("v", lang))
     sb.divider()

@@ -15,7 +15,7 @@ from geo.app import inputs
 from geo.app.cache import graph_for
 from geo.app.text import tr
 from geo.engine import coverage as cv
-from geo.io import data
+from geo.engine import schema
 
 ss = st.session_state
 
@@ -33,7 +33,7 @@ DEFAULTS: dict[str, object] = {
     "minutes_choice": "15", "custom_minutes": 20.0, "speed_choice": "adult", "custom_speed": 3.5,
     "mode": "circle", "view": "coverage", "basemap": "none", "page": "planner", "resident_input": "click",
     "lon": "116.7300", "lat": "23.3700", "coord_crs": "wgs84", "gap_pick": 0, "net_source": "dir", "suggest_k": 5,
-    **{f"tier_{t}": True for t in data.TIERS},
+    **{f"tier_{t}": True for t in schema.TIERS},
 }
 
 
@@ -136,7 +136,7 @@ class Controls:
 
 def controls(lang: str, network_loaded: bool) -> Controls:
     """The analysis controls from session state, the typed numbers checked."""
-    tiers = tuple(t for t in data.TIERS if ss[f"tier_{t}"])
+    tiers = tuple(t for t in schema.TIERS if ss[f"tier_{t}"])
     mode = ss["mode"] if network_loaded else "circle"
     try:
         minutes, speed = walk(lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from geo.engine import crs as _crs
-from geo.io import data
+from geo.engine import schema
 
 LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
@@ -295,7 +295,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "plan.layer": ("选址建议", "Suggested sites"),
     "plan.tip": ("建议站点 {rank}：新增覆盖 {add}", "Suggested site {rank}: adds {add}"),
     # ---- names of things
-    **{f"tier_{t}": (data.TIER_LABELS[t], en) for t, en in (
+    **{f"tier_{t}": (schema.TIER_LABELS[t], en) for t, en in (
         ("district", "District centre"), ("street", "Street centre"), ("community", "Community centre"),
         ("station", "Service station"))},
     **{f"crs_{c}": (_crs.CRS_LABELS[c], en) for c, en in (

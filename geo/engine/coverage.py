@@ -230,8 +230,11 @@ def summary_table(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         by_street = table[comm].groupby("street_code")[["population", "covered_population"]].sum()
         st = table["level"] == "street"
         table.loc[st, "population"] = table.loc[st, "code"].map(by_street["population"]).fillna(0).to_numpy()
-        table.loc[st, "covered_population"] = table.loc[st, "code"].map(by_street["covered_population"]).fillna(0).to_numpy()
-        table["covered_pop_pct"] = 100.0 * table["covered_population"] / table["population"].where(table["population"] > 0)
+        covered = by_street["covered_population"]
+        table.loc[st, "covered_population"] = table.loc[st, "code"].map(covered).fillna(0).to_numpy()
+        table["covered_pop_pct"] = (
+            100.0 * table["covered_population"] / table["population"].where(table["population"] > 0)
+        )
     return table
 
 
@@ -256,9 +259,15 @@ def _cells_to_polygons(gx, gy, labels, cell_m, clip, crs, name) -> gpd.GeoDataFr
     return out
 
 
-def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: Settings, metric,
-               graph: wg.WalkGraph | None = None, communities: gpd.GeoDataFrame | None = None,
-               cell_m: float = GRID_M) -> gpd.GeoDataFrame:
+def catchments(
+    centers: gpd.GeoDataFrame,
+    district: shapely.Geometry,
+    settings: Settings,
+    metric,
+    graph: wg.WalkGraph | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    cell_m: float = GRID_M,
+) -> gpd.GeoDataFrame:
     """Each reachable part of the district assigned to its nearest centre, with the area served.
 
     Circle mode is exact: Voronoi cells of the centres clipped to each centre's circle. Network
@@ -270,11 +279,13 @@ def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: 
     if settings.mode == "circle":
         xy = np.asarray(pts.geometry.values)
         env = shapely.box(*shapely.buffer(district, limit).bounds)
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(xy)), extend_to=env,
-                                                           ordered=True))
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(xy)), extend_to=env, ordered=True))
         geoms = shapely.intersection(shapely.intersection(cells, shapely.buffer(xy, limit, quad_segs=16)), district)
-        out = gpd.GeoDataFrame({"center_id": pts["id"].to_numpy(), "name": pts["name"].to_numpy(),
-                                "tier": pts["tier"].to_numpy()}, geometry=geoms, crs=metric)
+        out = gpd.GeoDataFrame(
+            {"center_id": pts["id"].to_numpy(), "name": pts["name"].to_numpy(), "tier": pts["tier"].to_numpy()},
+            geometry=geoms,
+            crs=metric,
+        )
     else:
         if graph is None:
             raise CoverageError("network mode needs a walking network")
@@ -284,9 +295,11 @@ def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: 
         dist, who = routing.distance_to_nearest(graph, src, q)
         ok = np.isfinite(dist) & (dist <= limit) & (who >= 0)
         poly = _cells_to_polygons(gx[ok], gy[ok], who[ok], cell_m, district, metric, "source")
-        out = gpd.GeoDataFrame({"center_id": pts["id"].to_numpy(), "name": pts["name"].to_numpy(),
-                                "tier": pts["tier"].to_numpy()},
-                               geometry=[shapely.Polygon()] * len(pts), crs=metric)
+        out = gpd.GeoDataFrame(
+            {"center_id": pts["id"].to_numpy(), "name": pts["name"].to_numpy(), "tier": pts["tier"].to_numpy()},
+            geometry=[shapely.Polygon()] * len(pts),
+            crs=metric,
+        )
         out.loc[poly["source"].to_numpy(), "geometry"] = poly.geometry.to_numpy()
     out["area_km2"] = out.area / 1e6
     if communities is not None and "population" in communities.columns:
@@ -298,8 +311,9 @@ def catchments(centers: gpd.GeoDataFrame, district: shapely.Geometry, settings: 
     return out
 
 
-def overlap_count(areas: gpd.GeoDataFrame, district: shapely.Geometry, minutes: float | None = None,
-                  cell_m: float = GRID_M) -> gpd.GeoDataFrame:
+def overlap_count(
+    areas: gpd.GeoDataFrame, district: shapely.Geometry, minutes: float | None = None, cell_m: float = GRID_M
+) -> gpd.GeoDataFrame:
     """How many centres reach each place within the limit (``count``), on a ``cell_m`` grid."""
     sel = areas if minutes is None else areas[areas["minutes"] == float(minutes)]
     gx, gy = _grid(district, cell_m)
@@ -345,14 +359,22 @@ class CoverageResult:
 
     def headline(self) -> dict:
         """The figures ``python -m geo coverage --json`` prints."""
-        return {"district_area_km2": round(self.district_area_km2, 3),
-                "covered_pct": round(self.covered_pct, 2),
-                "n_centers": len(self.centers), "n_gaps": len(self.gaps)}
+        return {
+            "district_area_km2": round(self.district_area_km2, 3),
+            "covered_pct": round(self.covered_pct, 2),
+            "n_centers": len(self.centers),
+            "n_gaps": len(self.gaps),
+        }
 
 
-def analyse(district: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-            centers: gpd.GeoDataFrame, settings: Settings = Settings(),
-            graph: wg.WalkGraph | None = None) -> CoverageResult:
+def analyse(
+    district: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    centers: gpd.GeoDataFrame,
+    settings: Settings = Settings(),
+    graph: wg.WalkGraph | None = None,
+) -> CoverageResult:
     """Coverage, gaps and the per-street/community table for the chosen centres."""
     if settings.mode == "network" and graph is None:
         raise CoverageError("network mode needs a walking network: load one with --network")
@@ -369,8 +391,20 @@ def analyse(district: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, communities: 
         by_min[m] = 100.0 * shapely.intersection(covered, dist_geom).area / dist_geom.area
     gaps = find_gaps(dist_geom, covered, settings.min_gap_m2, crs=metric)
     summary = summary_table(st, cm, covered)
-    return CoverageResult(settings, metric, dist_geom, st, cm, chosen.to_crs(metric), areas, covered,
-                          gaps, summary, by_min, graph if settings.mode == "network" else None)
+    return CoverageResult(
+        settings,
+        metric,
+        dist_geom,
+        st,
+        cm,
+        chosen.to_crs(metric),
+        areas,
+        covered,
+        gaps,
+        summary,
+        by_min,
+        graph if settings.mode == "network" else None,
+    )
 
 
 def gap_communities(result: CoverageResult, top: int | None = None) -> pd.DataFrame:
@@ -378,11 +412,15 @@ def gap_communities(result: CoverageResult, top: int | None = None) -> pd.DataFr
     gaps = result.gaps if top is None else result.gaps.head(top)
     if len(gaps) == 0:
         return pd.DataFrame(columns=["gap_id", "area_m2", "communities", "streets"])
-    hit = gpd.sjoin(gaps[["gap_id", "area_m2", "geometry"]],
-                    result.communities[["name", "street_code", "geometry"]], predicate="intersects")
+    hit = gpd.sjoin(
+        gaps[["gap_id", "area_m2", "geometry"]],
+        result.communities[["name", "street_code", "geometry"]],
+        predicate="intersects",
+    )
     street_names = result.streets.set_index("code")["name"]
     agg = hit.groupby("gap_id").agg(
         communities=("name", lambda s: "、".join(sorted(set(s)))),
-        streets=("street_code", lambda s: "、".join(sorted({street_names.get(c, c) for c in s}))))
+        streets=("street_code", lambda s: "、".join(sorted({street_names.get(c, c) for c in s}))),
+    )
     out = gaps[["gap_id", "area_m2"]].join(agg, on="gap_id")
     return out.fillna("")

@@ -228,6 +228,9 @@ def coverage_matrix_network(graph: wg.WalkGraph, candidate_xy: np.ndarray, deman
 
 def _user_candidates(user: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
     """User sites as candidates (``source="user"``) in the analysis' CRS."""
+    if not isinstance(user, gpd.GeoDataFrame):
+        raise SitingError(f"candidate sites must be a GeoDataFrame of points, not {type(user).__name__}; "
+                          "read a file with geo.io.candidates.load_candidates")
     if user.crs is None:
         raise SitingError("candidate sites have no CRS; set one (EPSG:4326 for longitude/latitude)")
     user = user.to_crs(crs)

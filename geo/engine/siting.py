@@ -104,7 +104,7 @@ class SitingPlan:
         return 100.0 * (self.covered_demand_before + added) / self.total_demand if self.total_demand else 0.0
 
     def headline(self) -> dict:
-        """The JSON ``python -m geo suggest --json`` prints (DESIGN.md contract)."""
+        """The JSON ``python -m geo suggest --json`` prints (the command-line contract)."""
         return {"sites": [{"lon": round(float(r.lon), 6), "lat": round(float(r.lat), 6),
                            "added_demand": round(float(r.added_demand), 1)}
                           for r in self.sites.itertuples()],

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.engine import schema
 from geo.io import data
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import (
@@ -335,8 +336,8 @@ def _valid_rows(r: _Rows, names: np.ndarray, tiers: np.ndarray, ids: np.ndarray,
         "lon": coords.lon[keep].astype(float),
         "lat": coords.lat[keep].astype(float),
         "position_source": np.where(source[keep] == "", "user", source[keep]),
-    }, columns=data.CENTER_COLUMNS)
-    for c in data.CENTER_COLUMNS:
+    }, columns=schema.CENTER_COLUMNS)
+    for c in schema.CENTER_COLUMNS:
         if c not in ("lon", "lat"):
             valid[c] = valid[c].astype(str)
     gdf = gpd.GeoDataFrame(valid, geometry=gpd.points_from_xy(valid["lon"], valid["lat"]), crs="EPSG:4326")

@@ -15,15 +15,7 @@ import pandas as pd
 import shapely
 
 from geo.engine import schema
-from geo.engine.schema import (  # noqa: F401
-    CENTER_COLUMNS,
-    TIER_ALIASES,
-    TIER_LABELS,
-    TIERS,
-    normalise_tier,
-)
 from geo.io.errors import DataError, Problem
-from geo.io.files import atomic_write  # noqa: F401  (geo.io.sources calls data.atomic_write)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"

@@ -1,4 +1,4 @@
-"""Centre edits on the user's store: add, move, rename, delete.
+"""Centre edits on the user's store: add, move, rename, delete, replace all.
 
 Each edit is one new version of the ``centers`` layer, made by :meth:`geo.io.store.Store.edit`
 inside the store's write transaction, so it merges with other sessions' saves (or raises
@@ -111,6 +111,20 @@ class CenterEditor:
             return gdf.drop(index=_row_of(gdf, id)).reset_index(drop=True)
 
         return self._edit(fn, description or f"deleted {id}", base_version, author)
+
+    def replace(self, table: pd.DataFrame, description: str, *, crs: str = "wgs84", source: str = "table",
+                base_version: int | None = None, author: str = "") -> SaveResult:
+        """Replace every centre with ``table`` (a planner's sheet as a frame), checked whole by
+        :func:`validate_centers`: any problem refuses it (:class:`DataError` listing them all).
+
+        ``base_version`` is the version the user replaced (needed once the layer was saved):
+        others' saves since then are merged feature by feature, or :class:`~geo.io.store.ConflictError`.
+        """
+        district, streets, communities = self.boundaries()
+        report = validate_centers(table, crs, source=source, district=district, streets=streets,
+                                  communities=communities)
+        report.raise_for_problems()
+        return self.store.save(LAYER, report.valid, description, base_version=base_version, author=author)
 
     def _edit(self, fn: Callable[[gpd.GeoDataFrame, Bounds, Callable[[], set[str]]], gpd.GeoDataFrame],
               description: str, base_version: int | None, author: str) -> SaveResult:

@@ -21,7 +21,7 @@ from geo.engine.graph import (
     graph_from_networkx,
 )
 from geo.engine.limits import Range
-from geo.io import data
+from geo.io import files
 
 MAX_BYTES: int = 2 * 1024**3
 """The largest network file read (2 GiB): a district's walking network is a few MB."""
@@ -155,7 +155,7 @@ def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
         raise NetworkError(f"OpenStreetMap download failed ({exc}); load a "
                            "GraphML/.osm/.osm.pbf file with --network instead") from exc
     path = os.fspath(path)
-    data.atomic_write(path, lambda tmp: ox.save_graphml(G, tmp))
+    files.atomic_write(path, lambda tmp: ox.save_graphml(G, tmp))
     print(f"saved {len(G)} nodes, {G.number_of_edges()} edges to {path}", flush=True)
     return graph_from_networkx(G, largest_component=largest_component,
                                name=os.path.basename(path))

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
+from geo.engine import schema
 from geo.io import data
 from geo.io.cells import NUMBER, cell_text, isna
 from geo.io.errors import DataError, ImportProblem
@@ -125,12 +126,12 @@ def tier_of(value: str) -> str | None:
     """The canonical tier of a value such as 'station', '服务站', '社区党群服务中心', or None."""
     v = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
     for cand in (v, v.replace("(", "（").replace(")", "）")):
-        t = data.normalise_tier(cand)
+        t = schema.normalise_tier(cand)
         if t:
             return t
         for suffix in ("党群服务中心", "党群服务站", "服务中心", "中心", "级"):
             if cand.endswith(suffix) and len(cand) > len(suffix):
-                t = data.normalise_tier(cand[: -len(suffix)])
+                t = schema.normalise_tier(cand[: -len(suffix)])
                 if t:
                     return t
     return None

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
-from geo.io import data
+from geo.io import files
 from geo.io.cells import cell_text, isna, unguard_formula
 from geo.io.errors import DataError, ImportProblem
 from geo.io.files import USER_DIR, check_name, resolve_inside, safe_filename
@@ -581,7 +581,7 @@ def save_upload(content: bytes, filename: str, folder: str | Path | None = None,
     def write(tmp: str) -> None:
         Path(tmp).write_bytes(content)
 
-    data.atomic_write(target, write)
+    files.atomic_write(target, write)
     return target
 
 

@@ -13,6 +13,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.io import data, tables
 from geo.render import maps
 
@@ -29,8 +30,8 @@ def default_title(result: cv.CoverageResult) -> str:
 def subtitle(result: cv.CoverageResult) -> str:
     """Minutes, speed, distance, mode and tiers in one line."""
     s = result.settings
-    tiers = ("全部级别" if set(s.tiers) == set(data.TIERS)
-             else "、".join(data.TIER_LABELS[t] for t in data.TIERS if t in s.tiers))
+    tiers = ("全部级别" if set(s.tiers) == set(schema.TIERS)
+             else "、".join(schema.TIER_LABELS[t] for t in schema.TIERS if t in s.tiers))
     return (f"步行{maps.minutes_label(result)} · 步速 {s.speed_kmh:.1f} km/h（约 {s.reach_m():,.0f} 米）"
             f" · {MODE_LABELS.get(s.mode, s.mode)} · 纳入中心：{tiers}（{len(result.centers)} 个）")
 

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 
 from geo.engine import coverage as cv
-from geo.io import data
+from geo.engine import schema
 from geo.render import maps
 
 # The same symbols as the app: star, square, circle, triangle.
@@ -207,13 +207,13 @@ def legend_handles(result: cv.CoverageResult, fs: float = 1.0) -> list:
     """Legend entries: the tiers (with counts), coverage, gaps, boundaries."""
     counts = result.centers["tier"].value_counts()
     handles = []
-    for tier in data.TIERS:
+    for tier in schema.TIERS:
         if tier not in counts:
             continue
         marker, size = TIER_MARKERS[tier]
         handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=size * fs * 1.05,
                               markerfacecolor=maps.TIER_COLOURS[tier], markeredgecolor="white",
-                              markeredgewidth=0.6, label=f"{data.TIER_LABELS[tier]}（{counts[tier]}）"))
+                              markeredgewidth=0.6, label=f"{schema.TIER_LABELS[tier]}（{counts[tier]}）"))
     mins = sorted(result.settings.minutes)
     if len(mins) > 1:
         lower = 0.0

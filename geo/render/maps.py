@@ -25,6 +25,7 @@ from branca.element import MacroElement, Template
 
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
+from geo.engine import schema
 from geo.io import data
 from geo.render.safe_html import escape_text
 
@@ -111,7 +112,7 @@ def center_table(result: cv.CoverageResult) -> pd.DataFrame:
     by_code = c["community_code"].map(comm_names)
     out = pd.DataFrame({
         "id": c["id"].astype(str), "name": c["name"].astype(str), "tier": c["tier"],
-        "tier_label": c["tier"].map(data.TIER_LABELS),
+        "tier_label": c["tier"].map(schema.TIER_LABELS),
         "street": c["street_code"].map(street_names).fillna(""),
         "community": by_code.fillna(hit["name"]).fillna(""),
     }, index=c.index)
@@ -230,7 +231,7 @@ def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[fol
             continue
         gdf = gpd.GeoDataFrame({"tip": [center_tooltip(table.loc[i]) for i in sel]},
                                geometry=pts.geometry.loc[sel].to_numpy(), crs="EPSG:4326")
-        groups.append(centre_group(tier, gdf.to_geo_dict(), f"{data.TIER_LABELS[tier]}（{len(sel)}）{suffix}"))
+        groups.append(centre_group(tier, gdf.to_geo_dict(), f"{schema.TIER_LABELS[tier]}（{len(sel)}）{suffix}"))
     return groups
 
 
@@ -270,7 +271,7 @@ def coverage_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.F
             continue
         colour = TIER_COLOURS[tier]
         folium.GeoJson(
-            gdf.to_json(), name=f"{data.TIER_LABELS[tier]} · 步行{limit:g}分钟覆盖（{mode}）",
+            gdf.to_json(), name=f"{schema.TIER_LABELS[tier]} · 步行{limit:g}分钟覆盖（{mode}）",
             pane="lh-coverage", interactive=False,
             style_function=lambda f, c=colour: {"color": c, "weight": 0.8, "fillColor": c, "fillOpacity": 0.14},
         ).add_to(fg)
@@ -331,11 +332,11 @@ _BOX = ("background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:4px;"
         "'PingFang SC',sans-serif;color:#222;")
 
 
-def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = data.TIERS,
+def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = schema.TIERS,
            minutes: str = "15分钟", speed_kmh: float = 4.0) -> MacroElement:
     """The map legend in Chinese (tiers, coverage, gaps) as a Leaflet control."""
     if result is not None:
-        tiers = [t for t in data.TIERS if t in set(result.centers["tier"])]
+        tiers = [t for t in schema.TIERS if t in set(result.centers["tier"])]
         minutes = minutes_label(result)
         speed_kmh = result.settings.speed_kmh
     rows = ["<div style='font-weight:bold;margin-bottom:4px'>图例</div>"]
@@ -343,7 +344,7 @@ def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = da
         rows.append(
             f"<div style='display:flex;align-items:center;gap:6px'>"
             f"<span style='display:inline-flex;width:22px;justify-content:center'>{symbol_svg(t)}</span>"
-            f"{esc(data.TIER_LABELS[t])}</div>")
+            f"{esc(schema.TIER_LABELS[t])}</div>")
     swatches = "".join(
         f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};opacity:0.35'></span>"
         for t in tiers)
