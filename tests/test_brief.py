@@ -133,6 +133,7 @@ def test_no_font_says_how_to_install(monkeypatch):
 # --------------------------------------------------------------------------- static exports
 
 
+@pytest.mark.slow
 def test_png_has_the_requested_size_and_dpi(result, out):
     path = brief.export(result, "png", out / "map.png")
     assert path == out / "map.png"
@@ -166,6 +167,7 @@ def test_a3_pdf_is_a3(result, out):
     assert brief.default_title(result) in text
 
 
+@pytest.mark.slow
 def test_brief_is_one_page_with_coverage_streets_and_gaps(result, out):
     path = brief.export(result, "brief", out / "brief.pdf")
     pages, text, _ = _pdf_text(path)
@@ -263,6 +265,7 @@ def test_text_the_font_cannot_draw_is_refused(out):
 # --------------------------------------------------------------------------- browser
 
 
+@pytest.mark.browser
 def test_html_opens_offline_in_chromium(result, out):
     require_chromium()
     from playwright.sync_api import sync_playwright

@@ -126,6 +126,7 @@ def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight
     assert any(d > 1.1 * by_id[i] for i, d in zip(walk["id"], walk["distance_m"]))  # streets detour
 
 
+@pytest.mark.slow
 def test_suggest_prints_the_contract_json(tmp_path):
     p = run("suggest", "--k", 2, "--out", tmp_path, "--json")
     assert p.returncode == 0, p.stderr
@@ -182,6 +183,7 @@ def test_coverage_from_the_apps_store(tmp_path):
     assert missing.returncode == 2 and "nope.gpkg" in missing.stderr
 
 
+@pytest.mark.slow
 def test_suggest_with_user_candidates_in_amap_coordinates(tmp_path):
     from geo.engine import crs
 

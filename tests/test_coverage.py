@@ -113,6 +113,7 @@ def test_catchments_split_between_two_centres_exactly():
     assert k.geometry["c0"].bounds[2] == pytest.approx(X0 + 5000, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_overlap_count_matches_lens_area():
     r = cv.analyse(*layers(centers_xy=((4500, 5000), (5500, 5000))), cv.Settings())
     o = cv.overlap_count(r.areas, r.district, cell_m=10.0).set_index("count")

@@ -134,6 +134,7 @@ def test_every_illustrative_feature_says_so(layers):
     assert "示意" in data.ILLUSTRATIVE_NOTICE_ZH
 
 
+@pytest.mark.slow
 def test_layout_is_deterministic_and_shipped_files_are_current(tmp_path):
     import sys
 

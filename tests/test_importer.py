@@ -687,6 +687,7 @@ def test_fuzz_xlsx(header, rows, flips):
     ),
     kind=st.sampled_from(["Point", "Polygon", "LineString", None, "Bad"]),
 )
+@pytest.mark.slow
 def test_fuzz_geojson(props, kind):
     import json
 

@@ -107,6 +107,7 @@ def test_matrix_models_known_optima():
     assert sorted(solvers.exact_mclp(A, w, 2).chosen) == [0, 1]
 
 
+@pytest.mark.slow
 def test_reduction_is_exact():
     rng = np.random.default_rng(1)
     A = sp.random(300, 80, density=0.05, format="csc", random_state=2).astype(bool)
@@ -218,6 +219,7 @@ def test_network_mode_suggest():
 # --------------------------------------------------------------------------- the shipped data
 
 
+@pytest.mark.slow
 def test_shipped_data_k3_increases_coverage(tmp_path):
     r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
     plan = siting.suggest(r, k=3)

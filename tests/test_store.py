@@ -279,6 +279,7 @@ def child(script: str, *args: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_killed_mid_save_leaves_previous_version_intact(s):
     big = points(20_000)
     s.save("big", big, "original", key="fid_key")
@@ -350,6 +351,7 @@ def run_two(s: Store, id_lists: list[list[str]], mode: str, tmp_path: Path) -> l
                 p.kill()
 
 
+@pytest.mark.slow
 def test_two_processes_editing_different_centres_both_saved(s, centers, tmp_path):
     s.seed("centers")
     stations = list(centers.loc[centers["tier"] == "station", "id"])

@@ -299,6 +299,7 @@ def test_inline_assets_keeps_script_terminator_safe(monkeypatch):
     assert out.count("</script>") == 1 and "<\\/script>" in out
 
 
+@pytest.mark.browser
 def test_standalone_map_in_real_browser_makes_no_external_request(tmp_path):
     require_chromium()
     m = _add_polygon_and_marker(folium.Map(location=LOCATION, zoom_start=13, tiles=None))
@@ -364,6 +365,7 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str, bytes]:
         return r.status, r.headers.get("content-type", ""), r.read()
 
 
+@pytest.mark.browser
 def test_streamlit_serves_assets_and_st_folium_map_works_offline(tmp_path):
     """Streamlit (with the repo's config.toml) serves the vendored files with the right
     MIME type, and an st_folium map in Chromium draws with no request leaving the machine."""
