@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest``.
+"""Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest|lifecircle|fetch-facilities``.
 
 Exit codes: 0 success; 2 bad input, with one line on stderr naming the file, the row and the
 problem (never a traceback); 1 an unexpected internal error (also one line).
@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--candidates", type=Path,
                    help="extra candidate sites (points: CSV/XLSX with lon,lat or 经度,纬度; GeoJSON/GPKG)")
     s.add_argument("--candidates-crs", default="wgs84", help="coordinates of the candidates file")
+
+    from geo import cli_lifecircle  # lifecircle, fetch-facilities: their own module
+    cli_lifecircle.add_parsers(sub)
     return p
 
 
@@ -304,8 +307,17 @@ def cmd_suggest(args) -> int:
     return 0
 
 
+def _lifecircle(name: str):
+    """A command of :mod:`geo.cli_lifecircle` (which imports this module), looked up when it runs."""
+    def run(args) -> int:
+        from geo import cli_lifecircle
+        return getattr(cli_lifecircle, name)(args)
+    return run
+
+
 COMMANDS = {"coverage": cmd_coverage, "nearest": cmd_nearest, "fetch-network": cmd_fetch_network,
-            "export": cmd_export, "suggest": cmd_suggest}
+            "export": cmd_export, "suggest": cmd_suggest, "lifecircle": _lifecircle("cmd_lifecircle"),
+            "fetch-facilities": _lifecircle("cmd_fetch_facilities")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,7 +56,8 @@ class Schema:
 
 
 _HINTS = {"name": "name/名称", "tier": "tier/级别", "lon": "lon/经度", "lat": "lat/纬度",
-          "community_name": "community/社区", "street_name": "street/街道", "category": "category/类别"}
+          "community_name": "community/社区", "street_name": "street/街道", "category": "category/类别",
+          "type": "type/类型", "typecode": "typecode/类型编码"}
 _POINT = {  # every kind of place: an id, a name and a position
     "id": ("编号", "序号", "代码", "no", "no."),
     "name": ("名称", "名字", "title"),
@@ -92,8 +93,12 @@ SCHEMAS: dict[str, Schema] = {
         {"name": ("候选点", "候选点名称", "地点", "地点名称", "site", "site_name", "站点名称")}, _POINT),
         "candidate sites", "a candidate site's record", "名称,经度,纬度"),
     "facilities": Schema("facilities", _merge(
-        {"name": ("设施名称", "机构名称"),
-         "category": ("type", "kind", "类别", "类型", "设施类型", "种类")}, _POINT, _DIVISIONS),
+        {"name": ("设施名称", "机构名称", "poi名称"),
+         "category": ("kind", "类别", "设施类别", "设施类型", "种类", "facility_type", "生活圈设施"),
+         # AMap (高德) POI exports: the type text (科教文化服务;学校;幼儿园), its code, the address
+         "type": ("类型", "poi类型", "poi_type", "type_name", "类型名称", "分类"),
+         "typecode": ("类型编码", "类型代码", "type_code", "poi类型编码", "分类编码", "分类代码"),
+         "address": ("地址", "详细地址", "addr")}, _POINT, _DIVISIONS),
         "facilities", "a facility's record", "名称,类别,经度,纬度"),
 }
 """The schema of each kind of user table."""

@@ -1,0 +1,153 @@
+"""``python -m geo lifecircle`` and ``python -m geo fetch-facilities``: the community life circle.
+
+Registered by :mod:`geo.cli` (``add_parsers``; the commands are :func:`cmd_lifecircle` and
+:func:`cmd_fetch_facilities`). Same contract as the other commands: exit 0, or 2 with one line
+naming the file, the row or the option.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from geo.cli import UsageError, _usage, _warn
+from geo.engine import crs as _crs
+from geo.engine import lifecircle as lc
+from geo.engine.graph import NetworkError
+from geo.engine.limits import SettingError
+from geo.io import catalogue as _catalogue
+from geo.io import data, facilities, lifecircle_results, networks
+
+ILLUSTRATIVE_NAME = re.compile(r"illustrative|示意|演示|demo", re.IGNORECASE)
+
+
+def add_parsers(sub) -> None:
+    """The ``lifecircle`` and ``fetch-facilities`` subcommands."""
+    lcp = sub.add_parser("lifecircle", help="which daily services each community reaches on foot (GB 50180-2018)")
+    lcp.add_argument("--facilities", type=Path, required=True,
+                     help="facilities: an AMap POI export (CSV/XLSX) or a table with a category/类别 column")
+    lcp.add_argument("--facilities-crs", choices=_crs.CRS_NAMES,
+                     help="coordinates of the facilities (default: gcj02 for an AMap export, else wgs84)")
+    lcp.add_argument("--catalogue", type=Path, help="facility catalogue (TOML); default data/catalogue/lifecircle.toml")
+    lcp.add_argument("--categories", help="comma-separated catalogue keys to analyse (default: all)")
+    lcp.add_argument("--mode", choices=lc.MODES, help="circle (default) or network (default with --network)")
+    lcp.add_argument("--network", type=Path, help="walking network: GraphML, .osm or .osm.pbf")
+    lcp.add_argument("--speed-kmh", type=float, default=lc.SPEEDS["adult"],
+                     help="walking speed (4.0 adult, 3.0 elderly)")
+    lcp.add_argument("--basis", choices=lc.BASES, default="distance",
+                     help="limits: distance (the catalogue's metres) or time (the circle's minutes at the speed)")
+    lcp.add_argument("--cell-m", type=float, default=50.0, help="grid cell of the heat map (m)")
+    lcp.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
+    lcp.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
+    lcp.add_argument("--out", type=Path, required=True, help="output folder")
+    lcp.add_argument("--json", action="store_true", help="print the headline figures as JSON")
+    lcp.add_argument("--brief", type=Path, help="also write the one-page brief (FILE.pdf or FILE.png)")
+    lcp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief")
+
+    ff = sub.add_parser("fetch-facilities", help="download the catalogue's facilities from OpenStreetMap (online)")
+    ff.add_argument("--catalogue", type=Path)
+    ff.add_argument("--out", type=Path, default=facilities.OSM_CACHE, help="CSV to save them in")
+    ff.add_argument("--margin-m", type=float, default=1000.0, help="distance around the district to include (m)")
+
+
+def _settings(args) -> lc.Settings:
+    mode = args.mode or ("network" if args.network else "circle")
+    if mode == "network" and not args.network:
+        raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
+    try:
+        return lc.Settings(mode=mode, speed_kmh=args.speed_kmh, basis=args.basis, cell_m=args.cell_m)
+    except lc.LifeCircleError as exc:
+        raise _usage(exc) from None
+
+
+def _catalogue_of(args) -> lc.Catalogue:
+    cat = _catalogue.load_catalogue(args.catalogue)
+    if not args.categories:
+        return cat
+    keys = [k.strip() for k in args.categories.split(",") if k.strip()]
+    try:
+        return cat.select(keys)
+    except lc.LifeCircleError as exc:
+        raise UsageError(f"--categories: {exc}") from None
+
+
+def _check_brief(path: Path | None) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() not in (".pdf", ".png"):
+        raise UsageError(f"--brief: give a file ending in .pdf or .png, got {path.name!r}")
+    from geo.render import brief
+
+    try:
+        brief.check_writable(path)
+    except brief.ExportError as exc:
+        raise UsageError(f"--brief: {exc}") from None
+
+
+def _facilities(args, cat: lc.Catalogue, district) -> facilities.FacilityReport:
+    report = facilities.import_facilities(args.facilities, cat, args.facilities_crs, district=district)
+    _warn(args.facilities, report)
+    report.raise_for_problems()
+    if len(report.valid) == 0:
+        raise UsageError(f"{args.facilities.name}: no row matches a category of the catalogue "
+                         f"({len(report.unmatched)} rows unassigned); give a category/类别 column with the "
+                         "catalogue's names, or an AMap export with type and typecode columns")
+    return report
+
+
+def cmd_lifecircle(args) -> int:
+    """Analyse, write the contract files (and the brief), print the headline."""
+    settings = _settings(args)
+    _check_brief(args.brief)
+    cat = _catalogue_of(args)
+    district = data.load_district()
+    communities = data.load_communities(args.communities) if args.communities else data.load_communities()
+    streets = data.load_streets(args.streets) if args.streets else data.load_streets()
+    report = _facilities(args, cat, district)
+    graph = None
+    if settings.mode == "network":
+        print(f"loading walking network {args.network} …", file=sys.stderr)
+        graph = networks.load_network(args.network)
+    try:
+        result = lc.analyse(communities, report.valid, cat, settings, graph)
+    except lc.LifeCircleError as exc:
+        raise _usage(exc) from None
+    status = "illustrative" if data.is_illustrative(communities, streets) else "user"
+    if status == "illustrative":
+        print(f"note: {data.ILLUSTRATIVE_NOTICE_EN}", file=sys.stderr)
+    for note in result.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    lifecircle_results.write_lifecircle(result, args.out, status, report.unmatched)
+    if args.brief:
+        from geo.render import lifecircle_brief
+
+        demo = bool(ILLUSTRATIVE_NAME.search(args.facilities.name))
+        try:
+            path = lifecircle_brief.export_brief(result, args.brief, streets=streets, lang=args.lang, status=status,
+                                                 illustrative_facilities=demo)
+        except lifecircle_brief.BriefError as exc:
+            raise UsageError(f"--brief: {exc}") from None
+        print(f"wrote {path}", file=sys.stderr)
+    head = result.headline()
+    if args.json:
+        print(json.dumps(head, ensure_ascii=False))
+    else:
+        print(f"{head['communities']} communities, {head['categories']} categories, "
+              f"{head['fully_served_communities']} fully served ({settings.mode}); "
+              f"{len(report.valid)} facilities used, {len(report.unmatched)} rows unassigned → {args.out}")
+    return 0
+
+
+def cmd_fetch_facilities(args) -> int:
+    """Download the catalogue's facilities from OpenStreetMap into a CSV for ``--facilities``."""
+    try:
+        networks.MARGIN_M.check("margin_m", args.margin_m, NetworkError)
+    except SettingError as exc:
+        raise _usage(exc) from None
+    cat = _catalogue.load_catalogue(args.catalogue)
+    table = facilities.fetch_facilities(data.load_district().geometry.union_all(), cat, args.out, args.margin_m)
+    print(f"saved {len(table)} facilities from OpenStreetMap to {args.out}")
+    return 0
+

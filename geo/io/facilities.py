@@ -1,0 +1,290 @@
+"""Facilities in for the life circle: AMap POI exports, plain tables, OpenStreetMap.
+
+Every file goes through the one reader (:func:`geo.io.sources.load_table`, schema
+``facilities``) and the one coordinate check (:func:`geo.io.registry.check_coordinates`):
+
+* an AMap (高德) POI export as planners have them -- CSV or XLSX with name, type, typecode,
+  address and the position as one ``location`` column ``lon,lat`` or two columns, in GCJ-02 --
+  assigned to categories by type code, type text or the name's ending;
+* a plain table with a ``category``/``类别`` column holding the catalogue's Chinese or English
+  names (or a key or alias);
+* OpenStreetMap through osmnx (:func:`fetch_facilities`, online), cached to a CSV file that
+  is read like any plain table.
+
+Rows that match no category are listed (:attr:`FacilityReport.unmatched`), never dropped
+silently; a category name not in the catalogue is listed (:attr:`FacilityReport.unknown`); a
+facility far outside the district is reported (a warning) and left out. Cells that are not
+coordinates are errors, as for centres.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.engine import crs as _crs
+from geo.engine.lifecircle import Catalogue
+from geo.io import tables
+from geo.io.catalogue import load_catalogue, match_categories
+from geo.io.centers import ImportReport
+from geo.io.errors import DataError, ImportProblem
+from geo.io.networks import MARGIN_M
+from geo.io.registry import check_coordinates, crs_warning, point_columns
+from geo.io.sources import SCHEMAS, Table, import_options, load_table
+
+FACILITY_COLUMNS = ["row", "name", "category", "category_zh", "level", "matched_by", "type", "typecode", "address",
+                    "lon", "lat"]
+"""The columns of valid facilities (plus ``geometry``, EPSG:4326)."""
+KIND_COLUMNS = ("category", "type", "typecode")
+EXPECTED = ("a category/类别 column with the catalogue's names (幼儿园, Primary school …), or AMap's "
+            "type/类型 (科教文化服务;学校;幼儿园) and typecode/类型编码 (141204) columns")
+OSM_CACHE = Path("data/facilities/osm_facilities.csv")
+"""Where ``python -m geo fetch-facilities`` saves OpenStreetMap's facilities by default."""
+CONNECT_TIMEOUT_S = 3.0
+
+
+@dataclass
+class FacilityReport(ImportReport):
+    """An :class:`~geo.io.centers.ImportReport` of facilities, plus what was not assigned."""
+
+    unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Rows that match no category: ``row, name, category, type, typecode`` as written."""
+    unknown: dict[str, int] = field(default_factory=dict)
+    """Category names not in the catalogue -> how many rows use them."""
+    outside: list[ImportProblem] = field(default_factory=list)
+    """Facilities far outside the district, left out (also in ``warnings``)."""
+
+    def counts(self) -> pd.Series:
+        """Valid facilities per category key."""
+        return self.valid["category"].value_counts()
+
+
+def _auto_crs(t: Table, crs: str | None, warnings: list[ImportProblem]) -> str:
+    """The coordinate system: as given, else GCJ-02 for an AMap export (a type code column), else WGS-84."""
+    if crs is not None:
+        return crs
+    if "typecode" in t.df:
+        warnings.append(ImportProblem(None, None, "gcj02", "read as an AMap export: coordinates taken as GCJ-02 "
+                                      "(高德); give the coordinate system if they are not", field="crs",
+                                      level="warning"))
+        return "gcj02"
+    return "wgs84"
+
+
+def import_facilities(source: str | os.PathLike | bytes | io.IOBase, catalogue: Catalogue | None = None,
+                      crs: str | None = None, *, filename: str | None = None, sheet: str | None = None,
+                      layer: str | None = None, district: gpd.GeoDataFrame | None = None,
+                      margin_m: float | None = None, max_bytes: int | None = None,
+                      max_rows: int | None = None) -> FacilityReport:
+    """Read and check a facilities file; return the valid facilities, every problem and what was
+    not assigned to a category.
+
+    ``crs``: ``wgs84``, ``gcj02`` or ``bd09``; None reads an AMap export (a type code column)
+    as GCJ-02 and anything else as WGS-84. ``margin_m``: how far outside the district a facility
+    is still used (it serves the communities at the edge; default: the catalogue's largest
+    limit). Raises :class:`DataError` when nothing can be read, or the file has no category or
+    type column.
+    """
+    catalogue = catalogue or load_catalogue()
+    if crs is not None:  # a bad name fails before the file is read
+        import_options(crs, filename, max_bytes, max_rows)
+    warnings: list[ImportProblem] = []
+    src, t = load_table(source, SCHEMAS["facilities"], filename=filename, sheet=sheet, layer=layer,
+                        max_bytes=max_bytes, max_rows=max_rows, warnings=warnings)
+    if not any(f in t.df for f in KIND_COLUMNS):
+        raise DataError(src.name, f"no category or type column; expected {EXPECTED}")
+    chosen, _, _ = import_options(_auto_crs(t, crs, warnings), src.name, max_bytes, max_rows)
+    margin = max(c.limit_m for c in catalogue.categories) if margin_m is None else float(margin_m)
+    return _validate(src.name, t, catalogue, chosen, warnings, district, margin)
+
+
+def load_facilities(path: str | os.PathLike, catalogue: Catalogue | None = None, crs: str | None = None, *,
+                    district: gpd.GeoDataFrame | None = None) -> FacilityReport:
+    """:func:`import_facilities`, strictly: a row with a bad position raises one :class:`DataError`
+    listing every problem. Unassigned rows and far-away facilities stay in the report."""
+    report = import_facilities(path, catalogue, crs, district=district)
+    report.raise_for_problems()
+    return report
+
+
+def _split_issues(t: Table, check, margin: float) -> tuple[list[ImportProblem], list[ImportProblem]]:
+    """(errors of cells, warnings of facilities far outside the district)."""
+    far = check.usable & ~check.ok
+    errors, outside = [], []
+    for i in check.issues:
+        p = t.problem(i.index, i.field, i.value, i.reason, column=t.pair if i.pair else None)
+        if far[i.index]:
+            outside.append(ImportProblem(p.row, p.column, p.value, f"{p.reason}; more than {margin:g} m outside, "
+                                         "left out", field=p.field, level="warning"))
+        else:
+            errors.append(p)
+    return errors, outside
+
+
+def _validate(name: str, t: Table, catalogue: Catalogue, chosen: str, warnings: list[ImportProblem],
+              district: gpd.GeoDataFrame | None, margin: float) -> FacilityReport:
+    problems, skip = point_columns(name, t, ("lon", "lat"))
+    check = check_coordinates(t.df["lon"].tolist(), t.df["lat"].tolist(), chosen, district=district,
+                              tolerance_m=margin, skip=sorted(skip))
+    errors, outside = _split_issues(t, check, margin)
+    problems += errors
+    if check.suggested:
+        warnings.append(crs_warning(chosen, check.suggested, check.counts, int(check.usable.sum())))
+    match = match_categories(catalogue, t.df)
+    rows = np.asarray(t.rows)
+    unmatched = _unmatched(t, match)
+    unknown = _unknown(t, match)
+    warnings += _match_warnings(unmatched, unknown, outside)
+    bad = np.isin(rows, [p.row for p in problems])
+    keep = np.flatnonzero(~bad & check.ok & match["key"].notna().to_numpy())
+    valid = _valid_frame(t, catalogue, match, check, keep)
+    return FacilityReport(valid, problems, warnings, name, len(t.df), rows[keep].tolist(), chosen, check.counts,
+                          check.suggested, unmatched=unmatched, unknown=unknown, outside=outside)
+
+
+def _text(t: Table, f: str) -> pd.Series:
+    return t.df[f].astype(str).str.strip() if f in t.df else pd.Series("", index=t.df.index, dtype=object)
+
+
+def _unmatched(t: Table, match: pd.DataFrame) -> pd.DataFrame:
+    miss = match["key"].isna().to_numpy()
+    return pd.DataFrame({"row": np.asarray(t.rows)[miss], **{f: _text(t, f).to_numpy()[miss]
+                                                           for f in ("name", "category", "type", "typecode")}})
+
+
+def _unknown(t: Table, match: pd.DataFrame) -> dict[str, int]:
+    names = _text(t, "category")[match["unknown"].to_numpy()]
+    return {str(k): int(v) for k, v in names.value_counts().items()}
+
+
+def _match_warnings(unmatched: pd.DataFrame, unknown: dict[str, int],
+                    outside: list[ImportProblem]) -> list[ImportProblem]:
+    out = []
+    if unknown:
+        shown = "、".join(f"{k} ({v})" for k, v in list(unknown.items())[:10])
+        out.append(ImportProblem(None, "category", shown, f"{sum(unknown.values())} rows name a category not in "
+                                 "the catalogue (listed; add it to the catalogue or correct the name)",
+                                 field="category", level="warning"))
+    rest = len(unmatched) - sum(unknown.values())
+    if rest > 0:
+        rows = ", ".join(str(r) for r in unmatched["row"].head(10))
+        out.append(ImportProblem(None, None, rows, f"{rest} rows match no category of the catalogue by type code, "
+                                 "type or name (listed, not used)", level="warning"))
+    return out + outside
+
+
+def _valid_frame(t: Table, catalogue: Catalogue, match: pd.DataFrame, check, keep: np.ndarray) -> gpd.GeoDataFrame:
+    keys = match["key"].to_numpy(object)[keep]
+    cats = {c.key: c for c in catalogue.categories}
+    df = pd.DataFrame({
+        "row": np.asarray(t.rows)[keep], "name": _text(t, "name").to_numpy()[keep], "category": keys,
+        "category_zh": [cats[k].name_zh for k in keys], "level": [cats[k].level for k in keys],
+        "matched_by": match["matched_by"].to_numpy()[keep], "type": _text(t, "type").to_numpy()[keep],
+        "typecode": _text(t, "typecode").to_numpy()[keep], "address": _text(t, "address").to_numpy()[keep],
+        "lon": check.lon[keep], "lat": check.lat[keep]}, columns=FACILITY_COLUMNS)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+
+
+# --------------------------------------------------------------------------- OpenStreetMap
+
+
+def osm_reachable(url: str | None = None, timeout_s: float = CONNECT_TIMEOUT_S) -> bool:
+    """True when the Overpass server (osmnx's) answers a TCP connection within ``timeout_s``.
+
+    The lookup and the connection run in a thread that is given ``timeout_s + 1`` seconds in
+    all, so a hanging name lookup cannot stall the caller either.
+    """
+    if url is None:
+        import osmnx as ox
+
+        url = ox.settings.overpass_url
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    ok: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+            ok.append(True)
+        except OSError:
+            ok.append(False)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout_s + 1.0)
+    return bool(ok and ok[0])
+
+
+def osm_tags(catalogue: Catalogue) -> dict[str, list[str] | bool]:
+    """The ``tags`` argument of osmnx's ``features_from_polygon`` covering every category."""
+    out: dict[str, set[str]] = {}
+    for c in catalogue.categories:
+        for tag in c.osm_tags:
+            k, _, v = tag.partition("=")
+            out.setdefault(k, set()).add(v)
+    return {k: (True if "" in vs else sorted(vs)) for k, vs in out.items()}
+
+
+def classify_osm(features: gpd.GeoDataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """OpenStreetMap features as a plain facilities table: ``name, category, lon, lat`` (WGS-84,
+    the representative point of areas), one row per feature and category it matches."""
+    names = features["name"].fillna("").astype(str) if "name" in features else pd.Series("", index=features.index)
+    points = shapely.point_on_surface(np.asarray(features.to_crs("EPSG:4326").geometry.values))
+    frames = []
+    for c in catalogue.categories:
+        hit = pd.Series(False, index=features.index)
+        for tag in c.osm_tags:
+            k, _, v = tag.partition("=")
+            if k in features:
+                hit |= features[k].notna() if not v else (features[k].astype(str) == v)
+        if c.osm_names:
+            hit &= names.str.contains("|".join(map(re.escape, c.osm_names)), regex=True)
+        sel = hit.to_numpy()
+        frames.append(pd.DataFrame({"name": names.to_numpy()[sel], "category": c.name_zh,
+                                    "lon": shapely.get_x(points[sel]), "lat": shapely.get_y(points[sel])}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _around(polygon_wgs84: shapely.Geometry, margin_m: float) -> shapely.Geometry:
+    """The polygon widened by ``margin_m`` metres (in its UTM zone), in WGS-84."""
+    c = polygon_wgs84.centroid
+    g = gpd.GeoSeries([polygon_wgs84], crs="EPSG:4326")
+    return g.to_crs(_crs.utm_crs(c.x, c.y)).buffer(margin_m).to_crs("EPSG:4326").iat[0]
+
+
+def fetch_facilities(polygon_wgs84: shapely.Geometry, catalogue: Catalogue | None = None,
+                     path: str | os.PathLike = OSM_CACHE, margin_m: float = 1000.0) -> pd.DataFrame:
+    """Download the catalogue's facilities around a WGS-84 polygon from OpenStreetMap and save
+    them as a plain table (CSV: ``name, category, lon, lat``) for ``--facilities``.
+
+    Raises :class:`DataError` with one line when OpenStreetMap cannot be reached (found out
+    within a few seconds) or the download fails.
+    """
+    catalogue = catalogue or load_catalogue()
+    margin_m = MARGIN_M.check("margin_m", margin_m)
+    if not osm_reachable():
+        raise DataError("OpenStreetMap", "cannot reach OpenStreetMap (no connection to the Overpass server); "
+                        "use an AMap export or a facilities table with --facilities instead")
+    import osmnx as ox
+
+    try:
+        features = ox.features_from_polygon(_around(polygon_wgs84, margin_m), osm_tags(catalogue))
+    except Exception as exc:  # noqa: BLE001  (osmnx and requests raise many kinds; all mean "no download")
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DataError("OpenStreetMap", f"the download failed ({reason}); try again later or use --facilities "
+                        "with an AMap export") from None
+    table = classify_osm(features, catalogue)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tables.write_csv(table, path)
+    return table
