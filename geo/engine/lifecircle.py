@@ -447,7 +447,7 @@ def street_summary(result: LifeCircleResult, streets: gpd.GeoDataFrame | None = 
     out = c.groupby("street_code", sort=True).agg(communities=("code", "size"), **cols,
                                                   fully_served=("fully_served", "sum")).reset_index()
     names = dict(zip(streets["code"].astype(str), streets["name"])) if streets is not None else {}
-    out.insert(1, "street", out["street_code"].map(names).fillna(out["street_code"]))
+    out.insert(1, "street", out["street_code"].astype(str).replace(names))
     return out
 
 

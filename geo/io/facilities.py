@@ -174,13 +174,13 @@ def _match_warnings(unmatched: pd.DataFrame, unknown: dict[str, int],
     if unknown:
         shown = "、".join(f"{k} ({v})" for k, v in list(unknown.items())[:10])
         out.append(ImportProblem(None, "category", shown, f"{sum(unknown.values())} rows name a category not in "
-                                 "the catalogue (listed; add it to the catalogue or correct the name)",
+                                 f"the catalogue: {shown}; add it to the catalogue or correct the name",
                                  field="category", level="warning"))
-    rest = len(unmatched) - sum(unknown.values())
-    if rest > 0:
-        rows = ", ".join(str(r) for r in unmatched["row"].head(10))
-        out.append(ImportProblem(None, None, rows, f"{rest} rows match no category of the catalogue by type code, "
-                                 "type or name (listed, not used)", level="warning"))
+    rest = unmatched[~unmatched["category"].astype(str).isin(list(unknown))] if len(unmatched) else unmatched
+    if len(rest):
+        rows = ", ".join(str(r) for r in rest["row"].head(10)) + (" …" if len(rest) > 10 else "")
+        out.append(ImportProblem(None, None, rows, f"{len(rest)} rows match no category of the catalogue by type "
+                                 f"code, type or name (rows {rows}; listed, not used)", level="warning"))
     return out + outside
 
 

@@ -1,0 +1,222 @@
+"""``python -m geo lifecircle`` / ``fetch-facilities``: the output contract on the shipped layers,
+the brief, and one-line errors with exit 2.
+
+The facility tables are TEST DATA made by the tests (points inside the shipped, illustrative
+community boundaries); there is no real POI data offline."""
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import cli
+from geo.io import catalogue as cat_io
+from geo.io import data, facilities, lifecircle_results
+
+CAT = cat_io.load_catalogue()
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in args])
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def fac_file(tmp_path_factory):
+    """Test facilities: two of every category, at points inside the shipped communities; the
+    file name says they are illustrative."""
+    cm = data.load_communities().to_crs("EPSG:32650")
+    pts = cm.sample_points(2, rng=np.random.default_rng(7)).explode().to_crs("EPSG:4326").iloc[:2 * len(CAT.keys)]
+    names = [c.name_zh if i % 2 else c.name_en for c in CAT.categories for i in range(2)]
+    df = pd.DataFrame({"名称": [f"测试设施{i}" for i in range(len(names))], "类别": names,
+                       "经度": pts.x.round(7).to_numpy(), "纬度": pts.y.round(7).to_numpy()})
+    p = tmp_path_factory.mktemp("fac") / "test_facilities_illustrative.csv"
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+    return p
+
+
+@pytest.fixture(scope="module")
+def circle_run(fac_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lc")
+    return run("lifecircle", "--facilities", fac_file, "--out", out, "--json"), out
+
+
+def test_lifecircle_writes_the_contract_table_and_prints_one_json_line(circle_run, fac_file):
+    p, out = circle_run
+    assert p.returncode == 0, p.stderr
+    head = json.loads(p.stdout)
+    assert p.stdout.count("\n") == 1
+    assert set(head) == {"communities", "categories", "fully_served_communities", "covered_pct_by_category"}
+    assert head["communities"] == 125 and head["categories"] == len(CAT.keys) == 11
+    assert set(head["covered_pct_by_category"]) == {c.name_zh for c in CAT.categories}
+    t = pd.read_csv(out / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
+    assert list(t.columns[:8]) == ["code", "name", "category", "level", "limit_m", "covered_pct", "nearest_m",
+                                   "nearest_minutes"]
+    assert len(t) == 125 * 11 and set(t["category"]) == {c.name_zh for c in CAT.categories}
+    assert t["covered_pct"].between(0, 100).all() and (t["data_status"] == "illustrative").all()
+    assert np.allclose(t["nearest_minutes"], t["nearest_m"] / (4000 / 60), atol=0.01)
+    assert "illustrative" in p.stderr.lower()
+
+
+def test_nearest_m_is_the_straight_line_from_the_community_centroid(circle_run, fac_file):
+    _, out = circle_run
+    t = pd.read_csv(out / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
+    cm = data.load_communities().to_crs("EPSG:32650").set_index("code")
+    f = pd.read_csv(fac_file, encoding="utf-8-sig")
+    kg = f[f["类别"].isin(["幼儿园", "Kindergarten"])]
+    pts = gpd.GeoSeries(gpd.points_from_xy(kg["经度"], kg["纬度"]), crs="EPSG:4326").to_crs("EPSG:32650")
+    for code in ("440507001001", cm.index[60]):
+        c = cm.loc[code].geometry.centroid
+        want = min(c.distance(p) for p in pts)
+        got = t[(t["code"] == code) & (t["category"] == "幼儿园")]["nearest_m"].iat[0]
+        assert got == pytest.approx(want, abs=0.05)
+
+
+def test_the_grid_and_the_other_tables(circle_run):
+    _, out = circle_run
+    grid = gpd.read_file(out / "lifecircle_grid.geojson")
+    assert grid["count"].between(0, 11).all() and (grid["n_categories"] == 11).all()
+    assert grid.crs.to_epsg() == 4326 and (grid["data_status"] == "illustrative").all()
+    summary = pd.read_csv(out / "lifecircle_summary.csv", encoding="utf-8-sig")
+    assert len(summary) == 125 and {"fully_served", "missing", "reached_5", "missing_15"} <= set(summary.columns)
+    cats = pd.read_csv(out / "lifecircle_categories.csv", encoding="utf-8-sig")
+    assert len(cats) == 11 and (cats["facilities"] == 2).all()
+    assert set(lifecircle_results.FILES.values()) <= {p.name for p in out.iterdir()}
+
+
+def test_categories_speed_and_catalogue_options(fac_file, tmp_path):
+    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path, "--json", "--categories",
+            "kindergarten,middle_school", "--speed-kmh", "3", "--basis", "time")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["categories"] == 2
+    t = pd.read_csv(tmp_path / "lifecircle_communities.csv", encoding="utf-8-sig")
+    assert sorted(set(t["limit_m"])) == [250.0, 750.0]  # 5 and 15 minutes at 3 km/h
+
+
+def test_unassigned_rows_are_counted_and_written(fac_file, tmp_path):
+    f = pd.read_csv(fac_file, encoding="utf-8-sig")
+    f.loc[len(f)] = ["测试图书馆", "图书馆", f["经度"].iat[0], f["纬度"].iat[0]]
+    p2 = tmp_path / "f.csv"
+    f.to_csv(p2, index=False)
+    p = run("lifecircle", "--facilities", p2, "--out", tmp_path / "o")
+    assert p.returncode == 0 and "1 rows unassigned" in p.stdout and "图书馆" in p.stderr
+    un = pd.read_csv(tmp_path / "o" / "lifecircle_unmatched.csv", encoding="utf-8-sig")
+    assert list(un["name"]) == ["测试图书馆"] and list(un["row"]) == [len(f) + 1]
+
+
+@pytest.mark.slow
+def test_brief_pdf_and_png_in_both_languages(fac_file, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "o", "--brief", tmp_path / "brief.pdf")
+    assert p.returncode == 0, p.stderr
+    text = "".join(pg.extract_text() for pg in pypdf.PdfReader(str(tmp_path / "brief.pdf")).pages)
+    assert "居住区生活圈" in text and "示意" in text and "金霞街道" in text
+    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "o", "--brief", tmp_path / "b.png",
+            "--lang", "en")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _grid_graphml(path, bounds, step_deg=0.0025):
+    """A test street grid over the district, saved as GraphML in degrees."""
+    import osmnx as ox
+
+    xs = np.arange(bounds[0], bounds[2] + step_deg, step_deg)
+    ys = np.arange(bounds[1], bounds[3] + step_deg, step_deg)
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    ids = np.arange(len(xs) * len(ys)).reshape(len(xs), len(ys))
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            G.add_node(int(ids[i, j]), x=float(x), y=float(y))
+    for a, b in list(zip(ids[:-1].ravel(), ids[1:].ravel())) + list(zip(ids[:, :-1].ravel(), ids[:, 1:].ravel())):
+        for s, t in ((a, b), (b, a)):
+            G.add_edge(int(s), int(t))
+    ox.save_graphml(ox.distance.add_edge_lengths(G), path)
+
+
+@pytest.mark.slow
+def test_network_mode_walks_at_least_the_straight_line(fac_file, tmp_path, circle_run):
+    bounds = data.load_district().total_bounds
+    _grid_graphml(tmp_path / "grid.graphml", bounds)
+    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "n", "--network", tmp_path / "grid.graphml",
+            "--json")
+    assert p.returncode == 0, p.stderr
+    net = pd.read_csv(tmp_path / "n" / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
+    circ = pd.read_csv(circle_run[1] / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
+    both = net.merge(circ, on=["code", "category"], suffixes=("_n", "_c"))
+    ok = both["nearest_m_n"].notna()
+    assert ok.mean() > 0.9 and (net["mode"] == "network").all()
+    assert (both.loc[ok, "nearest_m_n"] >= both.loc[ok, "nearest_m_c"] - 0.5).all()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--facilities", "{tmp}/none.csv"], "none.csv"),
+    (["--facilities", "{tmp}/nocat.csv"], "category/类别"),
+    (["--facilities", "{fac}", "--facilities-crs", "utm"], "--facilities-crs"),
+    (["--facilities", "{fac}", "--catalogue", "{tmp}/bad.toml"], "key limit_m"),
+    (["--facilities", "{fac}", "--mode", "network"], "--network"),
+    (["--facilities", "{fac}", "--speed-kmh", "0"], "--speed-kmh"),
+    (["--facilities", "{fac}", "--cell-m", "nan"], "--cell-m"),
+    (["--facilities", "{fac}", "--brief", "{tmp}/brief.txt"], "--brief"),
+    (["--facilities", "{fac}", "--brief", "{tmp}/no/such/folder/b.pdf"], "does not exist"),
+    (["--facilities", "{fac}", "--categories", "kindergarten,library"], "--categories"),
+    (["--facilities", "{tmp}/nothing.csv"], "no row matches"),
+    (["--facilities", "{fac}", "--network", "{tmp}/nocat.csv"], "nocat.csv"),
+])
+def test_bad_input_exits_2_with_one_line(args, needle, fac_file, tmp_path):
+    pd.DataFrame({"名称": ["a"], "经度": [116.73], "纬度": [23.39]}).to_csv(tmp_path / "nocat.csv", index=False)
+    pd.DataFrame({"名称": ["a"], "类别": ["图书馆"], "经度": [116.73], "纬度": [23.39]}).to_csv(
+        tmp_path / "nothing.csv", index=False)
+    text = cat_io.CATALOGUE_PATH.read_text(encoding="utf-8").replace("limit_m = 300", "limit_m = -1", 1)
+    (tmp_path / "bad.toml").write_text(text, encoding="utf-8")
+    argv = ["lifecircle", "--out", str(tmp_path / "out")] + [a.format(tmp=tmp_path, fac=fac_file) for a in args]
+    p = run(*argv)
+    assert p.returncode == 2, p.stderr
+    assert needle in p.stderr and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1].startswith("error:")
+    assert [ln for ln in p.stderr.strip().splitlines() if ln.startswith("error")] == [p.stderr.strip().splitlines()[-1]]
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_fetch_facilities_offline_is_one_line_and_quick(monkeypatch, tmp_path):
+    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: False)
+    p = run("fetch-facilities", "--out", tmp_path / "osm.csv")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "cannot reach OpenStreetMap" in p.stderr
+    assert not (tmp_path / "osm.csv").exists()
+    p = run("fetch-facilities", "--margin-m", "-5")
+    assert p.returncode == 2 and "--margin-m" in p.stderr
+
+
+def test_fetch_facilities_saves_what_osm_returns(monkeypatch, tmp_path):
+    import osmnx as ox
+
+    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: True)
+    pt = data.load_communities().to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326").iat[0]
+    features = gpd.GeoDataFrame({"name": ["测试幼儿园"], "amenity": ["kindergarten"]}, geometry=[pt], crs="EPSG:4326")
+    monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: features)
+    p = run("fetch-facilities", "--out", tmp_path / "osm.csv")
+    assert p.returncode == 0, p.stderr
+    saved = pd.read_csv(tmp_path / "osm.csv", encoding="utf-8-sig")
+    assert list(saved["category"]) == ["幼儿园"] and saved["lon"].iat[0] == pytest.approx(pt.x)
+
+
+def test_the_help_lists_the_commands():
+    p = run("--help")
+    assert p.returncode == 0 and "lifecircle" in p.stdout and "fetch-facilities" in p.stdout
+    assert shapely is not None
