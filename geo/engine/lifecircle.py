@@ -293,6 +293,8 @@ def _check_inputs(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, s
     missing = [c for c in ("code", "name") if c not in communities.columns]
     if missing:
         raise LifeCircleError(f"the communities have no {', '.join(missing)} column")
+    if communities.crs is None or facilities.crs is None:
+        raise LifeCircleError("the communities and the facilities need a coordinate system (crs)")
     if "category" not in facilities.columns:
         raise LifeCircleError("the facilities have no 'category' column (a catalogue key per facility)")
 
