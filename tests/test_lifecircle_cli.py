@@ -220,3 +220,33 @@ def test_the_help_lists_the_commands():
     p = run("--help")
     assert p.returncode == 0 and "lifecircle" in p.stdout and "fetch-facilities" in p.stdout
     assert shapely is not None
+
+
+def test_the_brief_speaks_the_language_asked_and_labels_illustrative_data():
+    from matplotlib import rc_context
+
+    from geo.engine import lifecircle as lc
+    from geo.render import brief, fonts, lifecircle_brief
+
+    cm = data.load_communities().iloc[:6]
+    spots = cm.to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326")
+    test_fac = gpd.GeoDataFrame({"category": ["kindergarten", "middle_school"]}, geometry=list(spots.iloc[:2]),
+                                crs="EPSG:4326")
+    result = lc.analyse(cm, test_fac, CAT.select(["kindergarten", "middle_school"]))
+    with rc_context(brief._rc(fonts.cjk_font().family)):
+        en = brief.figure_text(lifecircle_brief.brief_figure(result, lang="en", status="illustrative"))
+        zh = brief.figure_text(lifecircle_brief.brief_figure(result, lang="zh", illustrative_facilities=True))
+    assert "Residential life circle" in en and "Illustrative data" in en and "居住区生活圈" not in en
+    assert "居住区生活圈" in zh and "设施数据为示意" in zh and "Illustrative" not in zh
+    with pytest.raises(lifecircle_brief.BriefError, match="unknown language"):
+        lifecircle_brief.brief_figure(result, lang="fr")
+
+
+def test_long_lists_of_missing_services_are_cut_between_names_and_counted():
+    from geo.render.lifecircle_brief import shorten
+
+    names = ["幼儿园", "老年人日间照料中心", "室外综合健身场地", "小学", "初中", "养老院"]
+    text = shorten(names, 12, 2, "zh")
+    assert text.count("\n") == 1 and text.endswith("等6项") and "幼儿园、" in text
+    assert shorten(names[:2], 40, 2, "zh") == "幼儿园、老年人日间照料中心"
+    assert shorten(["Kindergarten", "Primary school", "Middle school"], 16, 1, "en") == "Kindergarten … (3 in all)"

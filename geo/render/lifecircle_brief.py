@@ -191,7 +191,7 @@ def _worst_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, l
         if lang == "en":
             missing = [zh_to_en.get(m, m) for m in missing]
         rows.append([str(r["name"]), str(names.get(str(r.get("street_code", "")), r.get("street_code", ""))),
-                     str(int(r["n_missing"])), shorten(missing, 26 if lang == "zh" else 50, 2, lang)])
+                     str(int(r["n_missing"])), shorten(missing, 22 if lang == "zh" else 46, 2, lang)])
     return rows
 
 
