@@ -70,7 +70,7 @@ __all__ = [
 
 #: URL under which Streamlit serves the app's ``static/`` folder.
 STATIC_URL_PREFIX = "/app/static"
-#: Sub-folder of ``static/`` that holds the vendored files (git-ignored, rebuilt at start-up).
+#: Sub-folder of ``static/`` that holds the vendored files: shipped empty, filled at start-up (flat).
 VENDOR_DIR = "vendor"
 
 _ATTRS = ("default_js", "default_css")
