@@ -47,16 +47,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path, log: Path, timeout: float = 60.0) -> Iterator[str]:
-    """``streamlit run script`` on a free local port, from the repo (so its .streamlit/config.toml
-    applies); yields the base URL once ``/_stcore/health`` answers, and always stops the server."""
+def streamlit_server(script: str | Path, log: Path, timeout: float = 60.0, *, cwd: Path = REPO,
+                     file_watcher: str | None = "none") -> Iterator[str]:
+    """``streamlit run script`` on a free local port, from ``cwd`` (the repo by default, so its
+    .streamlit/config.toml applies); yields the base URL once ``/_stcore/health`` answers, and
+    always stops the server. ``file_watcher=None`` keeps the watcher a user gets (watchdog);
+    the default ``"none"`` spares the tests a watcher over the repository."""
     port = free_port()
+    watcher = [] if file_watcher is None else ["--server.fileWatcherType", file_watcher]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+             "--browser.gatherUsageStats", "false", *watcher],
+            cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -22,12 +22,19 @@ from geo.engine.graph import (
 )
 from geo.engine.limits import Range
 from geo.io import files
+from geo.io.online import OfflineError, osmnx_limits, require_osm_online
+
+__all__ = ["MARGIN_M", "MAX_BYTES", "OFFLINE_INSTEAD", "fetch_network", "load_network", "require_osm_online"]
 
 MAX_BYTES: int = 2 * 1024**3
 """The largest network file read (2 GiB): a district's walking network is a few MB."""
 MARGIN_M = Range(0.0, 10_000.0, "m")
 """Allowed margin around the district when downloading (metres)."""
 _FILE_KINDS = "give an osmnx GraphML (.graphml), OSM XML (.osm) or .osm.pbf file"
+OFFLINE_INSTEAD = ("use a walking network file instead: --network FILE (.osm.pbf, GraphML or .osm; "
+                   "extracts of Shantou come from Geofabrik, BBBike or openstreetmap.org's Export, "
+                   "see docs/cli.md)")
+"""What to do when OpenStreetMap cannot be reached: the end of the one-line message."""
 
 
 def _load_pbf(path: str, name: str, largest_component: bool) -> WalkGraph:
@@ -132,28 +139,34 @@ def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
     """Download the walking network around a WGS-84 polygon and save it as GraphML.
 
     The polygon is buffered by ``margin_m`` (in metres, in its UTM zone) so
-    that walks crossing the boundary are kept.
+    that walks crossing the boundary are kept. Before osmnx is even imported,
+    :func:`require_osm_online` finds out in a few seconds whether OpenStreetMap can be reached.
 
     Raises
     ------
     NetworkError
         When ``margin_m`` is not a number from 0 to 10,000 m (checked before going online),
-        OpenStreetMap cannot be reached, or the download is empty.
+        OpenStreetMap cannot be reached (one line saying which files to load instead), or the
+        download fails or is empty.
     """
     margin_m = MARGIN_M.check("margin_m", margin_m, NetworkError)
+    try:
+        require_osm_online(OFFLINE_INSTEAD)
+    except OfflineError as exc:
+        raise NetworkError(str(exc)) from None
     import osmnx as ox
 
     area = _widened(polygon_wgs84, margin_m)
     print(f"downloading walking network from OpenStreetMap (margin {margin_m:g} m)…",
           flush=True)
     try:
-        G = ox.graph_from_polygon(area, network_type="walk", retain_all=not largest_component)
+        with osmnx_limits():
+            G = ox.graph_from_polygon(area, network_type="walk", retain_all=not largest_component)
     except (OSError, ConnectionError) as exc:  # requests' errors derive from OSError
-        raise NetworkError(f"could not reach OpenStreetMap ({type(exc).__name__}); load a "
-                           "GraphML/.osm/.osm.pbf file with --network instead") from exc
+        raise NetworkError(f"could not reach OpenStreetMap ({type(exc).__name__}); "
+                           f"{OFFLINE_INSTEAD}") from exc
     except Exception as exc:
-        raise NetworkError(f"OpenStreetMap download failed ({exc}); load a "
-                           "GraphML/.osm/.osm.pbf file with --network instead") from exc
+        raise NetworkError(f"OpenStreetMap download failed ({exc}); {OFFLINE_INSTEAD}") from exc
     path = os.fspath(path)
     files.atomic_write(path, lambda tmp: ox.save_graphml(G, tmp))
     print(f"saved {len(G)} nodes, {G.number_of_edges()} edges to {path}", flush=True)

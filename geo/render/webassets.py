@@ -37,7 +37,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import html as _html
+import os
 import re
+import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -67,7 +70,7 @@ __all__ = [
 
 #: URL under which Streamlit serves the app's ``static/`` folder.
 STATIC_URL_PREFIX = "/app/static"
-#: Sub-folder of ``static/`` that holds the vendored files (git-ignored, rebuilt at start-up).
+#: Sub-folder of ``static/`` that holds the vendored files: shipped empty, filled at start-up (flat).
 VENDOR_DIR = "vendor"
 
 _ATTRS = ("default_js", "default_css")
@@ -162,15 +165,19 @@ def _asset_text(url: str) -> str | None:
 # --------------------------------------------------------------------- local layout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._~@+-]")
+_SEP = "__"  # joins host and path segments into one file name
 
 
 def local_relpath(url: str) -> str:
     """Relative POSIX path (under the static folder) where the asset for ``url`` is stored.
 
     ``https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js`` ->
-    ``vendor/cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js``. The file always ends in
-    ``.js`` or ``.css`` because Streamlit picks the Content-Type from the suffix and sends
-    ``X-Content-Type-Options: nosniff``: a script served as octet-stream would not run.
+    ``vendor/cdn.jsdelivr.net__npm__leaflet@1.9.3__dist__leaflet.js``: one flat folder, so
+    that installing never creates a folder inside the tree Streamlit's file watcher watches
+    (a burst of new nested folders makes watchdog print a RuntimeWarning per folder).
+    The file always ends in ``.js`` or ``.css`` because Streamlit picks the Content-Type from
+    the suffix and sends ``X-Content-Type-Options: nosniff``: a script served as
+    octet-stream would not run.
     """
     parts = urlsplit(url if "://" in url else "https:" + url)
     segments = [parts.netloc, *parts.path.split("/")]
@@ -180,7 +187,7 @@ def local_relpath(url: str) -> str:
     suffix = "." + _kind(url)
     if not clean[-1].lower().endswith(suffix):
         clean[-1] += suffix
-    return str(PurePosixPath(VENDOR_DIR, *clean))
+    return str(PurePosixPath(VENDOR_DIR, _SEP.join(clean)))
 
 
 def local_url_map(
@@ -207,6 +214,43 @@ def _atomic_write(path: Path, data: bytes) -> bool:
     return True
 
 
+def _vendored() -> dict[str, tuple[str, bytes]]:
+    """CDN URL -> (relative path under the static folder, file bytes) for every asset."""
+    out = {}
+    for url in asset_sources():
+        text = _asset_text(url)
+        assert text is not None
+        out[url] = (local_relpath(url), text.encode("utf-8"))
+    paths = [rel for rel, _ in out.values()]
+    if len(set(paths)) != len(paths):  # pragma: no cover - would need two CDN paths alike
+        raise RuntimeError("two folium assets map to the same local file name")
+    return out
+
+
+def _move_in_whole(static_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Create a missing ``static_dir`` or ``static_dir/vendor`` in one step.
+
+    The folder is filled in the system's temporary folder and moved into place with one
+    ``rename``: a file watcher over the app's folder then sees one new folder, already
+    complete, instead of a folder and its children appearing while it adds its watches.
+    Where the temporary folder is on another file system the folders are made in place.
+    """
+    top = static_dir if not static_dir.exists() else static_dir / VENDOR_DIR
+    staging = Path(tempfile.mkdtemp(prefix=".longhu-static."))
+    try:
+        built = staging / top.name
+        for rel, data in files.items():
+            dest = built.joinpath(*PurePosixPath(rel).parts[len(top.relative_to(static_dir).parts):])
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        top.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(built, top)
+    except OSError:  # another file system, or another process got there first: fill in place
+        (static_dir / VENDOR_DIR).mkdir(parents=True, exist_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def install_static_assets(
     static_dir: Path | str, url_prefix: str = STATIC_URL_PREFIX
 ) -> dict[str, str]:
@@ -215,19 +259,23 @@ def install_static_assets(
     Covers ``folium.Map``'s defaults and all folium plugins (Fullscreen, MeasureControl,
     MiniMap, ...). Idempotent (unchanged files are not rewritten) and safe with concurrent
     callers (each file is written to a temp file and moved into place with ``os.replace``).
-    CSS is sanitised so it references no font/image file we do not have.
+    CSS is sanitised so it references no font/image file we do not have. No folder is
+    created inside ``static_dir/vendor`` (the repository ships that folder empty), and a
+    missing ``static_dir`` or ``vendor`` folder is moved in whole, so Streamlit's file
+    watcher stays quiet while the app starts.
 
     Returns the mapping CDN URL -> local URL (``{url_prefix}/vendor/...``), ready for
     :func:`use_local_assets`.
     """
     static_dir = Path(static_dir)
+    vendored = _vendored()
+    if not (static_dir / VENDOR_DIR).is_dir():
+        _move_in_whole(static_dir, dict(vendored.values()))
+    prefix = url_prefix.rstrip("/")
     url_map: dict[str, str] = {}
-    for url in asset_sources():
-        text = _asset_text(url)
-        assert text is not None
-        rel = local_relpath(url)
-        _atomic_write(static_dir.joinpath(*PurePosixPath(rel).parts), text.encode("utf-8"))
-        url_map[url] = f"{url_prefix.rstrip('/')}/{rel}"
+    for url, (rel, data) in vendored.items():
+        _atomic_write(static_dir.joinpath(*PurePosixPath(rel).parts), data)
+        url_map[url] = f"{prefix}/{rel}"
     with _lock:
         _reverse.update({v: k for k, v in url_map.items()})
     return url_map
