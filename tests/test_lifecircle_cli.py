@@ -18,7 +18,7 @@ import shapely
 
 from geo import cli
 from geo.io import catalogue as cat_io
-from geo.io import data, facilities, lifecircle_results
+from geo.io import data, lifecircle_results, online
 
 CAT = cat_io.load_catalogue()
 
@@ -195,9 +195,9 @@ def test_bad_input_exits_2_with_one_line(args, needle, fac_file, tmp_path):
 
 
 def test_fetch_facilities_offline_is_one_line_and_quick(monkeypatch, tmp_path):
-    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: False)
+    monkeypatch.setattr(online, "require_osm_online", _offline)
     p = run("fetch-facilities", "--out", tmp_path / "osm.csv")
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "cannot reach OpenStreetMap" in p.stderr
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "could not reach OpenStreetMap" in p.stderr
     assert not (tmp_path / "osm.csv").exists()
     p = run("fetch-facilities", "--margin-m", "-5")
     assert p.returncode == 2 and "--margin-m" in p.stderr
@@ -206,7 +206,7 @@ def test_fetch_facilities_offline_is_one_line_and_quick(monkeypatch, tmp_path):
 def test_fetch_facilities_saves_what_osm_returns(monkeypatch, tmp_path):
     import osmnx as ox
 
-    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: True)
+    monkeypatch.setattr(online, "require_osm_online", lambda *a, **k: None)
     pt = data.load_communities().to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326").iat[0]
     features = gpd.GeoDataFrame({"name": ["测试幼儿园"], "amenity": ["kindergarten"]}, geometry=[pt], crs="EPSG:4326")
     monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: features)
@@ -250,3 +250,7 @@ def test_long_lists_of_missing_services_are_cut_between_names_and_counted():
     assert text.count("\n") == 1 and text.endswith("等6项") and "幼儿园、" in text
     assert shorten(names[:2], 40, 2, "zh") == "幼儿园、老年人日间照料中心"
     assert shorten(["Kindergarten", "Primary school", "Middle school"], 16, 1, "en") == "Kindergarten … (3 in all)"
+
+
+def _offline(instead: str, **_kw) -> None:
+    raise online.OfflineError(f"could not reach OpenStreetMap (test: offline); {instead}")

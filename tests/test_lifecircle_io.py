@@ -17,7 +17,7 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.io import catalogue as cat_io
-from geo.io import data, facilities
+from geo.io import data, facilities, online
 from geo.io.errors import DataError
 
 CAT = cat_io.load_catalogue()
@@ -240,7 +240,7 @@ def test_osm_features_are_classified_by_tags_and_names(spots):
 def test_fetch_facilities_caches_a_table_the_reader_takes_back(tmp_path, spots, monkeypatch):
     import osmnx as ox
 
-    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: True)
+    monkeypatch.setattr(online, "require_osm_online", lambda *a, **k: None)
     monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: osm_features(spots))
     out = tmp_path / "osm.csv"
     facilities.fetch_facilities(data.load_district().geometry.union_all(), CAT, out)
@@ -251,9 +251,14 @@ def test_fetch_facilities_caches_a_table_the_reader_takes_back(tmp_path, spots, 
 
 def test_offline_osm_is_found_out_quickly_and_said_in_one_line(monkeypatch):
     t = time.perf_counter()
-    assert not facilities.osm_reachable("https://127.0.0.1:9/api", timeout_s=1.0)
+    with pytest.raises(online.OfflineError):
+        online.require_osm_online("x", url="https://127.0.0.1:9/api", timeout=1.0)
     assert time.perf_counter() - t < 5
-    monkeypatch.setattr(facilities, "osm_reachable", lambda *a, **k: False)
-    with pytest.raises(DataError, match="cannot reach OpenStreetMap") as exc:
+    monkeypatch.setattr(online, "require_osm_online", _offline)
+    with pytest.raises(DataError, match="could not reach OpenStreetMap") as exc:
         facilities.fetch_facilities(shapely.box(116.7, 23.3, 116.8, 23.4), CAT)
     assert "\n" not in str(exc.value)
+
+
+def _offline(instead: str, **_kw) -> None:
+    raise online.OfflineError(f"could not reach OpenStreetMap (test: offline); {instead}")

@@ -22,9 +22,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import threading
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +32,7 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.engine.lifecircle import Catalogue
-from geo.io import tables
+from geo.io import online, tables
 from geo.io.catalogue import load_catalogue, match_categories
 from geo.io.centers import ImportReport
 from geo.io.errors import DataError, ImportProblem
@@ -51,7 +48,6 @@ EXPECTED = ("a category/类别 column with the catalogue's names (幼儿园, Pri
             "type/类型 (科教文化服务;学校;幼儿园) and typecode/类型编码 (141204) columns")
 OSM_CACHE = Path("data/facilities/osm_facilities.csv")
 """Where ``python -m geo fetch-facilities`` saves OpenStreetMap's facilities by default."""
-CONNECT_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -199,33 +195,6 @@ def _valid_frame(t: Table, catalogue: Catalogue, match: pd.DataFrame, check, kee
 # --------------------------------------------------------------------------- OpenStreetMap
 
 
-def osm_reachable(url: str | None = None, timeout_s: float = CONNECT_TIMEOUT_S) -> bool:
-    """True when the Overpass server (osmnx's) answers a TCP connection within ``timeout_s``.
-
-    The lookup and the connection run in a thread that is given ``timeout_s + 1`` seconds in
-    all, so a hanging name lookup cannot stall the caller either.
-    """
-    if url is None:
-        import osmnx as ox
-
-        url = ox.settings.overpass_url
-    parts = urllib.parse.urlsplit(url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    ok: list[bool] = []
-
-    def attempt() -> None:
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            ok.append(True)
-        except OSError:
-            ok.append(False)
-
-    worker = threading.Thread(target=attempt, daemon=True)
-    worker.start()
-    worker.join(timeout_s + 1.0)
-    return bool(ok and ok[0])
-
-
 def osm_tags(catalogue: Catalogue) -> dict[str, list[str] | bool]:
     """The ``tags`` argument of osmnx's ``features_from_polygon`` covering every category."""
     out: dict[str, set[str]] = {}
@@ -273,13 +242,15 @@ def fetch_facilities(polygon_wgs84: shapely.Geometry, catalogue: Catalogue | Non
     """
     catalogue = catalogue or load_catalogue()
     margin_m = MARGIN_M.check("margin_m", margin_m)
-    if not osm_reachable():
-        raise DataError("OpenStreetMap", "cannot reach OpenStreetMap (no connection to the Overpass server); "
-                        "use an AMap export or a facilities table with --facilities instead")
+    try:
+        online.require_osm_online("use an AMap export or a facilities table with --facilities instead")
+    except online.OfflineError as exc:
+        raise DataError("OpenStreetMap", str(exc)) from None
     import osmnx as ox
 
     try:
-        features = ox.features_from_polygon(_around(polygon_wgs84, margin_m), osm_tags(catalogue))
+        with online.osmnx_limits():
+            features = ox.features_from_polygon(_around(polygon_wgs84, margin_m), osm_tags(catalogue))
     except Exception as exc:  # noqa: BLE001  (osmnx and requests raise many kinds; all mean "no download")
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError("OpenStreetMap", f"the download failed ({reason}); try again later or use --facilities "
