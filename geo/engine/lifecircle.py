@@ -459,3 +459,30 @@ def worst_communities(result: LifeCircleResult, top: int = 5) -> pd.DataFrame:
     keys = ["n_missing"] + (["population"] if "population" in c else [])
     c = c.sort_values(keys + ["code"], ascending=[False] * len(keys) + [True], kind="stable")
     return c[c["n_missing"] > 0].head(top).reset_index(drop=True)
+
+
+def nearest_by_category(facilities: gpd.GeoDataFrame, lon: float, lat: float, catalogue: Catalogue,
+                        speed_kmh: float = SPEEDS["adult"]) -> pd.DataFrame:
+    """For a resident at (``lon``, ``lat``, WGS-84): the nearest facility of each category, straight line.
+
+    One row per category of the catalogue, in its order: ``category_key, category, category_en,
+    level, limit_m, name, distance_m, minutes, within`` (``name`` empty and ``distance_m`` inf when
+    the category has no facility).
+    """
+    speed = RANGES["speed_kmh"].check("speed_kmh", speed_kmh, LifeCircleError)
+    point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs="EPSG:4326")
+    metric = _crs.utm_crs(float(lon), float(lat))
+    q = point.to_crs(metric).iat[0]
+    fac = facilities.to_crs(metric)
+    fx, fy = shapely.get_x(np.asarray(fac.geometry.values)), shapely.get_y(np.asarray(fac.geometry.values))
+    rows = []
+    for cat in catalogue.categories:
+        sel = np.flatnonzero(fac["category"].to_numpy() == cat.key)
+        d = np.hypot(fx[sel] - q.x, fy[sel] - q.y)
+        best = int(sel[np.argmin(d)]) if len(sel) else -1
+        dist = float(d.min()) if len(sel) else np.inf
+        rows.append({"category_key": cat.key, "category": cat.name_zh, "category_en": cat.name_en,
+                     "level": cat.level, "limit_m": cat.limit_m,
+                     "name": str(fac["name"].iat[best]) if best >= 0 else "", "distance_m": dist,
+                     "minutes": dist / (speed * 1000.0 / 60.0), "within": dist <= cat.limit_m})
+    return pd.DataFrame(rows)
