@@ -14,7 +14,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from geo.app import inputs, tables
+from geo.app import inputs, lifecircle_view, tables
 from geo.app import layers as lay
 from geo.app.cache import gap_info
 from geo.app.screen import Ctx, Overlay, Screen
@@ -77,6 +77,8 @@ def below(ctx: Ctx) -> None:
     layers = ctx.layers
     suggest_section(ctx.result, ctx.key, ctx.graph, ctx.lang, save=lambda plan: save_plan(
         plan, layers.centers, layers.streets, layers.communities))
+    st.divider()
+    lifecircle_view.planner_section(layers.communities, ctx.store, ctx.lang, ctx.controls.speed or 4.0, layers.token)
 
 
 # --------------------------------------------------------------------------- briefing outputs

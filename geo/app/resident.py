@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.app import inputs
+from geo.app import inputs, lifecircle_view
 from geo.app import layers as lay
 from geo.app.screen import Ctx, Overlay, Screen
 from geo.app.search import community_point, search_communities
@@ -86,6 +86,7 @@ def resident_panel(ctx: Ctx) -> nearest.NearestResult | None:
                                   mode=c.mode, graph=ctx.graph if c.mode == "network" else None,
                                   max_snap_m=MAX_SNAP_M, district=ctx.layers.district)
     show_answer(res, c.mode, lang)
+    lifecircle_view.resident_section(ctx.store, res.point.x, res.point.y, lang, c.speed)
     return res
 
 

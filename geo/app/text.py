@@ -342,6 +342,42 @@ TEXT: dict[str, tuple[str, str]] = {
                     ("Longitude and latitude look swapped (longitude {lon}, latitude {lat}): Longhu is near "
                      "longitude 116.7, latitude 23.4; swap the two values.")),
     "coord_hint": ("十进制度数，例如 116.7300", "decimal degrees, e.g. 116.7300"),
+    # ---- the life circle (GB 50180-2018)
+    "lc.title": ("社区生活圈：日常服务步行可达", "Community life circle: daily services on foot"),
+    "lc.hint": ("按 GB 50180-2018 的 5/10/15 分钟生活圈，检查每个村（社区）是否在步行范围内拥有幼儿园、学校、"
+                "卫生服务、养老、菜市场和党群服务中心等设施。",
+                "Following the 5/10/15-minute life circles of GB 50180-2018: does each community reach its "
+                "kindergarten, schools, health care, elderly care, market and service centre on foot?"),
+    "lc.import": ("导入设施（高德 POI 导出或含“类别”列的表格）", "Import facilities (AMap POI export or a table with a category column)"),
+    "lc.upload": ("设施文件（CSV / XLSX / GeoJSON / GeoPackage）", "Facilities file (CSV / XLSX / GeoJSON / GeoPackage)"),
+    "lc.crs": ("坐标系", "Coordinate system"),
+    "lc.crs_auto": ("自动（有 typecode 列时按高德 GCJ-02）", "Automatic (GCJ-02 when there is a typecode column)"),
+    "lc.read": ("{file}：读取 {n} 行，{ok} 个设施可用，{unmatched} 行未匹配到类别（见下表）。",
+                "{file}: {n} rows read, {ok} facilities usable, {unmatched} rows matched no category (listed below)."),
+    "lc.save": ("保存这 {n} 个设施", "Save these {n} facilities"),
+    "lc.save_desc": ("导入设施：{file}", "imported facilities: {file}"),
+    "lc.saved": ("已保存 {n} 个设施；所有页面都将使用它们。", "Saved {n} facilities; every page now uses them."),
+    "lc.none": ("尚未导入设施。请在上方导入高德 POI 导出文件或设施表格（本工具不附带真实设施数据）。",
+                "No facilities yet. Import an AMap POI export or a facilities table above (the tool ships no real facility data)."),
+    "lc.level": ("生活圈层级", "Circle level"),
+    "lc.level_n": ("{n} 分钟", "{n} min"),
+    "lc.all_levels": ("全部", "All"),
+    "lc.categories": ("设施类别", "Categories"),
+    "lc.no_category": ("请至少选择一个设施类别。", "Choose at least one category."),
+    "lc.error": ("无法计算生活圈：{msg}", "The life circle cannot be computed: {msg}"),
+    "lc.m_served": ("全部可达的村（社区）", "Communities reaching every category"),
+    "lc.m_facilities": ("设施数", "Facilities"),
+    "lc.cell_tip": ("可达 {k} / {n} 类设施", "{k} of {n} categories within reach"),
+    "lc.c_code": ("代码", "Code"), "lc.c_name": ("村（社区）", "Community"),
+    "lc.c_reached": ("可达类别", "Reached"), "lc.c_missing": ("缺少类别数", "Missing"),
+    "lc.c_which": ("缺少的设施", "Missing services"),
+    "lc.pick": ("查看某村（社区）各类设施的最近距离", "A community's nearest facility of each kind"),
+    "lc.k_category": ("类别", "Category"), "lc.k_limit": ("步行上限（米）", "Limit (m)"),
+    "lc.k_nearest": ("最近距离（米）", "Nearest (m)"), "lc.k_minutes": ("步行（分钟）", "Walk (min)"),
+    "lc.k_covered": ("覆盖面积（%）", "Area covered (%)"), "lc.k_name": ("名称", "Name"),
+    "lc.kinds": ("附近的各类生活服务设施", "The nearest of each kind"),
+    "lc.kinds_note": ("按直线距离估算；设施来自数据管理人员导入的文件。",
+                      "Straight-line estimate; facilities as imported by the data steward."),
 }
 
 

@@ -1,0 +1,173 @@
+"""The life circle on the page: the planner's view (facilities in, circle level and categories,
+the map of categories reached, the community scorecard, a community's nearest facility of each
+kind) and the resident's "nearest of each kind".
+
+Facilities are the user's data: imported here through the one facilities reader
+(:func:`geo.io.facilities.import_facilities`) and kept in the user's store as the layer
+``facilities``, so every page and session sees the same ones. Nothing here invents facilities:
+without an import the view says how to load them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.app.data_common import show_problems
+from geo.app.state import CRS_CHOICES
+from geo.app.text import crs_label, md, tr
+from geo.engine import lifecircle as lc
+from geo.io import facilities as fio
+from geo.io import store as gstore
+from geo.io.catalogue import load_catalogue
+from geo.io.errors import DataError
+from geo.render.safe_html import escape_text
+
+LAYER = "facilities"
+LEVELS = (5, 10, 15)
+HEAT = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32"]
+
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> lc.Catalogue:
+    """The shipped facility catalogue (data/catalogue/lifecircle.toml)."""
+    return load_catalogue()
+
+
+def saved_facilities(store: gstore.Store) -> gpd.GeoDataFrame | None:
+    """The facilities saved in the user's store, or None when none were imported."""
+    try:
+        return store.load(LAYER, shipped=False)
+    except (KeyError, DataError):
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report(digest: str, filename: str, crs: str, _payload: bytes) -> fio.FacilityReport:
+    return fio.import_facilities(_payload, catalogue(), None if crs == "auto" else crs, filename=filename)
+
+
+def import_panel(store: gstore.Store, lang: str) -> None:
+    """Upload an AMap POI export or a table with a category column; every problem listed; save."""
+    up = st.file_uploader(tr("lc.upload", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"], key="lc_file")
+    crs = st.radio(tr("lc.crs", lang), ("auto",) + CRS_CHOICES, horizontal=True, key="lc_crs",
+                   format_func=lambda c: tr("lc.crs_auto", lang) if c == "auto" else crs_label(c, lang))
+    if up is None:
+        return
+    payload = up.getvalue()
+    try:
+        report = _report(hashlib.sha1(payload).hexdigest(), up.name, crs, payload)
+    except DataError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(tr("lc.read", lang, file=md(report.source), n=report.n_rows, ok=len(report.valid),
+                   unmatched=len(report.unmatched)))
+    items = report.problems + report.warnings
+    if items:
+        show_problems(items, lang)
+    if len(report.valid) and st.button(tr("lc.save", lang, n=len(report.valid)), key="lc_save", type="primary"):
+        valid = report.valid.assign(id=[f"F{i + 1:05d}" for i in range(len(report.valid))],
+                                    source=report.source)
+        try:
+            store.save(LAYER, valid, tr("lc.save_desc", lang, file=report.source), key="id", force=True)
+        except (DataError, ValueError) as exc:
+            st.error(str(exc))
+            return
+        st.success(tr("lc.saved", lang, n=len(valid)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _analysis(key: tuple, _communities: gpd.GeoDataFrame, _facilities: gpd.GeoDataFrame,
+              keys: tuple[str, ...], speed_kmh: float) -> lc.LifeCircleResult:
+    return lc.analyse(_communities, _facilities, catalogue().select(list(keys)), lc.Settings(speed_kmh=speed_kmh))
+
+
+def planner_section(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
+                    token: str) -> None:
+    """The planner's life-circle view (below the coverage map)."""
+    st.subheader(tr("lc.title", lang))
+    st.caption(tr("lc.hint", lang))
+    fac = saved_facilities(store)
+    with st.expander(tr("lc.import", lang), expanded=fac is None):
+        import_panel(store, lang)
+    if fac is None or len(fac) == 0:
+        st.info(tr("lc.none", lang))
+        return
+    cat = catalogue()
+    level = st.radio(tr("lc.level", lang), LEVELS + (0,), horizontal=True, key="lc_level",
+                     format_func=lambda v: tr("lc.all_levels", lang) if v == 0 else tr("lc.level_n", lang, n=v))
+    offered = [c.key for c in cat.categories if level in (0, c.level)]
+    keys = st.multiselect(tr("lc.categories", lang), offered, default=offered, key=f"lc_cats_{level}",
+                          format_func=lambda k: cat.get(k).name(lang))
+    if not keys:
+        st.warning(tr("lc.no_category", lang))
+        return
+    try:
+        res = _analysis((token, fac.attrs.get("version"), tuple(keys), speed_kmh), communities, fac,
+                        tuple(keys), speed_kmh)
+    except lc.LifeCircleError as exc:
+        st.error(tr("lc.error", lang, msg=str(exc)))
+        return
+    head = res.headline()
+    a, b = st.columns(2)
+    a.metric(tr("lc.m_served", lang), f"{head['fully_served_communities']} / {head['communities']}")
+    b.metric(tr("lc.m_facilities", lang), f"{len(fac):,}")
+    st_folium(reach_map(res, lang), height=420, use_container_width=True, returned_objects=[], key="lc_map")
+    scorecard(res, lang)
+
+
+def reach_map(res: lc.LifeCircleResult, lang: str) -> folium.Map:
+    """The 50 m grid coloured by how many of the chosen categories it reaches."""
+    grid = res.grid.to_crs("EPSG:4326")
+    b = grid.total_bounds
+    m = folium.Map(tiles=None, control_scale=True)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    n = max(int(grid["n_categories"].max()), 1)
+    for row in grid.itertuples():
+        colour = HEAT[min(int(round(row.count / n * (len(HEAT) - 1))), len(HEAT) - 1)]
+        tip = escape_text(tr("lc.cell_tip", lang, k=int(row.count), n=n))
+        folium.GeoJson(row.geometry.simplify(0.00005), tooltip=tip,
+                       style_function=lambda _f, c=colour: {"fillColor": c, "color": c, "weight": 0,
+                                                            "fillOpacity": 0.75}).add_to(m)
+    return m
+
+
+def scorecard(res: lc.LifeCircleResult, lang: str) -> None:
+    """Communities, fewest categories reached first, with what is missing; one community's nearest
+    facility of each kind."""
+    c = pd.DataFrame(res.communities.drop(columns="geometry"))
+    table = pd.DataFrame({tr("lc.c_code", lang): c["code"], tr("lc.c_name", lang): c["name"],
+                          tr("lc.c_reached", lang): c["reached"].astype(str) + " / " + c["required"].astype(str),
+                          tr("lc.c_missing", lang): c["n_missing"], tr("lc.c_which", lang): c["missing"]})
+    st.dataframe(table.sort_values(tr("lc.c_missing", lang), ascending=False, kind="stable"), hide_index=True,
+                 column_config={tr("lc.c_which", lang): st.column_config.TextColumn(width="large")})
+    pick = st.selectbox(tr("lc.pick", lang), list(c["code"]), key="lc_pick",
+                        format_func=dict(zip(c["code"], c["name"])).get)
+    rows = res.table[res.table["code"] == pick]
+    st.dataframe(pd.DataFrame({
+        tr("lc.k_category", lang): rows["category_en" if lang == "en" else "category"],
+        tr("lc.k_limit", lang): rows["limit_m"].round(0), tr("lc.k_nearest", lang): rows["nearest_m"].round(0),
+        tr("lc.k_minutes", lang): rows["nearest_minutes"].round(1),
+        tr("lc.k_covered", lang): rows["covered_pct"].round(1)}), hide_index=True)
+
+
+def resident_section(store: gstore.Store, lon: float, lat: float, lang: str, speed_kmh: float) -> None:
+    """Beside the nearest service centres: the nearest facility of each kind (straight line)."""
+    fac = saved_facilities(store)
+    if fac is None or len(fac) == 0:
+        return
+    st.markdown(f"**{tr('lc.kinds', lang)}**")
+    out = lc.nearest_by_category(fac, lon, lat, catalogue(), speed_kmh)
+    out = out[np.isfinite(out["distance_m"])]
+    st.dataframe(pd.DataFrame({
+        tr("lc.k_category", lang): out["category_en" if lang == "en" else "category"],
+        tr("lc.k_name", lang): out["name"], tr("lc.k_nearest", lang): out["distance_m"].round(0),
+        tr("lc.k_minutes", lang): out["minutes"].round(1)}), hide_index=True)
+    st.caption(tr("lc.kinds_note", lang))
+
