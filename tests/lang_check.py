@@ -42,3 +42,7 @@ def stray_cjk(text: str, extra_names: tuple[str, ...] = ()) -> list[str]:
 def raw_codes(text: str) -> list[str]:
     """Internal codes (``wgs84``, ``exact``, ``station`` …) standing as words in ``text``."""
     return sorted({c for c in RAW_CODES if re.search(rf"(?<![\w/.-]){c}(?![\w/.-])", text)})
+
+
+#: The language switch names each language in that language (中文 on the English page).
+SWITCH_WORDS = ("中文", "语言 / Language", "语言")

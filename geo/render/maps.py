@@ -174,8 +174,9 @@ def base_map(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh",
     """An empty map fitted to the district, with the chosen basemap (or none)."""
     check_basemap(basemap)
     kwargs.setdefault("zoom_snap", 0.25)  # fit the district snugly, not to a whole zoom level
-    m = folium.Map(tiles=None, control_scale=True, **kwargs)
+    m = folium.Map(tiles=None, control_scale=False, **kwargs)
     add_panes(m)
+    ScaleBar().add_to(m)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=word("basemap_osm", lang)).add_to(m)
     elif basemap == "amap":
@@ -385,6 +386,20 @@ class FoldControl(MacroElement):
                         f"list-style-position:inside'>{summary}</summary>"
                         f"<div class='lh-fold-body' style='margin-top:4px;max-height:55vh;overflow:auto'>"
                         f"{body}</div></details>")
+
+
+class ScaleBar(MacroElement):
+    """A metric scale bar at the bottom right (Leaflet's default also shows miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ScaleBar"
 
 
 class FitBounds(MacroElement):
