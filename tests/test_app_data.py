@@ -93,7 +93,19 @@ def preview(at: AppTest) -> dict[str, tuple[str, str]]:
     return {r["项目"]: (r["导入前"], r["导入后"]) for _, r in t.iterrows()}
 
 
+def tab(at: AppTest, label: str) -> AppTest:
+    """Open a panel of the data page (its tabs are lazy: only the open one is drawn)."""
+    at.session_state["data_tab_zh"] = label
+    return at.run()
+
+
+def versions(at: AppTest) -> pd.DataFrame:
+    return frame(tab(at, "版本记录"), "要素数")
+
+
 def editor(at: AppTest):
+    if not at.data_editor:
+        tab(at, "编辑服务中心")
     eds = at.data_editor
     assert len(eds) == 1
     return eds[0]
@@ -223,9 +235,10 @@ def test_import_gcj02_sheet_suggests_gcj02_and_surveyed_positions_are_said_so(ap
     assert (saved["position_source"] == "surveyed").all()
     np.testing.assert_allclose(saved["lon"], shipped["lon"], atol=1e-6)  # converted back to WGS-84
     assert centres_row(at)[1] == "实测（导入时确认） 172"
-    versions = frame(at, "要素数")
-    assert versions["版本"].iloc[0] == s.head("centers") and "高德坐标.csv" in versions["说明"].iloc[0]
-    assert all(not u.key.endswith("_0") for u in at.file_uploader if u.key.startswith("imp_file_"))
+    uploaders = [u.key for u in at.file_uploader if u.key.startswith("imp_file_")]
+    assert uploaders and not any(k.endswith("_0") for k in uploaders)  # a fresh, empty uploader
+    history = versions(at)
+    assert history["版本"].iloc[0] == s.head("centers") and "高德坐标.csv" in history["说明"].iloc[0]
 
 
 @pytest.mark.slow
@@ -292,7 +305,8 @@ def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app
     last = s.versions("centers").iloc[0]
     assert set(last["removed"]) == {shipped["id"][0], shipped["id"][5]}
     assert last["description"] == "编辑服务中心：删除 2 / edited centres: deleted 2"
-    assert frame(at, "要素数")["说明"].iloc[0] == "编辑服务中心：删除 2"  # the page's half
+    assert versions(at)["说明"].iloc[0] == "编辑服务中心：删除 2"  # the page's half
+    tab(at, "编辑服务中心")
     assert centres_metric(at) == "170"
     assert covered(at) == expected_pct(store_path)
 
@@ -332,6 +346,7 @@ def test_a_centre_named_like_html_is_shown_as_text(app, store_path):
 def test_move_by_clicking_the_map(app, store_path, shipped):
     stations = shipped[shipped["tier"] == "station"]
     cid = stations["id"].iloc[0]
+    tab(app, "编辑服务中心")
     app.selectbox(key="mv_pick__zh").set_value(cid).run()
     assert any("地图上点击" in c.value for c in app.caption)
     target = stations.iloc[20]  # somewhere else inside the district
@@ -355,6 +370,7 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
 @pytest.mark.slow
 def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
     s = gstore.Store(store_path)
+    tab(app, "编辑服务中心")
     # another session renames centre 5 after this page loaded: my edit of centre 3 merges with it
     editing.CenterEditor(s).rename(shipped["id"][5], "别人改的名字5")
     at = ok(edit(app, edited_rows={3: {"name": "我改的名字3"}}))
@@ -383,6 +399,7 @@ def test_restore_brings_back_the_previous_version(app, store_path):
     s = gstore.Store(store_path)
     assert centres_row(at)[0] == 169
     first = int(s.versions("centers")["version"].min())  # the copy of the shipped centres
+    tab(at, "版本记录")
     at.selectbox(key="vs_pick__zh").set_value(first).run()
     at.button(key="vs_restore").click().run()
     ok(at)
@@ -397,6 +414,7 @@ def test_restore_brings_back_the_previous_version(app, store_path):
 @pytest.mark.slow
 def test_replace_street_boundaries(app, store_path):
     payload = (data.DATA_DIR / "streets.geojson").read_bytes()
+    tab(app, "替换边界")
     app.radio(key="bd_level__zh").set_value("street").run()
     at = ok(upload(app, "bd_file_", "streets.geojson", payload))
     assert any("匹配 10 个，未匹配 0 个" in m.value for m in at.markdown)
@@ -445,6 +463,8 @@ def test_centre_codes_follow_the_boundaries_in_use():
 def test_exports_read_back(app, shipped, tmp_path):
     out = {}
     for fmt in data_export.FORMATS:
+        if fmt == data_export.FORMATS[0]:
+            tab(app, "导出")
         app.radio(key="ex_fmt__zh").set_value(fmt).run()
         app.button(key="ex_make").click().run()
         ok(app)

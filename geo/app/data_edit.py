@@ -302,8 +302,8 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
 
 
 def move_section(layers: Layers, lang: str, store: gstore.Store, show_map) -> None:
-    """Choose a centre, click the map, move it there. ``show_map(groups)`` draws the page's map
-    (clicks on) with the given layers."""
+    """Choose a centre, click the map, move it there. ``show_map(build, key)`` draws the page's map
+    (clicks on) with the layers ``build()`` makes (built again only for a new ``key``)."""
     st.divider()
     st.markdown(f"**{tr('data.mv_head', lang)}**")
     c = layers.centers
@@ -321,7 +321,9 @@ def move_section(layers: Layers, lang: str, store: gstore.Store, show_map) -> No
         st.caption(tr("data.mv_at", lang, lon=lon, lat=lat, m=_metres(row["lon"], row["lat"], lon, lat)))
         if st.button(tr("data.mv_go", lang), key="mv_go", type="primary"):
             _move(pick, str(row["name"]), lon, lat, c, lang, store)
-    show_map(move_groups(layers, ss["basemap"], lang))
+    basemap = ss["basemap"]
+    show_map(lambda: move_groups(layers, basemap, lang),
+             ("move", layers.token, basemap, lang, pick, tuple(click) if click else None))
 
 
 def _move(pick: str, name: str, lon: float, lat: float, centers, lang: str, store: gstore.Store) -> None:

@@ -91,21 +91,29 @@ def page() -> None:
     if message:
         (st.success if message[0] == "success" else st.info)(message[1])
     in_use(frame.layers, lang, frame.store)
+    # lazy tabs: only the open panel runs (the editor and its map are heavy)
     tabs = st.tabs([tr("data.tab_import", lang), tr("data.tab_edit", lang), tr("data.tab_bounds", lang),
-                    tr("data.tab_versions", lang), tr("data.tab_export", lang)])
-    with tabs[0]:
-        _tab(import_section, frame, "import")
-    with tabs[1]:
-        _tab(edit_section, frame, "edit")
-        move_section(frame.layers, lang, frame.store, lambda groups: mapview.show(
-            frame.layers, ss["basemap"], lang, groups, key="data_map", clicks=True, height=480))
-    with tabs[2]:
-        _tab(boundaries_section, frame, "boundaries")
-    with tabs[3]:
-        _tab(versions_section, frame, "versions")
-    with tabs[4]:
-        ctx = analyse(frame, quiet=True)
-        try:
-            export_section(frame.layers, ctx.result, lang)
-        except (DataError, ValueError, OSError) as exc:
-            show_error(exc, lang, "export")
+                    tr("data.tab_versions", lang), tr("data.tab_export", lang)], key=f"data_tab_{lang}",
+                   on_change="rerun")
+    panels = [lambda: _tab(import_section, frame, "import"), lambda: _edit_tab(frame),
+              lambda: _tab(boundaries_section, frame, "boundaries"), lambda: _tab(versions_section, frame, "versions"),
+              lambda: _export_tab(frame)]
+    for tab, panel in zip(tabs, panels):
+        if tab.open is not False:
+            with tab:
+                panel()
+
+
+def _edit_tab(frame: Frame) -> None:
+    _tab(edit_section, frame, "edit")
+    lang = frame.lang
+    move_section(frame.layers, lang, frame.store, lambda build, key: mapview.show(
+        frame.layers, ss["basemap"], lang, build, key, key="data_map", clicks=True, height=480))
+
+
+def _export_tab(frame: Frame) -> None:
+    ctx = analyse(frame, quiet=True)
+    try:
+        export_section(frame.layers, ctx.result, frame.lang)
+    except (DataError, ValueError, OSError) as exc:
+        show_error(exc, frame.lang, "export")

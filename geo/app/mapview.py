@@ -10,13 +10,19 @@ target changes.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import folium
 import geopandas as gpd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium as sf
+from folium.elements import JSCSSMixin
 
 from geo.app import cache
 from geo.app import layers as lay
+from geo.app.state import ss
 from geo.app.text import tr
 from geo.engine import coverage as cv
 from geo.engine import schema
@@ -52,18 +58,99 @@ def fit_group(fit: maps.FitBounds) -> folium.FeatureGroup:
     return fg
 
 
-def show(layers: cache.Layers, basemap: str, lang: str, groups: list[folium.FeatureGroup], *, key: str,
-         height: int = MAP_HEIGHT, clicks: bool = False, locate: bool = False) -> None:
-    """Draw the map: the base map of ``layers`` plus ``groups``; ``clicks`` makes a click (or a
-    found location, with ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``."""
-    try:
-        base = base_result(layers)
-        m = lay.base_map(base, basemap, layers.illustrative, lang)
+@dataclass
+class _Base:
+    """A base map drawn once: what ``st_folium`` sends for it, and the map the layers are drawn
+    against (guarded by ``lock``: sessions share it)."""
+
+    map: folium.Map
+    leaflet: str
+    html: str
+    header: str
+    m_id: str
+    bounds: dict
+    zoom: object
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    hashes: dict = field(default_factory=dict)
+
+
+def _links(el, css: list[str], js: list[str]) -> None:
+    if isinstance(el, JSCSSMixin):
+        css += [href for _, href in getattr(el, "default_css", [])]
+        js += [src for _, src in getattr(el, "default_js", [])]
+    for child in getattr(el, "_children", {}).values():
+        _links(child, css, js)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _base(key: tuple, _build: Callable[[], folium.Map]) -> _Base:
+    """The base map of ``key`` (layers, basemap, language, locate button) drawn once per server."""
+    m = _build()
+    m.get_root().render()
+    m.render()
+    html, header = sf._get_html(m), sf._get_header(m)
+    leaflet = sf._get_map_string(m)
+    south_west, north_east = m.get_bounds()
+    bounds = {"_southWest": {"lat": south_west[0], "lng": south_west[1]},
+              "_northEast": {"lat": north_east[0], "lng": north_east[1]}}
+    return _Base(m, leaflet, html, header, sf.get_full_id(m), bounds, m.options.get("zoom"))
+
+
+@st.cache_data(show_spinner=False, max_entries=96)
+def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
+               _build: Callable[[], list[folium.FeatureGroup]]) -> tuple[str | None, str, list[str], list[str]]:
+    """The changing layers as st_folium's JavaScript (and the layer switcher, which names them),
+    with the asset links they need; built once per ``groups_key``."""
+    groups = _build()
+    with _base.lock:
+        m = _base.map
+        try:
+            fg_js = "".join(sf._get_feature_group_string(g, map=m, idx=i) for i, g in enumerate(groups)) or None
+            control = folium.LayerControl(collapsed=True, position="topright")
+            lc_js = sf._get_layer_control_string(control, m)
+            css: list[str] = []
+            js: list[str] = []
+            _links(m, css, js)
+        finally:
+            for el in [*groups, control] if "control" in locals() else groups:
+                m._children.pop(el.get_name(), None)
+    return fg_js, lc_js, list(dict.fromkeys(css)), list(dict.fromkeys(js))
+
+
+def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
+         groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
+         locate: bool = False) -> None:
+    """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
+    only when ``groups_key`` is new); ``clicks`` makes a click (or a found location, with
+    ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``.
+
+    The base map is drawn once per server and the layers once per ``groups_key``; this is what
+    ``st_folium`` sends, without its redrawing of every layer on every run (its component is
+    called with the same arguments).
+    """
+    base_key = (layers.token, basemap, lang, locate)
+
+    def build_base() -> folium.Map:
+        m = lay.base_map(base_result(layers), basemap, layers.illustrative, lang)
         if locate:
             maps.LocateButton(lang).add_to(m)
+        return m
+
+    try:
+        base = _base(base_key, build_base)
+        fg_js, lc_js, css, js = _layers_js(base_key, groups_key, base, build_groups)
     except maps.MapError as exc:
         st.error(tr("error_map", lang, msg=str(exc)))
         return
-    st_folium(m, key=key, height=height, use_container_width=True,
-              returned_objects=["last_clicked"] if clicks else [], feature_group_to_add=groups or None,
-              layer_control=folium.LayerControl(collapsed=True, position="topright"))
+    returned = ["last_clicked"] if clicks else []
+    hash_key = base.hashes.get(key) or base.hashes.setdefault(key, sf.generate_js_hash(base.leaflet, key, False))
+    defaults = {k: v for k, v in {"last_clicked": None, "bounds": base.bounds, "zoom": base.zoom}.items()
+                if k in returned}
+
+    def on_change() -> None:
+        ss[key] = ss.get(hash_key, {})
+
+    sf._component_func(script=base.leaflet, header=base.header, html=base.html, id=base.m_id, key=hash_key,
+                       height=height, width=None, returned_objects=returned, default=defaults, zoom=None,
+                       center=None, feature_group=fg_js, return_on_hover=False, layer_control=lc_js,
+                       pixelated=False, css_links=css, js_links=js, on_change=on_change, wrap_longitude=False)

@@ -7,10 +7,12 @@ this module caches their results on the page's controls and draws the widgets an
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
 import folium
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -33,7 +35,7 @@ LABELS = {"png": "plan.f_png", "pdf": "plan.f_pdf", "brief": "plan.f_brief", "ht
 MIME = {"png": "image/png", "pdf": "application/pdf", "brief": "application/pdf", "html": "text/html",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SUFFIX = {"png": ".png", "pdf": ".pdf", "brief": ".pdf", "html": ".html", "xlsx": ".xlsx"}
-METHODS = ("auto", "exact", "greedy")
+METHODS = ("greedy", "auto", "exact")  # greedy first: an answer in a blink; exact on request
 
 
 def analysis_groups(ctx: Ctx) -> list[folium.FeatureGroup]:
@@ -69,9 +71,7 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
     if run:
         with st.spinner(tr("plan.running", lang)):
             try:
-                plan = siting.suggest(result, k=k, method=method, candidates=extra,
-                                      graph=ctx.graph if result.settings.mode == "network" else None)
-                ss["plan"] = (key, plan)
+                ss["plan"] = (key, suggestion(key, k, method, _digest(extra), result, extra, ctx.graph))
             except cv.CoverageError as exc:
                 st.error(tr("error_cov", lang, msg=md(exc)))
     held = ss.get("plan")
@@ -81,6 +81,23 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
         st.info(tr("plan.stale", lang))
         return None
     return show_plan(held[1], ctx)
+
+
+def _digest(sites) -> str | None:
+    """A name for a set of extra candidate sites (their positions)."""
+    if sites is None:
+        return None
+    xy = np.round(sites[["lon", "lat"]].to_numpy(float), 7)
+    return hashlib.sha1(xy.tobytes()).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def suggestion(key: tuple, k: int, method: str, candidates: str | None, _result: cv.CoverageResult,
+               _extra, _graph) -> siting.SitingPlan:
+    """:func:`geo.engine.siting.suggest` for an analysis (``key``), ``k``, the method and the extra
+    candidates (``candidates`` names them), shared by every session: asking again is instant."""
+    return siting.suggest(_result, k=k, method=method, candidates=_extra,
+                          graph=_graph if _result.settings.mode == "network" else None)
 
 
 def k_slider(lang: str) -> int:

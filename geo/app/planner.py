@@ -33,15 +33,15 @@ def metrics(result: cv.CoverageResult, lang: str) -> None:
     the help tooltip.
     """
     s = result.settings
-    cols = st.columns(len(s.minutes) + 3)
-    for col, m in zip(cols, s.minutes):
-        col.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), f"{result.by_minutes[m]:.1f}%",
-                   help=tr("covered_help", lang, minutes=minutes_text((m,), lang)))
-    rest = cols[len(s.minutes):]
-    rest[0].metric(tr("n_centers", lang), f"{len(result.centers)}", help=tr("n_centers_help", lang))
-    rest[1].metric(tr("n_gaps", lang), tr("gaps_value", lang, n=len(result.gaps)),
-                   help=tr("n_gaps_help", lang, km2=result.gaps["area_m2"].sum() / 1e6))
-    rest[2].metric(tr("district_area", lang), f"{result.district_area_km2:.1f} km²")
+    row = st.container(horizontal=True, gap="medium")  # two to a line on a phone, one line on a desk
+    width = 140
+    for m in s.minutes:
+        row.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), f"{result.by_minutes[m]:.1f}%",
+                   help=tr("covered_help", lang, minutes=minutes_text((m,), lang)), width=width)
+    row.metric(tr("n_centers", lang), f"{len(result.centers)}", help=tr("n_centers_help", lang), width=width)
+    row.metric(tr("n_gaps", lang), tr("gaps_value", lang, n=len(result.gaps)),
+               help=tr("n_gaps_help", lang, km2=result.gaps["area_m2"].sum() / 1e6), width=width)
+    row.metric(tr("district_area", lang), f"{result.district_area_km2:.1f} km²", width=width)
 
 
 def gap_panel(ctx: Ctx) -> int:
@@ -94,7 +94,9 @@ def workspace(ctx: Ctx) -> None:
         with sites_tab:
             plan = plan_tools.suggest_panel(ctx)
     with map_col:
-        mapview.show(ctx.layers, ctx.basemap, ctx.lang, map_groups(ctx, gap_id, plan), key="planner_map")
+        sites = () if plan is None else tuple(map(tuple, plan.sites[["rank", "lon", "lat"]].to_numpy().tolist()))
+        mapview.show(ctx.layers, ctx.basemap, ctx.lang, lambda: map_groups(ctx, gap_id, plan),
+                     ("planner", ctx.key, ctx.view, ctx.basemap, ctx.lang, gap_id, sites), key="planner_map")
 
 
 def page() -> None:
@@ -107,8 +109,10 @@ def page() -> None:
     sidebar(lang)
     ctx = analyse(frame)
     if ctx.result is None:
-        mapview.show(frame.layers, ss["basemap"], lang, [mapview.fit_group(mapview.district_fit(
-            mapview.base_result(frame.layers), ss["basemap"]))], key="planner_map")
+        basemap = ss["basemap"]
+        mapview.show(frame.layers, basemap, lang, lambda: [mapview.fit_group(mapview.district_fit(
+            mapview.base_result(frame.layers), basemap))], ("planner-empty", frame.layers.token, basemap),
+            key="planner_map")
         return
     metrics(ctx.result, lang)
     if ctx.controls.mode == "network" and len(ctx.result.unreachable):

@@ -170,6 +170,14 @@ def map_groups(frame: Frame, res: nearest.NearestResult | None) -> list:
     return groups + [legend_group(lang, None, extras=extras), mapview.fit_group(fit)]
 
 
+def groups_key(frame: Frame, res: nearest.NearestResult | None) -> tuple:
+    """What the resident's map layers depend on (they are built again only when it changes)."""
+    net = ss.get("network")
+    answer = None if res is None else (round(res.point.x, 7), round(res.point.y, 7), tuple(res.table["id"]),
+                                       res.route.wkb_hex if res.route is not None else None)
+    return ("resident", frame.layers.token, ss["basemap"], frame.lang, answer, net["token"] if net else None)
+
+
 def take_click() -> None:
     """A new tap on the map (or a found location) is the resident's place (WGS-84)."""
     raw = (ss.get("res_map") or {}).get("last_clicked")
@@ -206,8 +214,8 @@ def panel(frame: Frame) -> None:
                format_func=labeller("res.s", lang))
         res, mode, inside = answer_for(frame, point)
     with shown:
-        mapview.show(frame.layers, ss["basemap"], lang, map_groups(frame, res), key="res_map",
-                     height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True)
+        mapview.show(frame.layers, ss["basemap"], lang, lambda: map_groups(frame, res), groups_key(frame, res),
+                     key="res_map", height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True)
         if res is not None:
             answer(res, mode, inside, lang)
 

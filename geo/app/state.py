@@ -39,7 +39,7 @@ DEFAULTS: dict[str, object] = {
     "lang": "zh", "minutes_choice": "15", "custom_minutes": 20.0, "speed_choice": "adult", "custom_speed": 3.5,
     "mode": "circle", "view": "coverage", "basemap": "none", "resident_input": "click", "res_speed": "adult",
     "lon": "", "lat": "", "coord_crs": "wgs84", "gap_pick": 0, "net_source": "dir", "suggest_k": 5,
-    "suggest_method": "auto", "imp_mode": "upsert", "comm_query": "", "imp_surveyed": False, "imp_replace_ok": False,
+    "suggest_method": "greedy", "imp_mode": "upsert", "comm_query": "", "imp_surveyed": False, "imp_replace_ok": False,
     **{f"tier_{t}": True for t in schema.TIERS},
 }
 

@@ -156,7 +156,10 @@ def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph: Walk
     tag = "_".join(f"{m:g}" for m in result.settings.minutes) + "min"
     files = export_bytes(key, lang, view, illustrative, result, graph)
     stems = ["streets", "communities", "gaps", "catchments"]
-    for i, (tab, frame) in enumerate(zip(st.tabs(names), frames)):
+    # lazy tabs: only the open one is drawn (and sent to the browser) on each run
+    for i, (tab, frame) in enumerate(zip(st.tabs(names, key="tables_tab", on_change="rerun"), frames)):
+        if tab.open is False:
+            continue
         with tab:
             st.dataframe(frame, hide_index=True, column_config=cfg, height=min(420, 35 * (len(frame) + 1) + 3))
             c1, c2 = st.columns(2)
