@@ -1,92 +1,268 @@
-"""How fast is the page in a real browser? First load, and the update after changing minutes/tiers.
+"""How fast are the pages in a real browser? First load, every control change, the in-app siting
+run, and the server's CPU per page view with concurrent sessions.
 
-Starts `streamlit run app.py` on a free local port (cold: a fresh server process, empty caches),
-drives Debian's headless Chromium with Playwright and prints:
+Starts `streamlit run app.py` on a free local port (cold: a fresh server process, empty caches,
+its own empty store), drives Debian's headless Chromium with Playwright and prints:
 
-- server start: process start -> /_stcore/health answers;
-- first load: navigation -> map drawn with its 172 centre markers and the page idle;
-- minutes change: click -> covered share, map legend updated and the page idle
-  (each of 5/10/15 min, first visit (cold cache) and second visit (cached) reported apart);
-- tiers change: click a tier checkbox -> marker count updated and the page idle.
+- first load: navigation -> map drawn with its centre markers and the page idle (planner `/`,
+  then the resident page `/resident` in a new session);
+- control changes: click -> what the change shows (figure, legend, markers, answer) and the page
+  idle, for the minutes (5/10/15/bands), a tier, the map view, a gap, the resident's tap and the
+  resident's search; first visits (the analysis is computed) and later visits (cached) apart,
+  median and 95th percentile;
+- suggest: "Suggest sites" for k = 5 -> the numbered sites in the table;
+- CPU per page view: N sessions (default 10) load the planner at once; the server process's
+  CPU seconds (user + system, from /proc through psutil) divided by N.
 
-Usage: python benchmarks/bench_app.py [--rounds 3]
-Targets (issue 4): first load < 10 s; minutes/tiers update < 1.5 s after the first load.
+Usage: python benchmarks/bench_app.py [--rounds 5] [--sessions 10] [--verbose]
+Targets (issue 11): first load < 3 s; every control change < 0.5 s at the 95th percentile on a
+quiet machine; suggest k=5 < 3 s. The load average is printed: on a busy machine the figures
+are upper bounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.browser import CHROMIUM, LAUNCH_ARGS, free_port  # noqa: E402
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 METRIC = "[data-testid='stMetricValue']"
+DESK = {"viewport": {"width": 1400, "height": 1000}}
 
 
-def settle(page, started: float, condition: str, arg) -> float:
-    """Seconds from ``started`` until ``condition`` holds and the script is idle again."""
-    page.wait_for_function(condition, arg=arg, timeout=30_000)
-    page.wait_for_selector(IDLE, timeout=30_000)
+def start_server(log: Path, store: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port with its own store; returns (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, "LONGHU_STORE": str(store)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(log.read_text(errors="replace")[-3000:])
+
+
+#: Installed in every page: the time of the last click and whether a script run began after it.
+PROBE = """
+window.__lh = {click: 0, ran: false};
+document.addEventListener('click', () => { window.__lh.click = performance.now(); window.__lh.ran = false; }, true);
+document.addEventListener('keydown', () => { window.__lh.click = performance.now(); window.__lh.ran = false; }, true);
+(function watch() {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app) { setTimeout(watch, 50); return; }
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__lh.ran = true;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+#: Resolves with the milliseconds from the last click until a run began, ended and ``cond`` holds.
+WAIT = """async ([cond, arg]) => {
+  const ok = eval(cond);
+  return await new Promise(resolve => {
+    const t0 = performance.now();
+    (function tick() {
+      const idle = document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
+      if (window.__lh.ran && idle && ok(arg)) resolve(performance.now() - window.__lh.click);
+      else if (performance.now() - t0 > 60000) resolve(-1);
+      else requestAnimationFrame(tick);
+    })();
+  });
+}"""
+
+
+def new_page(browser):
+    ctx = browser.new_context(**DESK)
+    ctx.add_init_script(PROBE)
+    return ctx.new_page()
+
+
+def settle(page, started: float, condition: str | None = None, arg=None) -> float:
+    """Seconds from the last click (in the page's clock) until a script run has come and gone and
+    ``condition`` holds; ``started`` (the test's clock) is used when no click came before."""
+    cond = condition or "() => true"
+    if page.evaluate("window.__lh && window.__lh.click > 0"):
+        ms = page.evaluate(WAIT, [cond, arg])
+        if ms < 0:
+            raise TimeoutError(f"no settled page after 60 s waiting for {cond}")
+        return ms / 1000
+    page.wait_for_function(cond, arg=arg, timeout=120_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
     return time.perf_counter() - started
+
+
+def in_map(js: str) -> str:
+    """A condition on the map's document (``d``)."""
+    return (f"(arg) => {{ const f = document.querySelector('{MAP}'); const d = f && f.contentDocument; "
+            f"return !!d && ({js}); }}")
+
+
+def first_load(browser, url: str, markers: int) -> float:
+    page = new_page(browser)
+    ctx = page.context
+    t = time.perf_counter()
+    page.goto(url)
+    took = settle(page, t, in_map(f"d.querySelectorAll('.lh-centre').length >= {markers}"))
+    ctx.close()
+    return took
+
+
+def planner_changes(page, rounds: int, out: dict[str, list[float]]) -> None:
+    """Minutes, a tier, the view and a gap, each clicked ``rounds`` times."""
+    for rnd in range(rounds):
+        tag = "first visit" if rnd == 0 else "cached"
+        for label, legend in (("5 分钟", "步行5分钟覆盖"), ("10 分钟", "步行10分钟覆盖"),
+                              ("5/10/15 分钟分层", "10–15 分钟"), ("15 分钟", "步行15分钟覆盖")):
+            t = time.perf_counter()
+            page.get_by_text(label, exact=True).click()
+            out.setdefault(f"minutes ({tag})", []).append(settle(page, t, in_map(
+                "[...d.querySelectorAll('.lh-legend')].some(l => l.textContent.includes(arg))"), legend))
+        for want in (136, 172):
+            t = time.perf_counter()
+            page.get_by_text("服务站", exact=True).first.click()
+            out.setdefault(f"tier ({tag})", []).append(settle(page, t, in_map(
+                "d.querySelectorAll('.lh-centre').length === arg"), want))
+        for view, legend in (("重叠覆盖次数", "可达中心数"), ("覆盖范围", "步行15分钟覆盖")):
+            t = time.perf_counter()
+            page.get_by_text(view, exact=True).click()
+            out.setdefault(f"view ({tag})", []).append(settle(page, t, in_map(
+                "[...d.querySelectorAll('.lh-legend')].some(l => l.textContent.includes(arg))"), legend))
+        for option in ("#1 ", "— 全区 —"):
+            page.locator("[data-testid='stSelectbox']").first.click()
+            t = time.perf_counter()
+            page.get_by_role("option").filter(has_text=option).first.click()
+            out.setdefault("gap on the map", []).append(settle(page, t))
+
+
+def suggest(page) -> float:
+    page.get_by_role("tab", name="新增站点建议").click()
+    page.wait_for_timeout(300)
+    t = time.perf_counter()
+    page.get_by_role("button", name="计算选址").click()
+    return settle(page, t, in_map("d.querySelectorAll('.lh-site').length === 5"))
+
+
+def resident_changes(browser, base: str, rounds: int, out: dict[str, list[float]]) -> None:
+    """Taps on the map and community searches on the resident page."""
+    page = new_page(browser)
+    ctx = page.context
+    page.goto(f"{base}/resident")
+    settle(page, time.perf_counter(), in_map("d.querySelectorAll('.lh-centre').length >= 172"))
+    box = page.locator(MAP).bounding_box()
+    spots = [(0.50, 0.50), (0.55, 0.45), (0.45, 0.55), (0.60, 0.40), (0.40, 0.60)]
+    for rnd in range(rounds):
+        fx, fy = spots[rnd % len(spots)]
+        t = time.perf_counter()
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        out.setdefault("resident tap", []).append(settle(page, t, in_map(
+            "d.querySelectorAll('.lh-near-3').length === 1")))
+        page.wait_for_timeout(400)
+    page.get_by_text("搜村（社区）", exact=True).click()
+    settle(page, time.perf_counter())
+    for _, query in zip(range(rounds), ["jinzhu", "金谷", "zd", "jingu", "鸥上"] * rounds):
+        field = page.get_by_label("村（社区）名称")
+        field.fill(query)
+        t = time.perf_counter()
+        field.press("Enter")
+        out.setdefault("resident search", []).append(settle(page, t))
+    ctx.close()
+
+
+def cpu_per_view(browser, base: str, pid: int, sessions: int) -> tuple[float, float]:
+    """(server CPU seconds per planner page view, wall seconds) with ``sessions`` at once."""
+    proc = psutil.Process(pid)
+    procs = [proc] + proc.children(recursive=True)
+    before = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+    pages = [browser.new_context(**DESK).new_page() for _ in range(sessions)]
+    t = time.perf_counter()
+    for page in pages:
+        page.goto(base + "/", wait_until="commit")
+    for page in pages:
+        page.frame_locator(MAP).locator(".lh-centre").nth(171).wait_for(timeout=180_000, state="attached")
+        page.wait_for_selector(IDLE, timeout=180_000)
+    wall = time.perf_counter() - t
+    after = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+    for page in pages:
+        page.context.close()
+    return (after - before) / sessions, wall
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(round(0.95 * len(values))) - 1)]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=3, help="repetitions of each change")
+    ap.add_argument("--rounds", type=int, default=5, help="repetitions of each change")
+    ap.add_argument("--sessions", type=int, default=10, help="concurrent sessions for the CPU figure")
     ap.add_argument("--verbose", action="store_true", help="print every measurement")
     opts = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    log = Path(tempfile.mkdtemp(prefix="bench_app_")) / "streamlit.log"
-    results: dict[str, list[float]] = {}
-    t0 = time.perf_counter()
-    with streamlit_server("app.py", log) as base:
-        server_start = time.perf_counter() - t0
+    tmp = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    load = os.getloadavg()
+    proc, base = start_server(tmp / "streamlit.log", tmp / "store.gpkg")
+    changes: dict[str, list[float]] = {}
+    try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1200})
-            start = time.perf_counter()
+            loads = {"planner, cold server": first_load(browser, base + "/", 172),
+                     "planner, warm server": first_load(browser, base + "/", 172),
+                     "resident, warm server": first_load(browser, base + "/resident", 172)}
+            page = new_page(browser)
             page.goto(base + "/")
-            frame = page.frame_locator(MAP)
-            frame.locator(".lh-centre").nth(171).wait_for(timeout=60_000)
-            page.wait_for_selector(IDLE, timeout=60_000)
-            first_load = time.perf_counter() - start
-
-            def legend_has(text: str) -> str:
-                return (f"() => {{ const f = document.querySelector('{MAP}');"
-                        f" const l = f && f.contentDocument && f.contentDocument.querySelector('.lh-legend');"
-                        f" return !!l && l.innerText.includes({text!r}); }}")
-
-            for rnd in range(opts.rounds):
-                for label, minutes in (("5 分钟", 5), ("10 分钟", 10), ("15 分钟", 15)):
-                    t = time.perf_counter()
-                    page.get_by_text(label, exact=True).click()
-                    page.wait_for_timeout(0)
-                    took = settle(page, t, legend_has(f"步行{minutes}分钟覆盖"), None)
-                    results.setdefault("minutes (first visit)" if rnd == 0 else "minutes (cached)", []).append(took)
-                for want in (136, 172):
-                    t = time.perf_counter()
-                    page.get_by_text("服务站", exact=True).first.click()
-                    cond = ("(n) => { const f = document.querySelector('" + MAP + "');"
-                            " return !!f && f.contentDocument.querySelectorAll('.lh-centre').length === n; }")
-                    took = settle(page, t, cond, want)
-                    results.setdefault("tiers (first visit)" if rnd == 0 else "tiers (cached)", []).append(took)
+            settle(page, time.perf_counter(), in_map("d.querySelectorAll('.lh-centre').length >= 172"))
+            planner_changes(page, opts.rounds, changes)
+            took_suggest = suggest(page)
+            resident_changes(browser, base, opts.rounds, changes)
+            cpu, wall = cpu_per_view(browser, base, proc.pid, opts.sessions)
             browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    report(load, loads, changes, took_suggest, cpu, wall, opts)
 
-    print(f"server start (process -> health)      {server_start:6.2f} s")
-    print(f"first load (navigate -> 172 markers)  {first_load:6.2f} s   target < 10 s")
-    for name, values in results.items():
-        print(f"{name:<38}{statistics.median(values):6.2f} s median, {max(values):.2f} s max "
-              f"({len(values)} runs)   target < 1.5 s")
+
+def report(load, loads, changes, took_suggest, cpu, wall, opts) -> None:
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+          f"(1/5/15 min) before the run")
+    for name, took in loads.items():
+        print(f"first load, {name:<28}{took:6.2f} s   target < 3 s")
+    everything = []
+    for name, values in changes.items():
+        everything += values if "first visit" not in name else []
+        print(f"{name:<40}{statistics.median(values):6.2f} s median, {p95(values):.2f} s p95 ({len(values)} runs)")
         if opts.verbose:
             print("    " + " ".join(f"{v:.2f}" for v in values))
+    print(f"{'every change after the first visit':<40}{statistics.median(everything):6.2f} s median, "
+          f"{p95(everything):.2f} s p95 ({len(everything)} runs)   target p95 < 0.5 s")
+    print(f"{'suggest k=5 (in the page)':<40}{took_suggest:6.2f} s   target < 3 s")
+    print(f"server CPU per planner page view, {opts.sessions} sessions at once: {cpu:.2f} s "
+          f"(all loaded in {wall:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -91,12 +91,14 @@ def test_app_in_headless_chromium(server, tmp_path):
             frame = page.frame_locator(MAP)
             frame.locator(".lh-centre").first.wait_for(timeout=30_000)
 
-            # 172 centres, four tiers, the legend with the four symbols
+            # 172 centres, four tiers, the legend (opened) with the four symbols
             assert frame.locator(".lh-centre").count() == 172
             counts = {t: frame.locator(f".lh-centre-{t}").count() for t in schema.TIERS}
             assert counts == {"district": 1, "street": 10, "community": 125, "station": 36}
             legend = frame.locator(".lh-legend")
             assert legend.is_visible()
+            if not frame.locator(".lh-legend details[open]").count():
+                frame.locator(".lh-legend summary").click()
             text = legend.inner_text()
             for label in schema.TIER_LABELS.values():
                 assert label in text
@@ -116,37 +118,39 @@ def test_app_in_headless_chromium(server, tmp_path):
             _wait_idle(page)
             frame.locator(".lh-legend", has_text="步行5分钟覆盖").wait_for(timeout=10_000)
             assert _map_frame(page).evaluate("window.__sameMap === true"), "the map iframe was rebuilt"
+            assert frame.locator(".lh-legend details[open]").count() == 1, "the reader's open legend stays open"
             assert frame.locator(".lh-centre").count() == 172
             page.screenshot(path=str(tmp_path / "app_5min.png"), full_page=True)
 
-            # resident: a click on the map gives the three nearest centres
-            page.get_by_text("居民查询", exact=True).click()
+            # the resident's page: a click on the map gives the three nearest centres
+            page.get_by_role("link", name="居民查询").click()
             _wait_idle(page)
+            frame.locator(".lh-centre").first.wait_for(timeout=30_000)
             box = page.locator(MAP).bounding_box()
-            table = page.get_by_text("最近的 3 个服务中心")
+            answer = page.get_by_text("最近的 3 个服务中心")
             for fx, fy in ((0.52, 0.55), (0.45, 0.62), (0.6, 0.4), (0.4, 0.45)):
                 page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
                 try:
-                    table.wait_for(timeout=8_000)
+                    answer.wait_for(timeout=8_000)
                     break
                 except PlaywrightTimeout:  # the click hit a marker (no map click); try elsewhere
                     continue
             _wait_idle(page)
-            assert table.is_visible()
+            assert answer.is_visible()
             frame.locator(".lh-query").first.wait_for(timeout=10_000)
-            page.screenshot(path=str(tmp_path / "app_resident.png"), full_page=True)
 
-            # language switch: English labels, and every setting survives the round trip
+            # language switch: English words, and every setting survives the round trip
             page.get_by_text("English", exact=True).click()
             _wait_idle(page)
-            page.get_by_text("Find my nearest centre").wait_for(timeout=10_000)
-            assert _checked(page, "5 min") and _checked(page, "Resident")
-            assert metric.inner_text() == f"{want[5.0]:.1f}%"
+            page.get_by_text("My nearest party-and-public service centre").wait_for(timeout=10_000)
+            page.get_by_text("The 3 nearest centres").wait_for(timeout=10_000)
+            page.get_by_role("link", name="Planner").click()
+            _wait_idle(page)
+            assert _checked(page, "5 min")
+            assert page.locator("[data-testid='stMetricValue']").first.inner_text() == f"{want[5.0]:.1f}%"
             page.get_by_text("中文", exact=True).click()
             _wait_idle(page)
-            page.get_by_text("查找离我最近的服务中心").wait_for(timeout=10_000)
-            assert _checked(page, "5 分钟") and _checked(page, "居民查询")
-            assert metric.inner_text() == f"{want[5.0]:.1f}%"
+            assert _checked(page, "5 分钟")
         finally:
             browser.close()
     assert (tmp_path / "app_5min.png").stat().st_size > 10_000

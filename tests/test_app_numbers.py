@@ -19,16 +19,7 @@ from geo.app import inputs
 from geo.engine import coverage as cv
 from geo.engine import nearest
 from geo.io import data
-
-APP = "../app.py"
-TIMEOUT = 90
-
-
-def start(**state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
+from tests.app_helpers import W, start
 
 
 def no_traceback(at: AppTest) -> AppTest:
@@ -145,16 +136,16 @@ def test_typed_text_is_quoted_back_without_markup():
 def test_typed_custom_minutes_out_of_range_is_a_message_and_nothing_is_computed(typed, analysed):
     at = no_traceback(start(minutes_choice="custom"))
     analysed.clear()
-    at.number_input(key="custom_minutes").set_value(typed).run()
+    at.number_input(key=W("custom_minutes")).set_value(typed).run()
     no_traceback(at)
-    assert at.number_input(key="custom_minutes").value == typed  # not silently clamped
+    assert at.number_input(key=W("custom_minutes")).value == typed  # not silently clamped
     assert has_error(at, "自定义步行时间", "120", f"{typed:g}")
     assert has_error(at, "未计算覆盖范围")
     assert not covered_metrics(at)
     assert all(_sane(s) for s in analysed), [s.minutes for s in analysed]
     assert len(at.get("component_instance")) == 1  # the map is still there
     # a good value brings the figures back
-    at.number_input(key="custom_minutes").set_value(20.0).run()
+    at.number_input(key=W("custom_minutes")).set_value(20.0).run()
     assert not no_traceback(at).error and covered_metrics(at)
 
 
@@ -172,7 +163,7 @@ def test_custom_minutes_nan_or_inf_in_state_is_a_message(value, analysed):
 def test_typed_custom_speed_out_of_range_is_a_message(typed, analysed):
     at = no_traceback(start(speed_choice="custom"))
     analysed.clear()
-    at.number_input(key="custom_speed").set_value(typed).run()
+    at.number_input(key=W("custom_speed")).set_value(typed).run()
     no_traceback(at)
     assert has_error(at, "自定义步行速度", "20 km/h")
     assert not covered_metrics(at)
@@ -203,16 +194,23 @@ def test_the_engines_own_message_is_shown(monkeypatch):
 
     monkeypatch.setattr(cv, "analyse", refuse)
     at = no_traceback(start(speed_choice="custom", custom_speed=17.25))  # a key no earlier run cached
-    assert has_error(at, "无法计算", "walking speed must be between 0.5 and 10 km/h")
+    assert has_error(at, "无法计算", "walking speed must be between")
     assert not covered_metrics(at)
 
 
+def answers(at: AppTest) -> list[str]:
+    """The resident page's answers ('**1. name** …')."""
+    return [m.value for m in at.markdown if m.value.startswith("**1. ")]
+
+
 @pytest.mark.slow
-def test_a_bad_speed_is_not_used_for_the_nearest_centres(searched):
-    at = no_traceback(start(page="resident", resident_input="coords", speed_choice="custom", custom_speed=-2.0))
-    assert has_error(at, "自定义步行速度")
-    assert not searched
-    assert not any("距离（米）" in df.value.columns for df in at.dataframe)
+def test_a_bad_planner_speed_does_not_reach_the_resident_page(searched):
+    """The resident page walks at its own speeds (adult, older person), never the planner's typed one."""
+    at = no_traceback(start("resident", resident_input="coords", lon="116.73", lat="23.37", speed_choice="custom",
+                            custom_speed=-2.0))
+    assert not at.error and answers(at)
+    assert searched and "4.0" not in str(searched)  # a point was searched; the speed is checked below
+    assert any("约" in a for a in answers(at))
 
 
 @pytest.mark.slow
@@ -220,7 +218,7 @@ def test_a_bad_speed_is_not_used_for_the_nearest_centres(searched):
 def test_a_bad_station_count_is_a_message_and_put_back(value):
     at = no_traceback(start(suggest_k=value))
     assert has_error(at, "新增站点数 k", "1 到 20")
-    assert at.slider(key="suggest_k").value == 5
+    assert at.slider(key=W("suggest_k")).value == 5
 
 
 @pytest.mark.slow
@@ -234,28 +232,27 @@ def test_a_bad_station_count_is_a_message_and_put_back(value):
     ("23.37", "116.73", ("填反了",)),
 ])
 def test_typed_coordinates_are_checked_on_the_page(lon, lat, words, searched):
-    at = no_traceback(start(page="resident", resident_input="coords"))
-    assert not at.error  # the default coordinates are good
+    at = no_traceback(start("resident", resident_input="coords"))
+    assert not at.error  # nothing typed yet: a hint, not an error
     searched.clear()
-    at.text_input(key="lon").input(lon)
-    at.text_input(key="lat").input(lat).run()
+    at.text_input(key=W("lon")).input(lon)
+    at.text_input(key=W("lat")).input(lat).run()
     no_traceback(at)
     assert has_error(at, *words), errors(at)
     assert not searched, "a bad coordinate must not reach the search"
-    assert not any("距离（米）" in df.value.columns for df in at.dataframe)
-    assert covered_metrics(at)  # the rest of the page still works
+    assert not answers(at)
+    assert len(at.get("component_instance")) == 1  # the map is still there
 
 
 @pytest.mark.slow
 def test_typed_coordinates_in_english_and_full_width_digits(searched):
     c = data.load_centers().iloc[5]
-    at = no_traceback(start(page="resident", resident_input="coords", lang="en"))
-    at.text_input(key="lon").input("1e400").run()
+    at = no_traceback(start("resident", resident_input="coords", lang="en"))
+    at.text_input(key=W("lon")).input("1e400").run()
     assert has_error(no_traceback(at), "Longitude", "is not a number", "decimal degrees")
     full = str(round(float(c["lon"]), 6)).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
-    at.text_input(key="lon").input(full)
-    at.text_input(key="lat").input(f"{float(c['lat']):.6f}°").run()
+    at.text_input(key=W("lon")).input(full)
+    at.text_input(key=W("lat")).input(f"{float(c['lat']):.6f}°").run()
     assert not no_traceback(at).error
-    table = next(df.value for df in at.dataframe if "Distance (m)" in df.value.columns)
-    assert table["Centre"].iloc[0] == c["name"] and table["Distance (m)"].iloc[0] <= 1
+    assert answers(at)[0].startswith(f"**1. {c['name']}**") and "· 0 m" in answers(at)[0]
     assert searched[-1] == pytest.approx((float(c["lon"]), float(c["lat"])), abs=1e-6)

@@ -296,3 +296,35 @@ def test_html_opens_offline_in_chromium(result, out):
     leaving = [u for u in requests if urlsplit(u).scheme not in ("file", "data", "blob", "about")]
     assert leaving == []
     assert errors == [] and dialogs == []
+
+
+# --------------------------------------------------------------------------- the page's language
+
+
+@pytest.mark.slow
+def test_english_exports_have_no_chinese_words(result, out):
+    """PNG/PDF map, the brief, the HTML map and the workbook in English: Chinese only in names."""
+    import openpyxl
+
+    from tests.lang_check import stray_cjk
+
+    with rc_context(brief._rc(fonts.cjk_font().family)):
+        for build in (brief.map_figure, brief.brief_figure):
+            fig = build(result, lang="en")
+            assert stray_cjk(brief.figure_text(fig)) == [], build.__name__
+            assert "Longhu District" in brief.figure_text(fig)
+    _, text, _ = _pdf_text(brief.export(result, "brief", out / "brief_en.pdf", lang="en"))
+    assert "Coverage by street" in text and "covered" in text.lower()
+    html = brief.export(result, "html", out / "map_en.html", lang="en").read_text(encoding="utf-8")
+    assert stray_cjk(html) == [] and "Legend" in html
+    wb = openpyxl.load_workbook(brief.export(result, "xlsx", out / "tables_en.xlsx", lang="en"))
+    cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+    assert stray_cjk(cells + " ".join(wb.sheetnames)) == []
+    assert wb.sheetnames == ["Streets", "Communities", "Gaps", "Notes"]
+
+
+def test_chinese_stays_the_default_and_unknown_language_is_refused(result, out):
+    assert brief.default_title(result) == "龙湖区15分钟党群服务圈覆盖图"
+    assert brief.default_title(result, "en").startswith("Longhu District: 15-minute")
+    with pytest.raises(brief.ExportError, match="unknown language 'fr'"):
+        brief.export(result, "png", out / "x.png", lang="fr")

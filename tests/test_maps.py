@@ -145,3 +145,30 @@ def test_unknown_basemap(result):
 def test_esc():
     assert maps.esc("<b>&`${x}\\") == "&lt;b&gt;&amp;&#96;&#36;{x}&#92;"
     assert maps.esc(None) == "" and maps.esc(math.nan) == ""
+
+
+def test_english_map_has_no_chinese_words(result):
+    """Notice, legend, layer names and tooltips in English (names of places and centres aside)."""
+    from tests.lang_check import stray_cjk
+
+    html = maps.interactive_map(result, lang="en", title="Longhu").get_root().render()
+    assert stray_cjk(html) == []
+    assert _has(html, "Illustrative data") and _has(html, "Legend") and _has(html, "Uncovered gap")
+
+
+def test_legend_and_notice_fold_and_leave_the_zoom_buttons_alone(result):
+    """The notice is a one-line folded box (top right); the legend folds on narrow maps."""
+    html = maps.interactive_map(result).get_root().render()
+    assert "lh-notice" in html and "lh-legend" in html and "details" in html
+    legend = maps.legend(result)
+    assert legend.open_min_width == maps.NARROW_WIDTH and legend.position == "bottomleft"
+    note = maps.notice("zh")
+    assert note.position == "topright" and note.open_min_width is None
+    assert "示意数据（非实测）" in note.content and "calc(100vw" in note.content
+
+
+def test_fit_bounds_only_refits_for_a_new_target():
+    m = folium.Map()
+    maps.FitBounds([[23.3, 116.6], [23.5, 116.9]], "district").add_to(m)
+    js = m.get_root().render()
+    assert "fitBounds" in js and "__lh_fitted" in js and '"district"' in js

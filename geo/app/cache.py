@@ -1,9 +1,11 @@
 """Cached loaders and analyses for the Streamlit page.
 
-``st.cache_resource`` holds what is shared by every session of the server process (web
-assets, the layers in use, walking graphs); ``st.cache_data`` holds results keyed by the
-controls (coverage, catchments, overlap, the gap list). The layers come from the user's
-versioned store when it holds a version of them, else the shipped files (:mod:`geo.io.data`).
+``st.cache_resource`` holds what is shared by every session of the server process, bounded by
+``max_entries``: web assets, the layers in use, walking graphs (never pickled) and the analyses
+keyed by the controls (coverage, catchments, overlap, the gap list) -- shared objects that the
+pages only read. ``st.cache_data`` is left to small results (GeoJSON, files to download).
+The layers come from the user's versioned store when it holds a version of them, else the
+shipped files (:mod:`geo.io.data`).
 Analysis itself stays in :mod:`geo.engine.coverage`.
 """
 
@@ -180,7 +182,7 @@ def user_layers(store_path: str | os.PathLike) -> Layers:
 # --------------------------------------------------------------------------- analyses
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=48)
 def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh: float,
              tiers: tuple[str, ...], graph_token: str | None,
              _layers: Layers, _graph: WalkGraph | None) -> cv.CoverageResult:
@@ -190,7 +192,7 @@ def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh
                       settings, graph=_graph if mode == "network" else None)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def catchments(key: tuple, _result: cv.CoverageResult, _graph: WalkGraph | None) -> gpd.GeoDataFrame:
     """Catchments by nearest centre for a result (``key`` = the analysis' cache key)."""
     r = _result
@@ -198,13 +200,13 @@ def catchments(key: tuple, _result: cv.CoverageResult, _graph: WalkGraph | None)
                          graph=_graph if r.settings.mode == "network" else None)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def overlap(key: tuple, _result: cv.CoverageResult) -> gpd.GeoDataFrame:
     """How many centres reach each place (50 m grid) for a result."""
     return cv.overlap_count(_result.areas, _result.district, _result.settings.limit_minutes)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=48)
 def gap_info(key: tuple, _result: cv.CoverageResult) -> pd.DataFrame:
     """Gaps with area and the communities/streets each touches (largest first)."""
     return cv.gap_communities(_result)
@@ -227,7 +229,7 @@ def list_network_files(folder: Path | None = None) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in found)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=1)
 def _graph_store() -> dict[str, WalkGraph]:
     """Walking graphs loaded in this server process, by token (shared across sessions)."""
     return {}

@@ -18,7 +18,7 @@ from geo.app.data_common import (
     whole_base,
 )
 from geo.app.state import CRS_CHOICES, choice
-from geo.app.text import crs_label, md, tr
+from geo.app.text import both, crs_label, md, tr
 from geo.io import boundaries
 from geo.io import store as gstore
 from geo.io.errors import DataError
@@ -38,7 +38,8 @@ def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     crs = choice(st.radio, tr("data.bd_crs", lang), CRS_CHOICES, "bd_crs", lang, horizontal=True,
                   format_func=lambda c, lang=lang: crs_label(c, lang))
     nonce = ss.get("bd_nonce", 0)
-    up = st.file_uploader(tr("data.bd_file", lang), type=["geojson", "json", "gpkg", "zip"], key=f"bd_file_{nonce}")
+    up = st.file_uploader(tr("data.bd_file", lang), type=["geojson", "json", "gpkg", "zip"], key=f"bd_file_{nonce}",
+                          max_upload_size=50)
     if up is None:
         return
     payload = up.getvalue()
@@ -56,8 +57,8 @@ def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
         show_problems(report.problems, lang)
     if len(report.missing):
         st.markdown(f"**{tr('data.bd_missing', lang, level=level_text)}**")
-        st.dataframe(report.missing.rename(columns={"code": tr("data.c_id", lang), "name": tr("data.c_name", lang)}),
-                     hide_index=True)
+        st.table(report.missing.rename(columns={"code": tr("data.c_code", lang), "name": tr("data.c_name", lang)}),
+                 hide_index=True, height=300 if len(report.missing) > 8 else "content")
     if report.warnings:
         st.markdown(f"**{tr('data.bd_warnings', lang)}**")
         show_problems(report.warnings, lang)
@@ -69,11 +70,14 @@ def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
         layer = "streets" if report.level == "street" else "communities"
         n = len(report.layer)
 
+        labelled = report.layer.assign(geometry_source=report.source[:100])  # where they came from
+
+        desc = both(lambda lg: tr("data.bd_desc", lg, level=tr(f"data.lv_{report.level}", lg),
+                                  file=report.source[:100], n=n))
+
         def action() -> gstore.SaveResult:
             base = whole_base(store, layer, version_of(getattr(layers, layer)))
-            return store.replace_boundaries(report.level, report.layer,
-                                            tr("data.bd_desc", lang, level=level_text, file=report.source, n=n),
-                                            base_version=base, keep_missing=keep)
+            return store.replace_boundaries(report.level, labelled, desc, base_version=base, keep_missing=keep)
 
         def after() -> None:
             ss["bd_nonce"] = nonce + 1

@@ -27,7 +27,7 @@ from geo.app.data_common import (
     version_of,
 )
 from geo.app.state import choice
-from geo.app.text import md, tier_label, tr
+from geo.app.text import both, md, tier_label, tr
 from geo.engine import schema
 from geo.io import centers as center_io
 from geo.io import editing, errors
@@ -268,8 +268,6 @@ def edit_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     desc = st.text_input(tr("data.ed_desc", lang), key="ed_desc", max_chars=200)
     if st.button(tr("data.ed_save", lang), key="ed_save", type="primary"):
         _save_edit(shown, table, edited, desc, lang, store)
-    st.divider()
-    move_section(layers, lang, store)
 
 
 def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: str, lang: str,
@@ -285,9 +283,11 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
         show_problems(problems, lang)
         return
     summary = plan.summary(lang)
-    text = " ".join(str(desc).split()) or tr("data.ed_auto_desc", lang, summary=summary)
-    if desc.strip():
+    text = " ".join(str(desc).split())
+    if text:
         text = tr("data.ed_desc_with", lang, text=text, summary=summary)
+    else:
+        text = both(lambda lg: tr("data.ed_auto_desc", lg, summary=plan.summary(lg)))
 
     def action() -> gstore.SaveResult:
         ensure_seeded(store, "centers")
@@ -301,31 +301,54 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
     save(action, lambda r: tr("data.ed_done", lang, v=r.version, summary=summary), lang, "edit", after)
 
 
-def move_section(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """Choose a centre, click the map, move it there."""
+def move_section(layers: Layers, lang: str, store: gstore.Store, show_map) -> None:
+    """Choose a centre, click the map, move it there. ``show_map(build, key)`` draws the page's map
+    (clicks on) with the layers ``build()`` makes (built again only for a new ``key``)."""
+    st.divider()
     st.markdown(f"**{tr('data.mv_head', lang)}**")
     c = layers.centers
     if len(c) == 0:
         return
-    labels = {cid: f"{name}（{tier_label(tier, lang)}）· {cid}"
+    labels = {cid: tr("data.mv_label", lang, name=name, tier=tier_label(tier, lang), id=cid)
               for cid, name, tier in zip(c["id"].astype(str), c["name"].astype(str), c["tier"])}
     pick = choice(st.selectbox, tr("data.mv_pick", lang), list(labels), "mv_pick", lang, format_func=labels.get)
     click = ss.get("data_click")
-    if not click:
-        st.info(tr("data.mv_hint", lang))
-        return
-    lon, lat = float(click[0]), float(click[1])
     row = c[c["id"].astype(str) == pick].iloc[0]
-    st.caption(tr("data.mv_at", lang, lon=lon, lat=lat, m=_metres(row["lon"], row["lat"], lon, lat)))
-    if st.button(tr("data.mv_go", lang), key="mv_go", type="primary"):
-        name = str(row["name"])
+    if not click:
+        st.caption(tr("data.mv_hint", lang))
+    else:
+        lon, lat = float(click[0]), float(click[1])
+        st.caption(tr("data.mv_at", lang, lon=lon, lat=lat, m=_metres(row["lon"], row["lat"], lon, lat)))
+        if st.button(tr("data.mv_go", lang), key="mv_go", type="primary"):
+            _move(pick, str(row["name"]), lon, lat, c, lang, store)
+    basemap = ss["basemap"]
+    show_map(lambda: move_groups(layers, basemap, lang),
+             ("move", layers.token, basemap, lang, pick, tuple(click) if click else None))
 
-        def action() -> gstore.SaveResult:
-            return editing.CenterEditor(store).move(pick, lon, lat, base_version=version_of(c),
-                                                    description=tr("data.mv_desc", lang, name=name, id=pick))
 
-        save(action, lambda r: tr("data.mv_done", lang, name=md(name), v=r.version), lang, "move",
-             lambda: ss.pop("data_click", None))
+def _move(pick: str, name: str, lon: float, lat: float, centers, lang: str, store: gstore.Store) -> None:
+    def action() -> gstore.SaveResult:
+        return editing.CenterEditor(store).move(pick, lon, lat, base_version=version_of(centers),
+                                                description=both(lambda lg: tr("data.mv_desc", lg, name=name, id=pick)))
+
+    save(action, lambda r: tr("data.mv_done", lang, name=md(name), v=r.version), lang, "move",
+         lambda: ss.pop("data_click", None))
+
+
+def move_groups(layers: Layers, basemap: str, lang: str) -> list[folium.FeatureGroup]:
+    """The data page's map: every centre, the one being moved and where to, fitted to it."""
+    from geo.app import layers as lay
+    from geo.app import mapview
+
+    base = mapview.base_result(layers)
+    groups = lay.plain_centres(base, basemap, lang, layers.token)
+    moving = move_group(layers, basemap, lang)
+    if moving is None:
+        return groups + [mapview.fit_group(mapview.district_fit(base, basemap))]
+    pick = ss.get("mv_pick")
+    point = layers.centers[layers.centers["id"].astype(str) == str(pick)].geometry.iloc[0]
+    target = [point] + ([shapely.Point(*ss["data_click"])] if ss.get("data_click") else [])
+    return groups + [moving, mapview.fit_group(mapview.points_fit(target, basemap, f"move:{pick}"))]
 
 
 def move_group(layers: Layers, basemap: str, lang: str) -> folium.FeatureGroup | None:

@@ -49,10 +49,10 @@ def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
                 z.write(p, p.name)
             notes = ["龙湖区15分钟党群服务圈 · Longhu 15-minute service circles",
                      "坐标系 / Coordinates: WGS-84 (EPSG:4326)"]
-            if result is not None:
+            if result is not None:  # a file for readers of either language: the codes are the columns' values
                 s = result.settings
                 notes.append(f"分析设置 / Settings: {'/'.join(f'{m:g}' for m in s.minutes)} min, "
-                             f"{s.speed_kmh:g} km/h, {s.mode}, tiers {','.join(s.tiers)}")
+                             f"{s.speed_kmh:g} km/h, mode={s.mode}, tiers={','.join(s.tiers)}")
             if layers.illustrative:
                 notes += [data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
             z.writestr("README.txt", "\n".join(notes) + "\n")

@@ -18,10 +18,19 @@ from geo.app.data_common import (
     whole_base,
 )
 from geo.app.state import choice
-from geo.app.text import tr
+from geo.app.text import both, tr
 from geo.io import store as gstore
 
 BEIJING = timezone(timedelta(hours=8))
+
+
+def _described(text: str, lang: str) -> str:
+    """A stored description in the page's language where the app wrote it ("zh / en" pairs, the
+    seed copied by the store)."""
+    if text == "copied from the shipped files":
+        return tr("data.v_seed", lang)
+    zh, sep, en = text.partition(" / ")
+    return (en if lang == "en" else zh) if sep else text
 
 
 def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -31,7 +40,7 @@ def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
         tr("data.v_version", lang): versions["version"].astype(int).to_numpy(),
         tr("data.v_time", lang): times.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("").to_numpy(),
         tr("data.v_layer", lang): [layer_label(x, lang) for x in versions["layer"]],
-        tr("data.v_desc", lang): versions["description"].astype(str).to_numpy(),
+        tr("data.v_desc", lang): [_described(d, lang) for d in versions["description"].astype(str)],
         tr("data.v_added", lang): versions["added"].map(len).to_numpy(),
         tr("data.v_removed", lang): versions["removed"].map(len).to_numpy(),
         tr("data.v_changed", lang): versions["changed"].map(len).to_numpy(),
@@ -48,9 +57,10 @@ def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     if len(vs) == 0:
         st.caption(tr("data.vs_none", lang))
         return
-    st.dataframe(versions_table(vs, lang), hide_index=True, height=300)
+    st.table(versions_table(vs, lang), hide_index=True, height=360 if len(vs) > 8 else "content")
     info = {int(r.version): r for r in vs.itertuples()}
-    labels = {v: f"v{v} · {layer_label(r.layer, lang)} · {str(r.description)[:40]}" for v, r in info.items()}
+    labels = {v: f"v{v} · {layer_label(r.layer, lang)} · {_described(str(r.description), lang)[:60]}"
+              for v, r in info.items()}
     pick = choice(st.selectbox, tr("data.vs_pick", lang), list(labels), "vs_pick", lang, format_func=labels.get)
     if st.button(tr("data.vs_restore", lang), key="vs_restore"):
         ss["vs_confirm"] = pick
@@ -68,7 +78,7 @@ def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
 
         def action() -> gstore.SaveResult:
             base = whole_base(store, r.layer, version_of(shown)) if shown is not None else None
-            return store.restore(r.layer, pick, tr("data.vs_desc", lang, v=pick), base_version=base)
+            return store.restore(r.layer, pick, both(lambda lg: tr("data.vs_desc", lg, v=pick)), base_version=base)
 
         save(action, lambda res: tr("data.vs_done", lang, layer=layer_text, v=pick, new=res.version), lang, "restore",
               lambda: ss.pop("vs_confirm", None))

@@ -1,100 +1,119 @@
-"""The 数据管理 (data) screen: what is in use, and the panels to import, edit, replace
-boundaries, restore versions and export (one module each: ``geo.app.data_*``).
+"""The data page (``/data``): what is in use (counts and where each layer came from), and the panels
+to import, edit, replace boundaries, restore versions and export (one module each: ``geo.app.data_*``).
 
 Presentation only. The page's layers come from :func:`geo.app.cache.user_layers`, whose token
-changes after every save, so the whole page (figures, map, tables) follows at the next run.
+changes after every save, so every title, count and figure of every page follows at the next run.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from geo.app import mapview
 from geo.app.cache import Layers, user_layers
 from geo.app.data_boundaries import boundaries_section
-from geo.app.data_common import (
-    LAYER_NAMES,
-    layer_label,
-    open_store,
-    show_error,
-    ss,
-    version_of,
-)
-from geo.app.data_edit import edit_section, move_group
+from geo.app.data_common import LAYER_NAMES, layer_label, open_store, show_error, source_label, ss, version_of
+from geo.app.data_edit import edit_section, move_section
 from geo.app.data_export import export_section
 from geo.app.data_import import import_section
 from geo.app.data_versions import versions_section
-from geo.app.screen import Ctx, Overlay, Screen
+from geo.app.page import Frame, notice, start
+from geo.app.screen import analyse
 from geo.app.text import md, tr
-from geo.engine import coverage as cv
-from geo.io import data
 from geo.io import store as gstore
 from geo.io.errors import DataError
 
+SOURCE_COLUMNS = {"district": None, "streets": "geometry_source", "communities": "geometry_source",
+                  "centers": "position_source"}
 
-def data_page(layers: Layers, lang: str, store: gstore.Store,
-              result: cv.CoverageResult | None = None) -> None:
-    """The whole 数据管理 page (drawn in the side column next to the map)."""
-    st.subheader(tr("data.head", lang))
-    message = ss.pop("data_flash", None)
-    if message:
-        (st.success if message[0] == "success" else st.info)(message[1])
-    in_use(layers, lang, store)
-    tabs = st.tabs([tr("data.tab_import", lang), tr("data.tab_edit", lang), tr("data.tab_bounds", lang),
-                    tr("data.tab_versions", lang), tr("data.tab_export", lang)])
-    sections = (import_section, edit_section, boundaries_section, versions_section)
-    for tab, section in zip(tabs, sections):
-        with tab:
-            try:
-                section(layers, lang, store)
-            except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
-                show_error(exc, lang, section.__name__)
-    with tabs[4]:
-        try:
-            export_section(layers, result, lang)
-        except (DataError, ValueError, OSError) as exc:
-            show_error(exc, lang, "export")
+
+def subtitle(layers: Layers, lang: str) -> str:
+    """The line under the title: the counts of the layers in use."""
+    return tr("data.subtitle", lang, centres=len(layers.centers), streets=len(layers.streets),
+              communities=len(layers.communities))
 
 
 def in_use(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """Each layer in use: count, real or illustrative, and its version."""
+    """Each layer in use: count, where its features came from, and its version."""
     st.markdown(f"**{tr('data.in_use', lang)}**")
-    frames = [getattr(layers, name) for name in LAYER_NAMES]
-    st.dataframe({
+    frames = {name: getattr(layers, name) for name in LAYER_NAMES}
+    sources = [source_label(f[SOURCE_COLUMNS[n]], lang) if SOURCE_COLUMNS[n] in f else tr("data.src_outline", lang)
+               for n, f in frames.items()]
+    st.table(pd.DataFrame({
         tr("data.col_layer", lang): [layer_label(n, lang) for n in LAYER_NAMES],
-        tr("data.col_count", lang): [len(f) for f in frames],
-        tr("data.col_status", lang): [tr("data.illustrative" if data.is_illustrative(f) else "data.real", lang)
-                                      for f in frames],
+        tr("data.col_count", lang): [len(f) for f in frames.values()],
+        tr("data.col_status", lang): sources,
         tr("data.col_version", lang): [f"v{version_of(f)}" if version_of(f) else tr("data.shipped", lang)
-                                       for f in frames],
-    }, hide_index=True)
+                                       for f in frames.values()],
+    }), hide_index=True)
     st.caption(tr("data.store_at", lang, path=md(store.path)))
 
 
 def sidebar_status(lang: str) -> str:
-    """One line for the sidebar: what is in use, and where to manage it."""
+    """One line for the planner's sidebar: what is in use, and where to manage it."""
     try:
         layers = user_layers(open_store().path)
     except DataError as exc:
         return tr("data.error_data", lang, msg=md(exc))
     saved = any(version_of(getattr(layers, n)) for n in LAYER_NAMES)
-    kind = tr("data.sb_illustrative" if layers.illustrative else "data.sb_real", lang)
+    kind = tr("data.sb_illustrative" if layers.illustrative else "data.sb_user", lang)
     saved_text = tr("data.sb_saved", lang) if saved else ""
     return tr("data.sb_status", lang, kind=kind, n=len(layers.centers), saved=saved_text) + tr("data.sb_hint", lang)
 
 
-# --------------------------------------------------------------------------- the screen
+def take_click() -> None:
+    """A new click on the data page's map is the new position of the centre being moved."""
+    raw = (ss.get("data_map") or {}).get("last_clicked")
+    if raw and raw != ss.get("data_click_seen"):
+        from geo.app.layers import click_to_wgs84
+
+        ss["data_click_seen"] = raw
+        ss["data_click"] = click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
 
 
-def side(ctx: Ctx) -> Overlay:
-    """The data screen beside the map; on the map, the centre being moved and where to."""
-    data_page(ctx.layers, ctx.lang, ctx.store, result=ctx.result)
-    return Overlay(groups=lambda: [g for g in (move_group(ctx.layers, ctx.basemap, ctx.lang),) if g is not None])
+def _tab(section, frame: Frame, name: str) -> None:
+    try:
+        section(frame.layers, frame.lang, frame.store)
+    except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
+        show_error(exc, frame.lang, name)
 
 
-def click(point: tuple[float, float]) -> None:
-    """A click on the map is the new position of the centre being moved."""
-    ss["data_click"] = point
+def page() -> None:
+    """The data page."""
+    frame = start("data.title", subtitle)
+    if frame is None:
+        return
+    lang = frame.lang
+    notice(lang, frame.layers, short=True)
+    take_click()
+    message = ss.pop("data_flash", None)
+    if message:
+        (st.success if message[0] == "success" else st.info)(message[1])
+    in_use(frame.layers, lang, frame.store)
+    # lazy tabs: only the open panel runs (the editor and its map are heavy)
+    tabs = st.tabs([tr("data.tab_import", lang), tr("data.tab_edit", lang), tr("data.tab_bounds", lang),
+                    tr("data.tab_versions", lang), tr("data.tab_export", lang)], key=f"data_tab_{lang}",
+                   on_change="rerun")
+    panels = [lambda: _tab(import_section, frame, "import"), lambda: _edit_tab(frame),
+              lambda: _tab(boundaries_section, frame, "boundaries"), lambda: _tab(versions_section, frame, "versions"),
+              lambda: _export_tab(frame)]
+    for tab, panel in zip(tabs, panels):
+        if tab.open is not False:
+            with tab:
+                panel()
 
 
-SCREEN = Screen(side, click=click)
+def _edit_tab(frame: Frame) -> None:
+    _tab(edit_section, frame, "edit")
+    lang = frame.lang
+    move_section(frame.layers, lang, frame.store, lambda build, key: mapview.show(
+        frame.layers, ss["basemap"], lang, build, key, key="data_map", clicks=True, height=480))
 
+
+def _export_tab(frame: Frame) -> None:
+    ctx = analyse(frame, quiet=True)
+    try:
+        export_section(frame.layers, ctx.result, frame.lang)
+    except (DataError, ValueError, OSError) as exc:
+        show_error(exc, frame.lang, "export")

@@ -20,7 +20,12 @@ MAX_SPEED_KMH = 20.0
 
 
 class InputError(ValueError):
-    """A typed value that cannot be used; ``str(exc)`` is the message for the page."""
+    """A typed value that cannot be used; ``str(exc)`` is the message for the page, ``kind`` what
+    is wrong (``number``, ``range``, ``swapped``, ``empty``)."""
+
+    def __init__(self, message: str, kind: str = "range"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def _number(value: object) -> float:
@@ -73,10 +78,10 @@ def coordinate(text: object, field: str, lang: str = "zh") -> float:
     """
     what = tr(field, lang)
     if not str(text).strip():
-        raise InputError(tr("bad_coord_empty", lang, what=what))
+        raise InputError(tr("bad_coord_empty", lang, what=what), "empty")
     v = _number(text)
     if not math.isfinite(v):
-        raise InputError(tr("bad_coord_number", lang, what=what, value=_shown(text)))
+        raise InputError(tr("bad_coord_number", lang, what=what, value=_shown(text)), "number")
     return v
 
 
@@ -88,7 +93,7 @@ def point(lon_text: object, lat_text: object, lang: str = "zh") -> tuple[float, 
     lon = coordinate(lon_text, "lon", lang)
     lat = coordinate(lat_text, "lat", lang)
     if abs(lon) <= 90 and 70 <= lat <= 140:
-        raise InputError(tr("bad_swapped", lang, lon=f"{lon:g}", lat=f"{lat:g}"))
+        raise InputError(tr("bad_swapped", lang, lon=f"{lon:g}", lat=f"{lat:g}"), "swapped")
     if not -180 <= lon <= 180:
         raise InputError(tr("bad_lon_range", lang, value=f"{lon:g}"))
     if not -90 <= lat <= 90:

@@ -8,8 +8,6 @@ stay put while the controls change. Symbols and colours come from :mod:`geo.rend
 
 from __future__ import annotations
 
-import math
-
 import folium
 import geopandas as gpd
 import numpy as np
@@ -21,10 +19,8 @@ from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import nearest
-from geo.io import data
 from geo.render import maps
 
-MAP_HEIGHT = 620
 BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
 OVERLAP_COLOURS = ("#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8")
 CATCH_COLOURS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
@@ -35,53 +31,26 @@ CATCH_COLOURS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462
 
 
 def base_map(result: cv.CoverageResult, basemap: str, illustrative: bool, lang: str = "zh") -> folium.Map:
-    """A fresh base map: district outline, streets, communities (and the illustrative notice).
+    """A fresh base map: district outline, streets, communities (and the folded illustrative notice).
 
     Its content depends only on the layers, the basemap and the language, never on minutes
     or tiers, so streamlit-folium keeps the same map (and the user's zoom) while those change.
     """
-    m = maps.base_map(result, basemap)
-    comms = maps.communities_layer(result, basemap, (tr("tip_community", lang), tr("tip_street", lang)))
-    streets = maps.streets_layer(result, basemap, tr("tip_street", lang))
-    if lang == "en":  # the Chinese names (and their 示意 mark) are geo.render.maps' own
-        suffix = tr("layer_illustrative", lang) if illustrative else ""
-        comms.layer_name = tr("layer_communities", lang) + suffix
-        streets.layer_name = tr("layer_streets", lang) + suffix
-    comms.add_to(m)
-    streets.add_to(m)
-    maps.district_layer(result, basemap).add_to(m)
+    m = maps.base_map(result, basemap, lang)
+    maps.communities_layer(result, basemap, lang).add_to(m)
+    maps.streets_layer(result, basemap, lang).add_to(m)
+    maps.district_layer(result, basemap, lang).add_to(m)
     # clicking a polygon must not leave the browser's focus rectangle around it
     m.get_root().header.add_child(folium.Element(
         "<style>.leaflet-interactive:focus{outline:none}</style>"), name="lh_focus_css")
     if illustrative:
-        maps.notice(data.ILLUSTRATIVE_NOTICE_EN if lang == "en" else data.ILLUSTRATIVE_NOTICE_ZH).add_to(m)
+        maps.notice(lang).add_to(m)
     return m
 
 
 def gaps_group(result: cv.CoverageResult, basemap: str, lang: str = "zh") -> folium.FeatureGroup:
     """Uncovered gaps in the strong colour (geo.render.maps), named in ``lang``."""
-    fg = maps.gaps_layer(result, basemap)
-    fg.layer_name = tr("layer_gaps", lang, n=len(result.gaps))
-    return fg
-
-
-def district_view(result: cv.CoverageResult, basemap: str) -> tuple[list[float], int]:
-    """Map centre ``[lat, lon]`` and zoom showing the whole district."""
-    d = maps.to_display(gpd.GeoDataFrame(geometry=[result.district], crs=result.crs), basemap)
-    minx, miny, maxx, maxy = d.total_bounds
-    return [(miny + maxy) / 2, (minx + maxx) / 2], zoom_for((maxx - minx) / 1.6, (maxy - miny) / 1.6)
-
-
-def query_view(res: nearest.NearestResult, centers: gpd.GeoDataFrame,
-               basemap: str) -> tuple[list[float], int]:
-    """Map centre and zoom that show the query point and its nearest centres."""
-    pts = [res.point] + [g for g in centers.set_index("id").geometry.reindex(res.table["id"]) if g is not None]
-    if res.route is not None:
-        pts.append(res.route)
-    box = maps.to_display(gpd.GeoDataFrame(geometry=pts, crs="EPSG:4326"), basemap).total_bounds
-    minx, miny, maxx, maxy = box
-    # one level out: room for the legend and the surroundings of the nearest centres
-    return [(miny + maxy) / 2, (minx + maxx) / 2], max(12, zoom_for(maxx - minx, maxy - miny) - 1)
+    return maps.gaps_layer(result, basemap, lang)
 
 
 # --------------------------------------------------------------------------- centres and coverage
@@ -100,15 +69,16 @@ def center_info(result: cv.CoverageResult) -> pd.DataFrame:
 
 
 def _center_tip(row: pd.Series, minutes: str, lang: str) -> str:
+    sep = tr("tip_sep", lang)
     lines = [f"<b>{maps.esc(row['name'])}</b>",
-             f"{tr('tip_tier', lang)}：{maps.esc(tier_label(row['tier'], lang))}"]
+             f"{tr('tip_tier', lang)}{sep}{maps.esc(tier_label(row['tier'], lang))}"]
     if row["street"]:
-        lines.append(f"{tr('tip_street', lang)}：{maps.esc(row['street'])}")
+        lines.append(f"{tr('tip_street', lang)}{sep}{maps.esc(row['street'])}")
     if row["community"]:
-        lines.append(f"{tr('tip_community', lang)}：{maps.esc(row['community'])}")
+        lines.append(f"{tr('tip_community', lang)}{sep}{maps.esc(row['community'])}")
     if pd.notna(row["community_pct"]):
         label = tr("tip_community_covered", lang, minutes=minutes)
-        lines.append(f"{label}：{row['community_pct']:.1f}%")
+        lines.append(f"{label}{sep}{row['community_pct']:.1f}%")
     return "<br>".join(lines)
 
 
@@ -136,6 +106,28 @@ def centers_groups(result: cv.CoverageResult, basemap: str, lang: str = "zh",
     return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang),
                                             n=len(geo["features"])))
             for tier, geo in _centres_geojson(key or ("uncached", id(result)), basemap, lang, result)]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plain_centres_geojson(token: str, basemap: str, lang: str, _result: cv.CoverageResult) -> list[tuple[str, dict]]:
+    """Per tier, every centre as GeoJSON with a plain tooltip: name, tier, street, community."""
+    info = maps.center_table(_result, lang)
+    pts = maps.to_display(_result.centers[["geometry"]], basemap)
+    out = []
+    for tier in ("community", "station", "street", "district"):
+        idx = info.index[info["tier"] == tier]
+        if len(idx):
+            gdf = gpd.GeoDataFrame({"tip": [maps.center_tooltip(info.loc[i], lang) for i in idx]},
+                                   geometry=pts.geometry.loc[idx].to_numpy(), crs="EPSG:4326")
+            out.append((tier, gdf.to_geo_dict()))
+    return out
+
+
+def plain_centres(result: cv.CoverageResult, basemap: str, lang: str, token: str) -> list[folium.FeatureGroup]:
+    """Every centre by tier with a plain tooltip (the resident's map: no planner figures);
+    ``token`` names the layers (the GeoJSON is cached on it)."""
+    return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang), n=len(geo["features"])))
+            for tier, geo in _plain_centres_geojson(token, basemap, lang, result)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -190,8 +182,8 @@ def bands_group(result: cv.CoverageResult, basemap: str, lang: str = "zh") -> fo
 def catchments_group(catch: gpd.GeoDataFrame, basemap: str, lang: str = "zh") -> folium.FeatureGroup:
     """Each centre's catchment in its own colour, with the centre's name and area served."""
     fg = folium.FeatureGroup(name=tr("layer_catch", lang))
-    served = tr("tip_served", lang)
-    tips = [f"<b>{maps.esc(n)}</b><br>{maps.esc(tier_label(t, lang))}<br>{served}：{a:.2f} km²"
+    served = tr("tip_served", lang) + tr("tip_sep", lang)
+    tips = [f"<b>{maps.esc(n)}</b><br>{maps.esc(tier_label(t, lang))}<br>{served}{a:.2f} km²"
             for n, t, a in zip(catch["name"], catch["tier"], catch["area_km2"])]
     colours = [CATCH_COLOURS[i % len(CATCH_COLOURS)] for i in range(len(catch))]
     gdf = maps.to_display(_gdf(catch.geometry, catch.crs, tip=tips, colour=colours), basemap)
@@ -236,58 +228,54 @@ def selected_gap_group(result: cv.CoverageResult, gap_id: int, basemap: str,
     return fg
 
 
-def gap_view(result: cv.CoverageResult, gap_id: int, basemap: str) -> tuple[list[float], int] | None:
-    """Map centre ``[lat, lon]`` and zoom that frame one gap (display coordinates)."""
-    row = result.gaps[result.gaps["gap_id"] == gap_id]
-    if len(row) == 0:
-        return None
-    minx, miny, maxx, maxy = maps.to_display(row[["geometry"]], basemap).total_bounds
-    return [(miny + maxy) / 2, (minx + maxx) / 2], zoom_for(maxx - minx, maxy - miny)
+NEAR_COLOUR = "#e31a1c"
 
 
-def zoom_for(dlon: float, dlat: float, width_px: int = 700, height_px: int = MAP_HEIGHT) -> int:
-    """The largest web-mercator zoom (12–17) at which a box of this size fits the map."""
-    dlon = max(dlon, 1e-5) * 1.6  # margin around the box
-    dlat = max(dlat, 1e-5) * 1.6 / math.cos(math.radians(23.4))
-    z = min(math.log2(360 * width_px / 256 / dlon), math.log2(360 * height_px / 256 / dlat))
-    return int(max(12, min(17, math.floor(z))))
+def near_icon(rank: int, colour: str = NEAR_COLOUR, css: str = "lh-near") -> folium.DivIcon:
+    """A numbered round marker (the k nearest centres, the suggested sites)."""
+    html = (f"<div style='width:24px;height:24px;border-radius:12px;background:{colour};color:#fff;"
+            f"border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 13px/20px sans-serif;"
+            f"text-align:center'>{int(rank)}</div>")
+    return folium.DivIcon(html=html, icon_size=(24, 24), icon_anchor=(12, 12), class_name=f"{css} {css}-{rank}")
 
 
 def query_group(res: nearest.NearestResult, centers: gpd.GeoDataFrame, basemap: str,
                 lang: str = "zh") -> folium.FeatureGroup:
-    """The query point, the snapped point and route (network), or lines to the nearest centres."""
+    """The query point, the nearest centres numbered 1, 2, 3, and the way to them: the walking
+    route to the first (network) or a straight line to each (circles)."""
     fg = folium.FeatureGroup(name=tr("layer_query", lang))
+    by_id = centers.drop_duplicates("id").set_index("id").geometry
+    near = [by_id.get(cid) for cid in res.table["id"]]
     geoms, kinds = [res.point], ["point"]
     if res.snapped is not None:
-        geoms.append(res.snapped)
-        kinds.append("snap")
+        geoms, kinds = geoms + [res.snapped], kinds + ["snap"]
     if res.route is not None:
-        geoms.append(res.route)
-        kinds.append("route")
-    elif len(res.table):
-        by_id = centers.set_index("id").geometry
-        for cid in res.table["id"]:
-            c = by_id.get(cid)
-            if c is not None:
-                geoms.append(shapely.LineString([res.point, c]))
-                kinds.append("line")
+        geoms, kinds = geoms + [res.route], kinds + ["route"]
+    else:
+        geoms += [shapely.LineString([res.point, c]) for c in near if c is not None]
+        kinds += ["line"] * sum(c is not None for c in near)
+    geoms += [c for c in near if c is not None]
+    kinds += [f"near{i + 1}" for i, c in enumerate(near) if c is not None]
     gdf = maps.to_display(gpd.GeoDataFrame({"kind": kinds}, geometry=geoms, crs="EPSG:4326"), basemap)
+    names = dict(zip([f"near{i + 1}" for i in range(len(res.table))], res.table["name"].astype(str)))
     for kind, geom in zip(gdf["kind"], gdf.geometry):
-        if kind == "route":
-            folium.PolyLine([(y, x) for x, y in geom.coords], color="#e31a1c", weight=5, opacity=0.9,
+        if kind in ("route", "line"):
+            folium.PolyLine([(y, x) for x, y in geom.coords], color=NEAR_COLOUR, weight=5 if kind == "route" else 2.5,
+                            opacity=0.9, dash_array=None if kind == "route" else "6 6",
                             tooltip=tr("lg_route", lang)).add_to(fg)
-        elif kind == "line":
-            folium.PolyLine([(y, x) for x, y in geom.coords], color="#e31a1c", weight=2.5, opacity=0.8,
-                            dash_array="6 6").add_to(fg)
     for kind, geom in zip(gdf["kind"], gdf.geometry):
         if kind == "point":
             folium.CircleMarker([geom.y, geom.x], radius=9, color="#ffffff", weight=3, fill=True,
-                                fill_color="#e31a1c", fill_opacity=1.0, class_name="lh-query",
+                                fill_color="#1f1f1f", fill_opacity=1.0, class_name="lh-query",
                                 tooltip=tr("lg_point", lang)).add_to(fg)
         elif kind == "snap":
-            folium.CircleMarker([geom.y, geom.x], radius=5, color="#e31a1c", weight=2, fill=True,
+            folium.CircleMarker([geom.y, geom.x], radius=5, color=NEAR_COLOUR, weight=2, fill=True,
                                 fill_color="#ffffff", fill_opacity=1.0, class_name="lh-snap",
                                 tooltip=tr("lg_snap", lang)).add_to(fg)
+        elif kind.startswith("near"):
+            rank = int(kind[4:])
+            folium.Marker([geom.y, geom.x], icon=near_icon(rank), z_index_offset=1000,
+                          tooltip=maps.esc(f"{rank}. {names.get(kind, '')}")).add_to(fg)
     return fg
 
 

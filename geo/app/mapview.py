@@ -1,62 +1,156 @@
-"""The map of the page: the fixed base map, the analysis layers for the current view, and
-what the current screen adds (an :class:`geo.app.screen.Overlay`)."""
+"""The map of a page: the fixed base map (cached per layers, basemap and language) and the layers
+that change, sent together to ``st_folium``.
+
+The changing layers travel as feature groups (``feature_group_to_add``), so the base map and
+the reader's pan and zoom stay while the controls change. Where the map looks is set by a
+:class:`geo.render.maps.FitBounds` in those groups, keyed by what is shown (the district, a
+gap, a resident's point): it fits the map's real size (a phone's too) and refits only when the
+target changes.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import folium
+import geopandas as gpd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium as sf
+from folium.elements import JSCSSMixin
 
 from geo.app import cache
 from geo.app import layers as lay
-from geo.app.legend import legend_group
-from geo.app.planner import sites_group
-from geo.app.screen import Ctx, Overlay
 from geo.app.state import ss
 from geo.app.text import tr
 from geo.engine import coverage as cv
+from geo.engine import schema
 from geo.render import maps
 
-
-def analysis_groups(ctx: Ctx) -> list[folium.FeatureGroup]:
-    """The layers of the analysis in the chosen view, the gaps, the centres and (when they
-    belong to this analysis) the suggested sites."""
-    r, basemap, lang, key = ctx.result, ctx.basemap, ctx.lang, ctx.key
-    if ctx.view == "coverage" and len(r.settings.minutes) > 1:
-        groups = [lay.bands_group(r, basemap, lang)]
-    elif ctx.view == "coverage":
-        groups = [lay.coverage_group(r, basemap, lang, key)]
-    elif ctx.view == "catchments":
-        groups = [lay.catchments_group(cache.catchments(key, r, ctx.graph), basemap, lang)]
-    else:
-        groups = [lay.overlap_group(cache.overlap(key, r), basemap, lang)]
-    groups.append(lay.gaps_group(r, basemap, lang))
-    groups += lay.centers_groups(r, basemap, lang, key)
-    plan = ss.get("plan")
-    if plan is not None and plan[0] == key and len(plan[1].sites):
-        groups.append(sites_group(plan[1], basemap, lang))
-    return groups
+MAP_HEIGHT = 600
+PHONE_MAP_HEIGHT = 440
 
 
-def draw_map(ctx: Ctx, base: cv.CoverageResult, overlay: Overlay) -> None:
-    """The map: fixed base layers plus the changing ones as feature groups (only with an
-    analysis), centred on what the screen asks for, else the whole district."""
+def base_result(layers: cache.Layers) -> cv.CoverageResult:
+    """A fixed analysis of the layers in use: the district, streets and communities the base map
+    draws (it never changes with the controls)."""
+    return cache.analysis(layers.token, "circle", (15.0,), 4.0, schema.TIERS, None, layers, None)
+
+
+def district_fit(base: cv.CoverageResult, basemap: str) -> maps.FitBounds:
+    """Fit the whole district (refits only after another target was shown)."""
+    return maps.FitBounds(maps.district_bounds(base, basemap), "district", padding=(12, 12))
+
+
+def points_fit(geoms: list, basemap: str, key: str) -> maps.FitBounds:
+    """Fit a few WGS-84 geometries (a resident's point and its nearest centres, a gap …)."""
+    box = maps.to_display(gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326"), basemap).total_bounds
+    minx, miny, maxx, maxy = (float(v) for v in box)
+    pad = 0.0015  # about 150 m around the points, so no marker sits on the edge
+    return maps.FitBounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]], key, padding=(28, 28))
+
+
+def fit_group(fit: maps.FitBounds) -> folium.FeatureGroup:
+    """A feature group holding only a fit (kept out of the layer switcher)."""
+    fg = folium.FeatureGroup(name="fit", control=False)
+    fit.add_to(fg)
+    return fg
+
+
+@dataclass
+class _Base:
+    """A base map drawn once: what ``st_folium`` sends for it, and the map the layers are drawn
+    against (guarded by ``lock``: sessions share it)."""
+
+    map: folium.Map
+    leaflet: str
+    html: str
+    header: str
+    m_id: str
+    bounds: dict
+    zoom: object
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    hashes: dict = field(default_factory=dict)
+
+
+def _links(el, css: list[str], js: list[str]) -> None:
+    if isinstance(el, JSCSSMixin):
+        css += [href for _, href in getattr(el, "default_css", [])]
+        js += [src for _, src in getattr(el, "default_js", [])]
+    for child in getattr(el, "_children", {}).values():
+        _links(child, css, js)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _base(key: tuple, _build: Callable[[], folium.Map]) -> _Base:
+    """The base map of ``key`` (layers, basemap, language, locate button) drawn once per server."""
+    m = _build()
+    m.get_root().render()
+    m.render()
+    html, header = sf._get_html(m), sf._get_header(m)
+    leaflet = sf._get_map_string(m)
+    south_west, north_east = m.get_bounds()
+    bounds = {"_southWest": {"lat": south_west[0], "lng": south_west[1]},
+              "_northEast": {"lat": north_east[0], "lng": north_east[1]}}
+    return _Base(m, leaflet, html, header, sf.get_full_id(m), bounds, m.options.get("zoom"))
+
+
+@st.cache_data(show_spinner=False, max_entries=96)
+def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
+               _build: Callable[[], list[folium.FeatureGroup]]) -> tuple[str | None, str, list[str], list[str]]:
+    """The changing layers as st_folium's JavaScript (and the layer switcher, which names them),
+    with the asset links they need; built once per ``groups_key``."""
+    groups = _build()
+    with _base.lock:
+        m = _base.map
+        try:
+            fg_js = "".join(sf._get_feature_group_string(g, map=m, idx=i) for i, g in enumerate(groups)) or None
+            control = folium.LayerControl(collapsed=True, position="topright")
+            lc_js = sf._get_layer_control_string(control, m)
+            css: list[str] = []
+            js: list[str] = []
+            _links(m, css, js)
+        finally:
+            for el in [*groups, control] if "control" in locals() else groups:
+                m._children.pop(el.get_name(), None)
+    return fg_js, lc_js, list(dict.fromkeys(css)), list(dict.fromkeys(js))
+
+
+def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
+         groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
+         locate: bool = False) -> None:
+    """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
+    only when ``groups_key`` is new); ``clicks`` makes a click (or a found location, with
+    ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``.
+
+    The base map is drawn once per server and the layers once per ``groups_key``; this is what
+    ``st_folium`` sends, without its redrawing of every layer on every run (its component is
+    called with the same arguments).
+    """
+    base_key = (layers.token, basemap, lang, locate)
+
+    def build_base() -> folium.Map:
+        m = lay.base_map(base_result(layers), basemap, layers.illustrative, lang)
+        if locate:
+            maps.LocateButton(lang).add_to(m)
+        return m
+
     try:
-        m = lay.base_map(base, ctx.basemap, ctx.layers.illustrative, ctx.lang)
-        groups: list[folium.FeatureGroup] = []
-        view = None
-        if ctx.result is not None:
-            groups = analysis_groups(ctx) + overlay.groups()
-            query = overlay.query
-            groups.append(legend_group(ctx.lang, ctx.result, ctx.view, query=query is not None,
-                                       route=query is not None and query.route is not None,
-                                       selected_gap=overlay.selected_gap))
-            view = overlay.view()
-        centre, zoom = view or lay.district_view(base, ctx.basemap)
+        base = _base(base_key, build_base)
+        fg_js, lc_js, css, js = _layers_js(base_key, groups_key, base, build_groups)
     except maps.MapError as exc:
-        st.error(tr("error_map", ctx.lang, msg=str(exc)))
+        st.error(tr("error_map", lang, msg=str(exc)))
         return
-    st_folium(m, key="map", height=lay.MAP_HEIGHT, use_container_width=True,
-              returned_objects=["last_clicked"], feature_group_to_add=groups or None,
-              layer_control=folium.LayerControl(collapsed=True, position="topright"),
-              center=centre, zoom=zoom)
+    returned = ["last_clicked"] if clicks else []
+    hash_key = base.hashes.get(key) or base.hashes.setdefault(key, sf.generate_js_hash(base.leaflet, key, False))
+    defaults = {k: v for k, v in {"last_clicked": None, "bounds": base.bounds, "zoom": base.zoom}.items()
+                if k in returned}
+
+    def on_change() -> None:
+        ss[key] = ss.get(hash_key, {})
+
+    sf._component_func(script=base.leaflet, header=base.header, html=base.html, id=base.m_id, key=hash_key,
+                       height=height, width=None, returned_objects=returned, default=defaults, zoom=None,
+                       center=None, feature_group=fg_js, return_on_hover=False, layer_control=lc_js,
+                       pixelated=False, css_links=css, js_links=js, on_change=on_change, wrap_longitude=False)

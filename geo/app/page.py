@@ -1,44 +1,69 @@
-"""One run of the Streamlit page: the layers in use, the sidebar, the analysis for the
-controls, the headline figures, then the chosen screen beside the map and below it.
+"""What every page of the app shares: the header with the language switch, the layers in use,
+the illustrative-data notice, the analysis for the controls, and the guard that turns any
+problem into a message.
 
-``app.py`` calls :func:`run` with the screens; nothing here knows what a screen draws. The
-base map depends only on the layers, the basemap and the language, so ``st_folium`` keeps it
-(and the user's zoom) while minutes, speed, tiers or the view change.
+``app.py`` wires the pages (``st.navigation``): the planner at ``/``, the resident page at
+``/resident``, the data page at ``/data``. Each page's ``page()`` calls :func:`start` for the
+shared part and draws the rest; :func:`guarded` wraps it so no traceback reaches a user.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from geo.app import cache, mapview, state
+from geo.app import cache, state
 from geo.app.data_common import open_store
-from geo.app.layers import click_to_wgs84
-from geo.app.screen import Ctx, Screen
-from geo.app.sidebar import sidebar
-from geo.app.state import choice, labeller, ss
-from geo.app.text import LANG_NAMES, minutes_text, tr
+from geo.app.state import ss
+from geo.app.text import LANG_NAMES, md, tr
 from geo.engine import coverage as cv
-from geo.engine import schema
-from geo.engine.graph import NetworkError
+from geo.engine.graph import NetworkError, WalkGraph
 from geo.io import data, errors
 from geo.io import store as gstore
 from geo.render import maps
 
 LOG = logging.getLogger("longhu.app")
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Page CSS: table cells wrap instead of being cut; the map iframe never wider than the page.
+CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 3.5rem; padding-bottom: 3rem;}
+[data-testid="stMetricLabel"] p {white-space: normal; overflow-wrap: anywhere;}
+[data-testid="stMetricLabel"] {height: auto;}
+iframe[title="streamlit_folium.st_folium"] {max-width: 100%;}
+</style>"""
 
 
-def take_click(screens: Mapping[str, Screen]) -> None:
-    """A new map click goes to the current screen, in WGS-84 (AMap draws in GCJ-02)."""
-    raw = (ss.get("map") or {}).get("last_clicked")
-    if raw and raw != ss.get("click_seen"):
-        ss["click_seen"] = raw
-        screen = screens.get(ss.get("page"))
-        if screen is not None and screen.click is not None:
-            screen.click(click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none")))
+@dataclass(frozen=True)
+class Frame:
+    """What a page starts from: the language, the user's store and the layers in use."""
+
+    lang: str
+    store: gstore.Store
+    layers: cache.Layers
+
+
+def language_switch(lang: str) -> None:
+    """中文 / English, the same widget on every page (its value is the app's language)."""
+    if ss.get("lang_switch") != lang:
+        ss["lang_switch"] = lang
+    st.segmented_control(tr("language", lang), state.LANGS, key="lang_switch", format_func=LANG_NAMES.get,
+                         required=True, label_visibility="collapsed", on_change=state.set_lang_from_widget)
+
+
+def header(title: str, subtitle: str, lang: str) -> None:
+    """The page's title and one line under it, with the language switch on the right."""
+    head, switch = st.columns([5, 1], vertical_alignment="center")
+    with switch:
+        language_switch(lang)
+    head.markdown(f"### {title}")
+    if subtitle:
+        st.caption(subtitle)
 
 
 def load_layers(store: gstore.Store, lang: str) -> cache.Layers | None:
@@ -46,104 +71,57 @@ def load_layers(store: gstore.Store, lang: str) -> cache.Layers | None:
     try:
         return cache.user_layers(store.path)
     except errors.DataError as exc:
-        st.error(tr("error_data", lang, msg=str(exc)))
+        st.error(tr("error_data", lang, msg=md(exc)))
     try:
         return cache.shipped_layers()
     except errors.DataError as exc:
-        st.error(tr("error_data", lang, msg=str(exc)))
+        st.error(tr("error_data", lang, msg=md(exc)))
         return None
 
 
-def analyse(layers: cache.Layers, store: gstore.Store, lang: str) -> Ctx:
-    """The analysis for the controls (None with a message when it cannot run) and the run's context."""
-    net = ss.get("network")
-    graph = cache.graph_for(net["token"]) if net else None
-    c = state.controls(lang, graph is not None)
-    key = (layers.token, c.mode, c.minutes, c.speed, c.tiers, net["token"] if net else None)
-    result = None
-    if c.problem:
-        st.error(tr("bad_settings", lang))
-    elif not c.tiers:
-        st.warning(tr("no_tier", lang))
-    else:
-        try:
-            with st.spinner(tr("computing", lang)):
-                result = cache.analysis(*key, layers, graph)
-        except (cv.CoverageError, NetworkError) as exc:
-            st.error(tr("error_cov", lang, msg=str(exc)))
-    return Ctx(layers, lang, store, c, result, key, graph, ss["basemap"], ss["view"])
+def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = None) -> Frame | None:
+    """The shared start of a page: assets, state defaults, header, store and layers.
 
-
-def metrics(result: cv.CoverageResult, lang: str) -> None:
-    """Headline figures: covered share (per limit when banded), centres, gaps, district area."""
-    s = result.settings
-    cols = st.columns(len(s.minutes) + 3)
-    for col, m in zip(cols, s.minutes):
-        col.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), f"{result.by_minutes[m]:.1f}%",
-                   help=tr("covered_help", lang))
-    rest = cols[len(s.minutes):]
-    rest[0].metric(tr("n_centers", lang), f"{len(result.centers)}")
-    rest[1].metric(tr("n_gaps", lang, km2=result.gaps["area_m2"].sum() / 1e6),
-                   tr("gaps_value", lang, n=len(result.gaps)))
-    rest[2].metric(tr("district_area", lang), f"{result.district_area_km2:.1f} km²")
-
-
-def notice(lang: str, layers: cache.Layers) -> None:
-    """For illustrative layers, the notice (the page's language first)."""
-    if layers.illustrative:
-        notes = (data.ILLUSTRATIVE_NOTICE_EN, data.ILLUSTRATIVE_NOTICE_ZH) if lang == "en" else \
-            (data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN)
-        st.warning("  \n".join(notes), icon="⚠️")
-
-
-def main(root: Path, screens: Mapping[str, Screen]) -> None:
-    """The whole page, once."""
-    cache.setup_assets(root)
+    ``subtitle(layers, lang)`` makes the line under the title from the layers in use (so a
+    count follows the data). Returns None (after a message) when no layers can be read.
+    """
+    cache.setup_assets(ROOT)
     state.init()
-    take_click(screens)
-    lang = st.sidebar.radio(
-        tr("language", state.lang()), state.LANGS, key="lang", horizontal=True, format_func=LANG_NAMES.get
-    )
-    st.title(tr("title", lang))
-    st.caption(tr("subtitle", lang))
+    lang = state.lang()
+    st.markdown(CSS, unsafe_allow_html=True)
     store = open_store()
     layers = load_layers(store, lang)
+    header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang)
     if layers is None:
-        return
-    notice(lang, layers)
-    sidebar(lang)
-    page = choice(
-        st.radio,
-        tr("page", lang),
-        list(screens),
-        "page",
-        lang,
-        horizontal=True,
-        format_func=labeller("p", lang),
-        label_visibility="collapsed",
-    )
-    ctx = analyse(layers, store, lang)
-    base = cache.analysis(layers.token, "circle", (15.0,), 4.0, schema.TIERS, None, layers, None)
-    if ctx.result is not None:
-        metrics(ctx.result, lang)
-        if ctx.controls.mode == "network" and len(ctx.result.unreachable):
-            st.warning(tr("net_unreachable", lang, n=len(ctx.result.unreachable), m=ctx.result.settings.max_snap_m))
-    screen = screens[page]
-    map_col, side = st.columns([3, 2], gap="small")
-    with side:
-        overlay = screen.side(ctx)
-    with map_col:
-        mapview.draw_map(ctx, base, overlay)
-    if ctx.result is not None and screen.below is not None:
-        screen.below(ctx)
+        return None
+    return Frame(lang, store, layers)
 
 
-def run(root: Path, screens: Mapping[str, Screen]) -> None:
-    """:func:`main` with every unexpected problem shown as a message, never a traceback."""
-    try:
-        main(root, screens)
-    except (errors.DataError, cv.CoverageError, NetworkError, maps.MapError) as exc:
-        st.error(tr("error_data", state.lang(), msg=str(exc)))
-    except Exception as exc:
-        LOG.exception("unexpected error in the page")
-        st.error(tr("error_unexpected", state.lang(), msg=f"{type(exc).__name__}: {exc}"))
+def notice(lang: str, layers: cache.Layers, short: bool = False) -> None:
+    """For illustrative layers, the notice in the page's language (``short``: one line)."""
+    if layers.illustrative:
+        text = tr("notice_short", lang) if short else \
+            (data.ILLUSTRATIVE_NOTICE_EN if lang == "en" else data.ILLUSTRATIVE_NOTICE_ZH)
+        st.warning(text, icon="⚠️")
+
+
+def network_graph() -> WalkGraph | None:
+    """The walking network loaded in this session (None when none is)."""
+    net = ss.get("network")
+    return cache.graph_for(net["token"]) if net else None
+
+
+def guarded(page: Callable[[], None]) -> Callable[[], None]:
+    """``page`` with every problem shown as a message in the page's language, never a traceback."""
+
+    @functools.wraps(page)
+    def run() -> None:
+        try:
+            page()
+        except (errors.DataError, cv.CoverageError, NetworkError, maps.MapError) as exc:
+            st.error(tr("error_data", state.lang(), msg=md(exc)))
+        except Exception as exc:  # st.rerun and st.stop are BaseExceptions: they pass
+            LOG.exception("unexpected error in the page")
+            st.error(tr("error_unexpected", state.lang(), msg=md(f"{type(exc).__name__}: {exc}")))
+
+    return run

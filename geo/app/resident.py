@@ -1,138 +1,231 @@
-"""The 居民查询 (resident) screen: where is the resident, and which centres are nearest.
+"""The resident's page (``/resident``), phone first: where am I, and which three centres are nearest.
 
-The place comes from a click on the map, typed coordinates (checked by
-:func:`geo.app.inputs.point`) or a community name (:mod:`geo.app.search`); the answer is
-:func:`geo.engine.nearest.nearest_centers` with the page's speed, tiers and method.
+One column on a phone: how to give the place (tap the map or use the map's locate button,
+search a community in characters, pinyin or initials, or type coordinates in WGS-84, GCJ-02
+or BD-09), the map fitted to the place and its three nearest centres (numbered, with the route
+or straight lines), and the three centres with tier, walking minutes and metres. No planner
+figures. A place that cannot be right -- not a number, out of range, swapped, outside China,
+far outside the district -- is a message (with a swap button for swapped values), never an answer.
+The page below the header is one fragment: a tap on the map redraws only it.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+import shapely
 import streamlit as st
 
-from geo.app import inputs, lifecircle_view
+from geo.app import cache, inputs, lifecircle_view, mapview
 from geo.app import layers as lay
-from geo.app.screen import Ctx, Overlay, Screen
+from geo.app.legend import Extras, legend_group
+from geo.app.page import Frame, network_graph, notice, start
 from geo.app.search import community_point, search_communities
-from geo.app.state import CRS_CHOICES, INPUTS, choice, labeller, put, ss
-from geo.app.tables import nearest_table
-from geo.app.text import crs_label, md, tr
+from geo.app.state import CRS_CHOICES, INPUTS, RESIDENT_SPEEDS, bound, choice, labeller, put, ss
+from geo.app.text import crs_label, md, tier_label, tr
 from geo.engine import coverage as cv
-from geo.engine import nearest, schema
+from geo.engine import crs as gcrs
+from geo.engine import nearest
 from geo.engine.graph import NetworkError
-from geo.io import errors
+from geo.io import registry
 
-MAX_SNAP_M = cv.Settings().max_snap_m  # farther than this from any street = "too far"
 K_NEAREST = 3
-
-Point = tuple[float, float, str]  # lon, lat, coordinate system
-
-
-def clicked_point(ctx: Ctx) -> Point | None:
-    """The last map click (already WGS-84), or a hint to click."""
-    if ss.get("click_point"):
-        return (*ss["click_point"], "wgs84")
-    st.info(tr("click_hint", ctx.lang))
-    return None
+MAX_SNAP_M = cv.Settings().max_snap_m  # farther than this from any street = "too far"
+NEAR_OUTSIDE_M = 2000.0  # a place this close outside the district still gets an answer (with a note)
 
 
-def typed_point(ctx: Ctx) -> Point | None:
-    """Longitude and latitude typed as text, and their coordinate system; a value that is not
-    a usable coordinate is a message, and no search is made."""
-    lang = ctx.lang
-    c1, c2 = st.columns(2)
-    c1.text_input(tr("lon", lang), key="lon", placeholder=tr("coord_hint", lang))
-    c2.text_input(tr("lat", lang), key="lat", placeholder=tr("coord_hint", lang))
-    choice(st.selectbox, tr("coord_crs", lang), CRS_CHOICES, "coord_crs", lang,
-           format_func=lambda c: crs_label(c, lang))
-    try:
-        lon, lat = inputs.point(ss["lon"], ss["lat"], lang)
-    except inputs.InputError as exc:
-        st.error(str(exc))
+def subtitle(layers: cache.Layers, lang: str) -> str:
+    """The line under the title."""
+    return tr("res.subtitle", lang, n=len(layers.centers))
+
+
+# --------------------------------------------------------------------------- where am I
+
+
+def clicked_point(lang: str) -> tuple[float, float] | None:
+    """The last tap on the map (or found location), in WGS-84."""
+    st.caption(tr("res.tap_hint", lang))
+    return tuple(ss["res_point"]) if ss.get("res_point") else None
+
+
+def searched_point(frame: Frame) -> tuple[float, float] | None:
+    """A point inside the community whose name (characters, pinyin, initials) matches best."""
+    lang = frame.lang
+    query = bound(st.text_input, tr("search", lang), "comm_query", placeholder=tr("search_ph", lang))
+    if not str(query).strip():
         return None
-    return lon, lat, ss["coord_crs"]
-
-
-def searched_point(ctx: Ctx) -> Point | None:
-    """A point inside the community whose name best matches what was typed."""
-    lang = ctx.lang
-    query = st.text_input(tr("search", lang), key="comm_query", placeholder=tr("search_ph", lang))
-    if not query.strip():
-        return None
-    names = search_communities(query, ctx.layers.communities["name"].tolist())
+    names = search_communities(str(query), frame.layers.communities["name"].tolist())
     if not names:
         st.warning(tr("search_none", lang))
         return None
     if ss.get("comm_pick") not in names:
         ss["comm_pick"] = names[0]
     name = st.selectbox(tr("search_pick", lang), names, key="comm_pick")
-    return (*community_point(ctx.layers.communities, name), "wgs84")
+    return community_point(frame.layers.communities, name)
 
 
-POINTS = {"click": clicked_point, "coords": typed_point, "search": searched_point}
+def _swap() -> None:
+    """The swap button: longitude and latitude change places (a callback: before the fields are drawn)."""
+    lon, lat = ss.get("lon", ""), ss.get("lat", "")
+    put("lon", lat)
+    put("lat", lon)
 
 
-def resident_panel(ctx: Ctx) -> nearest.NearestResult | None:
-    """Where is the resident, and which centres are nearest; returns the NearestResult or None."""
-    lang = ctx.lang
-    st.subheader(tr("resident_head", lang))
-    method = choice(st.radio, tr("input", lang), INPUTS, "resident_input", lang, horizontal=True,
-                    format_func=labeller("i", lang))
-    point = POINTS[method](ctx)
-    c = ctx.controls
-    if point is None or c.speed is None:  # a bad speed is already reported in the sidebar
+def typed_point(lang: str) -> tuple[float, float] | None:
+    """Longitude and latitude typed as text in a chosen coordinate system, checked (numbers, range,
+    swapped, in China); returns the WGS-84 point, or None after a message."""
+    c1, c2 = st.columns(2)
+    with c1:
+        bound(st.text_input, tr("lon", lang), "lon", placeholder=tr("coord_hint_lon", lang))
+    with c2:
+        bound(st.text_input, tr("lat", lang), "lat", placeholder=tr("coord_hint_lat", lang))
+    system = choice(st.selectbox, tr("coord_crs", lang), CRS_CHOICES, "coord_crs", lang,
+                    format_func=lambda c: crs_label(c, lang))
+    if not (str(ss["lon"]).strip() or str(ss["lat"]).strip()):
+        st.caption(tr("res.coords_hint", lang))
         return None
-    centers = ctx.layers.centers[ctx.layers.centers["tier"].isin(c.tiers or schema.TIERS)]
-    res = nearest.nearest_centers(centers, point[0], point[1], crs=point[2], k=K_NEAREST, speed_kmh=c.speed,
-                                  mode=c.mode, graph=ctx.graph if c.mode == "network" else None,
-                                  max_snap_m=MAX_SNAP_M, district=ctx.layers.district)
-    show_answer(res, c.mode, lang)
-    lifecircle_view.resident_section(ctx.store, res.point.x, res.point.y, lang, c.speed)
-    return res
+    try:
+        lon, lat = inputs.point(ss["lon"], ss["lat"], lang)
+    except inputs.InputError as exc:
+        st.error(str(exc))
+        if exc.kind == "swapped":
+            st.button(tr("res.swap", lang), key="res_swap", on_click=_swap, type="primary")
+        return None
+    if not bool(gcrs.in_china(np.array([lon]), np.array([lat]))[0]):
+        st.error(tr("res.not_china", lang, lon=f"{lon:g}", lat=f"{lat:g}"))
+        return None
+    x, y = gcrs.convert(lon, lat, system, "wgs84")
+    return float(x), float(y)
 
 
-def show_answer(res: nearest.NearestResult, mode: str, lang: str) -> None:
-    """The query point, warnings, the nearest centre and the table of the k nearest."""
-    st.caption(tr("your_point", lang, lon=res.point.x, lat=res.point.y))
-    if not res.inside_district:
-        st.warning(tr("outside", lang))
-    if res.message:
+POINTS = {"click": lambda frame: clicked_point(frame.lang), "search": searched_point,
+          "coords": lambda frame: typed_point(frame.lang)}
+
+
+def checked_place(frame: Frame, point: tuple[float, float]) -> tuple[float, float, bool] | None:
+    """The place checked against the district (the one coordinate check): ``(lon, lat, inside)``,
+    or None after a message when it is farther than :data:`NEAR_OUTSIDE_M` outside."""
+    check = registry.check_coordinates([point[0]], [point[1]], "wgs84", district=frame.layers.district,
+                                       tolerance_m=NEAR_OUTSIDE_M, guess=False)
+    if not check.ok[0]:
+        dist = registry.distance_m(registry.district_geom(frame.layers.district), np.array([point[0]]),
+                                   np.array([point[1]]))[0]
+        st.error(tr("res.far_outside", frame.lang, km=dist / 1000))
+        return None
+    inside = bool(shapely.covers(registry.district_geom(frame.layers.district), shapely.Point(point)))
+    return point[0], point[1], inside
+
+
+# --------------------------------------------------------------------------- the answer
+
+
+def minutes_text(minutes: float, lang: str) -> str:
+    """Walking minutes as the page shows them everywhere (headline and list): one decimal."""
+    return tr("res.minutes", lang, m=math.floor(minutes * 10 + 0.5) / 10)
+
+
+def answer(res: nearest.NearestResult, mode: str, inside: bool, lang: str) -> None:
+    """The nearest centre, then all three with tier, walking minutes and metres."""
+    if not inside:
+        st.warning(tr("res.just_outside", lang))
+    if res.message or len(res.table) == 0:
         st.warning(tr("too_far", lang, m=MAX_SNAP_M) if res.snapped is None else tr("no_route", lang))
-    if len(res.table) == 0:
         return
     first = res.table.iloc[0]
-    st.success(tr("best", lang, name=md(first["name"]), min=first["minutes"], m=first["distance_m"]))
+    st.success(tr("res.best", lang, name=md(first["name"]), minutes=minutes_text(first["minutes"], lang),
+                  m=first["distance_m"]))
     st.markdown(f"**{tr('nearest_head', lang, k=len(res.table))}**")
-    table = nearest_table(res, lang)
-    st.dataframe(table, hide_index=True, column_order=[table.columns[i] for i in (0, 2, 3, 1)],
-                 column_config={table.columns[0]: st.column_config.TextColumn(width="medium"),
-                                **{col: st.column_config.Column(width="small") for col in table.columns[1:]}})
-    if mode == "network" and res.access_m is not None:
-        st.caption(tr("snap", lang, m=res.access_m))
-    elif mode == "circle":
-        st.caption(tr("circle_note", lang))
+    for rank, row in enumerate(res.table.itertuples(), start=1):
+        with st.container(border=True):
+            st.markdown(f"**{rank}. {md(row.name)}**  \n{md(tier_label(row.tier, lang))} · "
+                        f"{tr('res.walk', lang, minutes=minutes_text(row.minutes, lang), m=row.distance_m)}")
+    st.caption(tr("snap", lang, m=res.access_m) if mode == "network" and res.access_m is not None
+               else tr("circle_note", lang))
 
 
-def side(ctx: Ctx) -> Overlay:
-    """Beside the map: the query; on the map, the point, the route and the nearest centres."""
+def query(frame: Frame, lon: float, lat: float) -> tuple[nearest.NearestResult, str]:
+    """The three nearest centres at the chosen speed, along streets when a network is loaded."""
+    graph = network_graph()
+    mode = "network" if graph is not None else "circle"
+    speed = cv.SPEED_PRESETS[ss["res_speed"]]
+    res = nearest.nearest_centers(frame.layers.centers, lon, lat, k=K_NEAREST, speed_kmh=speed, mode=mode,
+                                  graph=graph, max_snap_m=MAX_SNAP_M, district=frame.layers.district)
+    return res, mode
+
+
+def map_groups(frame: Frame, res: nearest.NearestResult | None) -> list:
+    """The centres, the query and its nearest centres, the legend and the fit."""
+    basemap, lang = ss["basemap"], frame.lang
+    base = mapview.base_result(frame.layers)
+    groups = lay.plain_centres(base, basemap, lang, frame.layers.token)
+    if res is not None and len(res.table):
+        groups.append(lay.query_group(res, frame.layers.centers, basemap, lang))
+        near = frame.layers.centers.drop_duplicates("id").set_index("id").geometry.reindex(res.table["id"])
+        geoms = [res.point, *[g for g in near if g is not None]] + ([res.route] if res.route is not None else [])
+        fit = mapview.points_fit(geoms, basemap, f"q:{res.point.x:.6f},{res.point.y:.6f}:{frame.layers.token}")
+    else:
+        fit = mapview.district_fit(base, basemap)
+    extras = Extras(query=res is not None, route=res is not None and res.route is not None)
+    return groups + [legend_group(lang, None, extras=extras), mapview.fit_group(fit)]
+
+
+def groups_key(frame: Frame, res: nearest.NearestResult | None) -> tuple:
+    """What the resident's map layers depend on (they are built again only when it changes)."""
+    net = ss.get("network")
+    answer = None if res is None else (round(res.point.x, 7), round(res.point.y, 7), tuple(res.table["id"]),
+                                       res.route.wkb_hex if res.route is not None else None)
+    return ("resident", frame.layers.token, ss["basemap"], frame.lang, answer, net["token"] if net else None)
+
+
+def take_click() -> None:
+    """A new tap on the map (or a found location) is the resident's place (WGS-84)."""
+    raw = (ss.get("res_map") or {}).get("last_clicked")
+    if raw and raw != ss.get("res_click_seen"):
+        ss["res_click_seen"] = raw
+        ss["res_point"] = lay.click_to_wgs84(raw["lat"], raw["lng"], ss.get("basemap", "none"))
+        put("resident_input", "click")
+
+
+def answer_for(frame: Frame, point: tuple[float, float] | None) -> tuple:
+    """``(NearestResult, mode, inside)`` for a place, or Nones after a message."""
+    place = checked_place(frame, point) if point is not None else None
+    if place is None:
+        return None, None, None
     try:
-        res = resident_panel(ctx)
+        res, mode = query(frame, place[0], place[1])
     except (cv.CoverageError, NetworkError) as exc:
-        st.error(tr("error_cov", ctx.lang, msg=str(exc)))
-        return Overlay()
-    except errors.DataError as exc:
-        st.error(tr("error_data", ctx.lang, msg=str(exc)))
-        return Overlay()
-    if res is None:
-        return Overlay()
-    centers, basemap, lang = ctx.layers.centers, ctx.basemap, ctx.lang
-    return Overlay(groups=lambda: [lay.query_group(res, centers, basemap, lang)],
-                   view=lambda: lay.query_view(res, centers, basemap), query=res)
+        st.error(tr("error_cov", frame.lang, msg=md(exc)))
+        return None, None, None
+    return res, mode, place[2]
 
 
-def click(point: tuple[float, float]) -> None:
-    """A click on the map is the resident's place."""
-    ss["click_point"] = point
-    put("resident_input", "click")
+@st.fragment
+def panel(frame: Frame) -> None:
+    """Where am I, the map and the answer (one fragment)."""
+    lang = frame.lang
+    take_click()
+    ask, shown = st.columns([2, 3], gap="medium")
+    with ask:
+        how = choice(st.segmented_control, tr("input", lang), INPUTS, "resident_input", lang,
+                     format_func=labeller("i", lang), required=True)
+        point = POINTS[how](frame)
+        choice(st.radio, tr("res.speed", lang), RESIDENT_SPEEDS, "res_speed", lang, horizontal=True,
+               format_func=labeller("res.s", lang))
+        res, mode, inside = answer_for(frame, point)
+    with shown:
+        mapview.show(frame.layers, ss["basemap"], lang, lambda: map_groups(frame, res), groups_key(frame, res),
+                     key="res_map", height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True)
+        if res is not None:
+            answer(res, mode, inside, lang)
+            lifecircle_view.resident_section(frame.store, res.point.x, res.point.y, lang,
+                                             cv.SPEED_PRESETS[ss["res_speed"]])
 
 
-SCREEN = Screen(side, click=click)
+def page() -> None:
+    """The resident's page."""
+    frame = start("res.title", subtitle)
+    if frame is None:
+        return
+    notice(frame.lang, frame.layers, short=True)
+    panel(frame)

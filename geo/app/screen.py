@@ -1,31 +1,31 @@
-"""What the page gives each screen, and what a screen gives back.
+"""The analysis a page works on: the layers in use, the controls, and the coverage they give.
 
-``app.py`` wires the screens (planner, resident, data) into :func:`geo.app.page.run`; each is a
-:class:`Screen`: what to draw beside the map (returning an :class:`Overlay` for the map), what
-to draw below it, and what a click on the map means.
+The planner and the data page (whose export carries the current results) call :func:`analyse`;
+it shows its own messages (a bad number, no tier, an engine error) and returns a :class:`Ctx`
+whose ``result`` is None when nothing could be computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import folium
+import streamlit as st
 
-from geo.app.cache import Layers
-from geo.app.state import Controls
+from geo.app import cache, state
+from geo.app.page import Frame, network_graph
+from geo.app.state import Controls, ss
+from geo.app.text import md, tr
 from geo.engine import coverage as cv
-from geo.engine import nearest
-from geo.engine.graph import WalkGraph
+from geo.engine.graph import NetworkError, WalkGraph
 from geo.io import store as gstore
 
 
 @dataclass(frozen=True)
 class Ctx:
-    """One run of the page: the layers in use, the controls, and the analysis (None when it
+    """One run of a page: the layers in use, the controls, and the analysis (None when it
     could not run: no tier chosen, a bad number, an engine error already shown)."""
 
-    layers: Layers
+    layers: cache.Layers
     lang: str
     store: gstore.Store
     controls: Controls
@@ -36,30 +36,24 @@ class Ctx:
     view: str
 
 
-def _no_groups() -> list[folium.FeatureGroup]:
-    return []
-
-
-def _no_view() -> tuple[list[float], int] | None:
-    return None
-
-
-@dataclass(frozen=True)
-class Overlay:
-    """A screen's additions to the map, built when the map is drawn (so a map problem is one
-    message): feature groups above the analysis layers, and the centre and zoom to show."""
-
-    groups: Callable[[], list[folium.FeatureGroup]] = _no_groups
-    view: Callable[[], tuple[list[float], int] | None] = _no_view
-    query: nearest.NearestResult | None = None
-    selected_gap: bool = False
-
-
-@dataclass(frozen=True)
-class Screen:
-    """A screen of the page: ``side(ctx)`` beside the map, ``below(ctx)`` under it (only with
-    an analysis), ``click((lon, lat))`` for a new click on the map (WGS-84)."""
-
-    side: Callable[[Ctx], Overlay]
-    below: Callable[[Ctx], None] | None = None
-    click: Callable[[tuple[float, float]], None] | None = None
+def analyse(frame: Frame, quiet: bool = False) -> Ctx:
+    """The analysis for the controls; its problems are messages (none with ``quiet``)."""
+    lang, layers = frame.lang, frame.layers
+    graph = network_graph()
+    net = ss.get("network")
+    c = state.controls(lang, graph is not None)
+    key = (layers.token, c.mode, c.minutes, c.speed, c.tiers, net["token"] if net else None)
+    result = None
+    if c.problem:
+        if not quiet:
+            st.error(tr("bad_settings", lang))
+    elif not c.tiers:
+        if not quiet:
+            st.warning(tr("no_tier", lang))
+    else:
+        try:
+            with st.spinner(tr("computing", lang)):
+                result = cache.analysis(*key, layers, graph)
+        except (cv.CoverageError, NetworkError) as exc:
+            st.error(tr("error_cov", lang, msg=md(exc)))
+    return Ctx(layers, lang, frame.store, c, result, key, graph, ss["basemap"], ss["view"])

@@ -1,15 +1,25 @@
-"""Community search for the resident screen: a typed name, however it is written, to the
-matching communities (best first) and a point inside the chosen one."""
+"""Community search for the resident page: a typed name -- in Chinese characters, pinyin (with or
+without spaces or tones: ``jinzhu``, ``Jin Zhu``) or initials (``jz``) -- to the matching
+communities (best first), and a point inside the chosen one.
+
+Pinyin comes from the PyPI package ``pypinyin``; each community's spellings are worked out once
+per list of names.
+"""
 
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+import unicodedata
 
 import geopandas as gpd
+from pypinyin import Style, lazy_pinyin
 
 from geo.io import errors
 
 _NAME_SUFFIXES = ("社区居委会", "居民委员会", "居委会", "村委会", "村民委员会", "社区", "村")
+_LATIN = re.compile(r"[a-z]+")
 
 
 def _core(name: str) -> str:
@@ -20,31 +30,68 @@ def _core(name: str) -> str:
     return n
 
 
+def _latin(query: str) -> str | None:
+    """The query as plain lower-case letters when it is pinyin or initials (else None)."""
+    q = unicodedata.normalize("NFKD", query).encode("ascii", "ignore").decode().lower()
+    q = re.sub(r"[\s'’\-·1-5]", "", q)
+    return q if q and _LATIN.fullmatch(q) and not re.search(r"[\u3400-\u9fff]", query) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _spellings(names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """Per name: (full pinyin of its core, initials of its core, full pinyin of the whole name)."""
+    out = []
+    for name in names:
+        core = _core(name)
+        out.append(("".join(lazy_pinyin(core)), "".join(lazy_pinyin(core, style=Style.FIRST_LETTER)),
+                    "".join(lazy_pinyin(name))))
+    return tuple(out)
+
+
+def _pinyin_score(q: str, spelled: tuple[str, str, str]) -> float:
+    full, initials, whole = spelled
+    if q == full or q == initials:
+        return 3.0
+    if full.startswith(q) or whole.startswith(q):
+        return 2.5
+    if initials.startswith(q) and len(q) >= 2:
+        return 2.2
+    if q in whole:
+        return 2.0
+    ratio = difflib.SequenceMatcher(None, q, full).ratio()
+    return ratio if ratio >= 0.75 else 0.0
+
+
+def _hanzi_score(query: str, q: str, name: str) -> float:
+    core = _core(name)
+    if q == core or query.strip() == name:
+        return 3.0
+    if core.startswith(q):
+        return 2.5
+    if q in name:
+        return 2.0
+    score = difflib.SequenceMatcher(None, q, core).ratio()
+    shared = len(set(q) & set(core)) / max(len(set(q)), 1)
+    score = max(score, 0.9 * shared) if shared >= 0.5 else score
+    return score if score >= 0.5 else 0.0
+
+
 def search_communities(query: str, names: list[str], limit: int = 8) -> list[str]:
     """Community names matching ``query`` best first: exact, prefix, substring, then fuzzy.
 
     Suffixes such as 居委会/村委会/社区 are ignored on both sides, so 金谷, 金谷社区 and
-    金谷居委会 all find 金谷居委会.
+    金谷居委会 all find 金谷居委会; ``jingu``, ``Jin Gu`` and ``jg`` find it too.
     """
     q = _core(query)
     if not q:
         return []
-    scored: list[tuple[float, str]] = []
-    for name in names:
-        core = _core(name)
-        if q == core or query.strip() == name:
-            score = 3.0
-        elif core.startswith(q):
-            score = 2.5
-        elif q in name:
-            score = 2.0
-        else:
-            score = difflib.SequenceMatcher(None, q, core).ratio()
-            shared = len(set(q) & set(core)) / max(len(set(q)), 1)
-            score = max(score, 0.9 * shared) if shared >= 0.5 else score
-            if score < 0.5:
-                continue
-        scored.append((score, name))
+    latin = _latin(query)
+    if latin:
+        spelled = _spellings(tuple(names))
+        scored = [(_pinyin_score(latin, s), n) for s, n in zip(spelled, names)]
+    else:
+        scored = [(_hanzi_score(query, q, n), n) for n in names]
+    scored = [(s, n) for s, n in scored if s > 0]
     scored.sort(key=lambda x: (-x[0], len(x[1]), x[1]))
     return [n for _, n in scored[:limit]]
 
@@ -56,4 +103,3 @@ def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, fl
         raise errors.DataError(None, f"unknown community {name!r}")
     p = row.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
     return float(p.x), float(p.y)
-

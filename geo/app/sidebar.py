@@ -13,7 +13,7 @@ import streamlit as st
 
 from geo.app import cache, inputs, state
 from geo.app.datapage import sidebar_status
-from geo.app.state import choice, labeller, ss
+from geo.app.state import bound, choice, labeller, ss
 from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import schema
@@ -28,10 +28,10 @@ def sidebar(lang: str) -> None:
     choice(sb.radio, tr("minutes", lang), state.MINUTE_CHOICES, "minutes_choice", lang,
            format_func=labeller("m", lang))
     if ss["minutes_choice"] == "custom":
-        sb.number_input(tr("custom_minutes", lang), step=1.0, format="%g", key="custom_minutes")
+        bound(sb.number_input, tr("custom_minutes", lang), "custom_minutes", step=1.0, format="%g")
     choice(sb.radio, tr("speed", lang), state.SPEED_CHOICES, "speed_choice", lang, format_func=labeller("s", lang))
     if ss["speed_choice"] == "custom":
-        sb.number_input(tr("custom_speed", lang), step=0.1, format="%.1f", key="custom_speed")
+        bound(sb.number_input, tr("custom_speed", lang), "custom_speed", step=0.1, format="%.1f")
     try:
         minutes, speed = state.walk(lang)
         sb.caption(tr("reach", lang, m=cv.reach_m(minutes[-1], speed), minutes=minutes_text((minutes[-1],), lang)))
@@ -44,7 +44,7 @@ def sidebar(lang: str) -> None:
         sb.caption(tr("mode_needs_network", lang))
     sb.markdown(f"**{tr('tiers', lang)}**")
     for tier in schema.TIERS:
-        sb.checkbox(tier_label(tier, lang), key=f"tier_{tier}")
+        bound(sb.checkbox, tier_label(tier, lang), f"tier_{tier}")
     choice(sb.radio, tr("view", lang), state.VIEWS, "view", lang, format_func=labeller("v", lang))
     sb.divider()
     choice(sb.radio, tr("basemap", lang), maps.BASEMAPS, "basemap", lang, format_func=labeller("b", lang))

@@ -1,8 +1,13 @@
-"""The page's session state in one place: the control keys, their defaults, the per-language
-widget binding, and the analysis controls read back (and checked) from them.
+"""The app's session state in one place: the control keys, their defaults, the language, the
+binding of widgets to values that outlive a page, and the analysis controls read back (and
+checked) from them.
 
-Other keys the screens keep (``click_point``, ``network``, ``plan``, ``data_*`` …) are named
-where they are used; their defaults, when they have one, are here.
+Streamlit gives a widget on each page (``st.navigation``) its own identity and forgets a
+widget's value once a run does not draw it. So every value a user sets lives under a plain key
+(``minutes_choice``, ``tier_street`` …) that no widget owns, and the widgets are bound to it
+(:func:`choice`, :func:`bound`): leaving the planner for the resident page and coming back
+keeps every setting. Other keys the pages keep (``res_point``, ``network``, ``plan``,
+``data_*`` …) are named where they are used; their defaults, when they have one, are here.
 """
 
 from __future__ import annotations
@@ -22,24 +27,35 @@ ss = st.session_state
 LANGS = ("zh", "en")
 MINUTE_CHOICES = ("5", "10", "15", "custom", "bands")
 SPEED_CHOICES = ("adult", "elderly", "custom")
+RESIDENT_SPEEDS = ("adult", "elderly")
 VIEWS = ("coverage", "catchments", "overlap")
-PAGES = ("planner", "resident", "data")
-INPUTS = ("click", "coords", "search")
+INPUTS = ("click", "search", "coords")
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 COORD_KEYS = ("lon", "lat")
+IMPORT_MODES = ("upsert", "replace")
 
 #: Every control's starting value (the typed coordinates are text: see :mod:`geo.app.inputs`).
 DEFAULTS: dict[str, object] = {
-    "minutes_choice": "15", "custom_minutes": 20.0, "speed_choice": "adult", "custom_speed": 3.5,
-    "mode": "circle", "view": "coverage", "basemap": "none", "page": "planner", "resident_input": "click",
-    "lon": "116.7300", "lat": "23.3700", "coord_crs": "wgs84", "gap_pick": 0, "net_source": "dir", "suggest_k": 5,
+    "lang": "zh", "minutes_choice": "15", "custom_minutes": 20.0, "speed_choice": "adult", "custom_speed": 3.5,
+    "mode": "circle", "view": "coverage", "basemap": "none", "resident_input": "click", "res_speed": "adult",
+    "lon": "", "lat": "", "coord_crs": "wgs84", "gap_pick": 0, "net_source": "dir", "suggest_k": 5,
+    "suggest_method": "greedy", "imp_mode": "upsert", "comm_query": "", "imp_surveyed": False, "imp_replace_ok": False,
     **{f"tier_{t}": True for t in schema.TIERS},
 }
 
 
 def lang() -> str:
     """The page's language (``zh`` until the user switches)."""
-    return ss.get("lang", "zh")
+    value = ss.get("lang", "zh")
+    return value if value in LANGS else "zh"
+
+
+def set_lang_from_widget() -> None:
+    """The language switch's callback: its value becomes the app's language before the rerun,
+    so the navigation's titles follow at once."""
+    value = ss.get("lang_switch")
+    if value in LANGS:
+        ss["lang"] = value
 
 
 def init() -> None:
@@ -80,13 +96,29 @@ def choice(widget, label: str, options, name: str, lang: str, **kwargs):
     return value
 
 
+def bound(widget, label: str, name: str, **kwargs):
+    """A checkbox, number or text field whose value lives in ``st.session_state[name]``.
+
+    The widget has its own key (``w_{name}``), filled from the stored value whenever the widget
+    is new (first run, another page, another language), and its value is stored back.
+    """
+    key = f"w_{name}"
+    if key not in ss:
+        ss[key] = ss[name] if name in ss else DEFAULTS[name]
+    value = widget(label, key=key, **kwargs)
+    ss[name] = value
+    return value
+
+
 def put(name: str, value: object) -> None:
     """Set a :func:`choice` control's value from code (before its widget is drawn this run),
     in every language's widget so a later language switch does not bring back the old value."""
     ss[name] = value
-    for code in LANGS:
-        if f"{name}__{code}" in ss:
-            ss[f"{name}__{code}"] = value
+    for key in (f"{name}__{code}" for code in LANGS):
+        if key in ss:
+            ss[key] = value
+    if f"w_{name}" in ss:
+        ss[f"w_{name}"] = value
 
 
 def labeller(prefix: str, lang: str):

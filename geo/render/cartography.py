@@ -16,6 +16,7 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.render import maps
+from geo.render.words import tier_name, word
 
 # The same symbols as the app: star, square, circle, triangle.
 TIER_MARKERS = {"district": ("*", 15), "street": ("s", 6.0), "community": ("o", 4.2), "station": ("^", 4.6)}
@@ -73,7 +74,7 @@ def _nice_length(target_m: float) -> float:
 
 
 def scale_bar(ax: Axes, lim: tuple[float, float, float, float], fs: float,
-              where: tuple[float, float] = (0.05, 0.045)) -> None:
+              where: tuple[float, float] = (0.05, 0.045), lang: str = "zh") -> None:
     """An alternating black/white scale bar in metres (the axes are in a metric CRS, so a
     length on the map is a length on the ground; UTM's scale error here is under 0.04%)."""
     x0l, x1l, y0l, y1l = lim
@@ -94,12 +95,12 @@ def scale_bar(ax: Axes, lim: tuple[float, float, float, float], fs: float,
         label = f"{v / 1000:g}" if unit_km else f"{v:g}"
         ax.text(x0 + v, y0 + bar_h * 1.9, label, ha="center", va="bottom", fontsize=7.5 * fs,
                 color=INK, zorder=30)
-    ax.text(x0 + length + seg * 0.25, y0 + bar_h / 2, "千米" if unit_km else "米", ha="left",
+    ax.text(x0 + length + seg * 0.25, y0 + bar_h / 2, word("km" if unit_km else "m", lang), ha="left",
             va="center", fontsize=7.5 * fs, color=INK, zorder=30)
 
 
 def north_arrow(ax: Axes, lim: tuple[float, float, float, float], fs: float,
-                where: tuple[float, float] = (0.93, 0.9)) -> None:
+                where: tuple[float, float] = (0.93, 0.9), lang: str = "zh") -> None:
     """A two-tone north arrow with 北. In UTM 50N grid north differs from true north by about
     0.1° at Shantou (meridian convergence), which no reader can see, so the arrow points up."""
     x0l, x1l, y0l, y1l = lim
@@ -112,7 +113,7 @@ def north_arrow(ax: Axes, lim: tuple[float, float, float, float], fs: float,
                     facecolor="white", edgecolor=INK, linewidth=0.8, zorder=30)
     ax.add_patch(left)
     ax.add_patch(right)
-    ax.text(cx, cy + h / 2 + h * 0.08, "北", ha="center", va="bottom", fontsize=10 * fs,
+    ax.text(cx, cy + h / 2 + h * 0.08, word("north", lang), ha="center", va="bottom", fontsize=10 * fs,
             fontweight="bold", color=INK, zorder=30)
 
 
@@ -203,7 +204,7 @@ def draw_map(ax: Axes, result: cv.CoverageResult, fs: float = 1.0, *, labels: bo
                        fontweight="bold", color="#262626", zorder=20, halo=3.0 * fs)
 
 
-def legend_handles(result: cv.CoverageResult, fs: float = 1.0) -> list:
+def legend_handles(result: cv.CoverageResult, fs: float = 1.0, lang: str = "zh") -> list:
     """Legend entries: the tiers (with counts), coverage, gaps, boundaries."""
     counts = result.centers["tier"].value_counts()
     handles = []
@@ -213,21 +214,23 @@ def legend_handles(result: cv.CoverageResult, fs: float = 1.0) -> list:
         marker, size = TIER_MARKERS[tier]
         handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=size * fs * 1.05,
                               markerfacecolor=maps.TIER_COLOURS[tier], markeredgecolor="white",
-                              markeredgewidth=0.6, label=f"{schema.TIER_LABELS[tier]}（{counts[tier]}）"))
+                              markeredgewidth=0.6, label=word("lg_tier", lang, tier=tier_name(tier, lang),
+                                                             n=counts[tier])))
     mins = sorted(result.settings.minutes)
     if len(mins) > 1:
         lower = 0.0
         for i, m in enumerate(mins):
             colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
-            handles.append(Patch(facecolor=colour, edgecolor="none", label=f"步行 {lower:g}–{m:g} 分钟可达"))
+            label = word("lg_band", lang, a=f"{lower:g}", b=f"{m:g}")
+            handles.append(Patch(facecolor=colour, edgecolor="none", label=label))
             lower = m
     else:
         handles.append(Patch(facecolor=maps.COVER_COLOUR, edgecolor="none",
-                             label=f"步行{mins[-1]:g}分钟可达范围"))
-    handles.append(Patch(facecolor=maps.GAP_COLOUR, edgecolor="#99000d", alpha=0.85, label="未覆盖空白区域"))
-    handles.append(Line2D([], [], color=INK, linewidth=1.8, label="区界"))
+                             label=word("lg_reach", lang, m=f"{mins[-1]:g}")))
+    handles.append(Patch(facecolor=maps.GAP_COLOUR, edgecolor="#99000d", alpha=0.85, label=word("lg_gap", lang)))
+    handles.append(Line2D([], [], color=INK, linewidth=1.8, label=word("lg_district", lang)))
     handles.append(Line2D([], [], color="#3a3a3a", linewidth=1.0, linestyle=(0, (5, 1.6, 1.2, 1.6)),
-                          label="街道界"))
-    handles.append(Line2D([], [], color="#9a9a9a", linewidth=0.6, label="村（社区）界"))
+                          label=word("lg_streets", lang)))
+    handles.append(Line2D([], [], color="#9a9a9a", linewidth=0.6, label=word("lg_communities", lang)))
     return handles
 

@@ -22,15 +22,17 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
+from folium.plugins import LocateControl
 
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import schema
 from geo.io import data
 from geo.render.safe_html import escape_text
+from geo.render.words import minutes_text, notice_text, tier_name, word
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
-BASEMAP_LABELS: dict[str, str] = {"none": "无底图（离线）", "osm": "OpenStreetMap", "amap": "高德地图"}
+BASEMAP_LABELS: dict[str, str] = {b: word(f"basemap_{b}") for b in BASEMAPS}
 AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
               "&x={x}&y={y}&z={z}")
 AMAP_ATTR = "&copy; 高德地图 AutoNavi"
@@ -92,15 +94,15 @@ def illustrative(result: cv.CoverageResult) -> bool:
     return data.is_illustrative(result.streets, result.communities, result.centers)
 
 
-def minutes_label(result: cv.CoverageResult) -> str:
-    """``15分钟`` or ``5/10/15分钟``."""
-    return "/".join(f"{m:g}" for m in result.settings.minutes) + "分钟"
+def minutes_label(result: cv.CoverageResult, lang: str = "zh") -> str:
+    """``15分钟`` or ``5/10/15分钟`` (``15 min`` in English)."""
+    return minutes_text(tuple(result.settings.minutes), lang)
 
 
 # --------------------------------------------------------------------------- tables for labels
 
 
-def center_table(result: cv.CoverageResult) -> pd.DataFrame:
+def center_table(result: cv.CoverageResult, lang: str = "zh") -> pd.DataFrame:
     """Centres with their tier label, street name and community name (community found by
     position when the centre carries no community code)."""
     c = result.centers
@@ -112,7 +114,7 @@ def center_table(result: cv.CoverageResult) -> pd.DataFrame:
     by_code = c["community_code"].map(comm_names)
     out = pd.DataFrame({
         "id": c["id"].astype(str), "name": c["name"].astype(str), "tier": c["tier"],
-        "tier_label": c["tier"].map(schema.TIER_LABELS),
+        "tier_label": c["tier"].map(lambda t: tier_name(t, lang)),
         "street": c["street_code"].map(street_names).fillna(""),
         "community": by_code.fillna(hit["name"]).fillna(""),
     }, index=c.index)
@@ -145,13 +147,14 @@ def symbol_svg(tier: str, size: int | None = None) -> str:
             f"style='display:block;filter:drop-shadow(0 0 1px rgba(0,0,0,.7))'>{shape}</svg>")
 
 
-def center_tooltip(row: pd.Series) -> str:
+def center_tooltip(row: pd.Series, lang: str = "zh") -> str:
     """Tooltip HTML of one centre (every field escaped)."""
-    lines = [f"<b>{esc(row['name'])}</b>", f"级别：{esc(row['tier_label'])}"]
+    sep = word("tip_sep", lang)
+    lines = [f"<b>{esc(row['name'])}</b>", f"{word('tip_tier', lang)}{sep}{esc(row['tier_label'])}"]
     if row["street"]:
-        lines.append(f"街道：{esc(row['street'])}")
+        lines.append(f"{word('tip_street', lang)}{sep}{esc(row['street'])}")
     if row["community"]:
-        lines.append(f"村（社区）：{esc(row['community'])}")
+        lines.append(f"{word('tip_community', lang)}{sep}{esc(row['community'])}")
     return "<br>".join(lines)
 
 
@@ -167,71 +170,79 @@ def add_panes(m: folium.Map) -> folium.Map:
     return m
 
 
-def base_map(result: cv.CoverageResult, basemap: str = "none", **kwargs) -> folium.Map:
+def base_map(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh", **kwargs) -> folium.Map:
     """An empty map fitted to the district, with the chosen basemap (or none)."""
     check_basemap(basemap)
     kwargs.setdefault("zoom_snap", 0.25)  # fit the district snugly, not to a whole zoom level
-    m = folium.Map(tiles=None, control_scale=True, **kwargs)
+    m = folium.Map(tiles=None, control_scale=False, **kwargs)
     add_panes(m)
+    ScaleBar().add_to(m)
     if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name=BASEMAP_LABELS["osm"]).add_to(m)
+        folium.TileLayer("OpenStreetMap", name=word("basemap_osm", lang)).add_to(m)
     elif basemap == "amap":
-        folium.TileLayer(AMAP_TILES, attr=AMAP_ATTR, name=BASEMAP_LABELS["amap"], subdomains="1234",
+        folium.TileLayer(AMAP_TILES, attr=AMAP_ATTR if lang == "zh" else "&copy; AutoNavi (AMap)",
+                         name=word("basemap_amap", lang), subdomains="1234",
                          max_zoom=18).add_to(m)
-    dist = to_display(gpd.GeoDataFrame(geometry=[result.district], crs=result.crs), basemap)
-    minx, miny, maxx, maxy = dist.total_bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.fit_bounds(district_bounds(result, basemap))
     return m
 
 
-def district_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.GeoJson:
+def district_bounds(result: cv.CoverageResult, basemap: str = "none") -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of the district as the map draws it."""
+    dist = to_display(gpd.GeoDataFrame(geometry=[result.district], crs=result.crs), basemap)
+    minx, miny, maxx, maxy = (float(v) for v in dist.total_bounds)
+    return [[miny, minx], [maxy, maxx]]
+
+
+def district_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.GeoJson:
     """The district outline."""
-    gdf = to_display(_geom_gdf([result.district], result.crs, name=["龙湖区"]), basemap)
-    return folium.GeoJson(gdf.to_json(), name="区界", control=False, pane="lh-boundaries", interactive=False,
+    gdf = to_display(_geom_gdf([result.district], result.crs, name=[word("district", lang)]), basemap)
+    return folium.GeoJson(gdf.to_json(), name=word("district_outline", lang), control=False, pane="lh-boundaries",
+                          interactive=False,
                           style_function=lambda f: {"color": DISTRICT_COLOUR, "weight": 3, "fill": False})
 
 
-def _suffix(layer: pd.DataFrame, col: str) -> str:
-    return "（示意）" if col in layer and (layer[col] == "illustrative").any() else ""
+def _suffix(layer: pd.DataFrame, col: str, lang: str = "zh") -> str:
+    return word("illustrative_suffix", lang) if col in layer and (layer[col] == "illustrative").any() else ""
 
 
-def streets_layer(result: cv.CoverageResult, basemap: str = "none",
-                  label: str = "街道") -> folium.GeoJson:
-    """Street boundaries with the (escaped) street name as tooltip (``label`` names the field)."""
+def streets_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.GeoJson:
+    """Street boundaries with the (escaped) street name as tooltip."""
     s = result.streets
     gdf = to_display(_geom_gdf(s.geometry, s.crs, name=[esc(n) for n in s["name"]]), basemap)
     return folium.GeoJson(
-        gdf.to_json(), name="街道" + _suffix(s, "geometry_source"), pane="lh-boundaries",
+        gdf.to_json(), name=word("streets", lang) + _suffix(s, "geometry_source", lang), pane="lh-boundaries",
         style_function=lambda f: {"color": STREET_COLOUR, "weight": 2, "dashArray": "6 3", "fill": False},
-        tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]))
+        tooltip=folium.GeoJsonTooltip(["name"], aliases=[word("tip_street", lang)]))
 
 
-def communities_layer(result: cv.CoverageResult, basemap: str = "none",
-                      labels: tuple[str, str] = ("村（社区）", "街道")) -> folium.GeoJson:
+def communities_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.GeoJson:
     """Community boundaries with (escaped) community and street names as tooltip."""
     c = result.communities
     street_names = result.streets.set_index("code")["name"]
     gdf = to_display(_geom_gdf(c.geometry, c.crs, name=[esc(n) for n in c["name"]],
                                street=[esc(street_names.get(s, "")) for s in c["street_code"]]), basemap)
     return folium.GeoJson(
-        gdf.to_json(), name="村（社区）" + _suffix(c, "geometry_source"), pane="lh-boundaries",
+        gdf.to_json(), name=word("communities", lang) + _suffix(c, "geometry_source", lang), pane="lh-boundaries",
         style_function=lambda f: {"color": COMMUNITY_COLOUR, "weight": 0.8, "fill": True, "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip(["name", "street"], aliases=list(labels)))
+        tooltip=folium.GeoJsonTooltip(["name", "street"], aliases=[word("tip_community", lang),
+                                                                   word("tip_street", lang)]))
 
 
-def centers_layers(result: cv.CoverageResult, basemap: str = "none") -> list[folium.FeatureGroup]:
+def centers_layers(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> list[folium.FeatureGroup]:
     """One feature group per tier, each centre drawn with its tier's symbol (largest tier on top)."""
-    table = center_table(result)
+    table = center_table(result, lang)
     pts = to_display(result.centers[["geometry"]], basemap)
-    suffix = _suffix(result.centers, "position_source")
+    suffix = _suffix(result.centers, "position_source", lang)
     groups = []
     for tier in ("community", "station", "street", "district"):
         sel = table.index[table["tier"] == tier]
         if len(sel) == 0:
             continue
-        gdf = gpd.GeoDataFrame({"tip": [center_tooltip(table.loc[i]) for i in sel]},
+        gdf = gpd.GeoDataFrame({"tip": [center_tooltip(table.loc[i], lang) for i in sel]},
                                geometry=pts.geometry.loc[sel].to_numpy(), crs="EPSG:4326")
-        groups.append(centre_group(tier, gdf.to_geo_dict(), f"{schema.TIER_LABELS[tier]}（{len(sel)}）{suffix}"))
+        name = word("centres_layer", lang, tier=tier_name(tier, lang), n=len(sel), suffix=suffix)
+        groups.append(centre_group(tier, gdf.to_geo_dict(), name))
     return groups
 
 
@@ -247,21 +258,22 @@ def centre_group(tier: str, points: dict, name: str) -> folium.FeatureGroup:
     return fg
 
 
-def add_base_layers(m: folium.Map, result: cv.CoverageResult, basemap: str = "none") -> folium.Map:
+def add_base_layers(m: folium.Map, result: cv.CoverageResult, basemap: str = "none",
+                    lang: str = "zh") -> folium.Map:
     """Add the fixed layers (outline, streets, communities, centres by tier) to ``m``."""
-    communities_layer(result, basemap).add_to(m)
-    streets_layer(result, basemap).add_to(m)
-    district_layer(result, basemap).add_to(m)
-    for fg in centers_layers(result, basemap):
+    communities_layer(result, basemap, lang).add_to(m)
+    streets_layer(result, basemap, lang).add_to(m)
+    district_layer(result, basemap, lang).add_to(m)
+    for fg in centers_layers(result, basemap, lang):
         fg.add_to(m)
     return m
 
 
-def coverage_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.FeatureGroup:
+def coverage_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.FeatureGroup:
     """Walking coverage at the largest limit, one translucent area per tier, clipped to the district."""
     limit = result.settings.limit_minutes
-    mode = "圆形缓冲" if result.settings.mode == "circle" else "路网步行"
-    fg = folium.FeatureGroup(name=f"{limit:g}分钟覆盖范围（按级别）")
+    mode = word(f"mode_{result.settings.mode}", lang)
+    fg = folium.FeatureGroup(name=word("coverage_layer", lang, m=f"{limit:g}"))
     for tier in ("community", "station", "street", "district"):
         if tier not in set(result.areas["tier"]):
             continue
@@ -271,28 +283,28 @@ def coverage_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.F
             continue
         colour = TIER_COLOURS[tier]
         folium.GeoJson(
-            gdf.to_json(), name=f"{schema.TIER_LABELS[tier]} · 步行{limit:g}分钟覆盖（{mode}）",
+            gdf.to_json(), name=word("coverage_tier", lang, tier=tier_name(tier, lang), m=f"{limit:g}", mode=mode),
             pane="lh-coverage", interactive=False,
             style_function=lambda f, c=colour: {"color": c, "weight": 0.8, "fillColor": c, "fillOpacity": 0.14},
         ).add_to(fg)
     return fg
 
 
-def gaps_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.FeatureGroup:
+def gaps_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.FeatureGroup:
     """Uncovered gaps in a strong colour, with area and the communities each touches."""
-    fg = folium.FeatureGroup(name=f"未覆盖空白区域（{len(result.gaps)}）")
+    fg = folium.FeatureGroup(name=word("gaps_layer", lang, n=len(result.gaps)))
     if len(result.gaps) == 0:
         return fg
     info = cv.gap_communities(result).set_index("gap_id")
     gaps = result.gaps.copy()
-    gaps["tip"] = [
-        (f"<b>空白区域 {int(g)}</b><br>面积：{a / 1e4:,.1f} 公顷"
-         f"<br>涉及村（社区）：{esc(info.at[g, 'communities'] or '—')}"
-         f"<br>所属街道：{esc(info.at[g, 'streets'] or '—')}")
-        for g, a in zip(gaps["gap_id"], gaps["area_m2"])]
+    sep = word("list_sep", lang)
+    gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=f"{a / 1e4:,.1f}",
+                        comms=esc(sep.join(str(info.at[g, "communities"] or "—").split("、"))),
+                        streets=esc(sep.join(str(info.at[g, "streets"] or "—").split("、"))))
+                   for g, a in zip(gaps["gap_id"], gaps["area_m2"])]
     gdf = to_display(_geom_gdf(gaps.geometry, gaps.crs, tip=gaps["tip"].to_list()), basemap)
     folium.GeoJson(
-        gdf.to_json(), name="空白区域", pane="lh-gaps",
+        gdf.to_json(), name=word("gaps", lang), pane="lh-gaps",
         style_function=lambda f: {"color": "#99000d", "weight": 1, "fillColor": GAP_COLOUR, "fillOpacity": 0.55},
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
     ).add_to(fg)
@@ -327,79 +339,220 @@ class _HtmlControl(MacroElement):
         self.css_class = css_class
 
 
-_BOX = ("background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:4px;"
+class FoldControl(MacroElement):
+    """A collapsible Leaflet control: a ``<details>`` box whose summary line is always shown.
+
+    It opens by itself only on maps at least ``open_min_width`` pixels wide (never when None),
+    and remembers the reader's choice (in the map's window) when it is drawn again. Added to a
+    map it stays; added to a feature group it comes and goes with the group (the app sends its
+    legend with the layers that change).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', {{ this.css_class|tojson }} + ' lh-fold');
+            div.innerHTML = {{ this.content|tojson }};
+            var box = div.querySelector('details');
+            var memo = (window.__lh_fold = window.__lh_fold || {});
+            var minw = {{ this.open_min_width|tojson }};
+            var open = {{ this.css_class|tojson }} in memo ? memo[{{ this.css_class|tojson }}]
+                       : (minw !== null && map.getSize().x >= minw);
+            if (open) { box.setAttribute('open', ''); } else { box.removeAttribute('open'); }
+            box.addEventListener('toggle', function () { memo[{{ this.css_class|tojson }}] = box.open; });
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        (function (parent, control) {
+            if (parent instanceof L.Map) { control.addTo(parent); return; }
+            function show(map) { if (map && !control._map) { control.addTo(map); } }
+            parent.on('add', function (e) { show(e.target._map); });
+            parent.on('remove', function () { if (control._map) { control.remove(); } });
+            show(parent._map);
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, summary: str, body: str, position: str = "bottomleft", css_class: str = "lh-legend",
+                 open_min_width: int | None = 600, style: str = ""):
+        super().__init__()
+        self._name = "FoldControl"
+        self.position = position
+        self.css_class = css_class
+        self.open_min_width = open_min_width
+        self.content = (f"<details style=\"{_BOX}{style}\"><summary style='cursor:pointer;font-weight:bold;"
+                        f"list-style-position:inside'>{summary}</summary>"
+                        f"<div class='lh-fold-body' style='margin-top:4px;max-height:55vh;overflow:auto'>"
+                        f"{body}</div></details>")
+
+
+class ScaleBar(MacroElement):
+    """A metric scale bar at the bottom right (Leaflet's default also shows miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ScaleBar"
+
+
+class FitBounds(MacroElement):
+    """Fit the map to ``bounds`` (``[[south, west], [north, east]]``) when the element is drawn,
+    but only when ``key`` differs from the last fit in this map's window: layers sent again with
+    the same target (a control changed) keep the reader's own pan and zoom."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (parent) {
+            function fit(map) {
+                if (!map || window.__lh_fitted === {{ this.key|tojson }}) { return; }
+                window.__lh_fitted = {{ this.key|tojson }};
+                map.invalidateSize();
+                map.fitBounds({{ this.bounds|tojson }}, {padding: {{ this.padding|tojson }},
+                                                        maxZoom: {{ this.max_zoom|tojson }}});
+            }
+            if (parent instanceof L.Map) { fit(parent); return; }
+            parent.on('add', function (e) { fit(e.target._map); });
+            fit(parent._map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]], key: str, padding: tuple[int, int] = (24, 24),
+                 max_zoom: int = 17):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.key = str(key)
+        self.padding = list(padding)
+        self.max_zoom = int(max_zoom)
+
+
+class LocateButton(LocateControl):
+    """"Use my location": Leaflet's locate control (leaflet-locatecontrol, served offline with
+    the other assets). A found position is handed on as a click on the map at that place, so the
+    page treats it like a tap; an error is shown in a small box instead of an alert."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control.locate({{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
+        (function (map, lc) {
+            lc.options.onLocationError = function (err) {
+                var box = L.control({position: 'bottomright'});
+                box.onAdd = function () {
+                    var d = L.DomUtil.create('div', 'lh-locate-error');
+                    d.style.cssText = {{ this.box_style|tojson }};
+                    d.textContent = {{ this.error_text|tojson }}.replace('{msg}', err.message || '');
+                    return d;
+                };
+                box.addTo(map);
+                setTimeout(function () { box.remove(); }, 6000);
+            };
+            map.on('locationfound', function (e) {
+                lc.stop();
+                map.fire('click', {latlng: e.latlng});
+            });
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()  # its asset lists are folium's (served offline by geo.render.webassets)
+        self._name = "LocateButton"
+        self.options = {"position": "topleft", "drawCircle": False, "drawMarker": False, "showPopup": False,
+                        "setView": False, "strings": {"title": word("locate", lang)},
+                        "locateOptions": {"enableHighAccuracy": True, "maximumAge": 60000, "timeout": 15000}}
+        self.error_text = word("locate_error", lang, msg="{msg}")
+        self.box_style = _BOX + "background:#fde2e1;max-width:260px"
+
+
+_BOX = ("background:rgba(255,255,255,0.94);padding:6px 9px;border-radius:4px;"
         "box-shadow:0 1px 4px rgba(0,0,0,0.35);font:12px/1.5 'Noto Sans CJK SC','Microsoft YaHei',"
         "'PingFang SC',sans-serif;color:#222;")
+NARROW_WIDTH = 600  # px: on maps narrower than this (phones) the legend starts folded
+
+
+def legend_row(symbol: str, label: str) -> str:
+    """One legend line: a symbol (HTML, already safe) and its label (escaped here)."""
+    return (f"<div style='display:flex;align-items:center;gap:6px'><span style='display:inline-flex;"
+            f"width:24px;justify-content:center;flex:none'>{symbol}</span><span>{esc(label)}</span></div>")
+
+
+def swatch(colour: str, border: str = "#666666", opacity: float = 0.8) -> str:
+    """A small filled rectangle for a legend line."""
+    return (f"<span style='display:inline-block;width:22px;height:12px;background:{colour};opacity:{opacity};"
+            f"border:1px solid {border}'></span>")
 
 
 def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = schema.TIERS,
-           minutes: str = "15分钟", speed_kmh: float = 4.0) -> MacroElement:
-    """The map legend in Chinese (tiers, coverage, gaps) as a Leaflet control."""
+           minutes: str | None = None, speed_kmh: float = 4.0, lang: str = "zh",
+           open_min_width: int | None = NARROW_WIDTH) -> MacroElement:
+    """The map legend (tiers, coverage, gaps) as a collapsible Leaflet control."""
     if result is not None:
         tiers = [t for t in schema.TIERS if t in set(result.centers["tier"])]
-        minutes = minutes_label(result)
+        minutes = minutes_label(result, lang)
         speed_kmh = result.settings.speed_kmh
-    rows = ["<div style='font-weight:bold;margin-bottom:4px'>图例</div>"]
-    for t in tiers:
-        rows.append(
-            f"<div style='display:flex;align-items:center;gap:6px'>"
-            f"<span style='display:inline-flex;width:22px;justify-content:center'>{symbol_svg(t)}</span>"
-            f"{esc(schema.TIER_LABELS[t])}</div>")
-    swatches = "".join(
-        f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};opacity:0.35'></span>"
-        for t in tiers)
-    rows.append(
-        f"<div style='display:flex;align-items:center;gap:6px;margin-top:4px'>"
-        f"<span style='display:inline-flex;width:22px;border:1px solid #999'>{swatches}</span>"
-        f"步行{esc(minutes)}覆盖范围（{speed_kmh:.1f} km/h，颜色同中心级别）</div>")
-    rows.append(
-        f"<div style='display:flex;align-items:center;gap:6px'>"
-        f"<span style='display:inline-block;width:22px;height:12px;background:{GAP_COLOUR};"
-        f"opacity:0.75;border:1px solid #99000d'></span>未覆盖空白区域</div>")
-    return _HtmlControl(f"<div style=\"{_BOX}\">{''.join(rows)}</div>", "bottomleft", "lh-legend")
+    minutes = minutes or minutes_text(15, lang)
+    tiers = list(tiers)
+    rows = [legend_row(symbol_svg(t), tier_name(t, lang)) for t in tiers]
+    chips = "".join(f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};"
+                    f"opacity:0.35'></span>" for t in tiers)
+    rows.append(legend_row(f"<span style='display:inline-flex;border:1px solid #999'>{chips}</span>",
+                           word("legend_cover", lang, minutes=minutes, speed=f"{speed_kmh:.1f}")))
+    rows.append(legend_row(swatch(GAP_COLOUR, "#99000d", 0.75), word("legend_gap", lang)))
+    return FoldControl(esc(word("legend", lang)), "".join(rows), "bottomleft", "lh-legend", open_min_width)
 
 
-def notice(text: str = data.ILLUSTRATIVE_NOTICE_ZH) -> MacroElement:
-    """A visible warning box (the illustrative-data notice)."""
-    style = _BOX + "background:#fff4ce;border:1px solid #e0b000;max-width:340px;"
-    head, sep, body = text.partition("：")
-    if not sep:
-        head, body = "注意", text
-    return _HtmlControl(f"<div style=\"{style}\"><b>{esc(head)}</b><br>{esc(body)}</div>",
-                        "topright", "lh-notice")
+def notice(lang: str = "zh", *, open_min_width: int | None = None) -> MacroElement:
+    """The illustrative-data notice: a one-line folded box (top right) that opens to the full text.
+
+    Folded, it is a short line that leaves the zoom buttons free on a phone; ``open_min_width``
+    opens it by itself on wide maps (the standalone HTML export, which has no page around it).
+    """
+    head, sep, body = notice_text(lang).partition("：" if lang == "zh" else ": ")
+    body = body if sep else notice_text(lang)
+    summary = f"⚠ {esc(word('notice_short', lang))}"
+    return FoldControl(summary, esc(body), "topright", "lh-notice", open_min_width,
+                       style="background:#fff4ce;border:1px solid #e0b000;max-width:min(320px, calc(100vw - 90px));")
 
 
 def title_box(text: str, subtitle: str = "") -> MacroElement:
     """A title in the top-left corner (below the zoom buttons)."""
     sub = f"<div style='font-size:12px;color:#555'>{esc(subtitle)}</div>" if subtitle else ""
-    return _HtmlControl(f"<div style=\"{_BOX}\"><div style='font-size:15px;font-weight:bold'>"
-                        f"{esc(text)}</div>{sub}</div>", "topleft", "lh-title")
+    return _HtmlControl(f"<div style=\"{_BOX}max-width:calc(100vw - 140px)\"><div style='font-size:15px;"
+                        f"font-weight:bold'>{esc(text)}</div>{sub}</div>", "topleft", "lh-title")
 
 
 # --------------------------------------------------------------------------- the whole map
 
 
 def interactive_map(result: cv.CoverageResult, basemap: str = "none", *, title: str | None = None,
-                    show_coverage: bool = True, show_gaps: bool = True,
+                    show_coverage: bool = True, show_gaps: bool = True, lang: str = "zh",
                     layer_control: bool = True, **map_kwargs) -> folium.Map:
     """The full interactive map of a result: base layers, coverage by tier, gaps, legend,
-    title, the illustrative notice when it applies, and a layer switcher.
+    title, the illustrative notice when it applies, and a layer switcher, in ``lang``.
 
     ``basemap``: ``"none"`` (offline), ``"osm"`` or ``"amap"`` (layers shifted to GCJ-02).
     """
-    m = base_map(result, basemap, **map_kwargs)
+    m = base_map(result, basemap, lang, **map_kwargs)
     if show_coverage:
-        coverage_layer(result, basemap).add_to(m)
+        coverage_layer(result, basemap, lang).add_to(m)
     if show_gaps:
-        gaps_layer(result, basemap).add_to(m)
-    add_base_layers(m, result, basemap)
+        gaps_layer(result, basemap, lang).add_to(m)
+    add_base_layers(m, result, basemap, lang)
     if title is not None:
         s = result.settings
-        title_box(title, f"步行{minutes_label(result)} · {s.speed_kmh:.1f} km/h · 覆盖率 {result.covered_pct:.1f}%"
-                  ).add_to(m)
+        title_box(title, word("map_subtitle", lang, minutes=minutes_label(result, lang), speed=f"{s.speed_kmh:.1f}",
+                              pct=f"{result.covered_pct:.1f}")).add_to(m)
     if illustrative(result):
-        notice().add_to(m)
-    legend(result).add_to(m)
+        notice(lang, open_min_width=NARROW_WIDTH).add_to(m)
+    legend(result, lang=lang).add_to(m)
     if layer_control:
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m

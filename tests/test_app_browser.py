@@ -1,0 +1,230 @@
+"""The pages in headless Chromium, on a 390×844 phone and a 1400×1000 desk (Playwright, Debian's
+/usr/bin/chromium): the resident's phone case (the district inside the map, nothing over the zoom
+buttons, the legend folded), a tap and the swapped-coordinates case, the add-by-id import, the
+English pass, and nothing cut at 1400 px. Each page's screenshot at both sizes is written to
+docs/img/pages/ (the set in the repository is the last run's).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo.engine import coverage as cv
+from geo.io import data
+from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server
+from tests.lang_check import SWITCH_WORDS, stray_cjk
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "img" / "pages"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESK = {"viewport": {"width": 1400, "height": 1000}}
+NEW_ROWS = ("新站一", "新站二", "新站三")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One `streamlit run app.py` for the module, on its own store."""
+    require_chromium()
+    folder = tmp_path_factory.mktemp("browser")
+    old = os.environ.get("LONGHU_STORE")
+    os.environ["LONGHU_STORE"] = str(folder / "store.gpkg")
+    try:
+        with streamlit_server("app.py", folder / "streamlit.log") as base:
+            yield base, folder
+    finally:
+        if old is None:
+            os.environ.pop("LONGHU_STORE", None)
+        else:
+            os.environ["LONGHU_STORE"] = old
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_timeout(300)  # let a rerun start before waiting for its end
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def open_page(browser, base: str, path: str, device: dict):
+    """A fresh session on ``path``, the page idle and its map drawn (the data page has none until
+    its editor's tab is opened)."""
+    ctx = browser.new_context(**device)
+    page = ctx.new_page()
+    page.goto(f"{base}/{path}")
+    idle(page)
+    if path == "data":
+        page.locator("[data-testid='stTable']").first.wait_for(timeout=60_000)
+    else:
+        page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
+        page.wait_for_timeout(800)  # the fit animates
+    return page
+
+
+def map_frame(page):
+    return next(f for f in page.frames if "streamlit_folium" in (f.url or ""))
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+OVERLAPS = """() => {
+  const rect = e => e.getBoundingClientRect();
+  const zoom = rect(document.querySelector('.leaflet-control-zoom'));
+  const hit = [];
+  for (const c of document.querySelectorAll('.leaflet-control')) {
+    if (c.classList.contains('leaflet-control-zoom')) continue;
+    const r = rect(c);
+    if (r.width && r.height && r.left < zoom.right && r.right > zoom.left && r.top < zoom.bottom && r.bottom > zoom.top)
+      hit.push(c.className);
+  }
+  return hit;
+}"""
+
+
+def district_bounds() -> list[list[float]]:
+    minx, miny, maxx, maxy = data.load_district().total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def test_phone_resident_page_fits_the_district_and_leaves_the_zoom_buttons_free(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "resident", PHONE)
+    frame = map_frame(page)
+    inside = frame.evaluate("(b) => window.map.getBounds().contains(L.latLngBounds(b))", district_bounds())
+    assert inside, "the whole district is inside the map on a phone"
+    assert frame.evaluate(OVERLAPS) == [], "nothing covers the zoom buttons"
+    assert frame.evaluate("() => !document.querySelector('.lh-legend details').open"), "legend folded"
+    assert frame.evaluate("() => !document.querySelector('.lh-notice details').open")
+    assert frame.locator(".leaflet-control-locate").count() == 1  # "use my location"
+    # the place is asked for before the map: the first input is above the map
+    first_input = page.get_by_text("点地图", exact=True).bounding_box()
+    assert first_input["y"] < page.locator(MAP).bounding_box()["y"]
+    shot(page, "resident_phone")
+
+
+def test_phone_tap_shows_the_three_nearest_numbered_and_fitted(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "resident", PHONE)
+    box = page.locator(MAP).bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+    page.get_by_text("最近的 3 个服务中心").wait_for(timeout=30_000)
+    idle(page)
+    page.wait_for_timeout(1200)
+    frame = map_frame(page)
+    for i in (1, 2, 3):
+        frame.locator(f".lh-near-{i}").wait_for(timeout=10_000)
+    seen = frame.evaluate("""() => [...document.querySelectorAll('.lh-near, .lh-query')].every(e => {
+        const r = e.getBoundingClientRect();
+        return r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight; })""")
+    assert seen, "the place and its three centres are all in view"
+    assert frame.evaluate(OVERLAPS) == []
+    text = page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    assert "1. " in text and "3. " in text and "分钟" in text
+    page.locator(MAP).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    shot(page, "resident_phone_answer")
+    page.get_by_text("最近的 3 个服务中心").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    shot(page, "resident_phone_answer_list")
+
+
+def test_swapped_coordinates_are_refused_then_swapped(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "resident", PHONE)
+    page.get_by_text("输入坐标", exact=True).click()
+    idle(page)
+    page.get_by_label("经度").fill("23.37")
+    page.get_by_label("纬度").fill("116.73")
+    page.get_by_label("纬度").press("Enter")
+    idle(page)
+    page.get_by_text("似乎填反了").first.wait_for(timeout=20_000)
+    assert page.get_by_text("最近的 3 个服务中心").count() == 0  # a message, never an answer
+    page.get_by_role("button", name="交换经度和纬度").click()
+    page.get_by_text("最近的 3 个服务中心").wait_for(timeout=30_000)
+    assert page.get_by_label("经度").input_value() == "116.73"
+
+
+def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
+    base, folder = server
+    c = data.load_centers()
+    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), c)
+    import geopandas as gpd
+
+    pts = gpd.GeoSeries(r.gaps.geometry.iloc[:3].representative_point(), crs=r.crs).to_crs(4326)
+    csv = folder / "three.csv"
+    pd.DataFrame({"名称": NEW_ROWS, "级别": ["服务站"] * 3, "经度": pts.x.round(7), "纬度": pts.y.round(7)}).to_csv(
+        csv, index=False, encoding="utf-8-sig")
+    page = open_page(browser, base, "data", DESK)
+    shot(page, "data_desk")
+    page.locator("input[type=file]").first.set_input_files(str(csv))
+    page.get_by_text("导入前后对比").wait_for(timeout=30_000)
+    idle(page)
+    table = page.locator("[data-testid='stTable']", has_text="导入前").inner_text()
+    assert "172" in table and "175" in table
+    page.locator("[data-testid='stTable']", has_text="导入前").evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    shot(page, "data_desk_preview")
+    page.get_by_role("button", name="保存导入（3 个中心）").click()
+    page.get_by_text("172 → 175").wait_for(timeout=30_000)
+    idle(page)
+    in_use = page.locator("[data-testid='stTable']", has_text="图层").first.inner_text()
+    assert "175" in in_use and "来自 three.csv 3" in in_use and "真实" not in in_use
+    shot(page, "data_desk_imported")
+
+
+def _words(page) -> str:
+    text = page.locator("[data-testid='stApp']").inner_text()
+    maps = [f for f in page.frames if "streamlit_folium" in (f.url or "")]
+    return text + "\n" + "\n".join(f.locator("body").inner_text() for f in maps)
+
+
+def test_english_pass_every_page(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "", DESK)
+    page.get_by_text("English", exact=True).first.click()
+    idle(page)
+    page.get_by_text("Longhu 15-minute service circles").first.wait_for(timeout=20_000)
+    for path, name in (("", "Planner"), ("resident", "Find my centre"), ("data", "Data")):
+        if path:
+            page.get_by_role("link", name=name).first.click()
+            idle(page)
+            if path != "data":
+                page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
+        left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
+        assert left == [], (path, left)
+
+
+def test_nothing_is_cut_at_1400_px(server, browser):
+    base, _ = server
+    sel = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stTab] p", "[data-testid=stTable] td",
+                     "[data-testid=stTable] th", "[data-testid=stCaptionContainer] p", "[data-testid=stMarkdown] p"))
+    cut = ("(sel) => [...document.querySelectorAll(sel)]"
+           ".filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+    for path, name in (("", "planner_desk"), ("resident", "resident_desk"), ("data", "data_desk_tabs")):
+        page = open_page(browser, base, path, DESK)
+        assert page.evaluate(cut, sel) == [], path
+        if path != "data":
+            shot(page, name)
+    page = open_page(browser, base, "", PHONE)
+    shot(page, "planner_phone")
+    page = open_page(browser, base, "data", PHONE)
+    shot(page, "data_phone")

@@ -1,0 +1,89 @@
+"""The importers' English reasons are shown in Chinese on a Chinese page (geo.app.reasons): every
+reason the validators give for a file full of mistakes is recognised, and the English page keeps
+geo.io's own words."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+
+from geo.app.reasons import PATTERNS, error_text, reason_text
+from geo.io import boundaries, centers, data
+from geo.io.errors import DataError
+
+LATIN_SENTENCE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")  # three English words in a row
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+def bad_centres() -> bytes:
+    """One row for each thing the centres validator refuses or warns about."""
+    c = data.load_centers()
+    comm = c[c["tier"] == "community"].iloc[0]
+    rows = [
+        ("", "", "station", c["lon"].iloc[0], c["lat"].iloc[0], "", ""),                 # empty name
+        ("a", "x" * 201, "station", c["lon"].iloc[1], c["lat"].iloc[1], "", ""),         # long name
+        ("b", "站b", "palace", c["lon"].iloc[2], c["lat"].iloc[2], "", ""),               # unknown tier
+        ("b", "站c", "", c["lon"].iloc[3], c["lat"].iloc[3], "", ""),                     # empty tier, duplicate id
+        ("d", "站d", "station", "abc", c["lat"].iloc[4], "", ""),                         # not a number
+        ("e", "站e", "station", c["lat"].iloc[5], c["lon"].iloc[5], "", ""),              # swapped
+        ("f", "站f", "station", 200, 23.4, "", ""),                                       # lon out of range
+        ("g", "站g", "station", 116.2, 23.0, "", ""),                                     # outside the district
+        ("h", "站h", "station", "", "", "", ""),                                          # empty coordinates
+        ("i", "站i", "station", c["lon"].iloc[6], c["lat"].iloc[6], "不存在街道", ""),     # unknown street
+        ("j", "站j", "community", comm["lon"], comm["lat"], "", "440507001001"),          # a community centre …
+        ("j2", "站j2", "community", comm["lon"], comm["lat"], "", "440507001001"),        # … and a second one
+        ("k", "站k", "station", c["lon"].iloc[7], c["lat"].iloc[7], "440507003", "440507001001"),  # wrong street
+        ("l", "站l", "station", c["lon"].iloc[8], c["lat"].iloc[8], "440507001001", ""),  # code of another level
+    ]
+    df = pd.DataFrame(rows, columns=["id", "name", "tier", "lon", "lat", "street", "community"])
+    df["extra"] = "x"  # a column that is not imported
+    return _csv(df)
+
+
+def test_every_reason_for_a_bad_centres_file_is_in_chinese():
+    report = centers.import_centers(bad_centres(), filename="bad.csv")
+    items = report.problems + report.warnings
+    assert len(items) >= 12
+    for p in items:
+        zh = reason_text(p.reason, "zh")
+        assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
+        assert reason_text(p.reason, "en") == p.reason  # the English page keeps geo.io's words
+    whys = {reason_text(p.reason, "zh") for p in items}
+    assert any("填反" in w for w in whys) and any("不在龙湖区内" in w for w in whys)
+    assert any("已有村（社区）级中心" in w for w in whys) and any("不是数字" in w for w in whys)
+
+
+@pytest.mark.parametrize("payload, name", [
+    (b"", "empty.csv"), (b"name,tier\nx,station\n", "no_lonlat.csv"), (b"\x00\x01", "nul.csv"),
+    (b"PK\x03\x04", "old.xls"), (b"foo", "parts.shp"), (b"name,tier,lon,lat\n", "header_only.csv"),
+    (b"not a zip", "bad.xlsx"),
+])
+def test_unreadable_files_are_said_in_chinese(payload, name):
+    with pytest.raises(DataError) as info:
+        centers.import_centers(payload, filename=name)
+    zh = error_text(info.value, "zh").replace("\\", "")  # Markdown escapes
+    bare = re.sub(r"（[^）]*）", "", zh.replace(name, ""))  # a library's own words in brackets may stay
+    assert name in zh and not LATIN_SENTENCE.search(bare), zh
+    assert error_text(info.value, "en") != zh
+
+
+def test_boundary_reasons_are_in_chinese():
+    gj = data.DATA_DIR / "streets.geojson"
+    text = gj.read_text(encoding="utf-8").replace("金霞街道", "不存在的街道")
+    report = boundaries.import_boundaries(io.BytesIO(text.encode()).getvalue(), "street", filename="s.geojson")
+    for p in list(report.problems) + list(report.warnings):
+        zh = reason_text(p.reason, "zh")
+        assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
+
+
+def test_patterns_name_catalogue_keys():
+    from geo.app.text import TEXT
+
+    assert all(key in TEXT for _, key in PATTERNS)
+    assert reason_text("something new the importer says", "zh") == "something new the importer says"
