@@ -99,14 +99,16 @@ def wide_csv(tmp_path: Path, n: int) -> Path:
 
 
 @pytest.mark.parametrize("road", ["load_centers", "import_centers", "load_candidates"])
-def test_200000_columns_are_refused_in_well_under_a_second(tmp_path, road):
+def test_200000_columns_are_refused_before_the_rows_are_parsed(tmp_path, road):
+    """Refused from the header line (it took 73 s and 1.9 GB when every row was parsed first); the
+    bound is loose on purpose: this machine is shared, benchmarks measure speed."""
     p = wide_csv(tmp_path, 200_000)
     fn = {"load_centers": data.load_centers, "import_centers": centers.import_centers,
           "load_candidates": candidates.load_candidates}[road]
     start = time.perf_counter()
     with pytest.raises(DataError, match=r"columns, over the 500 limit"):
         fn(p)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 10
 
 
 def test_column_limit_applies_to_every_format(tmp_path, monkeypatch):

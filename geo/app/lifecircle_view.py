@@ -41,9 +41,12 @@ def catalogue() -> lc.Catalogue:
 
 
 def saved_facilities(store: gstore.Store) -> gpd.GeoDataFrame | None:
-    """The facilities saved in the user's store, or None when none were imported."""
+    """The facilities saved in the user's store, or None when none were imported (read-only:
+    looking never creates or changes the store)."""
+    if not store.path.is_file():
+        return None
     try:
-        return store.load(LAYER, shipped=False)
+        return gstore.Store(store.path, readonly=True).load(LAYER, shipped=False)
     except (KeyError, DataError):
         return None
 
