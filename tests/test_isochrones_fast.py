@@ -95,6 +95,33 @@ def assert_same_areas(g: wg.WalkGraph, src: wg.Snap, limit: float = LIMIT) -> No
         assert shapely.area(shapely.symmetric_difference(a, b)) / a.area < TOL
 
 
+# --------------------------------------------------------------------------- the search near each source
+
+
+def test_searching_near_the_sources_gives_the_whole_graphs_answer(monkeypatch):
+    """Sources are searched on the 3 x 3 cells (of the walking limit) around them; every node
+    within the limit is found, at the same distance as on the whole graph."""
+    x, y, u, v = grid(90, 50.0, jitter=15.0, seed=6)
+    u, v = np.r_[u, 45], np.r_[v, 45]  # and a street from a node back to itself
+    loop = shapely.LineString([(x[45], y[45]), (x[45] + 20, y[45] + 20), (x[45] + 20, y[45]), (x[45], y[45])])
+    geoms = np.r_[shapely.linestrings(np.stack([np.c_[x[u[:-1]], y[u[:-1]]], np.c_[x[v[:-1]], y[v[:-1]]]], 1)),
+                  [loop]]
+    g = wg.graph_from_arrays(x, y, u, v, geometry=geoms)
+    rng = np.random.default_rng(8)
+    pts = np.vstack([rng.uniform(-100.0, 4550.0, size=(400, 2)), [[x[45] + 12, y[45] + 15]]])
+    src = wg.snap_points(g, pts[:, 0], pts[:, 1])
+    assert src.edge[-1] == g.n_edges - 1  # one source on the loop
+    ok = np.flatnonzero(src.edge >= 0)
+    whole = routing._reach_whole(g, src, 700.0, None)
+    local = routing._reach_local(g, src, ok, 700.0, 700.0 * routing._stretch(g), None)
+    for a, b in zip(whole, local):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    monkeypatch.setattr(routing, "WHOLE_GRAPH_WORK", 0)  # search near the sources
+    reach = routing.reach_from_sources(g, src, 700.0)
+    np.testing.assert_array_equal(reach.node, whole[1])
+    np.testing.assert_array_equal(np.diff(reach.indptr), np.bincount(whole[0], minlength=len(src)))
+
+
 # --------------------------------------------------------------------------- the faces
 
 

@@ -274,14 +274,14 @@ def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
         pieces, lab, faces, eroded, dropped = item
         if pieces.size == 0 and faces.size == 0:
             return None
-        parts = shape.buffer_chains(pieces, lab)
-        if faces.size:
-            d = shape.blocks_area(faces, eroded)
-            if d is None:
-                streets = shapely.line_merge(shapely.multilinestrings(shape.graph.geometry[dropped]))
-                d = shapely.buffer(streets, shape.buffer_m, quad_segs=shape.quad_segs)
-            parts = np.append(parts, d)
-        return shapely.union_all(parts)
+        streets = shapely.union_all(shape.buffer_chains(pieces, lab))
+        if faces.size == 0:
+            return streets
+        d = shape.blocks_area(faces, eroded)
+        if d is None:
+            merged = shapely.line_merge(shapely.multilinestrings(shape.graph.geometry[dropped]))
+            d = shapely.buffer(merged, shape.buffer_m, quad_segs=shape.quad_segs)
+        return shapely.union(streets, d)  # the streets among themselves first: cheaper
 
     # one union per source: shapely has no grouped union, so map over sources;
     # GEOS releases the GIL, so threads use all cores for this, the costly step
