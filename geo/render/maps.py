@@ -186,7 +186,7 @@ def base_map(result: cv.CoverageResult, basemap: str = "none", **kwargs) -> foli
 
 def district_layer(result: cv.CoverageResult, basemap: str = "none") -> folium.GeoJson:
     """The district outline."""
-    gdf = to_display(_geom_gdf([result.district], result.crs, name=["龙湖区"]), basemap)
+    gdf = to_display(_geom_gdf([result.district], result.crs, name=[data.district_label(lang="zh")]), basemap)
     return folium.GeoJson(gdf.to_json(), name="区界", control=False, pane="lh-boundaries", interactive=False,
                           style_function=lambda f: {"color": DISTRICT_COLOUR, "weight": 3, "fill": False})
 
