@@ -1,5 +1,10 @@
-"""``python -m geo …``: see :mod:`geo.cli`."""
+"""``python -m geo …``: see :mod:`geo.cli`.
+
+The guard matters: ``batch`` starts dask worker processes, which import this module again
+(as ``__mp_main__``) and must not run the command line a second time.
+"""
 
 from geo.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

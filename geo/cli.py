@@ -1,4 +1,8 @@
-"""Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest|lifecircle|fetch-facilities``.
+"""Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest|lifecircle|
+fetch-facilities|init|batch``.
+
+Every command works on one district: the shipped Longhu District, or any county-level unit of
+China given by ``--district ADCODE`` (its layers are built once, see ``init``).
 
 Exit codes: 0 success; 2 bad input, with one line on stderr naming the file, the row and the
 problem (never a traceback); 1 an unexpected internal error (also one line).
@@ -7,6 +11,7 @@ problem (never a traceback); 1 an unexpected internal error (also one line).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -70,10 +75,16 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
     p.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
     p.add_argument("--store", type=Path, help="use the layers saved in the app's store (data/user/longhu.gpkg)")
+    _add_district_option(p)
+
+
+def _add_district_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--district", help="the county-level unit's code (adcode, e.g. 440511 for 金平区); "
+                                      "default: the shipped district (440507 龙湖区)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m geo", description="Longhu 15-minute service circles")
+    p = _Parser(prog="python -m geo", description="15-minute service circles of a district (default 龙湖区)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("coverage", help="coverage, gaps and the per-street/community table")
@@ -92,17 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--mode", choices=coverage.MODES)
     n.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
     n.add_argument("--json", action="store_true")
+    _add_district_option(n)
 
-    f = sub.add_parser("fetch-network", help="download the Longhu walking network from OpenStreetMap (online)")
-    f.add_argument("--out", type=Path, default=Path("data/network/longhu_walk.graphml"))
+    f = sub.add_parser("fetch-network", help="download the district's walking network from OpenStreetMap (online)")
+    f.add_argument("--out", type=Path, help="default data/network/longhu_walk.graphml (ADCODE_walk.graphml "
+                                            "with --district)")
     f.add_argument("--margin-m", type=float, default=500.0)
+    _add_district_option(f)
 
     e = sub.add_parser("export", help="briefing outputs (png|pdf|html|brief|xlsx) or all layers (geojson|gpkg|csv)")
     _add_coverage_options(e)
     e.add_argument("--format", required=True,
                    help="png, pdf, html, brief, xlsx (one file) or geojson, gpkg, csv (all layers into a folder)")
     e.add_argument("--out", type=Path, required=True, help="output file (a folder for geojson/gpkg/csv)")
-    e.add_argument("--title", help="map title (default 龙湖区15分钟党群服务圈覆盖图)")
+    e.add_argument("--title", help="map title (default <district>15分钟党群服务圈覆盖图)")
     e.add_argument("--paper", default="a4", help="a4 (landscape), a3 or slide (16:9)")
 
     s = sub.add_parser("suggest", help="where new stations would close the gaps best")
@@ -117,7 +131,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     from geo import cli_lifecircle  # lifecircle, fetch-facilities: their own module
     cli_lifecircle.add_parsers(sub)
+    _add_init_parser(sub)
+    _add_batch_parser(sub)
     return p
+
+
+def _add_init_parser(sub) -> None:
+    i = sub.add_parser("init", help="build the layers of any county-level unit (outline, registry, "
+                                    "illustrative layout)")
+    i.add_argument("--district", default=None, help="the unit's code (adcode); default 440507 (龙湖区)")
+    i.add_argument("--out", type=Path, help="output folder (default data/user/districts/ADCODE)")
+    i.add_argument("--stations", type=int, default=0, help="illustrative stations to place besides the street and "
+                                                           "community centres (default 0)")
+
+
+def _add_batch_parser(sub) -> None:
+    b = sub.add_parser("batch", help="coverage of every county-level unit of a region at once, on dask")
+    b.add_argument("--region", required=True, help="code prefix: 4405 = 汕头市, 44 = 广东省")
+    b.add_argument("--centers", type=Path, help="centres of the whole region (split by unit); default: each "
+                                                "unit's illustrative centres")
+    b.add_argument("--centers-crs", default="wgs84", help="coordinates of the centres file: wgs84|gcj02|bd09")
+    b.add_argument("--network", type=Path, help="walking network of the region (clipped per unit)")
+    b.add_argument("--mode", choices=coverage.MODES, help="circle (default) or network (default with --network)")
+    b.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")
+    b.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
+    b.add_argument("--tiers", default=",".join(schema.TIERS))
+    b.add_argument("--buffer-m", type=float, default=30.0)
+    b.add_argument("--min-gap-m2", type=float, default=2000.0)
+    b.add_argument("--out", type=Path, required=True, help="output folder")
+    b.add_argument("--scheduler", default="local",
+                   help="local (a LocalCluster of worker processes), serial (no dask), or tcp://HOST:PORT")
+    b.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -240,7 +284,7 @@ def cmd_nearest(args) -> int:
     if r.message:
         raise UsageError(r.message)
     if not r.inside_district:
-        print("note: the point is outside Longhu District", file=sys.stderr)
+        print(f"note: the point is outside {data.district_label()}", file=sys.stderr)
     if args.json:
         print(json.dumps(r.table.to_dict(orient="records"), ensure_ascii=False))
     else:
@@ -251,10 +295,12 @@ def cmd_nearest(args) -> int:
 def cmd_fetch_network(args) -> int:
     district = data.load_district()
     try:  # the margin is checked before going online
-        networks.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=args.out)
+        out = args.out or Path("data/network") / (f"{args.district}_walk.graphml" if args.district
+                                                   else "longhu_walk.graphml")
+        networks.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=out)
     except NetworkError as exc:
         raise _usage(exc) from None
-    print(f"saved walking network to {args.out}")
+    print(f"saved walking network to {out}")
     return 0
 
 
@@ -315,16 +361,65 @@ def _lifecircle(name: str):
     return run
 
 
+def cmd_init(args) -> int:
+    from geo.io import districts
+
+    code = districts.check_code(args.district or districts.SHIPPED_CODE)
+    if args.stations < 0:
+        raise UsageError("--stations: give 0 or more")
+    out = args.out or districts.CACHE_DIR / code
+    print(f"building the layers of {districts.name_of(code)} ({code}) …", file=sys.stderr)
+    built = districts.build(code, out, stations=args.stations)
+    print(built.describe())
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from geo import batch
+
+    settings = _settings(args)
+    try:
+        return batch.run_cli(args, settings)
+    except batch.BatchError as exc:
+        raise UsageError(str(exc)) from None
+    except errors.DataError as exc:
+        if len(exc.problems) < 2:
+            raise
+        for p in exc.problems:  # every row that cannot be placed, one line each
+            value = f" (value {p.value!r})" if p.value else ""
+            print(f"error: {Path(exc.path).name}, {p.where()}: {p.reason}{value}", file=sys.stderr)
+        raise UsageError(f"{Path(exc.path).name}: {len(exc.problems)} rows cannot be used (listed above); "
+                         "fix them and run again") from None
+
+
+def _district_folder(args) -> Path | None:
+    """``--district``: the folder of its layers (built once), which every loader and check then uses."""
+    from geo.io import districts
+
+    code = getattr(args, "district", None)
+    if not code or args.command in ("init", "batch"):
+        return None
+    code = districts.check_code(code)
+    folder = districts.district_dir(code)
+    if not districts.has_outline(code):
+        districts.outline(code)  # says so in one line
+    if not all((folder / f).is_file() for f in districts.LAYER_FILES):
+        print(f"building the layers of {districts.name_of(code)} ({code}) once …", file=sys.stderr)
+    return districts.ensure(code)
+
+
 COMMANDS = {"coverage": cmd_coverage, "nearest": cmd_nearest, "fetch-network": cmd_fetch_network,
-            "export": cmd_export, "suggest": cmd_suggest, "lifecircle": _lifecircle("cmd_lifecircle"),
-            "fetch-facilities": _lifecircle("cmd_fetch_facilities")}
+            "export": cmd_export, "suggest": cmd_suggest, "init": cmd_init, "batch": cmd_batch,
+            "lifecircle": _lifecircle("cmd_lifecircle"), "fetch-facilities": _lifecircle("cmd_fetch_facilities")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        folder = _district_folder(args)
+        with data.district_data(folder) if folder else contextlib.nullcontext():
+            return COMMANDS[args.command](args)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except (UsageError, errors.DataError, coverage.CoverageError, NetworkError) as exc:

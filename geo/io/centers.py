@@ -225,7 +225,8 @@ def _check_coordinates(r: _Rows, chosen: str, district, skip: set[int]) -> Coord
     coords, problems = table_coordinates(r.t, chosen, district, skip)
     r.problems += problems
     if coords.suggested:
-        r.warnings.append(crs_warning(chosen, coords.suggested, coords.counts, int(coords.usable.sum())))
+        r.warnings.append(crs_warning(chosen, coords.suggested, coords.counts, int(coords.usable.sum()),
+                                      district))
     return coords
 
 

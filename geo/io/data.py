@@ -7,7 +7,9 @@ Tables and layers are written by :mod:`geo.io.tables` (atomic, formula-guarded).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,15 +21,38 @@ from geo.io.errors import DataError, Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"
+"""The shipped layers (Longhu); another district's live in their own folder (geo.io.districts)."""
 DIVISION_COLUMNS = ["code", "name", "level", "parent_code"]
+_ACTIVE: ContextVar[Path] = ContextVar("district_data", default=DATA_DIR)
 
+
+def data_dir() -> Path:
+    """The folder of the district in use: where the loaders and validators find its outline,
+    registry and layers when none is given (``data/boundaries`` unless told otherwise)."""
+    return _ACTIVE.get()
+
+
+def use_district_data(folder: str | Path) -> None:
+    """Make ``folder`` the district in use for the rest of this context (the command line's
+    ``--district``)."""
+    _ACTIVE.set(Path(folder))
+
+
+@contextmanager
+def district_data(folder: str | Path) -> Iterator[Path]:
+    """The district in ``folder`` in use inside the ``with`` block (thread- and task-local)."""
+    token = _ACTIVE.set(Path(folder))
+    try:
+        yield Path(folder)
+    finally:
+        _ACTIVE.reset(token)
 
 
 # --------------------------------------------------------------------------- reading helpers
 
 
 def _path(path: str | Path | None, default: str) -> Path:
-    p = Path(path) if path is not None else DATA_DIR / default
+    p = Path(path) if path is not None else data_dir() / default
     if not p.exists():
         raise DataError(p, f"file not found: {p}; check the path")
     if not p.is_file():
@@ -79,7 +104,8 @@ def _check_unique(p: Path, df: pd.DataFrame, col: str, row_offset: int) -> None:
 
 
 def load_district(path: str | Path | None = None) -> gpd.GeoDataFrame:
-    """The district outline: one feature with ``code`` and ``name`` (EPSG:4326)."""
+    """The district outline: one feature with ``code`` and ``name`` (EPSG:4326), and
+    ``name_en`` when the file has one (messages in English use it)."""
     p = _path(path, "district.geojson")
     gdf = _read_vector(p, "the district outline")
     _require_columns(p, gdf, ["code", "name"])
@@ -87,7 +113,20 @@ def load_district(path: str | Path | None = None) -> gpd.GeoDataFrame:
         raise DataError(p, f"expected exactly one district feature, found {len(gdf)}")
     _check_polygons(p, gdf)
     gdf["code"] = gdf["code"].astype(str)
-    return gdf[["code", "name", "geometry"]]
+    return gdf[["code", "name"] + (["name_en"] if "name_en" in gdf.columns else []) + ["geometry"]]
+
+
+def district_label(district: pd.DataFrame | None = None, lang: str = "en") -> str:
+    """The district's name for messages: ``name_en`` in English when known (e.g. 'Longhu
+    District'), else its registry name (e.g. '金平区'); the district in use when none is given."""
+    if district is None:
+        p = data_dir() / "district.geojson"
+        if not p.exists():
+            return "the district" if lang == "en" else "本区"
+        district = load_district(p)
+    if lang == "en" and "name_en" in district.columns and str(district["name_en"].iat[0]).strip():
+        return str(district["name_en"].iat[0])
+    return str(district["name"].iat[0])
 
 
 def load_divisions(path: str | Path | None = None) -> pd.DataFrame:
@@ -185,7 +224,7 @@ def load_centers(path: str | Path | None = None, crs: str = "wgs84",
     """
     from geo.io import centers
 
-    report = centers.import_centers(path if path is not None else DATA_DIR / "centers.csv", crs,
+    report = centers.import_centers(path if path is not None else data_dir() / "centers.csv", crs,
                                     streets=streets, communities=communities)
     report.raise_for_problems()
     return report.valid
@@ -203,7 +242,7 @@ def _shipped(layer: gpd.GeoDataFrame | None, name: str, load: Callable[[], gpd.G
     """``layer``, else the shipped one, else an empty layer (nothing to locate in)."""
     if layer is not None:
         return layer
-    if (DATA_DIR / name).exists():
+    if (data_dir() / name).exists():
         return load()
     return gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")
 

@@ -1,13 +1,16 @@
 """The illustrative layout: street and community polygons and centre positions.
 
-The real boundaries of Longhu's 10 streets and 125 communities, and the positions of its 172
-centres, are not available offline. Until a planner loads the real ones, the product ships a
-layout generated here. It is deterministic (same input, same output, bit for bit) and every
+The real boundaries of a district's streets and communities (Longhu: 10 and 125), and the
+positions of its centres, are not available offline. Until a planner loads the real ones, the
+tool uses a layout generated here, for the shipped district and for any other
+(:mod:`geo.io.districts`). It is deterministic (same input, same output, bit for bit) and every
 feature it makes carries ``geometry_source``/``position_source`` = ``"illustrative"``.
 
 The rule, in plain words:
 
-* The district is cut into a 50 m grid of cells (clipped to the real outline).
+* The district is cut into a 50 m grid of cells (clipped to the real outline; coarser for a
+  large district, so that it has at most :data:`MAX_CELLS` cells), in the UTM zone of its
+  centroid.
 * Every community gets a target area by its kind: a residents' committee (居委会, urban) weighs
   1, a villagers' committee (村委会) weighs :data:`VILLAGE_WEIGHT`; a street's target is the sum
   of its communities'. Urban communities therefore come out about 4× smaller than villages
@@ -15,20 +18,23 @@ The rule, in plain words:
 * Cells are split among streets by a capacity-constrained power diagram (Lloyd iterations with
   additive weights tuned until every region has its target area), which gives compact
   regions; any detached piece is handed to the neighbour it touches most, so every region is
-  one piece. Streets with the larger share of residents' committees get the seeds nearest the
-  west end of the district, where Longhu adjoins Shantou's old city centre.
+  one piece (a district of several islands keeps one piece per island). Streets with the larger
+  share of residents' committees get the seeds nearest the west end of the district (where
+  Longhu adjoins Shantou's old city centre; elsewhere simply a fixed, documented choice).
 * The same split is repeated inside each street for its communities (urban ones nearest the
   west end), cell polygons are merged, and the shared borders are smoothed with
   :func:`shapely.coverage_simplify`, which keeps the tiling exact. Streets are the union of
   their communities.
 * Centres: one inside each community and each street (a seeded random point well inside the
-  polygon), the district centre inside the most urban street, and 36 stations placed one by
-  one where communities are densest (communities per km²) and farthest from existing centres.
+  polygon), the district centre inside the most urban street, and (when asked: the shipped
+  Longhu layers have 36) stations placed one by one where communities are densest
+  (communities per km²) and farthest from existing centres.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -37,13 +43,14 @@ import shapely
 from scipy import ndimage
 from scipy.cluster.vq import kmeans2
 
-METRIC_CRS = "EPSG:32650"
+from geo.engine import crs as _crs
+
 CELL_M = 50.0
+MAX_CELLS = 80_000  # a larger district gets larger cells (Longhu: 57,000 cells of 50 m)
 VILLAGE_WEIGHT = 4.0
-N_STATIONS = 36
-SMOOTH_M = 60.0
+N_STATIONS = 36  # the shipped Longhu layers
+SMOOTH_M = 60.0  # border smoothing for 50 m cells (scaled with the cell)
 ILLUSTRATIVE = "illustrative"
-DISTRICT_CENTER_NAME = "龙湖区新经济党群综合服务中心"
 
 
 def community_kind(name: str) -> str:
@@ -189,31 +196,59 @@ def _seeds(xy: np.ndarray, k: int, seed: int) -> np.ndarray:
 # --------------------------------------------------------------------------- layout
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where the layout is drawn: the metric CRS, the grid cell, the border smoothing."""
+
+    crs: str
+    cell_m: float
+    smooth_m: float
+
+
+def cell_size(area_m2: float, cell_m: float = CELL_M) -> float:
+    """The grid cell (m): ``cell_m``, or larger (a multiple of 10 m) so the district has at
+    most :data:`MAX_CELLS` cells."""
+    need = np.sqrt(area_m2 / MAX_CELLS)
+    return float(cell_m if need <= cell_m else np.ceil(need / 10.0) * 10.0)
+
+
 def build_layout(district: gpd.GeoDataFrame, divisions: pd.DataFrame, cell_m: float = CELL_M,
-                 seed: int = 440507) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+                 seed: int | None = None, n_stations: int = N_STATIONS,
+                 center_name: str | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """Generate the illustrative streets, communities and centres for a district.
 
     Parameters
     ----------
-    district : one-row GeoDataFrame of the real outline (any CRS).
+    district : one-row GeoDataFrame of the real outline (any CRS), with ``code`` and ``name``.
     divisions : the registry, columns ``code, name, level, parent_code``.
+    cell_m : the grid cell for a district of up to :data:`MAX_CELLS` such cells.
+    seed : the random seed (default: the district's code).
+    n_stations : how many stations to place (0: none).
+    center_name : the district centre's name (default ``<district>党群服务中心``).
 
     Returns
     -------
     streets, communities (GeoDataFrames in EPSG:4326) and centres (DataFrame with the
     ``centers.csv`` columns).
     """
-    outline = district.to_crs(METRIC_CRS).geometry.union_all()
+    code, name = str(district["code"].iat[0]), str(district["name"].iat[0])
+    c = district.to_crs("EPSG:4326").geometry.union_all().centroid
+    metric = _crs.utm_crs(c.x, c.y)
+    outline = district.to_crs(metric).geometry.union_all()
+    cell = cell_size(outline.area, cell_m)
+    frame = _Frame(metric, cell, SMOOTH_M * cell / CELL_M)
+    seed = int(code) if seed is None else seed
     streets = divisions[divisions["level"] == "street"].sort_values("code").reset_index(drop=True)
     comms = divisions[divisions["level"] == "community"].sort_values("code").reset_index(drop=True)
     comms["kind"] = comms["name"].map(community_kind)
     comms["weight"] = np.where(comms["kind"] == "village", VILLAGE_WEIGHT, 1.0)
-    polys, cells, shape = _grid_cells(outline, cell_m)
+    polys, cells, shape = _grid_cells(outline, cell)
     west = np.array([outline.bounds[0], outline.centroid.y])
     s_lab = _street_labels(streets, comms, cells, shape, west, seed)
     c_lab = _community_labels(streets, comms, cells, shape, s_lab, west, seed)
-    street_gdf, comm_gdf = _polygons(streets, comms, polys, c_lab)
-    centers = _place_centers(street_gdf, comm_gdf, seed)
+    street_gdf, comm_gdf = _polygons(streets, comms, polys, c_lab, frame)
+    centers = _place_centers(street_gdf, comm_gdf, seed, frame, code,
+                             center_name or f"{name}党群服务中心", n_stations)
     return (street_gdf.to_crs("EPSG:4326"), comm_gdf.to_crs("EPSG:4326"), centers)
 
 
@@ -256,12 +291,12 @@ def _community_labels(streets: pd.DataFrame, comms: pd.DataFrame, cells: pd.Data
 
 
 def _polygons(streets: pd.DataFrame, comms: pd.DataFrame, polys: np.ndarray,
-              c_lab: np.ndarray) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+              c_lab: np.ndarray, frame: _Frame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Street and community polygons (metric CRS) from the cells' community labels."""
-    cell_gdf = gpd.GeoDataFrame({"community": c_lab}, geometry=polys, crs=METRIC_CRS)
+    cell_gdf = gpd.GeoDataFrame({"community": c_lab}, geometry=polys, crs=frame.crs)
     merged = cell_gdf.dissolve(by="community", method="coverage").sort_index()
     geoms = np.asarray(merged.geometry.values)
-    geoms = shapely.coverage_simplify(geoms, SMOOTH_M, simplify_boundary=False)
+    geoms = shapely.coverage_simplify(geoms, frame.smooth_m, simplify_boundary=False)
     geoms = _absorb_fragments(shapely.make_valid(geoms), comms.loc[merged.index, "parent_code"].to_numpy())
     comm_gdf = gpd.GeoDataFrame({
         "code": comms.loc[merged.index, "code"].to_numpy(),
@@ -269,7 +304,7 @@ def _polygons(streets: pd.DataFrame, comms: pd.DataFrame, polys: np.ndarray,
         "street_code": comms.loc[merged.index, "parent_code"].to_numpy(),
         "kind": comms.loc[merged.index, "kind"].to_numpy(),
         "geometry_source": ILLUSTRATIVE,
-    }, geometry=geoms, crs=METRIC_CRS).sort_values("code").reset_index(drop=True)
+    }, geometry=geoms, crs=frame.crs).sort_values("code").reset_index(drop=True)
     street_gdf = (comm_gdf[["street_code", "geometry"]].dissolve(by="street_code", method="coverage")
                   .reset_index().rename(columns={"street_code": "code"}))
     street_gdf = street_gdf.merge(streets[["code", "name"]], on="code")
@@ -298,7 +333,9 @@ def _point_inside(poly: shapely.Geometry, rng: np.random.Generator, avoid: list[
     return best if best is not None else shapely.point_on_surface(poly)
 
 
-def _place_centers(streets: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, seed: int) -> pd.DataFrame:
+def _place_centers(streets: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, seed: int, frame: _Frame,
+                   code: str, center_name: str, n_stations: int) -> pd.DataFrame:
+    """One centre in each community and street, the district centre, and ``n_stations`` stations."""
     rows: list[dict] = []
     placed: list[shapely.Point] = []
 
@@ -317,14 +354,31 @@ def _place_centers(streets: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, seed: int
         add(f"street-{s['code']}", center_name_for(s["name"], "street"), "street", s["code"], "", pt)
     core_street = streets.set_index("code").loc[urban_share.idxmax()]
     pt = _point_inside(core_street.geometry, np.random.default_rng(seed), placed)
-    add("district-440507", DISTRICT_CENTER_NAME, "district", urban_share.idxmax(), "", pt)
+    add(f"district-{code}", center_name, "district", urban_share.idxmax(), "", pt)
+    if n_stations > 0:
+        _place_stations(streets, comms, frame, n_stations, placed, add)
 
-    # stations: weighted farthest-point sampling on a 100 m lattice
+    df = pd.DataFrame(rows)
+    pts = gpd.GeoSeries(gpd.points_from_xy(df["x"], df["y"]), crs=frame.crs).to_crs("EPSG:4326")
+    df["lon"] = np.round(pts.x.to_numpy(), 7)
+    df["lat"] = np.round(pts.y.to_numpy(), 7)
+    df["position_source"] = ILLUSTRATIVE
+    tier_order = {"district": 0, "street": 1, "community": 2, "station": 3}
+    df = df.sort_values(["tier", "id"], key=lambda c: c.map(tier_order) if c.name == "tier" else c)
+    return df[["id", "name", "tier", "street_code", "community_code", "lon", "lat",
+               "position_source"]].reset_index(drop=True)
+
+
+def _place_stations(streets: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, frame: _Frame, n_stations: int,
+                    placed: list[shapely.Point], add) -> None:
+    """Stations by weighted farthest-point sampling on a lattice (100 m for 50 m cells):
+    where communities are densest and farthest from the centres already placed."""
+    step = 2.0 * frame.cell_m
     density = 1e6 / comms.area.to_numpy()  # communities per km² around each community
     minx, miny, maxx, maxy = comms.total_bounds
-    gx, gy = np.meshgrid(np.arange(minx, maxx, 100.0), np.arange(miny, maxy, 100.0))
+    gx, gy = np.meshgrid(np.arange(minx, maxx, step), np.arange(miny, maxy, step))
     cand = shapely.points(gx.ravel(), gy.ravel())
-    inner = comms.union_all().buffer(-150.0)
+    inner = comms.union_all().buffer(-3.0 * frame.cell_m)
     cand = cand[shapely.contains_xy(inner, gx.ravel(), gy.ravel())]
     idx_pt, idx_poly = comms.sindex.query(cand, predicate="within")
     cand = cand[idx_pt]
@@ -335,19 +389,9 @@ def _place_centers(streets: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, seed: int
     py = np.array([p.y for p in placed])
     gap = np.min(np.hypot(cx[:, None] - px[None, :], cy[:, None] - py[None, :]), axis=1)
     names = streets.set_index("code")["name"]
-    for n in range(1, N_STATIONS + 1):
+    for n in range(1, min(n_stations, len(cand)) + 1):
         best = int(np.argmax(cand_density * gap))
         pt = shapely.Point(cx[best], cy[best])
         add(f"station-{n:02d}", f"示意服务站{n:02d}（{names[cand_street[best]]}）", "station",
             cand_street[best], "", pt)
         gap = np.minimum(gap, np.hypot(cx - pt.x, cy - pt.y))
-
-    df = pd.DataFrame(rows)
-    pts = gpd.GeoSeries(gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS).to_crs("EPSG:4326")
-    df["lon"] = np.round(pts.x.to_numpy(), 7)
-    df["lat"] = np.round(pts.y.to_numpy(), 7)
-    df["position_source"] = ILLUSTRATIVE
-    tier_order = {"district": 0, "street": 1, "community": 2, "station": 3}
-    df = df.sort_values(["tier", "id"], key=lambda c: c.map(tier_order) if c.name == "tier" else c)
-    return df[["id", "name", "tier", "street_code", "community_code", "lon", "lat",
-               "position_source"]].reset_index(drop=True)

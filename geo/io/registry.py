@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,7 @@ from geo.io.cells import NUMBER, cell_text, isna
 from geo.io.errors import DataError, ImportProblem
 from geo.io.sources import Table, split_lonlat
 
-METRIC_CRS = "EPSG:32650"  # UTM 50N, Shantou
+METRIC_CRS = "EPSG:32650"  # UTM 50N: the shipped district's zone; the checks use the zone of the district in use
 
 # Suffixes a division's name may carry or omit, longest first.
 _NAME_SUFFIXES = tuple(sorted(
@@ -67,6 +68,11 @@ class Registry:
     def codes(self, level: str) -> list[str]:
         return [c for c, lv in self.level.items() if lv == level]
 
+    def example(self, level: str) -> str:
+        """A name and a code of the registry at ``level``, e.g. '金霞街道 or 440507001'."""
+        codes = sorted(self.codes(level))
+        return f"{self.name[codes[0]]} or {codes[0]}" if codes else "the official name or code"
+
     def resolve(self, value: str, level: str, street: str | None = None) -> tuple[str | None, str]:
         """(code, "") for a code or name of ``level``, else (None, reason)."""
         v = unicodedata.normalize("NFKC", str(value)).strip()
@@ -81,7 +87,7 @@ class Registry:
                 return code, ""
             if code in self.level:
                 return None, f"code {code} is a {self.level[code]}, not a {level}"
-            return None, f"unknown {level} code; not in the registry of Longhu's divisions"
+            return None, f"unknown {level} code; not in the registry of {district_label()}'s divisions"
         full = re.sub(r"\s+", "", v)
         hits = self.exact.get((level, full)) or set()
         if not hits:
@@ -92,26 +98,40 @@ class Registry:
         if len(hits) == 1:
             return next(iter(hits)), ""
         if not hits:
-            example = "金霞街道 or 440507001" if level == "street" else "金谷居委会 or 440507001001"
-            return None, f"unknown {level}: not a name or code in the registry (for example {example})"
+            return None, f"unknown {level}: not a name or code in the registry (for example {self.example(level)})"
         names = ", ".join(sorted(f"{self.name[h]} ({h})" for h in hits))
         return None, f"ambiguous {level} name, it could be {names}; give the code or the street"
 
 
-@functools.lru_cache(maxsize=4)
-def _shipped(name: str, mtime: float):
+@functools.lru_cache(maxsize=16)
+def _shipped(name: str, path: Path, mtime: float):
+    """The layer at ``path`` (the folder in use: the loaders read it without a path), cached."""
     loader = {"district": data.load_district, "divisions": data.load_divisions,
               "streets": data.load_streets, "communities": data.load_communities}[name]
-    return loader()
+    with data.district_data(path.parent):
+        return loader()
 
 
 def default_layer(name: str):
+    """A layer of the district in use (:func:`geo.io.data.data_dir`), read once; None when absent."""
     fname = {"district": "district.geojson", "divisions": "divisions.csv",
              "streets": "streets.geojson", "communities": "communities.geojson"}[name]
-    p = data.DATA_DIR / fname
+    p = data.data_dir() / fname
     if not p.exists():
         return None
-    return _shipped(name, p.stat().st_mtime)
+    return _shipped(name, p, p.stat().st_mtime)
+
+
+def district_label(district: gpd.GeoDataFrame | None = None) -> str:
+    """The district's name in messages ('Longhu District', '金平区'): the given one, else the one in use."""
+    d = district if district is not None else default_layer("district")
+    return data.district_label(d) if d is not None else "the district"
+
+
+def metric_crs(geom: shapely.Geometry) -> str:
+    """The UTM zone of a WGS-84 geometry's centroid (EPSG:32650 for Shantou)."""
+    c = geom.centroid
+    return _crs.utm_crs(c.x, c.y)
 
 
 def district_geom(district: gpd.GeoDataFrame | None) -> shapely.Geometry:
@@ -161,20 +181,23 @@ def guess_crs(lon: np.ndarray, lat: np.ndarray, chosen: str = "wgs84",
     return (best if counts[best] > counts[chosen] else None), counts
 
 
-def crs_warning(chosen: str, best: str, counts: dict[str, int], n: int) -> ImportProblem:
+def crs_warning(chosen: str, best: str, counts: dict[str, int], n: int,
+                district: gpd.GeoDataFrame | None = None) -> ImportProblem:
     label = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (AMap/Tencent, 高德/腾讯)", "bd09": "BD-09 (Baidu, 百度)"}
     return ImportProblem(
         None, None, best,
         f"the coordinates look like {label[best]}, not {label[chosen]}: read as {label[chosen]}, "
-        f"{counts[chosen]} of {n} points fall inside Longhu; read as {label[best]}, {counts[best]} do. "
+        f"{counts[chosen]} of {n} points fall inside {district_label(district)}; read as {label[best]}, "
+        f"{counts[best]} do. "
         f"Choose {best} as the coordinate system (坐标系) and import again.",
         field="crs", level="warning")
 
 
 def distance_m(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Distance in metres from each point to a (WGS-84) geometry, in UTM 50N."""
-    g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(METRIC_CRS).iat[0]
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(METRIC_CRS)
+    """Distance in metres from each point to a (WGS-84) geometry, in the geometry's UTM zone."""
+    metric = metric_crs(geom)
+    g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(metric).iat[0]
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(metric)
     return shapely.distance(np.asarray(pts.values), g)
 
 
@@ -277,7 +300,7 @@ def _far_from(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray, toleranc
     dist = np.zeros(len(lon))
     out = ~shapely.contains_xy(geom, lon, lat)
     if tolerance_m > 0 and out.any():
-        g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(METRIC_CRS).buffer(tolerance_m, quad_segs=4)
+        g = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(metric_crs(geom)).buffer(tolerance_m, quad_segs=4)
         zone = g.simplify(tolerance_m / 20).to_crs("EPSG:4326").iat[0]
         shapely.prepare(zone)
         out[out] = ~shapely.contains_xy(zone, lon[out], lat[out])
@@ -316,8 +339,9 @@ def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] 
         dist = np.zeros(len(x))
         dist[usable] = _far_from(geom, wx[usable], wy[usable], tolerance_m)
         ok &= ~(dist > tolerance_m)
+        where = district_label(district) if (usable & ~ok).any() else ""
         issues += [CoordIssue(int(i), "lon", f"{xs[i]}, {ys[i]}",
-                              f"outside Longhu District, {dist[i]:,.0f} m from its outline; check the "
+                              f"outside {where}, {dist[i]:,.0f} m from its outline; check the "
                               f"coordinates and the coordinate system ({chosen})", True)
                    for i in np.flatnonzero(usable & ~ok)]
     return CoordCheck(np.asarray(wx, float), np.asarray(wy, float), usable, ok, issues, counts, suggested)

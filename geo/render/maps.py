@@ -29,7 +29,7 @@ from geo.engine import crs as _crs
 from geo.engine import schema
 from geo.io import data
 from geo.render.safe_html import escape_text
-from geo.render.words import minutes_text, notice_text, tier_name, word
+from geo.render.words import district_name, minutes_text, notice_text, tier_name, word
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
 BASEMAP_LABELS: dict[str, str] = {b: word(f"basemap_{b}") for b in BASEMAPS}
@@ -196,7 +196,7 @@ def district_bounds(result: cv.CoverageResult, basemap: str = "none") -> list[li
 
 def district_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.GeoJson:
     """The district outline."""
-    gdf = to_display(_geom_gdf([result.district], result.crs, name=[word("district", lang)]), basemap)
+    gdf = to_display(_geom_gdf([result.district], result.crs, name=[district_name(lang)]), basemap)
     return folium.GeoJson(gdf.to_json(), name=word("district_outline", lang), control=False, pane="lh-boundaries",
                           interactive=False,
                           style_function=lambda f: {"color": DISTRICT_COLOUR, "weight": 3, "fill": False})

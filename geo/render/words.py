@@ -30,7 +30,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "basemap_osm": ("OpenStreetMap", "OpenStreetMap"),
     "basemap_amap": ("高德地图", "AMap"),
     # interactive map: layers and tooltips
-    "district": ("龙湖区", "Longhu District"),
     "district_outline": ("区界", "District outline"),
     "streets": ("街道", "Streets"),
     "communities": ("村（社区）", "Communities"),
@@ -144,7 +143,12 @@ def minutes_text(minutes, lang: str = "zh") -> str:
 
 def title_text(minutes: float, lang: str = "zh") -> str:
     """The default title of a map or brief: the district and the walking time (one place)."""
-    return word("title", lang, district=word("district", lang), m=f"{float(minutes):g}")
+    return word("title", lang, district=district_name(lang), m=f"{float(minutes):g}")
+
+
+def district_name(lang: str = "zh") -> str:
+    """The name of the district in use (Longhu by default, any county-level unit with --district)."""
+    return data.district_label(lang=lang)
 
 
 def date_value(date: _dt.date | None = None, lang: str = "zh") -> str:

@@ -1,0 +1,195 @@
+"""The walking engine at city scale: how snapping, the nearest pass, the isochrone polygons and
+peak memory grow from a district to a city.
+
+Run:  python benchmarks/bench_scale.py                  # the three sizes, one process each
+      python benchmarks/bench_scale.py --size 300 --centres 172 --compare   # one size
+
+Synthetic street graphs like those of benchmarks/bench_network.py (a jittered 50 m grid,
+10 % of the streets removed, largest component kept):
+
+  side   300 ->    ~90,000 nodes,   172 centres (a district: Longhu)
+  side   600 ->   ~360,000 nodes,   700 centres (a city district x 4)
+  side  1183 -> ~1,400,000 nodes, 2,800 centres (a city: Shantou)
+
+Timed per size, in a fresh process (so ``ru_maxrss`` is that size's peak memory):
+  * build: the WalkGraph from arrays (not a target);
+  * snap: the centres and 100,000 random points to their nearest street;
+  * nearest: the nearest-centre pass for every node (one multi-source Dijkstra);
+  * isochrones @1000 m: the search, tracing the graph's blocks (first use only), and the
+    polygons (all threads), reported apart and together.
+
+``--compare`` (default for the smallest size) also times the isochrone polygons of the code
+before the block fill -- ``geo/engine/isochrones.py`` as of commit ``OLD_COMMIT``, read with
+``git show`` -- on the same graph, centres and search, and checks the areas agree (symmetric
+difference / area). Targets on the 1.4M graph: nearest < 1 s, isochrones < 20 s, peak < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import shapely  # noqa: E402
+from bench_network import synthetic_streets  # noqa: E402
+
+from geo.engine import faces, isochrones, routing  # noqa: E402
+from geo.engine import graph as wg  # noqa: E402
+
+SIZES = ((300, 172), (600, 700), (1183, 2800))
+LIMIT_M = 1000.0
+OLD_COMMIT = "de909ca"  # the isochrones before the block fill
+
+
+def maxrss_mb() -> float:
+    """Peak resident memory of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def old_isochrones():
+    """The isochrones module of ``OLD_COMMIT`` (from git), or None outside a git checkout."""
+    try:
+        text = subprocess.run(["git", "show", f"{OLD_COMMIT}:geo/engine/isochrones.py"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    mod = types.ModuleType("old_isochrones")
+    exec(compile(text, f"{OLD_COMMIT}:geo/engine/isochrones.py", "exec"), mod.__dict__)  # noqa: S102
+    return mod
+
+
+def compare(g: wg.WalkGraph, src: wg.Snap, reach: routing.Reach, new: list, repeat: int = 3) -> dict:
+    """Old and new polygons on the same search, run alternately ``repeat`` times (the machine
+    is shared: the best of each is compared), and the largest area difference."""
+    old = old_isochrones()
+    if old is None:
+        return {"old_polygons_s": None}
+    out: dict = {}
+    for jobs, tag in ((None, ""), (1, "_1thread")):
+        t_old, t_new = [], []
+        for _ in range(repeat):
+            t, polys = timed(lambda j=jobs: old.isochrones(g, src, LIMIT_M, 30.0, reach=reach, n_jobs=j))
+            t_old.append(t)
+            t_new.append(timed(lambda j=jobs: isochrones.isochrones(g, src, LIMIT_M, 30.0, reach=reach,
+                                                                    n_jobs=j))[0])
+        out.update({f"old_polygons{tag}_s": min(t_old), f"new_polygons{tag}_s": min(t_new),
+                    f"speedup{tag}": min(t_old) / min(t_new), f"old_runs{tag}_s": t_old,
+                    f"new_runs{tag}_s": t_new})
+    diff = max(shapely.area(shapely.symmetric_difference(a, b)) / a.area for a, b in zip(polys, new))
+    out["max_rel_symdiff"] = float(diff)
+    return out
+
+
+def run(side: int, n_centres: int, seed: int, with_compare: bool) -> dict:
+    rng = np.random.default_rng(seed)
+    t_build, g = timed(lambda: wg.graph_from_arrays(*synthetic_streets(side, 50.0, 15.0, 0.10, rng),
+                                                    largest_component=True))
+    lo, hi = np.array([g.x.min(), g.y.min()]), np.array([g.x.max(), g.y.max()])
+    cxy = rng.uniform(lo, hi, size=(n_centres, 2))
+    qxy = rng.uniform(lo, hi, size=(100_000, 2))
+    t_snap, src = timed(lambda: wg.snap_points(g, cxy[:, 0], cxy[:, 1]))
+    t_snapq, _ = timed(lambda: wg.snap_points(g, qxy[:, 0], qxy[:, 1]))
+    t_near, _ = timed(lambda: routing.nearest_source(g, src))
+    t_reach, reach = timed(lambda: routing.reach_from_sources(g, src, LIMIT_M))
+    t_faces, f = timed(lambda: faces.graph_faces(g))
+    t_poly, polys = timed(lambda: isochrones.isochrones(g, src, LIMIT_M, 30.0, reach=reach))
+    out = {"side": side, "nodes": g.n_nodes, "edges": g.n_edges, "centres": n_centres,
+           "build_s": t_build, "snap_centres_s": t_snap, "snap_100k_s": t_snapq, "nearest_s": t_near,
+           "search_s": t_reach, "faces_s": t_faces, "blocks": f.n_usable, "polygons_s": t_poly,
+           "isochrones_s": t_reach + t_faces + t_poly,
+           "valid": bool(all(p is not None and p.is_valid for p in polys))}
+    out["peak_mb_before_compare"] = maxrss_mb()
+    if with_compare:
+        out.update(compare(g, src, reach, polys))
+    out["peak_mb"] = maxrss_mb()
+    return out
+
+
+def growth(rows: list[dict], key: str) -> list[str]:
+    """How a time grows with the node count: the exponent k of time ~ nodes^k between sizes."""
+    out = ["-"]
+    for a, b in zip(rows, rows[1:]):
+        if a[key] > 0 and b[key] > 0:
+            out.append(f"n^{np.log(b[key] / a[key]) / np.log(b['nodes'] / a['nodes']):.2f}")
+        else:
+            out.append("?")
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    keys = [("snap_100k_s", "snap 100,000 points"), ("nearest_s", "nearest pass, every node"),
+            ("search_s", "isochrones: search"), ("faces_s", "isochrones: blocks traced"),
+            ("polygons_s", "isochrones: polygons"), ("isochrones_s", "isochrones in all")]
+    head = "| measure | " + " | ".join(f"{r['nodes']:,} nodes, {r['centres']:,} centres" for r in rows) + " | growth |"
+    lines = [head, "|---" * (len(rows) + 2) + "|"]
+    for key, label in keys:
+        g = growth(rows, key)
+        lines.append(f"| {label} | " + " | ".join(f"{r[key]:.2f} s" for r in rows) + f" | {', '.join(g[1:])} |")
+    lines.append("| peak memory | " + " | ".join(f"{r['peak_mb_before_compare']:,.0f} MB" for r in rows) + " | |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, help="grid side (one size, in this process)")
+    ap.add_argument("--centres", type=int, default=172)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--compare", action="store_true", help="also time the old isochrones")
+    ap.add_argument("--json", action="store_true", help="print one JSON line (for the driver)")
+    a = ap.parse_args()
+    if a.size:
+        r = run(a.size, a.centres, a.seed, a.compare)
+        print(json.dumps(r) if a.json else json.dumps(r, indent=1))
+        return 0
+    rows = []
+    for side, n in SIZES:
+        cmd = [sys.executable, __file__, "--size", str(side), "--centres", str(n), "--json"]
+        if side == SIZES[0][0]:
+            cmd.append("--compare")
+        print("running", " ".join(cmd[1:]), flush=True)
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode != 0:
+            print(res.stderr, file=sys.stderr)
+            return 1
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    print()
+    print(table(rows))
+    small, big = rows[0], rows[-1]
+    if small.get("old_polygons_s"):
+        for tag, label in (("", "all threads"), ("_1thread", "one thread")):
+            print(f"\nisochrone polygons, {small['centres']} centres on {small['nodes']:,} nodes, {label}: "
+                  f"before {small[f'old_polygons{tag}_s']:.2f} s, now {small[f'new_polygons{tag}_s']:.2f} s "
+                  f"({small[f'speedup{tag}']:.1f}x)")
+        print(f"largest area difference (symmetric difference / area): {small['max_rel_symdiff']:.1e}")
+    checks = [("nearest pass < 1 s", big["nearest_s"] < 1.0), ("isochrones < 20 s", big["isochrones_s"] < 20.0),
+              ("peak memory < 4 GB", big["peak_mb"] < 4096), ("all polygons valid", all(r["valid"] for r in rows))]
+    if small.get("speedup"):
+        checks.append(("polygons >= 3x faster than before (one thread)", small["speedup_1thread"] >= 3.0))
+        checks.append(("polygons >= 3x faster than before (all threads)", small["speedup"] >= 3.0))
+    for label, ok in checks:
+        print(f"  {'ok  ' if ok else 'MISS'} {label}")
+    print(f"(machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

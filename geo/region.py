@@ -1,0 +1,180 @@
+"""A region (a province, a prefecture, any code prefix) as its county-level units: their
+outlines, region-wide files split by unit, a walking network clipped per unit, and the
+region's outputs (``region_summary.csv``, ``region_map.png``, ``region_brief.md``).
+
+Used by :mod:`geo.batch`; the life circle's facilities (``--facilities``) are split by
+:func:`split_by_unit` like the centres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.engine import graph as wg
+from geo.io import districts, files, registry, sources, tables
+from geo.io.errors import DataError, ImportProblem
+
+SUMMARY_COLUMNS = ["adcode", "name", "n_streets", "n_communities", "n_centers", "area_km2", "covered_pct",
+                   "n_gaps", "status"]
+
+
+@dataclass(frozen=True)
+class Region:
+    """The county-level units whose code starts with ``prefix``."""
+
+    prefix: str
+    name: str
+    units: pd.DataFrame  # geo.io.districts.units(prefix)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.prefix}）" if self.name else f"区划代码 {self.prefix}*"
+
+
+def region(prefix: object) -> Region:
+    """The units of a code prefix; :class:`~geo.io.districts.DistrictError` (one line) when none."""
+    p = str(prefix).strip()
+    if not p.isdigit() or len(p) > 6:
+        raise districts.DistrictError(f"--region {p!r}: give the first digits of an adcode: 44 (广东省), "
+                                      "4405 (汕头市) or a unit's 6 digits")
+    units = districts.units(p)
+    if units.empty:
+        raise districts.DistrictError(f"--region {p}: no county-level unit's code starts with {p}; give a "
+                                      "province (44), a prefecture (4405) or a unit (440511)")
+    return Region(p, districts.name_of(p), units)
+
+
+def outlines(reg: Region) -> gpd.GeoDataFrame:
+    """The outlines of the region's units that have one: ``code, name, geometry`` (WGS-84)."""
+    codes = reg.units.loc[reg.units["has_outline"], "code"]
+    if codes.empty:
+        return gpd.GeoDataFrame({"code": [], "name": []}, geometry=[], crs="EPSG:4326")
+    return pd.concat([districts.outline(c) for c in codes], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- region-wide files
+
+
+@dataclass
+class Share:
+    """One unit's rows of a region-wide table: the canonical cells and their spreadsheet rows."""
+
+    table: pd.DataFrame
+    rows: list[int]
+
+
+def split_by_unit(path: Path, crs: str, schema: sources.Schema | str, reg: Region,
+                  shapes: gpd.GeoDataFrame) -> tuple[dict[str, Share], list[ImportProblem]]:
+    """Read a region-wide table of points (centres; the life circle's facilities) with the one
+    reader and split its rows by the unit they lie in. Returns the shares and a problem for
+    every row that cannot be placed: a bad coordinate cell, or outside every unit."""
+    src, t = sources.load_table(path, schema)
+    problems, skip = registry.point_columns(src.name, t, ["lon", "lat"])
+    whole = gpd.GeoDataFrame({"code": [reg.prefix], "name": [reg.name or reg.label]},
+                             geometry=[shapes.geometry.union_all()], crs="EPSG:4326")
+    check, cell_problems = registry.table_coordinates(t, crs, whole, skip)
+    problems += [p for p in cell_problems if p.level == "error"]
+    ok = np.flatnonzero(check.ok)
+    pts = shapely.points(check.lon[ok], check.lat[ok])
+    which, unit = shapely.STRtree(np.asarray(shapes.geometry.values)).query(pts, predicate="intersects")
+    first = np.full(ok.size, -1)
+    order = np.lexsort((unit, which))
+    which, unit = which[order], unit[order]
+    head = np.r_[True, which[1:] != which[:-1]] if which.size else np.zeros(0, bool)
+    first[which[head]] = unit[head]
+    for i in ok[first < 0]:  # inside the region's union but on no unit: a gap between outlines
+        problems.append(t.problem(int(i), "lon", f"{t.df['lon'].iat[i]}, {t.df['lat'].iat[i]}",
+                                  f"outside every unit of {reg.label}", column=t.pair))
+    shares: dict[str, Share] = {}
+    codes = shapes["code"].to_numpy()
+    for u in np.unique(first[first >= 0]):
+        idx = ok[first == u]
+        shares[str(codes[u])] = Share(t.df.iloc[idx].reset_index(drop=True), [t.rows[i] for i in idx])
+    problems.sort(key=lambda p: (p.row or 0))
+    return shares, problems
+
+
+def raise_for_rows(path: Path, problems: list[ImportProblem]) -> None:
+    """Refuse a region-wide file with problems, listing each row (the CLI prints them all)."""
+    if problems:
+        raise DataError(path, list(problems))
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def clip_graph(graph: wg.WalkGraph, outline: gpd.GeoDataFrame, margin_m: float) -> wg.WalkGraph | None:
+    """The part of a region's walking network a unit's analysis can use: the streets with an end
+    within ``margin_m`` (the walking limit) of the unit's outline. None when there is none."""
+    area = outline.to_crs(graph.crs).geometry.union_all().buffer(margin_m, quad_segs=4)
+    shapely.prepare(area)
+    near = shapely.contains_xy(area, graph.x, graph.y)
+    edges = np.flatnonzero(near[graph.u] | near[graph.v])
+    if edges.size == 0:
+        return None
+    nodes = np.unique(np.r_[graph.u[edges], graph.v[edges]])
+    new = np.full(graph.n_nodes, -1, np.int64)
+    new[nodes] = np.arange(nodes.size)
+    return wg.graph_from_arrays(graph.x[nodes], graph.y[nodes], new[graph.u[edges]], new[graph.v[edges]],
+                                graph.length[edges], geometry=graph.geometry[edges], crs=graph.crs,
+                                node_ids=graph.node_ids[nodes], name=graph.name)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def summary_frame(rows: list[dict]) -> pd.DataFrame:
+    """``region_summary.csv``: one row per unit, in code order."""
+    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS).sort_values("adcode").reset_index(drop=True)
+    for c in ("n_streets", "n_communities", "n_centers", "n_gaps"):
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def write_outputs(out: Path, reg: Region, summary: pd.DataFrame, shapes: gpd.GeoDataFrame,
+                  minutes: float) -> list[Path]:
+    """``region_summary.csv``, ``region_map.png`` and ``region_brief.md`` into ``out``."""
+    from geo.render import region_map
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [tables.write_csv(summary, out / "region_summary.csv")]
+    title = f"{reg.name or reg.label}{minutes:g}分钟党群服务圈覆盖（{len(summary)}个县级单位）"
+    units = gpd.GeoDataFrame(summary.merge(shapes[["code", "geometry"]], left_on="adcode", right_on="code",
+                                           how="left"), geometry="geometry", crs="EPSG:4326")
+    paths.append(region_map.write_png(units, title, out / "region_map.png"))
+    text = brief_text(reg, summary, minutes)
+    files.atomic_write(out / "region_brief.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    paths.append(out / "region_brief.md")
+    return paths
+
+
+def brief_text(reg: Region, summary: pd.DataFrame, minutes: float) -> str:
+    """The region's brief (Markdown, Chinese first): headline, the units by coverage, failures."""
+    ok = summary[summary["status"] == "ok"]
+    failed = summary[summary["status"] != "ok"]
+    area = ok["area_km2"].sum()
+    covered = (ok["area_km2"] * ok["covered_pct"] / 100).sum()
+    lines = [f"# {reg.name or reg.label}{minutes:g}分钟党群服务圈覆盖简报", "",
+             f"- 县级单位 {len(summary)} 个（完成 {len(ok)}，失败 {len(failed)}）；"
+             f"街道 {int(summary['n_streets'].sum()):,} 个，村/社区 {int(summary['n_communities'].sum()):,} 个",
+             f"- 覆盖面积 {covered:,.1f} / {area:,.1f} km²（{(100 * covered / area) if area else 0:.1f}%），"
+             f"服务中心 {int(ok['n_centers'].sum()):,} 个，缺口 {int(ok['n_gaps'].sum()):,} 处", "",
+             "| 代码 | 名称 | 面积 km² | 覆盖率 | 中心 | 缺口 | 状态 |", "|---|---|---:|---:|---:|---:|---|"]
+    for r in summary.sort_values(["status", "covered_pct"], ascending=[True, True], na_position="last").itertuples():
+        pct = f"{r.covered_pct:.1f}%" if pd.notna(r.covered_pct) else "—"
+        area_txt = f"{r.area_km2:,.1f}" if pd.notna(r.area_km2) else "—"
+        lines.append(f"| {r.adcode} | {r.name} | {area_txt} | {pct} | {_int(r.n_centers)} | {_int(r.n_gaps)} | "
+                     f"{r.status} |")
+    lines += ["", "注：未导入真实边界和中心时，街道、社区边界和中心位置为示意数据（程序生成），"
+              "Illustrative data unless the real boundaries and centres were loaded."]
+    return "\n".join(lines) + "\n"
+
+
+def _int(v: object) -> str:
+    return "—" if pd.isna(v) else f"{int(v):,}"

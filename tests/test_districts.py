@@ -1,0 +1,224 @@
+"""Any county-level unit of China (geo.io.districts, ``python -m geo init`` and ``--district``):
+the registry and outlines, the layers built for a unit and their checks, and every message
+following the district in use instead of saying Longhu."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import cli
+from geo.engine import crs
+from geo.io import data, districts, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+NANAO = "440523"  # 南澳县: an island county, 3 streets and 46 communities -- the quickest to build
+
+
+@pytest.fixture(scope="module")
+def nanao(tmp_path_factory) -> Path:
+    """南澳县's layers, built once for the module."""
+    folder = tmp_path_factory.mktemp("districts") / NANAO
+    districts.build(NANAO, folder)
+    return folder
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch, nanao) -> Path:
+    """A district cache holding 南澳县's layers (as ``init`` would leave it)."""
+    shutil.copytree(nanao, tmp_path / NANAO)
+    monkeypatch.setattr(districts, "CACHE_DIR", tmp_path)
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_the_registry_knows_every_unit_of_shantou_and_guangdong():
+    st = districts.units("4405")
+    assert list(st["name"]) == ["龙湖区", "金平区", "濠江区", "潮阳区", "潮南区", "澄海区", "南澳县"]
+    assert st["n_communities"].tolist() == [125, 170, 61, 273, 232, 184, 46]
+    assert st["n_communities"].sum() == 1091 and st["has_outline"].all()
+    gd = districts.units("44")
+    assert (len(gd), gd["n_streets"].sum(), gd["n_communities"].sum()) == (124, 1757, 26842)
+    everything = districts.units("")
+    assert len(everything) == 2978 and (~everything["has_outline"]).sum() == 144
+
+
+def test_the_shipped_registry_is_the_nationwide_one_cut_to_longhu():
+    shipped = data.load_divisions().sort_values("code").reset_index(drop=True)
+    derived = districts.divisions("440507").sort_values("code").reset_index(drop=True)
+    pd.testing.assert_frame_equal(shipped, derived)
+
+
+@pytest.mark.parametrize("code, says", [
+    ("4405", "汕头市 is a city, not a county-level unit; give one of its 7 units"),
+    ("44", "广东省 is a province, not a county-level unit; give one of its 124 units"),
+    ("440511001", "金平区"),
+    ("440511001001", "is a community"),
+    ("440599", "unknown code"),
+    ("abc", "not a code"),
+])
+def test_a_code_that_is_not_a_county_level_unit_is_one_line(code, says):
+    with pytest.raises(districts.DistrictError) as e:
+        districts.check_code(code)
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_unit_without_an_outline_says_so():
+    with pytest.raises(districts.DistrictError, match="石家庄高新技术产业开发区 has no outline"):
+        districts.outline("130171")
+
+
+def test_the_outline_is_converted_from_gcj02_and_in_its_utm_zone():
+    d = districts.outline("440511")
+    assert d["name"].iat[0] == "金平区"
+    x, y = shapely.get_coordinates(d.geometry.iat[0])[0]
+    gx, gy = crs.wgs84_to_gcj02(x, y)
+    assert abs(gx - x) > 0.004  # shifted by about 500 m, back to the source's GCJ-02
+    assert districts.metric_crs(d) == "EPSG:32650"
+    assert districts.metric_crs(districts.outline("650102")) == "EPSG:32645"  # Urumqi: zone 45
+    area = d.to_crs("EPSG:32650").area.iat[0] / 1e6
+    assert 140 < area < 160
+
+
+# --------------------------------------------------------------------------- building a unit
+
+
+@pytest.mark.slow
+def test_a_unit_is_built_with_the_checks_of_the_shipped_layers(nanao):
+    with data.district_data(nanao):
+        district, div = data.load_district(), data.load_divisions()
+        streets, comms = data.load_streets(), data.load_communities()
+        centers = data.load_centers()
+    assert district["name"].iat[0] == "南澳县"
+    assert len(streets) == 3 and len(comms) == 46 and len(div) == 49
+    assert len(centers) == 1 + 3 + 46 and set(centers["tier"]) == {"district", "street", "community"}
+    assert centers.loc[centers["tier"] == "district", "name"].iat[0] == "南澳县党群服务中心"
+    metric = districts.metric_crs(district)
+    outline = district.to_crs(metric).geometry.iat[0]
+    geoms = np.asarray(comms.to_crs(metric).geometry.values)
+    assert shapely.coverage_is_valid(geoms)
+    assert shapely.coverage_union_all(geoms).symmetric_difference(outline).area < 1e-3 * outline.area
+    assert data.is_illustrative(streets, comms, centers)
+
+
+@pytest.mark.slow
+def test_init_builds_any_unit_and_takes_stations(tmp_path, capsys):
+    assert cli.main(["init", "--district", NANAO, "--out", str(tmp_path / "n"), "--stations", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "南澳县 (440523)" in out and "3 streets, 46 communities, 54 centres" in out
+    c = pd.read_csv(tmp_path / "n" / "centers.csv", dtype=str)
+    assert (c["tier"] == "station").sum() == 4
+
+
+def test_init_refuses_bad_codes_in_one_line(capsys):
+    assert cli.main(["init", "--district", "4405"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not a county-level unit" in err
+    assert cli.main(["init", "--district", "130171"]) == 2
+    assert "has no outline" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_building_refuses_layers_that_fail_the_checks(monkeypatch, tmp_path):
+    from geo.io import layout
+
+    real = layout.build_layout
+
+    def drop_a_community(*a, **k):
+        streets, comms, centers = real(*a, **k)
+        return streets, comms.iloc[1:], centers
+
+    monkeypatch.setattr(layout, "build_layout", drop_a_community)
+    with pytest.raises(districts.DistrictError, match="45 community polygons for the registry's 46"):
+        districts.build(NANAO, tmp_path / "x")
+    assert not (tmp_path / "x").exists()  # all or nothing
+
+
+# --------------------------------------------------------------------------- the district in use
+
+
+@pytest.mark.slow
+def test_coverage_runs_on_any_district_and_names_it(cache, tmp_path, capsys):
+    assert cli.main(["coverage", "--district", NANAO, "--out", str(tmp_path / "out"), "--json"]) == 0
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", dtype={"code": str})
+    assert set(summary.loc[summary["level"] == "street", "code"]) == {"440523100", "440523101", "440523102"}
+    bad = tmp_path / "far.csv"
+    bad.write_text("name,tier,lon,lat\n龙湖的中心,community,116.7417,23.3956\n", encoding="utf-8")
+    assert cli.main(["coverage", "--district", NANAO, "--centers", str(bad), "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "outside 南澳县" in err and "Longhu" not in err
+
+
+@pytest.mark.slow
+def test_titles_and_messages_follow_the_district_in_use(cache, tmp_path, capsys):
+    from geo.render import brief_tables
+
+    with data.district_data(cache / NANAO):
+        assert data.district_label() == "南澳县"
+        check = registry.check_coordinates(["116.7417"], ["23.3956"])
+        assert "outside 南澳县" in check.issues[0].reason
+        assert "南澳县" in registry.crs_warning("wgs84", "gcj02", {"wgs84": 0, "gcj02": 3}, 3).reason
+        reg = registry.Registry(data.load_divisions())
+        assert "440523" in reg.resolve("不存在街道", "street")[1]
+        assert "not in the registry of 南澳县's divisions" in reg.resolve("440507001", "street")[1]
+
+        class Result:  # what default_title reads
+            class settings:  # noqa: N801
+                limit_minutes = 15.0
+        assert brief_tables.default_title(Result) == "南澳县15分钟党群服务圈覆盖图"
+    assert data.district_label() == "Longhu District"  # the shipped district again outside the block
+    assert cli.main(["nearest", "--district", NANAO, "--lon", "116.7417", "--lat", "23.3956"]) == 0
+    assert "outside 南澳县" in capsys.readouterr().err
+
+
+def test_no_module_hard_codes_longhu():
+    """Only named constants may say Longhu: the shipped district's code and the English name
+    its outline carries; everything else reads the district in use."""
+    allowed = {("geo/io/districts.py", "440507"), ("geo/engine/graph.py", "EPSG:32650"),
+               ("geo/io/registry.py", "EPSG:32650")}
+    found = []
+    files = [p for d in ("geo/io", "geo/render", "geo/engine") for p in (ROOT / d).glob("*.py")]
+    files += [ROOT / "geo/cli.py", ROOT / "geo/batch.py", ROOT / "geo/region.py"]
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.value) for n in ast.walk(tree)  # docstrings: bare strings, not values
+                if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                for word in ("龙湖", "Longhu", "440507", "EPSG:32650"):
+                    if word in node.value and (rel, node.value) not in allowed and not _help_text(rel, node):
+                        found.append(f"{rel}:{node.lineno} {node.value[:60]!r}")
+    assert not found, "\n".join(found)
+
+
+def _help_text(rel: str, node: ast.Constant) -> bool:
+    """The command line's help may say what the default district is."""
+    return rel == "geo/cli.py" and ("default" in node.value or "store" in node.value)
+
+
+def test_the_layout_takes_any_utm_zone_and_cell():
+    from geo.io import layout
+
+    assert layout.cell_size(142e6) == 50.0  # Longhu keeps its 50 m cells
+    assert layout.cell_size(3000e6) == 200.0  # a 3,000 km² county: at most 80,000 cells
+    d = gpd.GeoDataFrame({"code": ["650102"], "name": ["天山区"]},
+                         geometry=[shapely.box(87.60, 43.78, 87.66, 43.82)], crs="EPSG:4326")
+    div = pd.DataFrame({"code": ["650102001", "650102001001", "650102001002"],
+                        "name": ["甲街道", "乙社区居委会", "丙村委会"],
+                        "level": ["street", "community", "community"],
+                        "parent_code": ["650102", "650102001", "650102001"]})
+    streets, comms, centers = layout.build_layout(d, div, n_stations=0)
+    assert len(streets) == 1 and len(comms) == 2 and len(centers) == 4
+    assert centers["id"].iat[0] == "district-650102"
+    inside = shapely.contains_xy(d.geometry.iat[0], centers["lon"], centers["lat"])
+    assert inside.all()
