@@ -57,3 +57,6 @@ def test_saved_facilities_give_a_scorecard_of_every_community(app, tmp_path):
     have = board[board["代码"].isin(list(comms["code"]))]
     assert not have["缺少的设施"].str.contains("幼儿园").any()
     assert board["缺少的设施"].str.contains("幼儿园").sum() > 0
+    # the one-page brief, made on request in the page's language
+    app.button(key="lc_brief_make").click().run()
+    assert not app.exception and app.session_state["lc_brief"][3][:4] == b"%PDF"

@@ -11,6 +11,8 @@ without an import the view says how to load them.
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -20,13 +22,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.app.data_common import show_problems
-from geo.app.state import CRS_CHOICES
+from geo.app.state import CRS_CHOICES, ss
 from geo.app.text import crs_label, md, tr
 from geo.engine import lifecircle as lc
 from geo.io import facilities as fio
 from geo.io import store as gstore
 from geo.io.catalogue import load_catalogue
 from geo.io.errors import DataError
+from geo.render import lifecircle_brief
 from geo.render.safe_html import escape_text
 
 LAYER = "facilities"
@@ -92,7 +95,7 @@ def _analysis(key: tuple, _communities: gpd.GeoDataFrame, _facilities: gpd.GeoDa
 
 
 def planner_section(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
-                    token: str) -> None:
+                    token: str, streets: gpd.GeoDataFrame | None = None, status: str = "user") -> None:
     """The planner's life-circle view (below the coverage map)."""
     st.subheader(tr("lc.title", lang))
     st.caption(tr("lc.hint", lang))
@@ -123,6 +126,29 @@ def planner_section(communities: gpd.GeoDataFrame, store: gstore.Store, lang: st
     b.metric(tr("lc.m_facilities", lang), f"{len(fac):,}")
     st_folium(reach_map(res, lang), height=420, use_container_width=True, returned_objects=[], key="lc_map")
     scorecard(res, lang)
+    brief_download(res, streets, status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _brief_bytes(key: tuple, lang: str, fmt: str, status: str, _res: lc.LifeCircleResult,
+                 _streets: gpd.GeoDataFrame | None) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="lifecircle-brief-") as tmp:
+        path = lifecircle_brief.export_brief(_res, Path(tmp) / f"brief.{fmt}", streets=_streets, lang=lang,
+                                             status=status)
+        return path.read_bytes()
+
+
+def brief_download(res: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, status: str, lang: str,
+                   key: tuple) -> None:
+    """The one-page life-circle brief (PDF or PNG) in the page's language, made on request."""
+    fmt = st.radio(tr("lc.brief_fmt", lang), ("pdf", "png"), horizontal=True, key="lc_brief_fmt",
+                   format_func=str.upper)
+    if st.button(tr("lc.brief_make", lang), key="lc_brief_make"):
+        ss["lc_brief"] = (key, lang, fmt, _brief_bytes(key, lang, fmt, status, res, streets))
+    made = ss.get("lc_brief")
+    if made and made[:3] == (key, lang, fmt):
+        st.download_button(tr("lc.brief_download", lang), made[3], file_name=f"lifecircle_brief.{fmt}",
+                           mime="application/pdf" if fmt == "pdf" else "image/png", key="lc_brief_dl")
 
 
 def reach_map(res: lc.LifeCircleResult, lang: str) -> folium.Map:

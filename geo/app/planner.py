@@ -124,5 +124,6 @@ def page() -> None:
     plan_tools.exports_section(ctx.result, ctx.key, ctx.basemap, lang)
     st.divider()
     lifecircle_view.planner_section(ctx.layers.communities, ctx.store, lang, ctx.controls.speed or 4.0,
-                                    ctx.layers.token)
+                                    ctx.layers.token, ctx.layers.streets,
+                                    "illustrative" if ctx.layers.illustrative else "user")
 
