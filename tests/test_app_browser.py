@@ -81,6 +81,7 @@ def map_frame(page):
 
 def shot(page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # the map settles (fit, legend) after the page is idle
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
@@ -163,6 +164,58 @@ def test_swapped_coordinates_are_refused_then_swapped(server, browser):
     assert page.get_by_label("经度").input_value() == "116.73"
 
 
+#: Text that must never be cut (an ellipsis or a hidden overflow) at 1400 px.
+SEL = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stMetricValue] div", "[data-testid=stTab] p",
+                 "[data-testid=stTable] td", "[data-testid=stTable] th", "[data-testid=stCaptionContainer] p",
+                 "[data-testid=stMarkdown] p"))
+CUT = ("(sel) => [...document.querySelectorAll(sel)]"
+       ".filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+
+
+def _words(page) -> str:
+    text = page.locator("[data-testid='stApp']").inner_text()
+    maps = [f for f in page.frames if "streamlit_folium" in (f.url or "")]
+    return text + "\n" + "\n".join(f.locator("body").inner_text() for f in maps)
+
+
+def test_english_pass_every_page(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "", DESK)
+    page.get_by_text("English", exact=True).first.click()
+    idle(page)
+    page.get_by_text("Longhu 15-minute service circles").first.wait_for(timeout=20_000)
+    for path, name in (("", "Planner"), ("resident", "Find my centre"), ("data", "Data")):
+        if path:
+            page.get_by_role("link", name=name).first.click()
+            idle(page)
+            if path != "data":
+                page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
+        left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
+        assert left == [], (path, left)
+        shot(page, f"{path or 'planner'}_desk_en")
+        assert page.evaluate(CUT, SEL) == [], path
+
+
+def test_nothing_is_cut_at_1400_px(server, browser):
+    base, _ = server
+    sel, cut = SEL, CUT
+    for path, name in (("", "planner_desk"), ("resident", "resident_desk"), ("data", "data_desk_tabs")):
+        page = open_page(browser, base, path, DESK)
+        assert page.evaluate(cut, sel) == [], path
+        if path != "data":
+            shot(page, name)
+        if path == "":  # six figures in a row with the 5/10/15 bands
+            page.get_by_text("5/10/15 分钟分层", exact=True).click()
+            page.get_by_text("步行5分钟覆盖率").wait_for(timeout=30_000)
+            idle(page)
+            assert page.evaluate(cut, sel) == [], "bands"
+            assert page.locator("[data-testid='stMetric']").count() == 6
+    page = open_page(browser, base, "", PHONE)
+    shot(page, "planner_phone")
+    page = open_page(browser, base, "data", PHONE)
+    shot(page, "data_phone")
+
+
 def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
     base, folder = server
     c = data.load_centers()
@@ -189,42 +242,3 @@ def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
     in_use = page.locator("[data-testid='stTable']", has_text="图层").first.inner_text()
     assert "175" in in_use and "来自 three.csv 3" in in_use and "真实" not in in_use
     shot(page, "data_desk_imported")
-
-
-def _words(page) -> str:
-    text = page.locator("[data-testid='stApp']").inner_text()
-    maps = [f for f in page.frames if "streamlit_folium" in (f.url or "")]
-    return text + "\n" + "\n".join(f.locator("body").inner_text() for f in maps)
-
-
-def test_english_pass_every_page(server, browser):
-    base, _ = server
-    page = open_page(browser, base, "", DESK)
-    page.get_by_text("English", exact=True).first.click()
-    idle(page)
-    page.get_by_text("Longhu 15-minute service circles").first.wait_for(timeout=20_000)
-    for path, name in (("", "Planner"), ("resident", "Find my centre"), ("data", "Data")):
-        if path:
-            page.get_by_role("link", name=name).first.click()
-            idle(page)
-            if path != "data":
-                page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
-        left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
-        assert left == [], (path, left)
-
-
-def test_nothing_is_cut_at_1400_px(server, browser):
-    base, _ = server
-    sel = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stTab] p", "[data-testid=stTable] td",
-                     "[data-testid=stTable] th", "[data-testid=stCaptionContainer] p", "[data-testid=stMarkdown] p"))
-    cut = ("(sel) => [...document.querySelectorAll(sel)]"
-           ".filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
-    for path, name in (("", "planner_desk"), ("resident", "resident_desk"), ("data", "data_desk_tabs")):
-        page = open_page(browser, base, path, DESK)
-        assert page.evaluate(cut, sel) == [], path
-        if path != "data":
-            shot(page, name)
-    page = open_page(browser, base, "", PHONE)
-    shot(page, "planner_phone")
-    page = open_page(browser, base, "data", PHONE)
-    shot(page, "data_phone")

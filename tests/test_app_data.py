@@ -501,7 +501,7 @@ def test_page_words_have_both_languages_and_english_page_works(app):
         assert zh and en, key
         if not key.startswith("why."):  # reasons: English is geo.io's own text
             assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
-    app.segmented_control(key="lang_switch").set_value("en").run()
+    app.segmented_control(key="lang_switch_data").set_value("en").run()
     ok(app)
     t = frame(app, "Layer")
     assert list(t["Features"]) == [1, 10, 125, 172]

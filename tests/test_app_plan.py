@@ -38,7 +38,7 @@ def test_brief_and_tables_are_made_on_request(app):
 
 @pytest.mark.slow
 def test_the_brief_follows_the_page_language(app):
-    app.segmented_control(key="lang_switch").set_value("en").run()
+    app.segmented_control(key="lang_switch_planner").set_value("en").run()
     ok(app)
     assert app.text_input(key=W("brief_title")).value.startswith("Longhu District: 15-minute")
     app.button(key="make_brief").click().run()

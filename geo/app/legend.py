@@ -82,10 +82,9 @@ def _extra_rows(extras: Extras, lang: str) -> list[str]:
 def legend_group(lang: str, result: cv.CoverageResult | None, view: str = "coverage",
                  extras: Extras = Extras()) -> folium.FeatureGroup:
     """The legend for the current view and extras, as a feature group (kept out of the layer switcher)."""
-    rows = []
+    tiers = result.settings.tiers if result is not None else schema.TIERS  # no analysis: every centre shown
+    rows = [maps.legend_row(maps.symbol_svg(t), tier_label(t, lang)) for t in schema.TIERS if t in tiers]
     if result is not None:
-        rows += [maps.legend_row(maps.symbol_svg(t), tier_label(t, lang))
-                 for t in schema.TIERS if t in result.settings.tiers]
         rows += _view_rows(result, view, lang)
         rows.append(maps.legend_row(maps.swatch(maps.GAP_COLOUR, "#99000d", 0.75), tr("lg_gap", lang)))
     rows += _extra_rows(extras, lang)

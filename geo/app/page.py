@@ -48,19 +48,22 @@ class Frame:
     layers: cache.Layers
 
 
-def language_switch(lang: str) -> None:
-    """中文 / English, the same widget on every page (its value is the app's language)."""
-    if ss.get("lang_switch") != lang:
-        ss["lang_switch"] = lang
-    st.segmented_control(tr("language", lang), state.LANGS, key="lang_switch", format_func=LANG_NAMES.get,
-                         required=True, label_visibility="collapsed", on_change=state.set_lang_from_widget)
+def language_switch(lang: str, page: str) -> None:
+    """中文 / English on every page; its value is the app's language (a widget per page: Streamlit
+    gives each page's widgets their own identity, so each starts from the language in use)."""
+    key = f"lang_switch_{page}"
+    if ss.get(key) != lang:
+        ss[key] = lang
+    st.segmented_control(tr("language", lang), state.LANGS, key=key, format_func=LANG_NAMES.get,
+                         required=True, label_visibility="collapsed", on_change=state.set_lang_from_widget,
+                         args=(key,))
 
 
-def header(title: str, subtitle: str, lang: str) -> None:
+def header(title: str, subtitle: str, lang: str, page: str) -> None:
     """The page's title and one line under it, with the language switch on the right."""
     head, switch = st.columns([5, 1], vertical_alignment="center")
     with switch:
-        language_switch(lang)
+        language_switch(lang, page)
     head.markdown(f"### {title}")
     if subtitle:
         st.caption(subtitle)
@@ -91,7 +94,8 @@ def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = 
     st.markdown(CSS, unsafe_allow_html=True)
     store = open_store()
     layers = load_layers(store, lang)
-    header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang)
+    page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
+    header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang, page)
     if layers is None:
         return None
     return Frame(lang, store, layers)

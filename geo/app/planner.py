@@ -34,7 +34,7 @@ def metrics(result: cv.CoverageResult, lang: str) -> None:
     """
     s = result.settings
     row = st.container(horizontal=True, gap="medium")  # two to a line on a phone, one line on a desk
-    width = 140
+    width = 165
     for m in s.minutes:
         row.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), f"{result.by_minutes[m]:.1f}%",
                    help=tr("covered_help", lang, minutes=minutes_text((m,), lang)), width=width)

@@ -50,10 +50,10 @@ def lang() -> str:
     return value if value in LANGS else "zh"
 
 
-def set_lang_from_widget() -> None:
+def set_lang_from_widget(key: str = "lang_switch") -> None:
     """The language switch's callback: its value becomes the app's language before the rerun,
     so the navigation's titles follow at once."""
-    value = ss.get("lang_switch")
+    value = ss.get(key)
     if value in LANGS:
         ss["lang"] = value
 

@@ -356,11 +356,21 @@ class FoldControl(MacroElement):
             div.innerHTML = {{ this.content|tojson }};
             var box = div.querySelector('details');
             var memo = (window.__lh_fold = window.__lh_fold || {});
-            var minw = {{ this.open_min_width|tojson }};
-            var open = {{ this.css_class|tojson }} in memo ? memo[{{ this.css_class|tojson }}]
-                       : (minw !== null && map.getSize().x >= minw);
-            if (open) { box.setAttribute('open', ''); } else { box.removeAttribute('open'); }
-            box.addEventListener('toggle', function () { memo[{{ this.css_class|tojson }}] = box.open; });
+            var name = {{ this.css_class|tojson }}, minw = {{ this.open_min_width|tojson }}, pending = 0;
+            function set(open) {
+                if (box.open !== open) { pending += 1; box.open = open; }
+            }
+            function decide() {  // the reader's choice, else by the map's width (known once laid out)
+                set(name in memo ? memo[name] : (minw !== null && map.getSize().x >= minw));
+            }
+            box.addEventListener('toggle', function () {
+                if (pending > 0) { pending -= 1; return; }
+                memo[name] = box.open;
+            });
+            decide();
+            map.on('resize', decide);
+            if (window.ResizeObserver) { new ResizeObserver(decide).observe(map.getContainer()); }
+            setTimeout(decide, 250);
             L.DomEvent.disableClickPropagation(div);
             L.DomEvent.disableScrollPropagation(div);
             return div;
