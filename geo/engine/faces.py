@@ -54,13 +54,18 @@ class Faces:
     n_ring : ndarray of int64, shape (n_faces,)
         Number of edges on each face's ring.
     polygon : ndarray of Polygon, shape (n_faces,)
-        The faces (metric CRS of the graph); ``None`` for faces that are not usable.
+        The faces (metric CRS of the graph).
+    inradius : ndarray of float, shape (n_faces,)
+        An upper bound of the radius of the largest disc inside each face: ``2 A / P`` for a
+        convex face, ``sqrt(A / pi)`` otherwise. A face whose bound is at most ``r`` has an
+        empty erosion by ``r`` (no buffer needed).
     """
 
     left: np.ndarray
     right: np.ndarray
     n_ring: np.ndarray
     polygon: np.ndarray
+    inradius: np.ndarray
     _erosion: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -74,16 +79,14 @@ class Faces:
         Faces too small for a disc of radius ``r`` have an empty erosion without a buffer.
         """
         key = (float(r), int(quad_segs))
-        cache = self._erosion.get(key)
-        if cache is None:
-            cache = self._erosion[key] = np.full(self.polygon.size, None, dtype=object)
-        todo = np.unique(faces[[cache[f] is None for f in faces]]) if faces.size else faces
+        if key not in self._erosion:
+            self._erosion[key] = (np.full(self.polygon.size, shapely.Polygon(), dtype=object),
+                                  self.inradius <= r)  # (erosions, known) per face
+        cache, known = self._erosion[key]
+        todo = np.unique(faces[~known[faces]])
         if todo.size:
-            poly = self.polygon[todo]
-            big = shapely.area(poly) > np.pi * r * r
-            out = np.full(todo.size, shapely.Polygon(), dtype=object)
-            out[big] = shapely.buffer(poly[big], -r, quad_segs=quad_segs)
-            cache[todo] = out
+            cache[todo] = shapely.buffer(self.polygon[todo], -r, quad_segs=quad_segs)
+            known[todo] = True
         return cache[faces]
 
 
@@ -153,17 +156,19 @@ def _cycle_order(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     perm = sp.csr_matrix((np.ones(h, np.int8), (np.arange(h), nxt)), shape=(h, h))
     _, cyc = connected_components(perm, directed=True, connection="weak")
-    head = np.full(cyc.max() + 1, h, np.int64)
-    np.minimum.at(head, cyc, np.arange(h))
-    # list ranking by pointer jumping: steps from each element to the last one of its cycle
+    head = np.empty(int(cyc.max()) + 1, np.int64)
+    _, first = np.unique(cyc, return_index=True)
+    head[cyc[first]] = first  # the lowest element of each cycle
+    # list ranking by pointer jumping: steps from each element to the last one of its cycle;
+    # only the elements still short of the end are updated (short cycles finish in a few rounds)
     succ = np.where(nxt == head[cyc], np.arange(h), nxt)
     dist = (succ != np.arange(h)).astype(np.int64)
-    while True:
-        nxt_succ = succ[succ]
-        if np.array_equal(nxt_succ, succ):
-            break
-        dist = dist + dist[succ]
-        succ = nxt_succ
+    active = np.flatnonzero(succ[succ] != succ)
+    while active.size:
+        s = succ[active]
+        dist[active] = dist[active] + dist[s]
+        succ[active] = succ[s]
+        active = active[succ[succ[active]] != succ[active]]
     return cyc, -dist
 
 
@@ -196,7 +201,7 @@ def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
     compact[hs] = np.arange(hs.size)
     cont = compact[he.order[first_kept[he.cw[he.pos[hs ^ 1]]]]]
     loop, rank = _cycle_order(cont)
-    order = np.lexsort((rank, loop, cyc[hs]))
+    order = np.argsort(loop * (hs.size + 1) + (rank + hs.size), kind="stable")  # by loop, then along it
     hs, loop = hs[order], loop[order]
     new = np.r_[True, loop[1:] != loop[:-1]] if hs.size else np.zeros(0, bool)
     loop, ls = np.cumsum(new) - 1, np.flatnonzero(new)  # numbered in walking order
@@ -264,6 +269,7 @@ class _Kinds:
     area: np.ndarray       # per loop: signed area
     big: np.ndarray        # per loop: not a sliver
     touching: np.ndarray   # per loop: simple, or touching itself only at vertices
+    convex: np.ndarray     # per loop
 
 
 def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
@@ -276,7 +282,7 @@ def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
     with_holes = np.flatnonzero(usable & (count(big & (area < 0)) > 0))
     if with_holes.size:
         usable[with_holes] = shapely.is_valid(_polygons(lp, with_holes, area))
-    return _Kinds(usable, facelike, area, big, touching)
+    return _Kinds(usable, facelike, area, big, touching, convex)
 
 
 def _anomalies(lp: _Loops, k: _Kinds, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +342,20 @@ def _trace(graph: WalkGraph) -> Faces:
     side = np.full(2 * m, -1, np.int64)
     side[lp.kept] = face_id[cyc[lp.kept]]
     n_ring = np.bincount(side[side >= 0], minlength=int(usable.sum()))
-    return Faces(left=side[0::2], right=side[1::2], n_ring=n_ring, polygon=polys)
+    return Faces(left=side[0::2], right=side[1::2], n_ring=n_ring, polygon=polys,
+                 inradius=_inradius(lp, k, usable, polys))
+
+
+def _inradius(lp: _Loops, k: _Kinds, usable: np.ndarray, polys: np.ndarray) -> np.ndarray:
+    """Per usable face, a bound of its largest inside disc's radius (see :class:`Faces`)."""
+    area = shapely.area(polys)
+    loops = np.bincount(lp.cycle, minlength=usable.size)[usable]
+    convex = np.zeros(usable.size, bool)
+    shell = k.big & (k.area > 0)
+    convex[lp.cycle[shell & k.convex]] = True
+    convex = convex[usable] & (loops == 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(convex, 2.0 * area / shapely.length(polys), np.sqrt(area / np.pi))
 
 
 def _envelopes(lp: _Loops) -> np.ndarray:
