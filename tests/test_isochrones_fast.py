@@ -142,6 +142,13 @@ def test_the_faces_of_a_grid_are_its_blocks():
     assert fm.graph_faces(g) is f  # traced once per graph
 
 
+def test_the_faces_of_a_large_grid_are_all_its_blocks():
+    """62,001 blocks: loop numbers times walk lengths pass 2**31 (an int32 key would split loops)."""
+    k = 250
+    f = fm.graph_faces(wg.graph_from_arrays(*grid(k, 50.0, jitter=10.0, seed=9)))
+    assert f.n_usable == (k - 1) ** 2
+
+
 def test_dead_ends_stay_streets_and_a_hanging_loop_is_a_hole():
     g = messy_graph()
     f = fm.graph_faces(g)
