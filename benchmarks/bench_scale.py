@@ -58,9 +58,15 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+CPU: dict[str, float] = {}  # processor seconds of the last timed step (all threads)
+
+
 def timed(fn):
-    t = time.perf_counter()
+    """(wall seconds, result); the processor seconds go to ``CPU["last"]`` (on a shared machine
+    the wall time grows with the other jobs' load, the processor time much less)."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
+    CPU["last"] = time.process_time() - c
     return time.perf_counter() - t, out
 
 
@@ -105,16 +111,23 @@ def run(side: int, n_centres: int, seed: int, with_compare: bool) -> dict:
     lo, hi = np.array([g.x.min(), g.y.min()]), np.array([g.x.max(), g.y.max()])
     cxy = rng.uniform(lo, hi, size=(n_centres, 2))
     qxy = rng.uniform(lo, hi, size=(100_000, 2))
+    cpu = {}
     t_snap, src = timed(lambda: wg.snap_points(g, cxy[:, 0], cxy[:, 1]))
     t_snapq, _ = timed(lambda: wg.snap_points(g, qxy[:, 0], qxy[:, 1]))
+    cpu["snap_100k_cpu_s"] = CPU["last"]
     t_near, _ = timed(lambda: routing.nearest_source(g, src))
+    cpu["nearest_cpu_s"] = CPU["last"]
     t_reach, reach = timed(lambda: routing.reach_from_sources(g, src, LIMIT_M))
+    cpu["search_cpu_s"] = CPU["last"]
     t_faces, f = timed(lambda: faces.graph_faces(g))
+    cpu["faces_cpu_s"] = CPU["last"]
     t_poly, polys = timed(lambda: isochrones.isochrones(g, src, LIMIT_M, 30.0, reach=reach))
+    cpu["polygons_cpu_s"] = CPU["last"]
+    cpu["isochrones_cpu_s"] = cpu["search_cpu_s"] + cpu["faces_cpu_s"] + cpu["polygons_cpu_s"]
     out = {"side": side, "nodes": g.n_nodes, "edges": g.n_edges, "centres": n_centres,
            "build_s": t_build, "snap_centres_s": t_snap, "snap_100k_s": t_snapq, "nearest_s": t_near,
            "search_s": t_reach, "faces_s": t_faces, "blocks": f.n_usable, "polygons_s": t_poly,
-           "isochrones_s": t_reach + t_faces + t_poly,
+           "isochrones_s": t_reach + t_faces + t_poly, **cpu, "load": os.getloadavg()[0],
            "valid": bool(all(p is not None and p.is_valid for p in polys))}
     out["peak_mb_before_compare"] = maxrss_mb()
     if with_compare:
@@ -144,6 +157,9 @@ def table(rows: list[dict]) -> str:
         g = growth(rows, key)
         lines.append(f"| {label} | " + " | ".join(f"{r[key]:.2f} s" for r in rows) + f" | {', '.join(g[1:])} |")
     lines.append("| peak memory | " + " | ".join(f"{r['peak_mb_before_compare']:,.0f} MB" for r in rows) + " | |")
+    lines.append("| processor time of the isochrones (both threads) | "
+                 + " | ".join(f"{r['isochrones_cpu_s']:.2f} s" for r in rows) + " | |")
+    lines.append("| machine load (1 min) | " + " | ".join(f"{r['load']:.1f}" for r in rows) + " | |")
     return "\n".join(lines)
 
 

@@ -142,6 +142,28 @@ def test_the_faces_of_a_grid_are_its_blocks():
     assert fm.graph_faces(g) is f  # traced once per graph
 
 
+def test_walks_are_sorted_by_loop_then_along_it_on_a_city_sized_graph():
+    """Loop numbers from scipy are int32; times the walk count they pass 2**31 on a city's graph
+    (1.1 million blocks), which once split loops into pieces."""
+    n = 3_000_000
+    loop = np.repeat(np.arange(n // 3, dtype=np.int32), 3)[::-1].copy()
+    rank = np.tile(np.array([0, -2, -1]), n // 3)
+    order = fm._walk_order(loop, rank)
+    assert np.all(np.diff(loop[order].astype(np.int64)) >= 0)
+    assert list(rank[order][:6]) == [-2, -1, 0, -2, -1, 0]
+
+
+def test_the_faces_of_a_large_grid_are_all_its_blocks():
+    k = 250
+    g = wg.graph_from_arrays(*grid(k, 50.0, jitter=10.0, seed=9))
+    he = fm._half_edges(g)
+    cyc, _ = fm._cycle_order(he.next_on_left())
+    loops = fm._loops(he, cyc)
+    assert loops.cycle.size == (k - 1) ** 2 + 1  # one loop per block, and the outline
+    assert np.bincount(loops.loop).min() == 4  # every block keeps its four corners, in one piece
+    assert fm.graph_faces(g).n_usable == (k - 1) ** 2
+
+
 def test_dead_ends_stay_streets_and_a_hanging_loop_is_a_hole():
     g = messy_graph()
     f = fm.graph_faces(g)

@@ -155,7 +155,7 @@ def _cycle_order(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if h == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     perm = sp.csr_matrix((np.ones(h, np.int8), (np.arange(h), nxt)), shape=(h, h))
-    _, cyc = connected_components(perm, directed=True, connection="weak")
+    cyc = connected_components(perm, directed=True, connection="weak")[1].astype(np.int64)
     head = np.empty(int(cyc.max()) + 1, np.int64)
     _, first = np.unique(cyc, return_index=True)
     head[cyc[first]] = first  # the lowest element of each cycle
@@ -201,7 +201,7 @@ def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
     compact[hs] = np.arange(hs.size)
     cont = compact[he.order[first_kept[he.cw[he.pos[hs ^ 1]]]]]
     loop, rank = _cycle_order(cont)
-    order = np.argsort(loop * (hs.size + 1) + (rank + hs.size), kind="stable")  # by loop, then along it
+    order = _walk_order(loop, rank)
     hs, loop = hs[order], loop[order]
     new = np.r_[True, loop[1:] != loop[:-1]] if hs.size else np.zeros(0, bool)
     loop, ls = np.cumsum(new) - 1, np.flatnonzero(new)  # numbered in walking order
@@ -211,6 +211,13 @@ def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
     k = np.repeat(np.arange(hs.size), cnt)
     vert = np.where(np.repeat(hs % 2 == 0, cnt), he.ends[e, 0][k] + pos, he.ends[e, 1][k] - pos)
     return _Loops(he.coords[vert], loop[k], cyc[hs[ls]], hs)
+
+
+def _walk_order(loop: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The order that sorts by loop, then along it: one sort on ``loop * n + rank`` in int64
+    (loop numbers times walk lengths pass 2**31 on a city's graph)."""
+    n = np.int64(loop.size + 1)
+    return np.argsort(loop.astype(np.int64) * n + (rank.astype(np.int64) + n), kind="stable")
 
 
 def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
