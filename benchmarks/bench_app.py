@@ -88,7 +88,7 @@ WAIT = """async ([cond, arg]) => {
     (function tick() {
       const idle = document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
       if (window.__lh.ran && idle && ok(arg)) resolve(performance.now() - window.__lh.click);
-      else if (performance.now() - t0 > 30000) resolve(-1);
+      else if (performance.now() - t0 > 90000) resolve(-1);
       else requestAnimationFrame(tick);
     })();
   });
@@ -108,7 +108,7 @@ def settle(page, started: float, condition: str | None = None, arg=None) -> floa
     if page.evaluate("window.__lh && window.__lh.click > 0"):
         ms = page.evaluate(WAIT, [cond, arg])
         if ms < 0:
-            raise TimeoutError(f"no settled page after 30 s waiting for {cond}")
+            raise TimeoutError(f"no settled page after 90 s waiting for {cond}")
         return ms / 1000
     page.wait_for_function(cond, arg=arg, timeout=120_000)
     page.wait_for_selector(IDLE, timeout=120_000)

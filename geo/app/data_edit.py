@@ -337,11 +337,10 @@ def _move(pick: str, name: str, lon: float, lat: float, centers, lang: str, stor
 
 def move_groups(layers: Layers, basemap: str, lang: str) -> list[folium.FeatureGroup]:
     """The data page's map: every centre, the one being moved and where to, fitted to it."""
-    from geo.app import layers as lay
     from geo.app import mapview
 
     base = mapview.base_result(layers)
-    groups = lay.plain_centres(base, basemap, lang, layers.token)
+    groups: list[folium.FeatureGroup] = []  # the centres are in the base map (mapview.show(centres=True))
     moving = move_group(layers, basemap, lang)
     if moving is None:
         return groups + [mapview.fit_group(mapview.district_fit(base, basemap))]

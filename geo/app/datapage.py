@@ -108,7 +108,7 @@ def _edit_tab(frame: Frame) -> None:
     _tab(edit_section, frame, "edit")
     lang = frame.lang
     move_section(frame.layers, lang, frame.store, lambda build, key: mapview.show(
-        frame.layers, ss["basemap"], lang, build, key, key="data_map", clicks=True, height=480))
+        frame.layers, ss["basemap"], lang, build, key, key="data_map", clicks=True, height=480, centres=True))
 
 
 def _export_tab(frame: Frame) -> None:

@@ -108,28 +108,6 @@ def centers_groups(result: cv.CoverageResult, basemap: str, lang: str = "zh",
             for tier, geo in _centres_geojson(key or ("uncached", id(result)), basemap, lang, result)]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _plain_centres_geojson(token: str, basemap: str, lang: str, _result: cv.CoverageResult) -> list[tuple[str, dict]]:
-    """Per tier, every centre as GeoJSON with a plain tooltip: name, tier, street, community."""
-    info = maps.center_table(_result, lang)
-    pts = maps.to_display(_result.centers[["geometry"]], basemap)
-    out = []
-    for tier in ("community", "station", "street", "district"):
-        idx = info.index[info["tier"] == tier]
-        if len(idx):
-            gdf = gpd.GeoDataFrame({"tip": [maps.center_tooltip(info.loc[i], lang) for i in idx]},
-                                   geometry=pts.geometry.loc[idx].to_numpy(), crs="EPSG:4326")
-            out.append((tier, gdf.to_geo_dict()))
-    return out
-
-
-def plain_centres(result: cv.CoverageResult, basemap: str, lang: str, token: str) -> list[folium.FeatureGroup]:
-    """Every centre by tier with a plain tooltip (the resident's map: no planner figures);
-    ``token`` names the layers (the GeoJSON is cached on it)."""
-    return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang), n=len(geo["features"])))
-            for tier, geo in _plain_centres_geojson(token, basemap, lang, result)]
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _coverage_geojson(key: tuple, basemap: str, _result: cv.CoverageResult) -> list[tuple[str, dict]]:
     """Per tier, the union of its centres' walking areas clipped to the district (cached)."""

@@ -119,19 +119,26 @@ def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
 
 def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
          groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
-         locate: bool = False) -> None:
+         locate: bool = False, centres: bool = False) -> None:
     """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
     only when ``groups_key`` is new); ``clicks`` makes a click (or a found location, with
     ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``.
+
+    ``centres`` puts every centre (plain tooltips) in the base map: the resident's and the data
+    steward's maps, where the centres do not change with the controls.
 
     The base map is drawn once per server and the layers once per ``groups_key``; this is what
     ``st_folium`` sends, without its redrawing of every layer on every run (its component is
     called with the same arguments).
     """
-    base_key = (layers.token, basemap, lang, locate)
+    base_key = (layers.token, basemap, lang, locate, centres)
 
     def build_base() -> folium.Map:
-        m = lay.base_map(base_result(layers), basemap, layers.illustrative, lang)
+        base = base_result(layers)
+        m = lay.base_map(base, basemap, layers.illustrative, lang)
+        if centres:
+            for group in maps.centers_layers(base, basemap, lang):
+                group.add_to(m)
         if locate:
             maps.LocateButton(lang).add_to(m)
         return m

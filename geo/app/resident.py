@@ -158,7 +158,7 @@ def map_groups(frame: Frame, res: nearest.NearestResult | None) -> list:
     """The centres, the query and its nearest centres, the legend and the fit."""
     basemap, lang = ss["basemap"], frame.lang
     base = mapview.base_result(frame.layers)
-    groups = lay.plain_centres(base, basemap, lang, frame.layers.token)
+    groups = []  # the centres are in the base map (mapview.show(centres=True))
     if res is not None and len(res.table):
         groups.append(lay.query_group(res, frame.layers.centers, basemap, lang))
         near = frame.layers.centers.drop_duplicates("id").set_index("id").geometry.reindex(res.table["id"])
@@ -215,7 +215,7 @@ def panel(frame: Frame) -> None:
         res, mode, inside = answer_for(frame, point)
     with shown:
         mapview.show(frame.layers, ss["basemap"], lang, lambda: map_groups(frame, res), groups_key(frame, res),
-                     key="res_map", height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True)
+                     key="res_map", height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True, centres=True)
         if res is not None:
             answer(res, mode, inside, lang)
             lifecircle_view.resident_section(frame.store, res.point.x, res.point.y, lang,
