@@ -27,14 +27,14 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"longitude and latitude look swapped; swap the two values", "why.swapped"),
     (r"longitude out of range \[-180, 180\]", "why.lon_range"),
     (r"latitude out of range \[-90, 90\]", "why.lat_range"),
-    (rf"outside Longhu District, (?P<m>{N}) m from its outline; check the coordinates and the coordinate "
+    (rf"outside .+?, (?P<m>{N}) m from its outline; check the coordinates and the coordinate "
      r"system \((?P<crs>\w+)\)", "why.outside"),
     (r"missing column (?P<col>.+); add it to the header row", "why.missing_column"),
     (r"the file has no (?P<items>.+); add at least one row under the header", "why.no_rows"),
     (r"expected 'longitude,latitude' \(for example (?P<ex>.+)\)", "why.lonlat_cell"),
     (r"a (?P<geom>\w+), not a point; (?P<items>.+) must be points", "why.not_point"),
     (r"the coordinates look like (?P<best>.+?), not (?P<chosen>.+?): read as .+?, (?P<nc>\d+) of (?P<n>\d+) "
-     r"points fall inside Longhu; read as .+?, (?P<nb>\d+) do\. Choose (?P<code>\w+) as the coordinate "
+     r"points fall inside .+?; read as .+?, (?P<nb>\d+) do\. Choose (?P<code>\w+) as the coordinate "
      r"system.*", "why.crs_guess"),
     # centres (geo.io.centers)
     (r"empty name; fill in the centre's name", "why.empty_name"),
@@ -42,7 +42,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"unknown tier; use .*", "why.unknown_tier"), (r"empty tier; use .*", "why.empty_tier"),
     (r"duplicate id; row (?P<row>\d+) has the same id", "why.duplicate_id"),
     (r"code (?P<code>\d+) is a (?P<a>\w+), not a (?P<b>\w+)", "why.code_level"),
-    (r"unknown (?P<level>\w+) code; not in the registry of Longhu's divisions", "why.unknown_code"),
+    (r"unknown (?P<level>\w+) code; not in the registry of .+?'s divisions", "why.unknown_code"),
     (r"unknown (?P<level>\w+): not a name or code in the registry \(for example (?P<ex>.+)\)", "why.unknown_name"),
     (r"ambiguous (?P<level>\w+) name, it could be (?P<names>.+); give the code or the street", "why.ambiguous"),
     (r"(?P<comm>.+) belongs to (?P<parent>.+) \((?P<code>\d+)\), not to (?P<street>.+); correct the street or "
@@ -97,10 +97,10 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"unknown level (?P<l>.+); use 'street' or 'community'", "why.unknown_level"),
     (r"boundaries must be GeoJSON, GeoPackage or a zipped Shapefile.*", "why.bounds_format"),
     (r"the file has no features", "why.no_features"),
-    (r"no feature matches a street or community of Longhu's registry; .*", "why.no_match_any"),
+    (r"no feature matches a street or community of .+?'s registry; .*", "why.no_match_any"),
     (r"not matched: no code or name", "why.no_code"),
     (r"(?P<label>.+): invalid polygon, repaired", "why.repaired"),
-    (r"the boundaries fit Longhu better read as (?P<s>\w+) \((?P<a>\d+)% inside\) than as (?P<c>\w+) "
+    (r"the boundaries fit .+? better read as (?P<s>\w+) \((?P<a>\d+)% inside\) than as (?P<c>\w+) "
      r"\((?P<b>\d+)%\); .*", "why.bounds_crs"),
     (r"(?P<name>.+) has (?P<n>\d+) features \(rows (?P<rows>.+)\); merged into one", "why.merged"),
     (r"(?P<n>\d+) of the registry's (?P<all>\d+) (?P<lv>\w+)s have no boundary in this file", "why.missing_bounds"),
