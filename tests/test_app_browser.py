@@ -148,6 +148,20 @@ def test_phone_tap_shows_the_three_nearest_numbered_and_fitted(server, browser):
     shot(page, "resident_phone_answer_list")
 
 
+def test_use_my_location_answers_for_the_phone_s_position(server, browser):
+    """The locate button asks the phone where it is and answers for that place."""
+    base, _ = server
+    c = data.load_centers().iloc[60]
+    device = {**PHONE, "geolocation": {"latitude": float(c["lat"]), "longitude": float(c["lon"])},
+              "permissions": ["geolocation"]}
+    page = open_page(browser, base, "resident", device)
+    page.frame_locator(MAP).locator(".leaflet-control-locate a").click()
+    page.get_by_text("最近的 3 个服务中心").wait_for(timeout=30_000)
+    idle(page)
+    text = page.locator("[data-testid=stMainBlockContainer]").inner_text()
+    assert f"1. {c['name']}" in text, text.replace("\n", " ")[-700:]
+
+
 def test_swapped_coordinates_are_refused_then_swapped(server, browser):
     base, _ = server
     page = open_page(browser, base, "resident", PHONE)

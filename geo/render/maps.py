@@ -453,6 +453,7 @@ class LocateButton(LocateControl):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control.locate({{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
         (function (map, lc) {
+            L.DomEvent.disableClickPropagation(lc.getContainer());  // the button is not a tap on the map
             lc.options.onLocationError = function (err) {
                 var box = L.control({position: 'bottomright'});
                 box.onAdd = function () {
