@@ -216,6 +216,10 @@ def test_gap_selection_fits_the_gap(layers):
 @pytest.mark.slow
 def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "_ACTIVE", ContextVar("district_data", default=tmp_path))  # no shipped files
+    import streamlit as st
+
+    st.cache_resource.clear()  # layers cached by earlier tests must not answer for the empty folder
+    st.cache_data.clear()
     at = start()
     assert not at.exception
     assert any("数据有误" in e.value for e in at.error)
