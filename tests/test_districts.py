@@ -155,7 +155,7 @@ def test_coverage_runs_on_any_district_and_names_it(cache, tmp_path, capsys):
     bad.write_text("name,tier,lon,lat\n龙湖的中心,community,116.7417,23.3956\n", encoding="utf-8")
     assert cli.main(["coverage", "--district", NANAO, "--centers", str(bad), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
-    assert "outside 南澳县" in err and "Longhu" not in err
+    assert "outside Nan'ao County" in err and "Longhu" not in err
 
 
 @pytest.mark.slow
@@ -163,13 +163,13 @@ def test_titles_and_messages_follow_the_district_in_use(cache, tmp_path, capsys)
     from geo.render import brief_tables
 
     with data.district_data(cache / NANAO):
-        assert data.district_label() == "南澳县"
+        assert data.district_label() == "Nan'ao County" and data.district_label(lang="zh") == "南澳县"
         check = registry.check_coordinates(["116.7417"], ["23.3956"])
-        assert "outside 南澳县" in check.issues[0].reason
-        assert "南澳县" in registry.crs_warning("wgs84", "gcj02", {"wgs84": 0, "gcj02": 3}, 3).reason
+        assert "outside Nan'ao County" in check.issues[0].reason
+        assert "Nan'ao County" in registry.crs_warning("wgs84", "gcj02", {"wgs84": 0, "gcj02": 3}, 3).reason
         reg = registry.Registry(data.load_divisions())
         assert "440523" in reg.resolve("不存在街道", "street")[1]
-        assert "not in the registry of 南澳县's divisions" in reg.resolve("440507001", "street")[1]
+        assert "not in the registry of Nan'ao County's divisions" in reg.resolve("440507001", "street")[1]
 
         class Result:  # what default_title reads
             class settings:  # noqa: N801
@@ -177,7 +177,7 @@ def test_titles_and_messages_follow_the_district_in_use(cache, tmp_path, capsys)
         assert brief_tables.default_title(Result) == "南澳县15分钟党群服务圈覆盖图"
     assert data.district_label() == "Longhu District"  # the shipped district again outside the block
     assert cli.main(["nearest", "--district", NANAO, "--lon", "116.7417", "--lat", "23.3956"]) == 0
-    assert "outside 南澳县" in capsys.readouterr().err
+    assert "outside Nan'ao County" in capsys.readouterr().err
 
 
 def test_no_module_hard_codes_longhu():
@@ -222,3 +222,34 @@ def test_the_layout_takes_any_utm_zone_and_cell():
     assert centers["id"].iat[0] == "district-650102"
     inside = shapely.contains_xy(d.geometry.iat[0], centers["lon"], centers["lat"])
     assert inside.all()
+
+
+@pytest.mark.parametrize("name, kind, expected", [
+    ("金平区", True, "Jinping District"), ("南澳县", True, "Nan'ao County"), ("汕头市", False, "Shantou"),
+    ("朝阳区", True, "Chaoyang District"), ("连南瑶族自治县", True, "Liannan Yao Autonomous County"),
+    ("广西壮族自治区", False, "Guangxi"),
+])
+def test_english_names_are_pinyin_with_the_kind_of_unit(name, kind, expected):
+    assert districts.english_name(name, kind=kind) == expected
+
+
+def test_the_district_label_follows_the_district_in_use(tmp_path):
+    assert data.district_label(lang="zh", full=True) == "汕头市龙湖区"
+    assert data.district_label(lang="en", full=True) == "Longhu District, Shantou"
+    folder = districts.ensure("440523", cache=tmp_path)
+    with data.district_data(folder):
+        assert data.district_label(lang="zh") == "南澳县"
+        assert data.district_label(lang="en", full=True) == "Nan'ao County, Shantou"
+        assert data.district_slug() == "nanao"
+        lon, lat = data.district_point()
+        assert shapely.Point(lon, lat).within(data.load_district().geometry.iat[0])
+    assert data.district_slug() == "longhu"
+
+
+def test_each_district_has_its_own_store_beside_longhus(monkeypatch, tmp_path):
+    from geo.io import store
+
+    monkeypatch.setenv("LONGHU_STORE", str(tmp_path / "mine.gpkg"))
+    assert store.default_path() == tmp_path / "mine.gpkg"
+    assert store.default_path("440511") == tmp_path / "mine-440511.gpkg"
+    assert store.Store().path == tmp_path / "mine.gpkg"

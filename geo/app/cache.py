@@ -90,8 +90,9 @@ def _load_shipped(token: str) -> Layers:
 
 
 def shipped_layers() -> Layers:
-    """The shipped layers of ``data/boundaries`` (reloaded when a file changes)."""
-    return _load_shipped(_files_token([data.DATA_DIR / f for f in SHIPPED_FILES]))
+    """The files of the district in use (``data/boundaries`` for Longhu, :func:`geo.io.data.data_dir`),
+    reloaded when a file changes."""
+    return _load_shipped(_files_token([data.data_dir() / f for f in SHIPPED_FILES]))
 
 
 USER_LAYERS = ("district", "streets", "communities", "centers")

@@ -18,6 +18,7 @@ import streamlit as st
 
 from geo.app.reasons import error_text, reason_text
 from geo.app.text import TEXT, md, tr
+from geo.io import districts
 from geo.io import store as gstore
 from geo.io.errors import DataError
 
@@ -27,8 +28,13 @@ LAYER_NAMES = ("district", "streets", "communities", "centers")
 
 
 def open_store(path: str | Path | None = None) -> gstore.Store:
-    """The user's store: ``path``, else ``$LONGHU_STORE``, else ``data/user/longhu.gpkg``."""
-    return gstore.Store(path)
+    """The user's store: ``path``, else the store of the district in use (Longhu's:
+    ``$LONGHU_STORE``, else ``data/user/longhu.gpkg``; another's beside it, see
+    :func:`geo.io.store.default_path`)."""
+    if path is not None:
+        return gstore.Store(path)
+    code = ss.get("district", districts.SHIPPED_CODE)
+    return gstore.Store(gstore.default_path(None if code == districts.SHIPPED_CODE else code))
 
 
 def version_of(gdf: pd.DataFrame) -> int:

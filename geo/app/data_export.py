@@ -39,15 +39,16 @@ def export_frames(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
 def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) -> tuple[str, bytes, str]:
     """``(file name, bytes, MIME type)``: one GeoPackage, or a zip of one file per layer."""
     frames = export_frames(layers, result, fmt)
+    stem = data.district_slug()
     with tempfile.TemporaryDirectory(prefix="longhu-export-") as tmp:
         paths = tables.export_layers(frames, Path(tmp), fmt)
         if fmt == "gpkg":
-            return "longhu_layers.gpkg", paths[0].read_bytes(), "application/geopackage+sqlite3"
+            return f"{stem}_layers.gpkg", paths[0].read_bytes(), "application/geopackage+sqlite3"
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in paths:
                 z.write(p, p.name)
-            notes = ["龙湖区15分钟党群服务圈 · Longhu 15-minute service circles",
+            notes = [f"{tr('title', 'zh')} · {tr('title', 'en')}",
                      "坐标系 / Coordinates: WGS-84 (EPSG:4326)"]
             if result is not None:  # a file for readers of either language: the codes are the columns' values
                 s = result.settings
@@ -56,7 +57,7 @@ def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
             if layers.illustrative:
                 notes += [data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
             z.writestr("README.txt", "\n".join(notes) + "\n")
-        return f"longhu_{fmt}.zip", buf.getvalue(), "application/zip"
+        return f"{stem}_{fmt}.zip", buf.getvalue(), "application/zip"
 
 
 def export_section(layers: Layers, result: cv.CoverageResult | None, lang: str) -> None:

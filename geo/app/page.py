@@ -17,8 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.app import cache, state
-from geo.app.data_common import open_store
+from geo.app import cache, district, state
 from geo.app.state import ss
 from geo.app.text import LANG_NAMES, md, tr
 from geo.engine import coverage as cv
@@ -92,7 +91,10 @@ def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = 
     state.init()
     lang = state.lang()
     st.markdown(CSS, unsafe_allow_html=True)
-    store = open_store()
+    code = district.current()
+    district.picker(lang)
+    store = district.activate(code, lang)
+    st.set_page_config(page_title=tr("title", lang))  # the tab's title names the district in use
     layers = load_layers(store, lang)
     page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
     header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang, page)

@@ -25,6 +25,7 @@ from geo.app.state import CRS_CHOICES, DEFAULTS, choice, ss
 from geo.app.text import both, crs_label, md, tr
 from geo.engine import coverage as cv
 from geo.engine import siting
+from geo.io import data
 from geo.io.candidates import load_candidates
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
@@ -241,5 +242,5 @@ def exports_section(result: cv.CoverageResult, key: tuple, basemap: str, lang: s
                 col.error(tr("plan.export_error", lang, msg=md(exc)))
         if fresh:
             col.download_button(tr("plan.download", lang, what=what), ss[f"made_{fmt}"][1],
-                                f"longhu_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
+                                f"{data.district_slug()}_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
                                 on_click="ignore", use_container_width=True)

@@ -163,7 +163,7 @@ def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph: Walk
         with tab:
             st.dataframe(frame, hide_index=True, column_config=cfg, height=min(420, 35 * (len(frame) + 1) + 3))
             c1, c2 = st.columns(2)
-            c1.download_button(tr("dl_csv", lang), files[f"csv_{i}"], f"longhu_{stems[i]}_{tag}.csv",
+            c1.download_button(tr("dl_csv", lang), files[f"csv_{i}"], f"{data.district_slug()}_{stems[i]}_{tag}.csv",
                                "text/csv", key=f"dl_csv_{i}", on_click="ignore")
             c2.download_button(tr("dl_xlsx", lang), files["xlsx"], f"longhu_coverage_{tag}.xlsx",
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -11,13 +11,14 @@ import re
 
 from geo.engine import crs as _crs
 from geo.engine import schema
+from geo.io import data
 
 LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
 TEXT: dict[str, tuple[str, str]] = {
-    "title": ("龙湖区15分钟党群服务圈", "Longhu 15-minute service circles"),
-    "subtitle": ("汕头市龙湖区 · {n} 个党群服务中心（站）的步行可达性",
-                 "Longhu District, Shantou · walking access to {n} party-and-public service centres"),
+    "title": ("{district}15分钟党群服务圈", "{district} · 15-minute service circles"),
+    "subtitle": ("{district_full} · {n} 个党群服务中心（站）的步行可达性",
+                 "{district_full} · walking access to {n} party-and-public service centres"),
     "language": ("语言 / Language", "语言 / Language"),
     "settings": ("分析设置", "Analysis settings"),
     "minutes": ("步行时间", "Walking time"),
@@ -92,8 +93,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "search_none": ("没有找到相近的村（社区）名称，请换个写法。", "No community name is close to that; try another spelling."),
     "nearest_head": ("最近的 {k} 个服务中心", "The {k} nearest centres"),
     "your_point": ("查询位置（WGS-84）：{lon:.6f}, {lat:.6f}", "Query point (WGS-84): {lon:.6f}, {lat:.6f}"),
-    "outside": ("该位置不在龙湖区范围内，下列结果仅供参考。",
-                "This point is outside Longhu District; the results below are for reference only."),
+    "outside": ("该位置不在{district}范围内，下列结果仅供参考。",
+                "This point is outside {district}; the results below are for reference only."),
     "too_far": ("该位置距最近的道路超过 {m:.0f} 米，无法沿道路步行计算；请换一个靠近道路的位置。",
                 ("This point is more than {m:.0f} m from any street, so no walk along streets can be "
                  "computed; choose a point nearer a street.")),
@@ -147,10 +148,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.imp_crs": ("文件中的坐标系", "Coordinate system of the file"),
     "data.imp_summary": ("{file}：读取 {n} 行，有效 {ok} 行，有问题 {bad} 行。",
                          "{file}: {n} rows read, {ok} valid, {bad} with problems."),
-    "data.imp_crs_warn": (("坐标系可能选错了：按 {chosen} 读取，{n_chosen}/{n} 个点落在龙湖区内；按 {best} 读取，"
+    "data.imp_crs_warn": (("坐标系可能选错了：按 {chosen} 读取，{n_chosen}/{n} 个点落在{district}内；按 {best} 读取，"
                            "{n_best}/{n} 个点在区内。建议改用 {best}。"),
                      ("The coordinate system looks wrong: read as {chosen}, {n_chosen} of {n} points fall inside "
-                      "Longhu; read as {best}, {n_best} do. Use {best}.")),
+                      "{district}; read as {best}, {n_best} do. Use {best}.")),
     "data.imp_use_crs": ("改用 {best}", "Use {best}"),
     "data.imp_problems": ("问题清单（全部列出；“错误”行不会导入）", "Every problem (rows with an error are not imported)"),
     "data.p_row": ("行号", "Row"), "data.p_column": ("列", "Column"), "data.p_value": ("值", "Value"), "data.p_reason": ("原因", "Reason"),
@@ -329,9 +330,9 @@ TEXT: dict[str, tuple[str, str]] = {
                       "Longitude must be between -180 and 180 (it is {value})."),
     "bad_lat_range": ("纬度必须在 -90 到 90 之间（现在是 {value}）。",
                       "Latitude must be between -90 and 90 (it is {value})."),
-    "bad_swapped": ("经度和纬度似乎填反了（经度 {lon}，纬度 {lat}）：龙湖区约在经度 116.7、纬度 23.4，请交换两个值。",
-                    ("Longitude and latitude look swapped (longitude {lon}, latitude {lat}): Longhu is near "
-                     "longitude 116.7, latitude 23.4; swap the two values.")),
+    "bad_swapped": ("经度和纬度似乎填反了（经度 {lon}，纬度 {lat}）：{district}约在经度 {near_lon}、纬度 {near_lat}，请交换两个值。",
+                    ("Longitude and latitude look swapped (longitude {lon}, latitude {lat}): {district} is near "
+                     "longitude {near_lon}, latitude {near_lat}; swap the two values.")),
     "coord_hint": ("十进制度数，例如 116.7300", "decimal degrees, e.g. 116.7300"),
     # ---- the life circle (GB 50180-2018)
     "lc.title": ("社区生活圈：日常服务步行可达", "Community life circle: daily services on foot"),
@@ -379,20 +380,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "lg_nearest": ("最近的服务中心（按远近编号）", "Nearest centres (numbered by distance)"),
     # ---- the resident's page
     "res.title": ("离我最近的党群服务中心", "My nearest party-and-public service centre"),
-    "res.subtitle": ("汕头市龙湖区 · {n} 个服务中心（站）", "Longhu District, Shantou · {n} centres"),
+    "district_pick": ("区县", "District"),
+    "district_pick_help": ("全国 {n} 个有边界的县级行政区；输入名称、城市或代码查找。区界和街道、村（社区）名录是真实数据；街道、社区边界和中心位置在导入真实数据（数据管理页）之前由程序生成，仅作示意。",
+                           "{n} county-level units of China with an outline; type a name, city or code. The outline and the register of streets and communities are real; street and community boundaries and centre positions are generated (illustrative) until real ones are imported on the data page."),
+    "district_building": ("正在生成{name}的图层（首次使用，约需几秒到半分钟）…", "Building the layers of {name} (first use; a few seconds to half a minute)…"),
+    "district_failed": ("无法使用这个区县：{msg}；已改回龙湖区。", "This district cannot be used: {msg}; back to Longhu."),
+    "district_unknown": ("网址中的区县代码“{code}”不是有边界的县级行政区，仍使用当前区县。", "The address names district code “{code}”, which is not a county-level unit with an outline; the district in use stays."),
+    "res.subtitle": ("{district_full} · {n} 个服务中心（站）", "{district_full} · {n} centres"),
     "res.tap_hint": ("在地图上点按您所在的位置，或点地图左上角的定位按钮使用手机定位。", "Tap where you are on the map, or use the locate button at the map's top left."),
     "res.coords_hint": ("填写经度和纬度，并选择坐标的来源（GPS、高德/腾讯或百度）。", "Type longitude and latitude and say where they come from (GPS, AMap/Tencent or Baidu)."),
     "res.swap": ("交换经度和纬度", "Swap longitude and latitude"),
-    "res.not_china": ("经度 {lon}、纬度 {lat} 不在中国境内；请检查坐标（龙湖区约在经度 116.7、纬度 23.4）。", "Longitude {lon}, latitude {lat} is not in China; check the coordinates (Longhu is near longitude 116.7, latitude 23.4)."),
-    "res.far_outside": ("这个位置在龙湖区外约 {km:,.1f} 公里；本页只查找龙湖区的服务中心，请在区内选一个位置。", "This place is about {km:,.1f} km outside Longhu District; this page finds Longhu's centres only, so choose a place inside the district."),
-    "res.just_outside": ("这个位置在龙湖区边界外不远；下面是区内最近的服务中心。", "This place is just outside Longhu District; below are the nearest centres inside it."),
+    "res.not_china": ("经度 {lon}、纬度 {lat} 不在中国境内；请检查坐标（{district}约在经度 {near_lon}、纬度 {near_lat}）。", "Longitude {lon}, latitude {lat} is not in China; check the coordinates ({district} is near longitude {near_lon}, latitude {near_lat})."),
+    "res.far_outside": ("这个位置在{district}外约 {km:,.1f} 公里；本页只查找{district}的服务中心，请在区内选一个位置。", "This place is about {km:,.1f} km outside {district}; this page finds the centres of {district} only, so choose a place inside the district."),
+    "res.just_outside": ("这个位置在{district}边界外不远；下面是区内最近的服务中心。", "This place is just outside {district}; below are the nearest centres inside it."),
     "res.best": ("最近：{name}，步行约 {minutes}（{m:,.0f} 米）", "Nearest: {name}, about {minutes} on foot ({m:,.0f} m)"),
     "res.walk": ("步行约 {minutes} · {m:,.0f} 米", "about {minutes} on foot · {m:,.0f} m"),
     "res.minutes": ("{m:.1f} 分钟", "{m:.1f} min"),
     "res.speed": ("步行速度", "Walking speed"), "res.s_adult": ("成人（4 km/h）", "Adult (4 km/h)"), "res.s_elderly": ("老年人（3 km/h）", "Older person (3 km/h)"),
     # ---- the data page, round 2
     "data.title": ("数据管理", "Data management"),
-    "data.subtitle": ("当前使用：{centres} 个服务中心（站）、{streets} 个街道、{communities} 个村（社区）", "In use: {centres} centres, {streets} streets, {communities} communities"),
+    "data.subtitle": ("{district_full} · 当前使用：{centres} 个服务中心（站）、{streets} 个街道、{communities} 个村（社区）", "{district_full} · in use: {centres} centres, {streets} streets, {communities} communities"),
     "data.src_illustrative": ("示意（程序生成）", "illustrative (generated)"), "data.src_surveyed": ("实测（导入时确认）", "surveyed (confirmed at import)"),
     "data.src_user": ("手工编辑", "edited by hand"), "data.src_proposed": ("拟建（选址建议）", "proposed (suggested sites)"),
     "data.src_unknown": ("来源未注明", "source not given"), "data.src_file": ("来自 {name}", "from {name}"),
@@ -423,14 +430,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.empty_coords": ("经纬度为空；请填写经度和纬度", "empty coordinates"), "why.empty_lon": ("经度为空", "empty longitude"), "why.empty_lat": ("纬度为空", "empty latitude"),
     "why.not_number": ("不是数字；请填写十进制度数，例如 116.7417 和 23.3956", "not a number"),
     "why.swapped": ("经度和纬度似乎填反了；请交换两个值", "swapped"), "why.lon_range": ("经度超出范围（-180 到 180）", "lon range"), "why.lat_range": ("纬度超出范围（-90 到 90）", "lat range"),
-    "why.outside": ("不在龙湖区内，距区界 {m} 米；请检查坐标和坐标系（{crs}）", "outside"),
+    "why.outside": ("不在{district}内，距区界 {m} 米；请检查坐标和坐标系（{crs}）", "outside"),
     "why.missing_column": ("缺少“{col}”列；请在表头行中加上", "missing column"), "why.no_rows": ("文件中没有数据行；请在表头下至少添加一行", "no rows"),
     "why.lonlat_cell": ("应为“经度,纬度”（例如 {ex}）", "lon,lat cell"), "why.not_point": ("是 {geom} 而不是点；这里的要素必须是点", "not a point"),
-    "why.crs_guess": ("坐标看起来是 {code}，而不是所选的坐标系：{n} 个点中，按所选坐标系有 {nc} 个在龙湖区内，按 {code} 有 {nb} 个；请改选 {code} 后重新导入", "crs guess"),
+    "why.crs_guess": ("坐标看起来是 {code}，而不是所选的坐标系：{n} 个点中，按所选坐标系有 {nc} 个在{district}内，按 {code} 有 {nb} 个；请改选 {code} 后重新导入", "crs guess"),
     "why.empty_name": ("名称为空；请填写服务中心名称", "empty name"), "why.long_name": ("名称超过 200 个字符；请缩短", "long name"),
     "why.unknown_tier": ("级别无法识别；请填写 区级/街道/社区/服务站", "unknown tier"), "why.empty_tier": ("级别为空；请填写 区级/街道/社区/服务站", "empty tier"),
     "why.duplicate_id": ("编号重复；第 {row} 行的编号相同", "duplicate id"), "why.code_level": ("代码 {code} 是{a}，不是{b}", "code level"),
-    "why.unknown_code": ("未知的{level}代码；不在龙湖区区划名录中", "unknown code"), "why.unknown_name": ("未知的{level}：名录中没有这个名称或代码（例如 {ex}）", "unknown name"),
+    "why.unknown_code": ("未知的{level}代码；不在{district}区划名录中", "unknown code"), "why.unknown_name": ("未知的{level}：名录中没有这个名称或代码（例如 {ex}）", "unknown name"),
     "why.ambiguous": ("{level}名称有歧义，可能是 {names}；请填写代码或所属街道", "ambiguous"),
     "why.wrong_street": ("{comm} 属于 {parent}（{code}），不属于 {street}；请更正街道或村（社区）", "wrong street"),
     "why.no_community": ("所属村（社区）未知：没有填写社区/村，位置也不在任何村（社区）边界内；请填写村（社区）", "no community"),
@@ -462,9 +469,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.overlap": ("边界重叠 {a} km²（{names}）；请修正重叠，避免面积重复计算", "overlap"), "why.outside_bounds": ("有 {a} km² 的边界位于区界之外", "outside"),
     "why.uncovered": ("全区有 {a} km²（{p}%）不在本文件的任何边界内", "uncovered"), "why.unknown_level": ("未知的层级 {l}；请选择街道或村（社区）", "unknown level"),
     "why.bounds_format": ("边界文件须为 GeoJSON、GeoPackage 或压缩的 Shapefile（.zip）", "format"), "why.no_features": ("文件中没有要素", "no features"),
-    "why.no_match_any": ("没有要素与龙湖区名录中的街道或村（社区）匹配；文件需要一列正式代码（例如 440507001001）或名称（例如 金谷居委会）", "no match"),
+    "why.no_match_any": ("没有要素与{district}名录中的街道或村（社区）匹配；文件需要一列正式代码（例如 440507001001）或名称（例如 金谷居委会）", "no match"),
     "why.no_code": ("未匹配：没有代码或名称", "no code"), "why.repaired": ("{label}：多边形无效，已修复", "repaired"),
-    "why.bounds_crs": ("按 {s} 读取时边界与龙湖区更吻合（{a}% 在区内），按 {c} 只有 {b}%；请选择 {s} 后重新导入", "bounds crs"),
+    "why.bounds_crs": ("按 {s} 读取时边界与{district}更吻合（{a}% 在区内），按 {c} 只有 {b}%；请选择 {s} 后重新导入", "bounds crs"),
     "why.merged": ("{name} 有 {n} 个要素（第 {rows} 行）；已合并为一个", "merged"), "why.missing_bounds": ("名录中的 {all} 个{lv}里有 {n} 个在本文件中没有边界", "missing"),
     "why.not_matched": ("未能与名录匹配：{rest}", "not matched: {rest}"), "why.vertex": ("{label}：{rest}（边界的一个顶点）", "{label}: {rest} (a vertex)"),
 }
@@ -477,10 +484,21 @@ def both(make) -> str:
 
 
 def tr(key: str, lang: str = "zh", **fmt: object) -> str:
-    """The text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
+    """The text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``; the district in
+    use fills ``{district}``, ``{district_full}`` (with its city) and ``{near_lon}``/``{near_lat}``
+    (a point inside it) unless ``fmt`` gives them."""
     zh, en = TEXT[key]
     text = en if lang == "en" else zh
+    if "{district" in text or "{near_" in text:
+        fmt = {**district_words(lang), **fmt}
     return text.format(**fmt) if fmt else text
+
+
+def district_words(lang: str) -> dict[str, str]:
+    """The district in use as the catalogue's placeholders fill it (see :func:`tr`)."""
+    lon, lat = data.district_point()
+    return {"district": data.district_label(lang=lang), "district_full": data.district_label(lang=lang, full=True),
+            "near_lon": f"{lon:.1f}", "near_lat": f"{lat:.1f}"}
 
 
 def tier_label(tier: str, lang: str = "zh") -> str:

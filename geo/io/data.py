@@ -7,6 +7,8 @@ Tables and layers are written by :mod:`geo.io.tables` (atomic, formula-guarded).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -116,17 +118,48 @@ def load_district(path: str | Path | None = None) -> gpd.GeoDataFrame:
     return gdf[["code", "name"] + (["name_en"] if "name_en" in gdf.columns else []) + ["geometry"]]
 
 
-def district_label(district: pd.DataFrame | None = None, lang: str = "en") -> str:
-    """The district's name for messages: ``name_en`` in English when known (e.g. 'Longhu
-    District'), else its registry name (e.g. '金平区'); the district in use when none is given."""
+def district_label(district: pd.DataFrame | None = None, lang: str = "en", full: bool = False) -> str:
+    """The district's name for messages and titles: its registry name ('金平区') in Chinese, in
+    English its ``name_en`` or else its pinyin ('Jinping District'); the district in use when
+    none is given. ``full`` adds its city: '汕头市金平区' / 'Jinping District, Shantou'."""
+    from geo.io import districts
+
     if district is None:
         p = data_dir() / "district.geojson"
         if not p.exists():
             return "the district" if lang == "en" else "本区"
-        district = load_district(p)
-    if lang == "en" and "name_en" in district.columns and str(district["name_en"].iat[0]).strip():
-        return str(district["name_en"].iat[0])
-    return str(district["name"].iat[0])
+        district = _district_table(str(p), p.stat().st_mtime_ns)
+    code, name = str(district["code"].iat[0]), str(district["name"].iat[0])
+    en = str(district["name_en"].iat[0]).strip() if "name_en" in district.columns else ""
+    en = en or districts.english_name(name)
+    city = districts.city_of(code) if full and len(code) == 6 and code.isdigit() else ""
+    if lang == "en":
+        return f"{en}, {districts.english_name(city, kind=False)}" if city and city != name else en
+    return f"{city}{name}" if city and city != name else name
+
+
+def district_slug() -> str:
+    """The district in use for file names: 'longhu', 'jinping', 'nanao' (ASCII, lower case)."""
+    words = district_label(lang="en").split()
+    return re.sub(r"[^a-z0-9]+", "", words[0].lower()) if words else "district"
+
+
+def district_point() -> tuple[float, float]:
+    """A point inside the district in use (lon, lat), for messages such as "Longhu is near
+    longitude 116.7, latitude 23.4"; Longhu's when no outline is there."""
+    p = data_dir() / "district.geojson"
+    if not p.exists():
+        return 116.7, 23.4
+    table = _district_table(str(p), p.stat().st_mtime_ns)
+    return float(table["lon"].iat[0]), float(table["lat"].iat[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _district_table(path: str, mtime_ns: int) -> pd.DataFrame:
+    """The outline's attributes and a point inside it (``lon``, ``lat``), read once per file version."""
+    gdf = load_district(path)
+    inside = gdf.geometry.iat[0].representative_point()
+    return pd.DataFrame(gdf.drop(columns="geometry")).assign(lon=inside.x, lat=inside.y)
 
 
 def load_divisions(path: str | Path | None = None) -> pd.DataFrame:

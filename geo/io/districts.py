@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import io
 import lzma
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -80,18 +81,77 @@ def index() -> pd.DataFrame:
     return df
 
 
+@functools.lru_cache(maxsize=2)
+def _names(full: bool) -> dict[str, str]:
+    table = registry() if full else index()
+    return dict(zip(table["code"], table["name"]))
+
+
 def name_of(code: str) -> str:
     """The registry's name of a code ('' when unknown)."""
     code = str(code)
-    table = index() if len(code) <= 6 else registry()
-    hit = table.loc[table["code"] == code, "name"]
-    return str(hit.iat[0]) if len(hit) else ""
+    return _names(len(code) > 6).get(code, "")
+
+
+#: The English word for a unit's kind, by the ending of its Chinese name (longest first).
+KIND_EN = (("自治区", "Autonomous Region"), ("自治州", "Autonomous Prefecture"), ("自治县", "Autonomous County"),
+           ("自治旗", "Autonomous Banner"), ("林区", "Forestry District"),
+           ("特区", "Special District"), ("新区", "New Area"), ("区", "District"), ("县", "County"),
+           ("旗", "Banner"), ("市", "City"), ("省", "Province"))
+_CITY_PLACEHOLDERS = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
+
+
+def english_name(name: str, kind: bool = True) -> str:
+    """A place's name in pinyin for English pages: '金平区' -> 'Jinping District', '南澳县' ->
+    "Nan'ao County"; with ``kind=False`` the kind is left out ('汕头市' -> 'Shantou').
+    Pinyin by the PyPI package pypinyin (phrase-aware); an apostrophe marks a syllable that
+    starts with a vowel, as the national romanisation rules write it."""
+    from pypinyin import lazy_pinyin
+
+    _place_readings()
+
+    def spell(text: str) -> str:
+        syllables = lazy_pinyin(text, errors="ignore")
+        out = "".join(s if i == 0 or s[:1] not in "aoe" else "'" + s for i, s in enumerate(syllables))
+        return out[:1].upper() + out[1:]
+
+    word = ""
+    for ending, english in KIND_EN:
+        if name.endswith(ending) and len(name) > len(ending):
+            name, word = name[: -len(ending)], english
+            break
+    peoples = re.fullmatch(r"(..)((?:.+?族)+)", name.replace("维吾尔", "维吾尔族").replace("族族", "族")) \
+        if word.startswith("Autonomous") else None
+    if peoples and not kind:  # 广西壮族(自治区) -> Guangxi
+        name = spell(peoples[1])
+    elif peoples:  # 连南瑶族 -> Liannan Yao (the peoples' names follow the place)
+        name = " ".join([spell(peoples[1])] + [spell(p) for p in re.findall(r"(.+?)族", peoples[2])])
+    else:
+        name = spell(name) or name
+    return f"{name} {word}" if (kind and word) else name
+
+
+@functools.lru_cache(maxsize=1)
+def _place_readings() -> None:
+    """Readings pypinyin's phrase list gives otherwise in common words (朝阳 'morning sun' is
+    zhāo yáng; the places are Cháoyáng), added to its phrase list once."""
+    from pypinyin import load_phrases_dict
+
+    load_phrases_dict({"朝阳": [["cháo"], ["yáng"]], "长治": [["cháng"], ["zhì"]], "长宁": [["cháng"], ["níng"]],
+                       "单县": [["shàn"], ["xiàn"]], "洪洞": [["hóng"], ["tóng"]]})
+
+
+def city_of(code: str) -> str:
+    """The prefecture of a county-level unit ('汕头市'), or its province for a municipality's
+    districts ('北京市'); '' when unknown."""
+    city = name_of(str(code)[:4])
+    return city if city and city not in _CITY_PLACEHOLDERS else name_of(str(code)[:2])
 
 
 def _place(code: str) -> str:
     """A county-level unit's province and prefecture, e.g. '广东省汕头市' (no '市辖区')."""
     parts = [name_of(code[:2]), name_of(code[:4])]
-    return "".join(p for p in parts if p and p not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"))
+    return "".join(p for p in parts if p and p not in _CITY_PLACEHOLDERS)
 
 
 def units(prefix: str = "") -> pd.DataFrame:
@@ -166,7 +226,9 @@ def outline(adcode: object) -> gpd.GeoDataFrame:
     if not wgs.is_valid:
         wgs = shapely.make_valid(wgs)
     wgs = shapely.set_precision(wgs, 1e-7)  # about 1 cm, as the shipped outline
-    return gpd.GeoDataFrame({"code": [code], "name": [name_of(code)]}, geometry=[wgs], crs="EPSG:4326")
+    name = name_of(code)
+    return gpd.GeoDataFrame({"code": [code], "name": [name], "name_en": [english_name(name)]}, geometry=[wgs],
+                            crs="EPSG:4326")
 
 
 def divisions(adcode: object) -> pd.DataFrame:

@@ -54,6 +54,16 @@ from geo.io.gpkg import Diff, State
 
 DEFAULT_PATH: Path = data.ROOT / "data" / "user" / "longhu.gpkg"
 """The store used when neither ``path`` nor ``LONGHU_STORE`` says otherwise."""
+
+
+def default_path(district: str | None = None) -> Path:
+    """The user's store: ``$LONGHU_STORE``, else ``data/user/longhu.gpkg``; another district's
+    (``district``: its adcode) lies beside it, ``longhu-440511.gpkg``, so each district keeps
+    its own versions."""
+    base = Path(os.environ.get("LONGHU_STORE") or DEFAULT_PATH)
+    return base if district is None else base.with_name(f"{base.stem}-{district}{base.suffix}")
+
+
 KEYS: dict[str, str] = {"centers": "id", "streets": "code", "communities": "code", "district": "code"}
 """The key column of each known layer (other layers name theirs when saved)."""
 SHIPPED: dict[str, Callable[[], gpd.GeoDataFrame]] = {
@@ -111,7 +121,7 @@ class Store:
     changes the file (see the module's notes)."""
 
     def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0, *, readonly: bool = False):
-        self.path = Path(path if path is not None else os.environ.get("LONGHU_STORE", DEFAULT_PATH))
+        self.path = Path(path) if path is not None else default_path()
         self.timeout = timeout
         self.readonly = readonly
 
