@@ -253,3 +253,24 @@ def test_each_district_has_its_own_store_beside_longhus(monkeypatch, tmp_path):
     assert store.default_path() == tmp_path / "mine.gpkg"
     assert store.default_path("440511") == tmp_path / "mine-440511.gpkg"
     assert store.Store().path == tmp_path / "mine.gpkg"
+
+
+def test_every_region_keeps_its_minimum_of_cells():
+    from geo.io import layout
+
+    xy = np.array([[x, y] for x in range(10) for y in range(10)], dtype=float)
+    seeds = np.array([[2.0, 2.0], [7.0, 7.0], [7.2, 7.1]])  # the third seed sits inside the second's region
+    labels = layout._power_partition(xy, np.ones(len(xy)), seeds, np.array([50.0, 49.9, 0.1]),
+                                     minimum=np.array([1, 1, 4]))
+    counts = np.bincount(labels, minlength=3)
+    assert counts[2] >= 4 and counts.sum() == 100 and (counts >= 1).all()
+
+
+@pytest.mark.slow
+def test_a_unit_with_tiny_streets_builds(tmp_path):
+    """高明区 lists two prisons, a forest farm and a tea farm as streets of one community each;
+    the generated layers still hold every street and community of the registry."""
+    built = districts.build("440608", tmp_path / "gaoming")
+    assert (built.n_streets, built.n_communities) == (8, 81)
+    streets = gpd.read_file(tmp_path / "gaoming" / "streets.geojson")
+    assert "440608400" in set(streets["code"].astype(str))

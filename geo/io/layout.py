@@ -100,13 +100,39 @@ def _grid_cells(outline: shapely.Geometry, cell: float):
 
 
 def _power_partition(xy: np.ndarray, area: np.ndarray, seeds: np.ndarray, target: np.ndarray,
-                     iterations: int = 300) -> np.ndarray:
+                     iterations: int = 300, minimum: np.ndarray | None = None) -> np.ndarray:
     """Split weighted points into len(seeds) compact regions of the target areas.
 
     A capacity-constrained power diagram: a point goes to the seed minimising
     squared distance minus the seed's weight; weights are nudged until each region holds its
-    target area and seeds move to their regions' centroids (Lloyd) for compactness.
+    target area and seeds move to their regions' centroids (Lloyd) for compactness. Every region
+    then gets at least ``minimum`` points (default one each: see :func:`_at_least`).
     """
+    labels = _power_labels(xy, area, seeds, target, iterations)
+    return _at_least(labels, xy, seeds, np.ones(len(seeds), dtype=int) if minimum is None else minimum)
+
+
+def _at_least(labels: np.ndarray, xy: np.ndarray, seeds: np.ndarray, minimum: np.ndarray) -> np.ndarray:
+    """Give each region short of ``minimum`` points the points nearest its seed that a region
+    with more than its own minimum can spare. A tiny unit (a prison or a farm listed as a
+    street with one community) can otherwise lose every cell to its neighbours."""
+    labels = labels.copy()
+    counts = np.bincount(labels, minlength=len(seeds))
+    for r in np.flatnonzero(counts < minimum):
+        for i in np.argsort(((xy - seeds[r]) ** 2).sum(axis=1)):
+            if counts[r] >= minimum[r]:
+                break
+            owner = labels[i]
+            if owner != r and counts[owner] > minimum[owner]:
+                labels[i] = r
+                counts[owner] -= 1
+                counts[r] += 1
+    return labels
+
+
+def _power_labels(xy: np.ndarray, area: np.ndarray, seeds: np.ndarray, target: np.ndarray,
+                  iterations: int) -> np.ndarray:
+    """The power-diagram iterations of :func:`_power_partition`."""
     k = len(seeds)
     if k == 1:
         return np.zeros(len(xy), dtype=int)
@@ -269,7 +295,9 @@ def _street_labels(streets: pd.DataFrame, comms: pd.DataFrame, cells: pd.DataFra
     street_seeds = np.empty_like(seeds)
     street_seeds[order] = seeds
     target = streets["weight"].to_numpy() / comms["weight"].sum() * area.sum()
-    return _make_contiguous(_power_partition(xy, area, street_seeds, target), cells, shape)
+    n_comms = comms.groupby("parent_code").size().reindex(streets["code"]).fillna(0).to_numpy(int)
+    labels = _power_partition(xy, area, street_seeds, target, minimum=np.maximum(n_comms, 1))
+    return _make_contiguous(labels, cells, shape)
 
 
 def _community_labels(streets: pd.DataFrame, comms: pd.DataFrame, cells: pd.DataFrame, shape: tuple,
