@@ -16,17 +16,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo import region as rg
 from geo.engine import coverage
 from geo.engine import graph as wg
+from geo.engine import lifecircle as lc
 from geo.io import centers as centers_io
-from geo.io import data, districts, networks, results
+from geo.io import data, districts, lifecircle_results, networks, results
+from geo.io import facilities as fio
 from geo.io.errors import DataError
 
 CONNECT_TIMEOUT_S = 5.0  # an address that does not answer is reported within 10 s
@@ -49,8 +54,17 @@ class UnitJob:
     centers_crs: str = "wgs84"
     centers_file: str = ""
     graph: wg.WalkGraph | None = None     # the region's network clipped to the unit + the walking limit
-    facilities: rg.Share | None = None    # hook: the life circle's facilities (--facilities), split like
-    extras: tuple[Callable[..., dict], ...] = field(default=())  # the centres; steps adding summary columns
+    life: LifeJob | None = None           # the life circle (--facilities), when asked
+
+
+@dataclass(frozen=True)
+class LifeJob:
+    """The life circle of one unit: the region's facilities within reach of it, the catalogue
+    and the settings (picklable, like :class:`UnitJob`)."""
+
+    facilities: gpd.GeoDataFrame
+    catalogue: lc.Catalogue
+    settings: lc.Settings
 
 
 def _row(job: UnitJob, status: str, head: dict | None = None, n_centers: int | None = None) -> dict:
@@ -96,11 +110,45 @@ def run_unit(job: UnitJob) -> dict:
             result = coverage.analyse(district, streets, communities, chosen, job.settings, job.graph)
             results.write_coverage(result, job.out / job.code, results.data_status(chosen, streets, communities))
             row = _row(job, "ok", result.headline())
-            for step in job.extras:  # e.g. the life circle's columns
-                row.update(step(job, result, layers))
+            if job.life is not None:
+                row.update(_life_circle(job, communities, results.data_status(chosen, streets, communities)))
             return row
     except Exception as exc:  # noqa: BLE001 -- a failed unit is reported in its row, never stops the others
         return _row(job, f"failed: {str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}")
+
+
+def _life_circle(job: UnitJob, communities: gpd.GeoDataFrame, status: str) -> dict:
+    """The unit's life circle written to ``OUT/ADCODE/lifecircle/``; its summary columns."""
+    life = job.life
+    graph = job.graph if life.settings.mode == "network" else None
+    result = lc.analyse(communities, life.facilities, life.catalogue, life.settings, graph)
+    lifecircle_results.write_lifecircle(result, job.out / job.code / "lifecircle", status)
+    served = result.communities["fully_served"]
+    worst = result.categories.sort_values("covered_pct").iloc[0]
+    return {"lc_facilities": len(life.facilities), "lc_fully_served": int(served.sum()),
+            "lc_fully_served_pct": round(100.0 * float(served.mean()), 2) if len(served) else None,
+            "lc_weakest": str(worst["category"]), "lc_weakest_pct": round(float(worst["covered_pct"]), 2)}
+
+
+def life_jobs(path: Path, crs: str | None, catalogue: lc.Catalogue, settings: lc.Settings,
+              shapes: gpd.GeoDataFrame) -> tuple[dict[str, LifeJob], fio.FacilityReport]:
+    """A region-wide facilities file read once by the one importer (rows outside the region by
+    more than the longest walk are left out and reported) and given to each unit: the
+    facilities inside its outline or within the catalogue's longest walk of it (those across a
+    border serve its edge too)."""
+    whole = gpd.GeoDataFrame({"code": ["region"], "name": ["region"]},
+                             geometry=[shapes.geometry.union_all()], crs="EPSG:4326")
+    report = fio.import_facilities(path, catalogue, crs, district=whole)
+    report.raise_for_problems()
+    reach = max(settings.limit_m(c) for c in catalogue.categories)
+    fac = report.valid
+    jobs = {}
+    for code, outline in zip(shapes["code"], shapes.geometry):
+        metric = districts.metric_crs(gpd.GeoDataFrame(geometry=[outline], crs="EPSG:4326"))
+        area = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(metric).buffer(reach).to_crs("EPSG:4326").iat[0]
+        near = fac[shapely.intersects(area, np.asarray(fac.geometry.values))].reset_index(drop=True)
+        jobs[str(code)] = LifeJob(near, catalogue, settings)
+    return jobs, report
 
 
 # --------------------------------------------------------------------------- running
@@ -185,8 +233,10 @@ def show_progress(i: int, n: int, row: dict) -> None:
 
 
 def jobs_for(reg: rg.Region, settings: coverage.Settings, out: Path, shapes, *, centers: Path | None = None,
-             centers_crs: str = "wgs84", graph: wg.WalkGraph | None = None) -> list[UnitJob]:
-    """One job per unit of the region, with its share of the centres and of the network."""
+             centers_crs: str = "wgs84", graph: wg.WalkGraph | None = None,
+             life: dict[str, LifeJob] | None = None) -> list[UnitJob]:
+    """One job per unit of the region, with its share of the centres, of the network and (``life``,
+    from :func:`life_jobs`) of the facilities."""
     base = [UnitJob(c, n, settings, out.absolute(), districts.CACHE_DIR.absolute(), centers_crs=centers_crs)
             for c, n in zip(reg.units["code"], reg.units["name"])]
     if centers is not None:
@@ -199,7 +249,28 @@ def jobs_for(reg: rg.Region, settings: coverage.Settings, out: Path, shapes, *, 
         by_code = shapes.set_index("code")
         base = [replace(j, graph=rg.clip_graph(graph, by_code.loc[[j.code]], margin))
                 if j.code in by_code.index else j for j in base]
+    if life is not None:
+        base = [replace(j, life=life.get(j.code)) for j in base]
     return base
+
+
+def _catalogue(args) -> lc.Catalogue:
+    from geo.io import catalogue
+
+    cat = catalogue.load_catalogue(args.catalogue)
+    keys = [k.strip() for k in (args.categories or "").split(",") if k.strip()]
+    try:
+        return cat.select(keys) if keys else cat
+    except lc.LifeCircleError as exc:
+        raise BatchError(f"--categories: {exc}") from None
+
+
+def _life_settings(args, settings: coverage.Settings) -> lc.Settings:
+    """The life circle measured as the coverage is: the same mode and walking speed."""
+    try:
+        return lc.Settings(mode=settings.mode, speed_kmh=settings.speed_kmh)
+    except lc.LifeCircleError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def run_cli(args, settings: coverage.Settings) -> int:
@@ -213,8 +284,15 @@ def run_cli(args, settings: coverage.Settings) -> int:
         if args.network:
             print(f"loading walking network {args.network} …", file=sys.stderr)
             graph = networks.load_network(args.network)
+        life = None
+        if args.facilities:
+            life, report = life_jobs(args.facilities, args.facilities_crs, _catalogue(args),
+                                     _life_settings(args, settings), shapes)
+            print(f"{args.facilities.name}: {len(report.valid):,} facilities in {len(report.counts())} categories, "
+                  f"{len(report.unmatched):,} rows unassigned, {len(report.outside):,} outside the region",
+                  file=sys.stderr)
         jobs = jobs_for(reg, settings, Path(args.out), shapes, centers=args.centers, centers_crs=args.centers_crs,
-                        graph=graph)
+                        graph=graph, life=life)
         t = time.perf_counter()
         rows = run_on(client, jobs, progress=show_progress)
     summary = rg.summary_frame(rows)

@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from geo import cli_lifecircle  # lifecircle, fetch-facilities: their own module
     cli_lifecircle.add_parsers(sub)
+    for name in ("lifecircle", "fetch-facilities"):
+        _add_district_option(sub.choices[name])
     _add_init_parser(sub)
     _add_batch_parser(sub)
     return p
@@ -151,6 +153,13 @@ def _add_batch_parser(sub) -> None:
     b.add_argument("--centers", type=Path, help="centres of the whole region (split by unit); default: each "
                                                 "unit's illustrative centres")
     b.add_argument("--centers-crs", default="wgs84", help="coordinates of the centres file: wgs84|gcj02|bd09")
+    b.add_argument("--facilities", type=Path, help="the life circle's facilities of the whole region (an AMap "
+                                                   "POI export or a table with a category column); each unit "
+                                                   "gets those within the longest walk of it")
+    b.add_argument("--facilities-crs", choices=("wgs84", "gcj02", "bd09"),
+                   help="coordinates of the facilities (default: gcj02 for an AMap export, else wgs84)")
+    b.add_argument("--catalogue", type=Path, help="facility catalogue (TOML); default data/catalogue/lifecircle.toml")
+    b.add_argument("--categories", help="comma-separated catalogue keys for the life circle (default: all)")
     b.add_argument("--network", type=Path, help="walking network of the region (clipped per unit)")
     b.add_argument("--mode", choices=coverage.MODES, help="circle (default) or network (default with --network)")
     b.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")

@@ -22,6 +22,10 @@ from geo.io.errors import DataError, ImportProblem
 
 SUMMARY_COLUMNS = ["adcode", "name", "n_streets", "n_communities", "n_centers", "area_km2", "covered_pct",
                    "n_gaps", "status"]
+LIFE_COLUMNS = ["lc_facilities", "lc_fully_served", "lc_fully_served_pct", "lc_weakest", "lc_weakest_pct"]
+"""With ``--facilities``: facilities within reach of the unit, communities reaching every category
+(number, %), and the category the fewest places reach (its covered %)."""
+LIFE_COUNTS = ("lc_facilities", "lc_fully_served")
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,11 @@ def clip_graph(graph: wg.WalkGraph, outline: gpd.GeoDataFrame, margin_m: float) 
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
-    """``region_summary.csv``: one row per unit, in code order."""
-    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS).sort_values("adcode").reset_index(drop=True)
-    for c in ("n_streets", "n_communities", "n_centers", "n_gaps"):
+    """``region_summary.csv``: one row per unit, in code order; the contract's columns first, then
+    the life circle's (``lc_*``) when it was run."""
+    extra = [c for c in LIFE_COLUMNS if any(c in r for r in rows)]
+    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra).sort_values("adcode").reset_index(drop=True)
+    for c in ("n_streets", "n_communities", "n_centers", "n_gaps", *(c for c in extra if c in LIFE_COUNTS)):
         df[c] = df[c].astype("Int64")
     return df
 
@@ -171,9 +177,25 @@ def brief_text(reg: Region, summary: pd.DataFrame, minutes: float) -> str:
         area_txt = f"{r.area_km2:,.1f}" if pd.notna(r.area_km2) else "—"
         lines.append(f"| {r.adcode} | {r.name} | {area_txt} | {pct} | {_int(r.n_centers)} | {_int(r.n_gaps)} | "
                      f"{r.status} |")
+    if "lc_fully_served" in summary.columns:
+        lines += _life_lines(ok)
     lines += ["", "注：未导入真实边界和中心时，街道、社区边界和中心位置为示意数据（程序生成），"
               "Illustrative data unless the real boundaries and centres were loaded."]
     return "\n".join(lines) + "\n"
+
+
+def _life_lines(ok: pd.DataFrame) -> list[str]:
+    """The life circle's part of the brief: communities reaching every category, per unit."""
+    served, total = int(ok["lc_fully_served"].sum()), int(ok["n_communities"].sum())
+    share = 100 * served / total if total else 0.0
+    lines = ["", "## 生活圈（GB 50180-2018）", "",
+             f"- 各类设施都能步行到达的村/社区 {served:,} / {total:,} 个（{share:.1f}%）", "",
+             "| 代码 | 名称 | 设施 | 全部可达的村/社区 | 最弱的类别（覆盖率） |", "|---|---|---:|---:|---|"]
+    for r in ok.sort_values("lc_fully_served_pct", na_position="last").itertuples():
+        pct = f"{r.lc_fully_served_pct:.1f}%" if pd.notna(r.lc_fully_served_pct) else "—"
+        lines.append(f"| {r.adcode} | {r.name} | {_int(r.lc_facilities)} | {_int(r.lc_fully_served)}（{pct}） | "
+                     f"{r.lc_weakest}（{r.lc_weakest_pct:.1f}%） |")
+    return lines
 
 
 def _int(v: object) -> str:

@@ -45,7 +45,7 @@ def summary(out: Path) -> pd.DataFrame:
 
 
 def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    figures = ["area_km2", "covered_pct"]
+    figures = ["area_km2", "covered_pct"]  # the life circle's columns are compared exactly
     pd.testing.assert_frame_equal(a.drop(columns=figures), b.drop(columns=figures))
     for c in ("area_km2", "covered_pct"):
         np.testing.assert_allclose(a[c], b[c], rtol=0, atol=1e-9)
@@ -101,7 +101,7 @@ def test_centre_rows_outside_every_unit_are_listed_per_row(cache, tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     rows = [line for line in err if line.startswith("error: centres.csv, row")]
     assert [r.split(",")[1].strip() for r in rows] == ["row 3", "row 4", "row 5"]
-    assert "outside 乌海市" in rows[0] and "not a number" in rows[1]
+    assert "outside Wuhai City" in rows[0] and "not a number" in rows[1]
     assert "3 rows cannot be used" in err[-1]
     assert not (tmp_path / "o").exists()
 
@@ -132,6 +132,48 @@ def test_a_region_is_split_and_a_failing_unit_never_stops_the_others(cache, tmp_
     assert (out / "region_map.png").stat().st_size > 10_000
     brief = (out / "region_brief.md").read_text(encoding="utf-8")
     assert brief.startswith("# 乌海市15分钟党群服务圈覆盖简报") and "完成 1，失败 2" in brief
+
+
+@pytest.fixture
+def facilities(cache, tmp_path) -> Path:
+    """TEST DATA (illustrative): facilities of every category inside random communities of Wuhai's
+    three units, one of each category per unit and a second in the first unit."""
+    import geopandas as gpd
+
+    from geo.io.catalogue import load_catalogue
+
+    cats = load_catalogue().categories
+    rows = []
+    for i, code in enumerate(districts.units(WUHAI)["code"]):
+        cm = gpd.read_file(cache / code / "communities.geojson").to_crs("EPSG:32649")
+        n = len(cats) * (2 if i == 0 else 1)
+        pick = np.random.default_rng(i).permutation(len(cm))[np.arange(n) % len(cm)]
+        pts = cm.representative_point().to_crs("EPSG:4326").iloc[pick]
+        rows += [(f"测试设施{code}-{k}", cats[k % len(cats)].name_zh, p.x, p.y) for k, p in enumerate(pts)]
+    f = tmp_path / "facilities_illustrative.csv"
+    pd.DataFrame(rows, columns=["名称", "类别", "经度", "纬度"]).to_csv(f, index=False, encoding="utf-8-sig")
+    return f
+
+
+@pytest.mark.slow
+def test_each_units_life_circle_is_the_single_district_answer(cache, facilities, tmp_path, capsys):
+    """``batch --facilities`` gives every unit the region's facilities within reach of it: each
+    unit's life circle equals ``lifecircle --district`` run on it with the whole file."""
+    out = tmp_path / "out"
+    assert cli.main(["batch", "--region", WUHAI, "--facilities", str(facilities), "--out", str(out),
+                     "--scheduler", "serial"]) == 0
+    s = summary(out).set_index("adcode")
+    assert list(s.columns[:len(rg.SUMMARY_COLUMNS) - 1]) == rg.SUMMARY_COLUMNS[1:]  # the contract first
+    assert (s["status"] == "ok").all()
+    for code in s.index:
+        one = tmp_path / f"one-{code}"
+        assert cli.main(["lifecircle", "--district", code, "--facilities", str(facilities), "--out", str(one)]) == 0
+        mine = pd.read_csv(out / code / "lifecircle" / "lifecircle_communities.csv", dtype=str)
+        pd.testing.assert_frame_equal(mine, pd.read_csv(one / "lifecircle_communities.csv", dtype=str))
+        served = pd.read_csv(one / "lifecircle_summary.csv")
+        assert s.at[code, "lc_fully_served"] == int(served["fully_served"].sum())
+    assert s["lc_facilities"].min() >= 11  # each unit has its own and may use its neighbours' near the border
+    assert "## 生活圈" in (out / "region_brief.md").read_text(encoding="utf-8")
 
 
 def _free_port() -> int:
@@ -169,11 +211,13 @@ def scheduler(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_same_summary_serially_on_a_local_cluster_and_on_a_scheduler(cache, tmp_path, scheduler, capsys):
+def test_the_same_summary_serially_on_a_local_cluster_and_on_a_scheduler(cache, facilities, tmp_path, scheduler,
+                                                                         capsys):
     runs = {}
     for how in ("serial", "local", scheduler):
         out = tmp_path / how.replace(":", "_").replace("/", "_")
-        assert cli.main(["batch", "--region", WUHAI, "--out", str(out), "--scheduler", how]) == 0
+        assert cli.main(["batch", "--region", WUHAI, "--facilities", str(facilities), "--out", str(out),
+                         "--scheduler", how]) == 0
         runs[how] = summary(out)
         err = capsys.readouterr().err
         assert "[3/3]" in err  # progress, unit by unit
@@ -181,6 +225,7 @@ def test_the_same_summary_serially_on_a_local_cluster_and_on_a_scheduler(cache, 
             assert "dask: 2 workers" in err
     first = runs["serial"]
     assert (first["status"] == "ok").all() and first["covered_pct"].between(1, 100).all()
+    assert first["lc_fully_served_pct"].between(0, 100).all() and first["lc_weakest"].notna().all()
     for s in runs.values():
         same(first, s)
     gaps = [pd.read_csv(tmp_path / h.replace(":", "_").replace("/", "_") / "150302" / "summary.csv") for h in runs]
