@@ -8,7 +8,7 @@ import pytest
 
 from geo.app import district
 from geo.io import data, districts
-from tests.app_helpers import K, goto, metrics, ok, page_text, start
+from tests.app_helpers import goto, metrics, ok, page_text, start
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def test_the_address_names_the_district_of_every_page(cache_dir):
     assert any(m.value == "### 南澳县15分钟党群服务圈" for m in at.markdown)
     assert any(c.value.startswith(f"汕头市南澳县 · {n_centres} 个") for c in at.caption)
     assert metrics(at)["纳入计算的中心"] == str(n_centres)
-    assert at.selectbox(key=K("district")).value == NANAO
+    assert at.selectbox(key="district_pick_planner_zh").value == NANAO
     assert "龙湖" not in _without_picker(page_text(at), "zh")
     at.session_state["lang"] = "en"
     for page in ("planner", "resident", "data"):
@@ -55,11 +55,13 @@ def test_the_address_names_the_district_of_every_page(cache_dir):
 def test_the_picker_changes_the_district_and_the_address(cache_dir):
     at = ok(start())
     assert "district" not in at.query_params  # Longhu, the default, needs no parameter
-    at.selectbox(key=K("district")).set_value(NANAO).run()
+    at.selectbox(key="district_pick_planner_zh").set_value(NANAO).run()
     ok(at)
     assert at.query_params["district"] == NANAO
     assert any("南澳县" in c.value for c in at.caption)
-    at.selectbox(key=K("district")).set_value(districts.SHIPPED_CODE).run()
+    for page in ("resident", "data", "planner"):  # the choice stays while the user moves between pages
+        assert any("南澳县" in c.value for c in ok(goto(at, page)).caption), page
+    at.selectbox(key="district_pick_planner_zh").set_value(districts.SHIPPED_CODE).run()
     assert "district" not in ok(at).query_params
     assert any(c.value.startswith("汕头市龙湖区 · 172 个") for c in at.caption)
 

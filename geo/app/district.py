@@ -47,7 +47,7 @@ def current() -> str:
     asked = st.query_params.get(PARAM)
     if asked and asked != ss[PARAM]:
         if asked in options("zh"):
-            state.put(PARAM, asked)
+            ss[PARAM] = asked
         else:
             st.warning(tr("district_unknown", state.lang(), code=md(asked)))
     if ss[PARAM] != DEFAULT:
@@ -61,19 +61,25 @@ def _picked(key: str) -> None:
     """The picker's callback: the choice becomes the district in use and the page's address."""
     code = ss.get(key)
     if code:
-        state.put(PARAM, code)
+        ss[PARAM] = code
         if code == DEFAULT:
             st.query_params.pop(PARAM, None)
         else:
             st.query_params[PARAM] = code
 
 
-def picker(lang: str) -> None:
-    """The district picker at the top of the sidebar (type to search: name, city or code)."""
+def picker(lang: str, page: str) -> None:
+    """The district picker at the top of the sidebar (type to search: name, city or code).
+
+    One widget per page and language (Streamlit gives each page's widgets their own identity,
+    and forgets a selectbox's choice when its labels change), each set to the district in use
+    before it is drawn, as the language switch is."""
     labels = options(lang)
-    state.choice(st.sidebar.selectbox, tr("district_pick", lang), list(labels), PARAM, lang,
-                 format_func=labels.get, help=tr("district_pick_help", lang, n=len(labels)),
-                 on_change=_picked, args=(f"{PARAM}__{lang}",))
+    key = f"district_pick_{page}_{lang}"
+    if ss.get(key) != ss[PARAM]:
+        ss[key] = ss[PARAM]
+    st.sidebar.selectbox(tr("district_pick", lang), list(labels), key=key, format_func=labels.get,
+                         help=tr("district_pick_help", lang, n=len(labels)), on_change=_picked, args=(key,))
 
 
 def activate(code: str, lang: str) -> gstore.Store:
@@ -86,7 +92,7 @@ def activate(code: str, lang: str) -> gstore.Store:
                 folder = districts.ensure(code)
     except districts.DistrictError as exc:
         st.error(tr("district_failed", lang, msg=md(exc)))
-        state.put(PARAM, DEFAULT)
+        ss[PARAM] = DEFAULT
         st.query_params.pop(PARAM, None)
         code, folder = DEFAULT, data.DATA_DIR
     data.use_district_data(folder)

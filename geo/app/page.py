@@ -91,12 +91,12 @@ def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = 
     state.init()
     lang = state.lang()
     st.markdown(CSS, unsafe_allow_html=True)
+    page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
     code = district.current()
-    district.picker(lang)
+    district.picker(lang, page)
     store = district.activate(code, lang)
     st.set_page_config(page_title=tr("title", lang))  # the tab's title names the district in use
     layers = load_layers(store, lang)
-    page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
     header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang, page)
     if layers is None:
         return None
