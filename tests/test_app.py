@@ -216,6 +216,7 @@ def test_gap_selection_fits_the_gap(layers):
 @pytest.mark.slow
 def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "_ACTIVE", ContextVar("district_data", default=tmp_path))  # no shipped files
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     import streamlit as st
 
     st.cache_resource.clear()  # layers cached by earlier tests must not answer for the empty folder

@@ -86,8 +86,8 @@ def activate(code: str, lang: str) -> gstore.Store:
     """Make ``code`` the district in use for this run (its layers built first when needed) and
     return its store; a unit that cannot be built is a message, and Longhu is used instead."""
     try:
-        folder = districts.district_dir(code)
-        if not all((folder / f).is_file() for f in districts.LAYER_FILES):
+        folder = districts.district_dir(code)  # Longhu's: the shipped folder, never built here
+        if code != DEFAULT and not all((folder / f).is_file() for f in districts.LAYER_FILES):
             with st.spinner(tr("district_building", lang, name=districts.name_of(code))):
                 folder = districts.ensure(code)
     except districts.DistrictError as exc:
