@@ -237,6 +237,7 @@ def test_the_brief_speaks_the_language_asked_and_labels_illustrative_data():
         en = brief.figure_text(lifecircle_brief.brief_figure(result, lang="en", status="illustrative"))
         zh = brief.figure_text(lifecircle_brief.brief_figure(result, lang="zh", illustrative_facilities=True))
     assert "Residential life circle" in en and "Illustrative data" in en and "居住区生活圈" not in en
+    assert "北" not in en and "北" in zh and "千米" not in en  # the map furniture in the brief's language
     assert "居住区生活圈" in zh and "设施数据为示意" in zh and "Illustrative" not in zh
     with pytest.raises(lifecircle_brief.BriefError, match="unknown language"):
         lifecircle_brief.brief_figure(result, lang="fr")

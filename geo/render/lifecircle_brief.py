@@ -131,10 +131,10 @@ def draw_heat_map(ax, result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | N
     gpd.GeoSeries([outline], crs=result.crs).boundary.plot(ax=ax, color=INK, linewidth=1.4 * fs, zorder=7)
     lim = fit_limits(ax, tuple(outline.bounds), pad=0.03)
     bars = {(0.02, 0.03): frac_box(lim, 0.02, 0.01, 0.36, 0.09), (0.62, 0.03): frac_box(lim, 0.62, 0.01, 0.98, 0.09)}
-    scale_bar(ax, lim, fs * 0.85, where=emptiest(bars, outline))
+    scale_bar(ax, lim, fs * 0.85, where=emptiest(bars, outline), lang=lang)
     arrows = {(fx, fy): frac_box(lim, fx - 0.06, fy - 0.08, fx + 0.06, fy + 0.08) for fx in (0.06, 0.94)
               for fy in (0.2, 0.9)}
-    north_arrow(ax, lim, fs * 0.85, where=emptiest(arrows, outline))
+    north_arrow(ax, lim, fs * 0.85, where=emptiest(arrows, outline), lang=lang)
 
 
 def _colour_key(fig: Figure, result: lc.LifeCircleResult, box: tuple[float, float, float, float], fs: float,
