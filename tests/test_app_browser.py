@@ -197,7 +197,7 @@ def test_english_pass_every_page(server, browser):
     page = open_page(browser, base, "", DESK)
     page.get_by_text("English", exact=True).first.click()
     idle(page)
-    page.get_by_text("Longhu 15-minute service circles").first.wait_for(timeout=20_000)
+    page.get_by_text("Longhu District · 15-minute service circles").first.wait_for(timeout=20_000)
     for path, name in (("", "Planner"), ("resident", "Find my centre"), ("data", "Data")):
         if path:
             page.get_by_role("link", name=name).first.click()
