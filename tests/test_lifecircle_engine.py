@@ -77,6 +77,19 @@ def test_the_nearest_of_several_facilities_counts():
     assert row(r, "kindergarten")["nearest_m"] == pytest.approx(300)
 
 
+def test_the_nearest_facility_is_named_on_foot_and_in_a_straight_line():
+    """Two kindergartens seen from the community's centre (500, 500), on the street y = 500:
+    甲 at (300, 200) is 361 m away in a straight line but 300 m off the street (500 m on foot);
+    乙 at (900, 500) is 400 m either way."""
+    fac = facilities(("kindergarten", 300, 200), ("kindergarten", 900, 500)).assign(name=["甲", "乙"])
+    circle = lc.analyse(square(), fac, catalogue())
+    assert row(circle, "kindergarten")["nearest_name"] == "甲"
+    walked = lc.analyse(square(), fac, catalogue(), lc.Settings(mode="network", max_snap_m=400), graph=street())
+    assert row(walked, "kindergarten")["nearest_name"] == "乙"
+    assert row(walked, "kindergarten")["nearest_m"] == pytest.approx(400)
+    assert row(circle, "middle_school")["nearest_name"] == ""  # none of that kind
+
+
 @pytest.mark.parametrize("speed, minutes", [(4.0, 7.5), (3.0, 10.0)])
 def test_both_walking_speeds_give_the_walking_time(speed, minutes):
     r = lc.analyse(square(), facilities(("kindergarten", 500, 1000)), catalogue(),

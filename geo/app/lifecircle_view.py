@@ -181,6 +181,7 @@ def scorecard(res: lc.LifeCircleResult, lang: str) -> None:
     rows = res.table[res.table["code"] == pick]
     st.dataframe(pd.DataFrame({
         tr("lc.k_category", lang): rows["category_en" if lang == "en" else "category"],
+        tr("lc.k_name", lang): rows["nearest_name"],
         tr("lc.k_limit", lang): rows["limit_m"].round(0), tr("lc.k_nearest", lang): rows["nearest_m"].round(0),
         tr("lc.k_minutes", lang): rows["nearest_minutes"].round(1),
         tr("lc.k_covered", lang): rows["covered_pct"].round(1)}), hide_index=True)

@@ -205,21 +205,29 @@ def _places(geoms: np.ndarray, settings: Settings, graph: wg.WalkGraph | None) -
     return places
 
 
+def circle_nearest(fx: np.ndarray, fy: np.ndarray, qx: np.ndarray, qy: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line distance from each query point to the nearest facility (inf when none) and
+    that facility's index (-1 when none)."""
+    if len(fx) == 0:
+        return np.full(len(qx), np.inf), np.full(len(qx), -1, np.int64)
+    d, i = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([qx, qy]), k=1)
+    return np.asarray(d, float), np.asarray(i, np.int64)
+
+
 def circle_distances(fx: np.ndarray, fy: np.ndarray, qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
     """Straight-line distance from each query point to the nearest facility (inf when none)."""
-    if len(fx) == 0:
-        return np.full(len(qx), np.inf)
-    d, _ = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([qx, qy]), k=1)
-    return np.asarray(d, float)
+    return circle_nearest(fx, fy, qx, qy)[0]
 
 
 def network_distances(graph: wg.WalkGraph, fx: np.ndarray, fy: np.ndarray, queries: list[wg.Snap],
-                      max_snap_m: float) -> tuple[list[np.ndarray], int]:
-    """Walking distance from each snapped query point to the nearest facility, for each list of
-    queries, after one multi-source pass; and how many facilities are off the network."""
+                      max_snap_m: float) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Walking distance from each snapped query point to the nearest facility and that facility's
+    index (-1 when none), for each list of queries, after one multi-source pass; and how many
+    facilities are off the network."""
     src = wg.snap_points(graph, fx, fy, max_distance_m=max_snap_m)
     nearest = routing.nearest_source(graph, src)
-    out = [routing.distance_to_nearest(graph, src, q, nearest)[0] for q in queries]
+    out = [routing.distance_to_nearest(graph, src, q, nearest) for q in queries]
     return out, int((~src.reachable).sum())
 
 
@@ -272,8 +280,8 @@ class LifeCircleResult:
 
 
 TABLE_COLUMNS = ["code", "name", "street_code", "category", "category_key", "category_en", "level", "limit_m",
-                 "covered_pct", "nearest_m", "nearest_minutes", "reached", "population", "population_covered",
-                 "population_out"]
+                 "covered_pct", "nearest_m", "nearest_minutes", "nearest_name", "reached", "population",
+                 "population_covered", "population_out"]
 
 
 def metric_crs(communities: gpd.GeoDataFrame, graph: wg.WalkGraph | None = None):
@@ -307,20 +315,27 @@ def _population(communities: gpd.GeoDataFrame) -> np.ndarray | None:
 
 def _measure(cat: Category, limit: float, fac: gpd.GeoDataFrame, geoms: np.ndarray, places: _Places,
              settings: Settings, graph: wg.WalkGraph | None, notes: list[str]) -> tuple[np.ndarray, ...]:
-    """(centroid distance, area share, grid distance) of one category: one pass over its facilities."""
+    """(centroid distance, the nearest facility's name, area share, grid distance) of one
+    category: one pass over its facilities."""
     pts = fac[fac["category"] == cat.key]
     fx, fy = shapely.get_x(np.asarray(pts.geometry.values)), shapely.get_y(np.asarray(pts.geometry.values))
     if settings.mode == "circle":
-        near = circle_distances(fx, fy, places.cx, places.cy)
+        near, which = circle_nearest(fx, fy, places.cx, places.cy)
         cells = circle_distances(fx, fy, places.gx, places.gy)
-        return near, circle_shares(geoms, fx, fy, limit), cells
-    (near, cells), off = network_distances(graph, fx, fy, [places.centroid_snap, places.grid_snap],
-                                           settings.max_snap_m)
+        return near, _facility_names(pts, which), circle_shares(geoms, fx, fy, limit), cells
+    ((near, which), (cells, _)), off = network_distances(graph, fx, fy, [places.centroid_snap, places.grid_snap],
+                                                         settings.max_snap_m)
     if off:
         notes.append(f"{off} {cat.name_en} facilities are more than {settings.max_snap_m:g} m from any street "
                      "and were left out")
     share = grid_shares(cells <= limit, places.owner, len(geoms), near <= limit)
-    return near, share, cells
+    return near, _facility_names(pts, which), share, cells
+
+
+def _facility_names(pts: gpd.GeoDataFrame, which: np.ndarray) -> np.ndarray:
+    """The name of facility ``which[i]`` of ``pts`` ('' for -1 or a facility without a name)."""
+    names = pts["name"].fillna("").astype(str).to_numpy() if "name" in pts.columns else np.full(len(pts), "")
+    return np.where(which >= 0, np.append(names, "")[which], "")
 
 
 def analyse(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, catalogue: Catalogue,
@@ -341,9 +356,9 @@ def analyse(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, catalog
     frames, counts = [], np.zeros(len(places.gx), np.int64)
     for cat in catalogue.categories:
         limit = settings.limit_m(cat)
-        near, share, cells = _measure(cat, limit, fac, geoms, places, settings, graph, notes)
+        near, name, share, cells = _measure(cat, limit, fac, geoms, places, settings, graph, notes)
         counts += cells <= limit
-        frames.append(_category_rows(cm, cat, limit, near, share, settings))
+        frames.append(_category_rows(cm, cat, limit, near, share, settings).assign(nearest_name=name))
     table = pd.concat(frames, ignore_index=True)[TABLE_COLUMNS]
     summary = community_summary(cm, table, catalogue)
     totals = category_totals(table, cm, fac, catalogue, settings)
