@@ -157,6 +157,27 @@ def test_a_deleted_id_is_never_given_again(path):
     assert again != first
 
 
+def _plan(*points: tuple[float, float]):
+    """What accepting a siting plan reads of it: its sites' positions (inside Longhu)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sites=pd.DataFrame(points, columns=["lon", "lat"]))
+
+
+def test_accepted_plans_keep_every_site_and_never_reuse_an_id(path):
+    a, b = editing.CenterEditor(Store(path)), editing.CenterEditor(Store(path))
+    first = a.add_proposed(_plan((116.7420, 23.3960), (116.7430, 23.3965)))
+    second = b.add_proposed(_plan((116.7440, 23.3970)))  # another session, from the same page
+    assert len(first.added) == 2 and len(second.added) == 1 and not set(first.added) & set(second.added)
+    a.delete(second.added[0])
+    third = a.add_proposed(_plan((116.7450, 23.3975)))
+    assert third.added[0] not in set(first.added) | set(second.added)
+    saved = Store(path).load("centers")
+    proposed = saved[saved["position_source"] == "proposed"]
+    assert len(saved) == 172 + 3 and len(proposed) == 3 and proposed["id"].is_unique
+    assert set(proposed["name"]) == {"拟建服务站01", "拟建服务站02", "拟建服务站04"}  # 03 was deleted, never reused
+
+
 def _add_in_process(path: str, barrier, queue, n: int) -> None:
     s = Store(path, timeout=60)
     base = s.load("centers").attrs["version"]

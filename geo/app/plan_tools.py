@@ -18,6 +18,7 @@ import streamlit as st
 
 from geo.app import cache, inputs
 from geo.app import layers as lay
+from geo.app.data_common import open_store
 from geo.app.legend import SITE_COLOUR
 from geo.app.reasons import error_text
 from geo.app.screen import Ctx
@@ -26,7 +27,9 @@ from geo.app.text import both, crs_label, md, tr
 from geo.engine import coverage as cv
 from geo.engine import siting
 from geo.io import data
+from geo.io import store as gstore
 from geo.io.candidates import load_candidates
+from geo.io.editing import CenterEditor
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
 from geo.render import brief, maps
@@ -131,8 +134,7 @@ def show_plan(plan: siting.SitingPlan, ctx: Ctx) -> siting.SitingPlan:
         return plan
     st.table(sites_table(plan, lang), hide_index=True)
     if st.button(tr("plan.accept", lang), key="suggest_accept"):
-        layers = ctx.layers
-        version = save_plan(plan, layers.centers, layers.streets, layers.communities, lang=lang)
+        version = save_plan(plan, open_store())
         ss["data_flash"] = ("success", tr("plan.accepted", lang, n=len(plan.sites), v=version))
         ss.pop("plan", None)
         st.rerun(scope="app")
@@ -187,15 +189,11 @@ def sites_group(plan: siting.SitingPlan, basemap: str, lang: str) -> folium.Feat
     return fg
 
 
-def save_plan(plan: siting.SitingPlan, centers, streets, communities, store_path=None, lang: str = "zh") -> int:
-    """Append the proposals to the centres as ``proposed`` stations in the user's store."""
-    from geo.io import store
-
-    merged = siting.accept_sites(plan, centers, streets, communities)
+def save_plan(plan: siting.SitingPlan, store: gstore.Store) -> int:
+    """Append the proposals to the current centres as ``proposed`` stations in ``store`` (the
+    district's); returns the new version."""
     desc = both(lambda lg: tr("plan.accept_desc", lg, n=len(plan.sites)))
-    result = store.Store(store_path).save("centers", merged, desc,
-                                          base_version=centers.attrs.get("version") or 0)  # none: shipped
-    return result.version
+    return CenterEditor(store).add_proposed(plan, description=desc).version
 
 
 # --------------------------------------------------------------------------- briefing outputs

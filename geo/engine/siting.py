@@ -308,18 +308,20 @@ def suggest_cover(result: cv.CoverageResult, target_pct: float = 100.0, method: 
 
 
 def accept_sites(plan: SitingPlan, centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
-                 communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+                 communities: gpd.GeoDataFrame, taken: set[str] | None = None) -> gpd.GeoDataFrame:
     """The centres with the proposed sites appended as tier ``station``, ``position_source="proposed"``.
 
-    Names continue any earlier proposals (拟建服务站01, 02, …); ids are ``proposed-NN``. Street
+    Names continue any earlier proposals (拟建服务站01, 02, …); ids are ``proposed-NN``, none of
+    them an id of ``centers`` or of ``taken`` (ids used before, e.g. by deleted centres). Street
     codes are found from the position in ``streets`` (community codes only matter for the
     community tier, see :func:`geo.engine.schema.locate`).
     """
-    taken = centers["name"].astype(str).str.extract(rf"^{PROPOSED_NAME}(\d+)$")[0].dropna().astype(int)
-    start = int(taken.max()) + 1 if len(taken) else 1
+    numbered = centers["name"].astype(str).str.extract(rf"^{PROPOSED_NAME}(\d+)$")[0].dropna().astype(int)
+    start = int(numbered.max()) + 1 if len(numbered) else 1
     nums = np.arange(start, start + len(plan.sites))
     ids = [f"proposed-{i:02d}" for i in nums]
-    while set(ids) & set(centers["id"].astype(str)):  # an id used by hand: move past it
+    used = set(centers["id"].astype(str)) | set(taken or ())
+    while set(ids) & used:  # an id used by hand or before: move past it
         nums = nums + len(nums)
         ids = [f"proposed-{i:02d}" for i in nums]
     new = gpd.GeoDataFrame({

@@ -25,6 +25,8 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
+from geo.engine import siting
+from geo.engine.siting import SitingPlan
 from geo.io import data
 from geo.io.centers import validate_centers
 from geo.io.errors import DataError, ImportProblem
@@ -125,6 +127,19 @@ class CenterEditor:
                                   communities=communities)
         report.raise_for_problems()
         return self.store.save(LAYER, report.valid, description, base_version=base_version, author=author)
+
+    def add_proposed(self, plan: SitingPlan, *, author: str = "", description: str | None = None) -> SaveResult:
+        """Append a siting plan's sites as ``proposed`` stations to the current centres, with ids
+        chosen inside the write transaction among those the layer never had (two people
+        accepting plans at once both keep theirs)."""
+
+        def fn(gdf: gpd.GeoDataFrame, bounds: Bounds, used_keys: Callable[[], set[str]]) -> gpd.GeoDataFrame:
+            _, streets, communities = bounds
+            new = siting.accept_sites(plan, gdf, streets, communities, taken=used_keys()).iloc[len(gdf):]
+            out = pd.concat([gdf, new.reindex(columns=gdf.columns)], ignore_index=True)
+            return gpd.GeoDataFrame(out, geometry=gdf.geometry.name, crs="EPSG:4326")
+
+        return self._edit(fn, description or f"accepted {len(plan.sites)} proposed sites", None, author)
 
     def _edit(self, fn: Callable[[gpd.GeoDataFrame, Bounds, Callable[[], set[str]]], gpd.GeoDataFrame],
               description: str, base_version: int | None, author: str) -> SaveResult:
