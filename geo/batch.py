@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from geo import region as rg
+from geo.cli_lifecircle import catalogue_of
 from geo.engine import coverage
 from geo.engine import graph as wg
 from geo.engine import lifecircle as lc
@@ -254,17 +255,6 @@ def jobs_for(reg: rg.Region, settings: coverage.Settings, out: Path, shapes, *, 
     return base
 
 
-def _catalogue(args) -> lc.Catalogue:
-    from geo.io import catalogue
-
-    cat = catalogue.load_catalogue(args.catalogue)
-    keys = [k.strip() for k in (args.categories or "").split(",") if k.strip()]
-    try:
-        return cat.select(keys) if keys else cat
-    except lc.LifeCircleError as exc:
-        raise BatchError(f"--categories: {exc}") from None
-
-
 def _life_settings(args, settings: coverage.Settings) -> lc.Settings:
     """The life circle measured as the coverage is: the same mode and walking speed."""
     try:
@@ -276,21 +266,23 @@ def _life_settings(args, settings: coverage.Settings) -> lc.Settings:
 def run_cli(args, settings: coverage.Settings) -> int:
     """``python -m geo batch``: the region's units as tasks, then the region's outputs."""
     reg = rg.region(args.region)
+    catalogue = catalogue_of(args) if args.facilities else None  # a bad key fails before anything starts
     with client_for(args.scheduler, args.workers) as client:  # an address that does not answer fails first
+        shapes = rg.outlines(reg)
+        life = None
+        if catalogue is not None:
+            life, report = life_jobs(args.facilities, args.facilities_crs, catalogue, _life_settings(args, settings),
+                                     shapes)
         print(f"{reg.label}: {len(reg.units)} county-level units, {int(reg.units['n_streets'].sum()):,} streets, "
               f"{int(reg.units['n_communities'].sum()):,} villages and communities", file=sys.stderr)
-        shapes = rg.outlines(reg)
+        if life is not None:
+            print(f"{args.facilities.name}: {len(report.valid):,} facilities in {len(report.counts())} categories, "
+                  f"{len(report.unmatched):,} rows unassigned, {len(report.outside):,} outside the region",
+                  file=sys.stderr)
         graph = None
         if args.network:
             print(f"loading walking network {args.network} …", file=sys.stderr)
             graph = networks.load_network(args.network)
-        life = None
-        if args.facilities:
-            life, report = life_jobs(args.facilities, args.facilities_crs, _catalogue(args),
-                                     _life_settings(args, settings), shapes)
-            print(f"{args.facilities.name}: {len(report.valid):,} facilities in {len(report.counts())} categories, "
-                  f"{len(report.unmatched):,} rows unassigned, {len(report.outside):,} outside the region",
-                  file=sys.stderr)
         jobs = jobs_for(reg, settings, Path(args.out), shapes, centers=args.centers, centers_crs=args.centers_crs,
                         graph=graph, life=life)
         t = time.perf_counter()

@@ -62,7 +62,8 @@ def _settings(args) -> lc.Settings:
         raise _usage(exc) from None
 
 
-def _catalogue_of(args) -> lc.Catalogue:
+def catalogue_of(args) -> lc.Catalogue:
+    """The catalogue (``--catalogue``) cut to ``--categories``; a bad key is a usage error."""
     cat = _catalogue.load_catalogue(args.catalogue)
     if not args.categories:
         return cat
@@ -101,7 +102,7 @@ def cmd_lifecircle(args) -> int:
     """Analyse, write the contract files (and the brief), print the headline."""
     settings = _settings(args)
     _check_brief(args.brief)
-    cat = _catalogue_of(args)
+    cat = catalogue_of(args)
     district = data.load_district()
     communities = data.load_communities(args.communities) if args.communities else data.load_communities()
     streets = data.load_streets(args.streets) if args.streets else data.load_streets()

@@ -64,6 +64,8 @@ def test_a_prefix_that_matches_no_unit_is_one_line(tmp_path, capsys):
     (["--scheduler", "nowhere"], "use local, serial or tcp://HOST:PORT"),
     (["--workers", "0"], "--workers: give 1 to 64"),
     (["--region", "44x"], "give the first digits of an adcode"),
+    (["--facilities", "nowhere.csv", "--categories", "kindergarten,casino"], "--categories: "),
+    (["--facilities", "nowhere.csv"], "nowhere.csv"),
 ])
 def test_bad_options_are_one_line(tmp_path, capsys, args, says):
     argv = ["batch", "--region", WUHAI, "--out", str(tmp_path)] + args
