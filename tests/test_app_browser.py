@@ -256,3 +256,12 @@ def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
     in_use = page.locator("[data-testid='stTable']", has_text="图层").first.inner_text()
     assert "175" in in_use and "来自 three.csv 3" in in_use and "真实" not in in_use
     shot(page, "data_desk_imported")
+
+
+def test_the_chinese_data_page_words_the_uploader_in_chinese_and_has_no_deploy_button(server, browser):
+    base, _ = server
+    page = open_page(browser, base, "data", DESK)
+    after = """sel => getComputedStyle(document.querySelector(sel), '::after').content"""
+    assert "选择文件" in page.evaluate(after, "[data-testid='stFileUploaderDropzone'] button p")
+    assert "50 MB" in page.evaluate(after, "[data-testid='stFileUploaderDropzoneInstructions'] span")
+    assert page.get_by_text("Deploy", exact=True).count() == 0

@@ -22,7 +22,7 @@ from geo.app.state import ss
 from geo.app.text import LANG_NAMES, md, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
-from geo.io import data, errors
+from geo.io import data, errors, sources
 from geo.io import store as gstore
 from geo.render import maps
 
@@ -36,6 +36,18 @@ CSS = """<style>
 [data-testid="stMetricLabel"] {height: auto;}
 iframe[title="streamlit_folium.st_folium"] {max-width: 100%;}
 </style>"""
+
+
+def uploader_css(lang: str) -> str:
+    """Streamlit's file uploader words its button and limit in English only ("Upload", "200MB
+    per file • CSV"); on a Chinese page the page's own words replace them (the English stays
+    for screen readers, at size 0)."""
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    limit = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    words = {button: tr("upload_button", lang), limit: tr("upload_limit", lang, mb=sources.MAX_BYTES // 2**20)}
+    rules = "".join(f"{sel} {{font-size: 0;}} {sel}::after {{content: \"{text}\"; font-size: 14px;}}"
+                    for sel, text in words.items())
+    return f"<style>{rules}</style>"
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = 
     cache.setup_assets(ROOT)
     state.init()
     lang = state.lang()
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + (uploader_css(lang) if lang != "en" else ""), unsafe_allow_html=True)
     page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
     code = district.current()
     district.picker(lang, page)

@@ -380,6 +380,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lg_nearest": ("最近的服务中心（按远近编号）", "Nearest centres (numbered by distance)"),
     # ---- the resident's page
     "res.title": ("离我最近的党群服务中心", "My nearest party-and-public service centre"),
+    "upload_button": ("选择文件", "Upload"), "upload_limit": ("每个文件不超过 {mb} MB；也可把文件拖到这里", "up to {mb} MB per file"),
     "district_pick": ("区县", "District"),
     "district_pick_help": ("全国 {n} 个有边界的县级行政区；输入名称、城市或代码查找。区界和街道、村（社区）名录是真实数据；街道、社区边界和中心位置在导入真实数据（数据管理页）之前由程序生成，仅作示意。",
                            "{n} county-level units of China with an outline; type a name, city or code. The outline and the register of streets and communities are real; street and community boundaries and centre positions are generated (illustrative) until real ones are imported on the data page."),
