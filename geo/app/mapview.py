@@ -18,7 +18,9 @@ import folium
 import geopandas as gpd
 import streamlit as st
 import streamlit_folium as sf
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
+from jinja2 import Template
 
 from geo.app import cache
 from geo.app import layers as lay
@@ -56,6 +58,35 @@ def fit_group(fit: maps.FitBounds) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name="fit", control=False)
     fit.add_to(fg)
     return fg
+
+
+class FlatMarkers(MacroElement):
+    """Markers placed with ``left``/``top`` instead of a 3-D transform.
+
+    Leaflet positions every marker with ``translate3d``, which makes Chrome give each of the
+    planner's 172 centres its own compositing layer; every frame the page draws while a change
+    runs then pays for building that layer tree again (Chrome's "Layerize", measured at
+    0.1–0.2 s per change). Panes, tiles and the zoom animation keep their 3-D transforms."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var P = L.Marker.prototype;
+            if (P.__lhFlat) { return; }
+            var setPos = P._setPos;
+            P._setPos = function (pos) {
+                var any3d = L.Browser.any3d;
+                L.Browser.any3d = false;
+                try { return setPos.call(this, pos); } finally { L.Browser.any3d = any3d; }
+            };
+            P.__lhFlat = true;
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FlatMarkers"
 
 
 @dataclass
@@ -136,6 +167,7 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
     def build_base() -> folium.Map:
         base = base_result(layers)
         m = lay.base_map(base, basemap, layers.illustrative, lang)
+        FlatMarkers().add_to(m)  # before any marker: the base map's centres use it too
         if centres:
             for group in maps.centers_layers(base, basemap, lang):
                 group.add_to(m)
