@@ -150,13 +150,16 @@ def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
 
 def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
          groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
-         locate: bool = False, centres: bool = False) -> None:
+         locate: bool = False, centres: bool | str = False) -> None:
     """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
     only when ``groups_key`` is new); ``clicks`` makes a click (or a found location, with
     ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``.
 
-    ``centres`` puts every centre (plain tooltips) in the base map: the resident's and the data
-    steward's maps, where the centres do not change with the controls.
+    ``centres`` puts every centre in the base map: ``True`` with plain tooltips (the resident's
+    and the data steward's maps, where the centres do not change with the controls);
+    ``"analysis"`` for the planner, whose changing layers then choose the tiers shown and end
+    each tooltip with the community's covered share (:func:`geo.app.layers.centres_state_group`),
+    so a change draws no marker again.
 
     The base map is drawn once per server and the layers once per ``groups_key``; this is what
     ``st_folium`` sends, without its redrawing of every layer on every run (its component is
@@ -168,7 +171,10 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
         base = base_result(layers)
         m = lay.base_map(base, basemap, layers.illustrative, lang)
         FlatMarkers().add_to(m)  # before any marker: the base map's centres use it too
-        if centres:
+        if centres == "analysis":
+            for group in lay.base_centres_groups(base, basemap, lang):
+                group.add_to(m)
+        elif centres:
             for group in maps.centers_layers(base, basemap, lang):
                 group.add_to(m)
         if locate:
