@@ -151,8 +151,11 @@ def planner_changes(page, rounds: int, out: dict[str, list[float]]) -> None:
             page.get_by_text(view, exact=True).click()
             out.setdefault(f"view ({tag})", []).append(settle(page, t, in_map(
                 "[...d.querySelectorAll('.lh-legend')].some(l => l.textContent.includes(arg))"), legend))
+        # the gap picker by its label: the sidebar's district picker is a selectbox too, and first
+        gap_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
+            has_text="在地图上查看空白区域")
         for option in ("#1 ", "— 全区 —"):
-            page.locator("[data-testid='stSelectbox']").first.click()
+            gap_box.click()
             page.wait_for_timeout(200)
             t = time.perf_counter()
             page.get_by_role("option").filter(has_text=option).first.click()

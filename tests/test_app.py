@@ -50,6 +50,14 @@ def fit(args: dict) -> tuple[str, list[list[float]]]:
     return json.loads(m.group(1)), json.loads(m.group(2))
 
 
+def shown_tiers(js: str) -> list[str]:
+    """The tiers of the base map's centres that the map's changing layers show
+    (geo.app.layers.CentresShown)."""
+    m = re.search(r"on = (\[[^\]]*\]);", js)
+    assert m, "no choice of centres in the map's layers"
+    return json.loads(m.group(1))
+
+
 # --------------------------------------------------------------------------- default page
 
 
@@ -73,9 +81,10 @@ def test_default_load_shows_the_analysis_numbers(layers):
     # the map: 172 centres in four tiers, the folded legend, coverage and gaps, fitted to the district
     args = map_args(at)
     fg = args["feature_group"]
-    assert n_points(fg) == 172
+    assert n_points(args["script"]) == 172  # the centres are drawn once, in the base map
     for tier in ("district", "street", "community", "station"):
-        assert f"lh-centre-{tier}" in fg
+        assert f"lh-centre-{tier}" in args["script"]
+    assert shown_tiers(fg) == ["community", "district", "station", "street"]  # the layers choose them
     assert "lh-legend" in fg and "<details" in fg and "未覆盖空白区域" in fg
     assert args["returned_objects"] == []  # a click on the planner's map reruns nothing
     assert "tileLayer" not in args["script"]  # no basemap by default: works offline
@@ -138,7 +147,8 @@ def test_tiers_select_the_centres(layers):
     tiers = ("district", "street", "community")
     assert covered(at) == pytest.approx(round(expected(layers, tiers=tiers).covered_pct, 1))
     args = map_args(at)
-    assert n_points(args["feature_group"]) == 136 and "lh-centre-station" not in args["feature_group"]
+    assert shown_tiers(args["feature_group"]) == ["community", "district", "street"]
+    assert "所在村（社区）步行15分钟覆盖率" in args["feature_group"]  # the tooltips' covered share follows
     assert args["key"] == key0, "changing tiers must not rebuild the base map"
     for t in tiers:
         at.checkbox(key=W(f"tier_{t}")).uncheck()

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
 
 from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
@@ -65,10 +67,12 @@ def center_info(result: cv.CoverageResult) -> pd.DataFrame:
     code = result.centers["community_code"].where(result.centers["community_code"] != "", hit["code"])
     pct = result.summary[result.summary["level"] == "community"].set_index("code")["covered_pct"]
     table["community_pct"] = code.map(pct)
+    table["community_code"] = code.fillna("").astype(str)
     return table
 
 
-def _center_tip(row: pd.Series, minutes: str, lang: str) -> str:
+def _center_tip_base(row: pd.Series, lang: str) -> list[str]:
+    """A centre's tooltip lines that never change with the controls: name, tier, street, community."""
     sep = tr("tip_sep", lang)
     lines = [f"<b>{maps.esc(row['name'])}</b>",
              f"{tr('tip_tier', lang)}{sep}{maps.esc(tier_label(row['tier'], lang))}"]
@@ -76,36 +80,90 @@ def _center_tip(row: pd.Series, minutes: str, lang: str) -> str:
         lines.append(f"{tr('tip_street', lang)}{sep}{maps.esc(row['street'])}")
     if row["community"]:
         lines.append(f"{tr('tip_community', lang)}{sep}{maps.esc(row['community'])}")
-    if pd.notna(row["community_pct"]):
-        label = tr("tip_community_covered", lang, minutes=minutes)
-        lines.append(f"{label}{sep}{row['community_pct']:.1f}%")
-    return "<br>".join(lines)
+    return lines
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _centres_geojson(key: tuple, basemap: str, lang: str, _result: cv.CoverageResult) -> list[tuple[str, dict]]:
-    """Per included tier, the centres as GeoJSON with their tooltip HTML (cached)."""
-    info = center_info(_result)
-    pts = maps.to_display(_result.centers[["geometry"]], basemap)
-    minutes = minutes_text((_result.settings.limit_minutes,), lang)
-    out = []
+class CentreTier(MacroElement):
+    """Registers a base map's tier of centres (``window.__lhCentres[tier]``) so the changing layers
+    can show, hide and relabel it (:class:`CentresShown`) instead of drawing every marker again."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (window.__lhCentres = window.__lhCentres || {})[{{ this.tier|tojson }}] = {{ this._parent.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, tier: str) -> None:
+        super().__init__()
+        self._name = "CentreTier"
+        self.tier = tier
+
+
+class CentresShown(MacroElement):
+    """Which tiers of the base map's centres are shown, and each tooltip's last line (the covered
+    share of the centre's community at the limit): set in the browser, no marker drawn again."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var reg = window.__lhCentres || {}, on = {{ this.tiers|tojson }};
+            var pct = {{ this.pct|tojson }}, prefix = {{ this.prefix|tojson }};
+            Object.keys(reg).forEach(function (tier) {
+                var group = reg[tier];
+                group.eachLayer(function (gj) {
+                    if (!gj.eachLayer) { return; }
+                    gj.eachLayer(function (marker) {
+                        var p = marker.feature.properties, v = pct[p.code];
+                        if (p.base === undefined) { p.base = p.tip; }
+                        p.tip = v === undefined ? p.base : p.base + "<br>" + prefix + v;
+                    });
+                });
+                if (on.indexOf(tier) >= 0) { if (!map.hasLayer(group)) { map.addLayer(group); } }
+                else if (map.hasLayer(group)) { map.removeLayer(group); }
+            });
+        })({{ this._parent._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, tiers: list[str], pct: dict[str, str], prefix: str) -> None:
+        super().__init__()
+        self._name = "CentresShown"
+        self.tiers, self.pct, self.prefix = list(tiers), dict(pct), prefix
+
+
+def base_centres_groups(base: cv.CoverageResult, basemap: str, lang: str = "zh") -> list[folium.FeatureGroup]:
+    """Every centre of the layers, one group per tier, for the planner's base map: drawn once per
+    iframe; :func:`centres_state_group` chooses the tiers shown and completes the tooltips."""
+    info = center_info(base)
+    pts = maps.to_display(base.centers[["geometry"]], basemap)
+    groups = []
     for tier in ("community", "station", "street", "district"):
         idx = info.index[info["tier"] == tier]
         if len(idx):
-            gdf = gpd.GeoDataFrame({"tip": [_center_tip(info.loc[i], minutes, lang) for i in idx]},
+            tips = ["<br>".join(_center_tip_base(info.loc[i], lang)) for i in idx]
+            gdf = gpd.GeoDataFrame({"tip": tips, "code": info.loc[idx, "community_code"].to_list()},
                                    geometry=pts.geometry.loc[idx].to_numpy(), crs="EPSG:4326")
-            out.append((tier, gdf.to_geo_dict()))
-    return out
+            name = tr("layer_centres", lang, tier=tier_label(tier, lang), n=len(idx))
+            group = maps.centre_group(tier, gdf.to_geo_dict(), name)
+            CentreTier(tier).add_to(group)
+            groups.append(group)
+    return groups
 
 
-def centers_groups(result: cv.CoverageResult, basemap: str, lang: str = "zh",
-                   key: tuple | None = None) -> list[folium.FeatureGroup]:
-    """One feature group per included tier (:func:`geo.render.maps.centre_group`); the tooltip adds
-    the covered share of the centre's community. ``key`` (the analysis' cache key) caches the
-    GeoJSON."""
-    return [maps.centre_group(tier, geo, tr("layer_centres", lang, tier=tier_label(tier, lang),
-                                            n=len(geo["features"])))
-            for tier, geo in _centres_geojson(key or ("uncached", id(result)), basemap, lang, result)]
+def centres_state_group(result: cv.CoverageResult | None, lang: str = "zh") -> folium.FeatureGroup:
+    """The base map's centres for ``result``: its tiers shown, each tooltip ending with the covered
+    share of the centre's community at the limit (no centres when there is no analysis)."""
+    fg = folium.FeatureGroup(name="centres", control=False)
+    if result is None:
+        CentresShown([], {}, "").add_to(fg)
+        return fg
+    info = center_info(result)
+    info = info[info["community_pct"].notna() & (info["community_code"] != "")]
+    pct = {c: f"{v:.1f}%" for c, v in zip(info["community_code"], info["community_pct"])}
+    minutes = minutes_text((result.settings.limit_minutes,), lang)
+    prefix = tr("tip_community_covered", lang, minutes=minutes) + tr("tip_sep", lang)
+    CentresShown(sorted(set(result.centers["tier"])), pct, prefix).add_to(fg)
+    return fg
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

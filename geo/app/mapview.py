@@ -18,7 +18,9 @@ import folium
 import geopandas as gpd
 import streamlit as st
 import streamlit_folium as sf
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
+from jinja2 import Template
 
 from geo.app import cache
 from geo.app import layers as lay
@@ -56,6 +58,35 @@ def fit_group(fit: maps.FitBounds) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name="fit", control=False)
     fit.add_to(fg)
     return fg
+
+
+class FlatMarkers(MacroElement):
+    """Markers placed with ``left``/``top`` instead of a 3-D transform.
+
+    Leaflet positions every marker with ``translate3d``, which makes Chrome give each of the
+    planner's 172 centres its own compositing layer; every frame the page draws while a change
+    runs then pays for building that layer tree again (Chrome's "Layerize", measured at
+    0.1–0.2 s per change). Panes, tiles and the zoom animation keep their 3-D transforms."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var P = L.Marker.prototype;
+            if (P.__lhFlat) { return; }
+            var setPos = P._setPos;
+            P._setPos = function (pos) {
+                var any3d = L.Browser.any3d;
+                L.Browser.any3d = false;
+                try { return setPos.call(this, pos); } finally { L.Browser.any3d = any3d; }
+            };
+            P.__lhFlat = true;
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FlatMarkers"
 
 
 @dataclass
@@ -119,13 +150,16 @@ def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
 
 def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
          groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
-         locate: bool = False, centres: bool = False) -> None:
+         locate: bool = False, centres: bool | str = False) -> None:
     """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
     only when ``groups_key`` is new); ``clicks`` makes a click (or a found location, with
     ``locate``) rerun the page with ``st.session_state[key]["last_clicked"]``.
 
-    ``centres`` puts every centre (plain tooltips) in the base map: the resident's and the data
-    steward's maps, where the centres do not change with the controls.
+    ``centres`` puts every centre in the base map: ``True`` with plain tooltips (the resident's
+    and the data steward's maps, where the centres do not change with the controls);
+    ``"analysis"`` for the planner, whose changing layers then choose the tiers shown and end
+    each tooltip with the community's covered share (:func:`geo.app.layers.centres_state_group`),
+    so a change draws no marker again.
 
     The base map is drawn once per server and the layers once per ``groups_key``; this is what
     ``st_folium`` sends, without its redrawing of every layer on every run (its component is
@@ -136,7 +170,11 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
     def build_base() -> folium.Map:
         base = base_result(layers)
         m = lay.base_map(base, basemap, layers.illustrative, lang)
-        if centres:
+        FlatMarkers().add_to(m)  # before any marker: the base map's centres use it too
+        if centres == "analysis":
+            for group in lay.base_centres_groups(base, basemap, lang):
+                group.add_to(m)
+        elif centres:
             for group in maps.centers_layers(base, basemap, lang):
                 group.add_to(m)
         if locate:

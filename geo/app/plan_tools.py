@@ -54,7 +54,7 @@ def analysis_groups(ctx: Ctx) -> list[folium.FeatureGroup]:
     else:
         groups = [lay.overlap_group(cache.overlap(key, r), basemap, lang)]
     groups.append(lay.gaps_group(r, basemap, lang))
-    return groups + lay.centers_groups(r, basemap, lang, key)
+    return groups + [lay.centres_state_group(r, lang)]  # the centres are in the base map
 
 
 # --------------------------------------------------------------------------- station suggestions

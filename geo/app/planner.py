@@ -96,7 +96,8 @@ def workspace(ctx: Ctx) -> None:
     with map_col:
         sites = () if plan is None else tuple(map(tuple, plan.sites[["rank", "lon", "lat"]].to_numpy().tolist()))
         mapview.show(ctx.layers, ctx.basemap, ctx.lang, lambda: map_groups(ctx, gap_id, plan),
-                     ("planner", ctx.key, ctx.view, ctx.basemap, ctx.lang, gap_id, sites), key="planner_map")
+                     ("planner", ctx.key, ctx.view, ctx.basemap, ctx.lang, gap_id, sites), key="planner_map",
+                     centres="analysis")
 
 
 def page() -> None:
@@ -110,9 +111,9 @@ def page() -> None:
     ctx = analyse(frame)
     if ctx.result is None:
         basemap = ss["basemap"]
-        mapview.show(frame.layers, basemap, lang, lambda: [mapview.fit_group(mapview.district_fit(
-            mapview.base_result(frame.layers), basemap))], ("planner-empty", frame.layers.token, basemap),
-            key="planner_map")
+        mapview.show(frame.layers, basemap, lang, lambda: [lay.centres_state_group(None), mapview.fit_group(
+            mapview.district_fit(mapview.base_result(frame.layers), basemap))],
+            ("planner-empty", frame.layers.token, basemap), key="planner_map", centres="analysis")
         return
     metrics(ctx.result, lang)
     if ctx.controls.mode == "network" and len(ctx.result.unreachable):
