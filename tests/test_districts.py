@@ -227,7 +227,7 @@ def test_the_layout_takes_any_utm_zone_and_cell():
 @pytest.mark.parametrize("name, kind, expected", [
     ("金平区", True, "Jinping District"), ("南澳县", True, "Nan'ao County"), ("汕头市", False, "Shantou"),
     ("朝阳区", True, "Chaoyang District"), ("连南瑶族自治县", True, "Liannan Yao Autonomous County"),
-    ("广西壮族自治区", False, "Guangxi"),
+    ("广西壮族自治区", False, "Guangxi"), ("单县", True, "Shan County"),
 ])
 def test_english_names_are_pinyin_with_the_kind_of_unit(name, kind, expected):
     assert districts.english_name(name, kind=kind) == expected

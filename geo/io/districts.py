@@ -110,12 +110,13 @@ def english_name(name: str, kind: bool = True) -> str:
 
     _place_readings()
 
-    def spell(text: str) -> str:
-        syllables = lazy_pinyin(text, errors="ignore")
+    def spell(text: str, context: str = "") -> str:
+        # read with the kind's characters after it (单县: shàn xiàn, not dān), then keep the name's
+        syllables = lazy_pinyin(text + context, errors="ignore")[:len(text)]
         out = "".join(s if i == 0 or s[:1] not in "aoe" else "'" + s for i, s in enumerate(syllables))
         return out[:1].upper() + out[1:]
 
-    word = ""
+    word, full = "", name
     for ending, english in KIND_EN:
         if name.endswith(ending) and len(name) > len(ending):
             name, word = name[: -len(ending)], english
@@ -127,7 +128,7 @@ def english_name(name: str, kind: bool = True) -> str:
     elif peoples:  # 连南瑶族 -> Liannan Yao (the peoples' names follow the place)
         name = " ".join([spell(peoples[1])] + [spell(p) for p in re.findall(r"(.+?)族", peoples[2])])
     else:
-        name = spell(name) or name
+        name = spell(name, full[len(name):]) or name
     return f"{name} {word}" if (kind and word) else name
 
 
