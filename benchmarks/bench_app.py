@@ -121,14 +121,30 @@ def in_map(js: str) -> str:
             f"return !!d && ({js}); }}")
 
 
-def first_load(browser, url: str, markers: int) -> float:
+#: Resolves with the page's own clock (ms since its navigation began) once ``cond`` holds and the
+#: page is idle: what a visitor waits from pressing Enter, without the driver's round trips.
+LOADED = """async ([cond, arg]) => {
+  const ok = eval(cond);
+  return await new Promise(resolve => {
+    (function tick() {
+      const idle = document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
+      if (idle && ok(arg)) resolve(performance.now()); else requestAnimationFrame(tick);
+    })();
+  });
+}"""
+
+
+def first_load(browser, url: str, markers: int) -> tuple[float, float]:
+    """(seconds in the page's clock from navigation to the map drawn with its markers and the page
+    idle, the same in the driver's clock, which adds Playwright's own round trips)."""
     page = new_page(browser)
     ctx = page.context
     t = time.perf_counter()
     page.goto(url)
-    took = settle(page, t, in_map(f"d.querySelectorAll('.lh-centre').length >= {markers}"))
+    in_page = page.evaluate(LOADED, [in_map(f"d.querySelectorAll('.lh-centre').length >= {markers}"), None]) / 1000
+    took = time.perf_counter() - t
     ctx.close()
-    return took
+    return in_page, took
 
 
 def planner_changes(page, rounds: int, out: dict[str, list[float]]) -> None:
@@ -263,7 +279,8 @@ def report(load, loads, changes, took_suggest, cpu, wall, opts) -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
           f"(1/5/15 min) before the run")
     for name, took in loads.items():
-        print(f"first load, {name:<28}{took:6.2f} s   target < 3 s")
+        print(f"first load, {name:<28}{took[0]:6.2f} s   target < 3 s  (page's clock; {took[1]:.2f} s in the "
+              "driver's, with Playwright's round trips)")
     everything = []
     for name, values in changes.items():
         everything += values if "first visit" not in name else []

@@ -89,6 +89,33 @@ class FlatMarkers(MacroElement):
         self._name = "FlatMarkers"
 
 
+class ImmediateClicks(MacroElement):
+    """A tap on the map answered at once: streamlit-folium sends a click to the page only after
+    its own 250 ms debounce. This handler sends the same value (``{"last_clicked": latlng}``,
+    what the component sends with ``returned_objects=["last_clicked"]``) straight away through
+    the component's ``window.Streamlit`` and records it as the component's last value, so the
+    debounced call that follows finds nothing new and sends nothing."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on('click', function (e) {
+            var g = window.__GLOBAL_DATA__, st = window.Streamlit;
+            if (!g || !st || !(g.returned_objects || []).includes('last_clicked')) { return; }
+            g.lat_lng_clicked = e.latlng;
+            var value = {last_clicked: e.latlng};
+            if (JSON.stringify(g.previous_data) !== JSON.stringify(value)) {
+                g.previous_data = value;
+                st.setComponentValue(value);
+            }
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ImmediateClicks"
+
+
 @dataclass
 class _Base:
     """A base map drawn once: what ``st_folium`` sends for it, and the map the layers are drawn
@@ -165,7 +192,7 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
     ``st_folium`` sends, without its redrawing of every layer on every run (its component is
     called with the same arguments).
     """
-    base_key = (layers.token, basemap, lang, locate, centres)
+    base_key = (layers.token, basemap, lang, locate, centres, clicks)
 
     def build_base() -> folium.Map:
         base = base_result(layers)
@@ -179,6 +206,8 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
                 group.add_to(m)
         if locate:
             maps.LocateButton(lang).add_to(m)
+        if clicks:
+            ImmediateClicks().add_to(m)
         return m
 
     try:
