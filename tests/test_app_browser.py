@@ -265,3 +265,32 @@ def test_the_chinese_data_page_words_the_uploader_in_chinese_and_has_no_deploy_b
     assert "选择文件" in page.evaluate(after, "[data-testid='stFileUploaderDropzone'] button p")
     assert "50 MB" in page.evaluate(after, "[data-testid='stFileUploaderDropzoneInstructions'] span")
     assert page.get_by_text("Deploy", exact=True).count() == 0
+
+
+RUNS = """() => { window.__runs = 0; const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+
+
+def test_a_tap_is_one_run_sent_before_the_components_debounce(server, browser):
+    """The map's own handler sends a tap while the click is being dispatched (streamlit-folium's
+    debounced call would send it 250 ms later, from a timer), and that later call then finds
+    nothing new: one tap, one value sent, one script run."""
+    base, _ = server
+    page = open_page(browser, base, "resident", DESK)
+    page.evaluate(RUNS)
+    box = page.locator(MAP).bounding_box()
+    frame = map_frame(page)
+    frame.evaluate("""() => {
+        window.__sent = []; window.__inClick = false;
+        document.addEventListener('click', () => { window.__inClick = true;
+                                                   setTimeout(() => { window.__inClick = false; }, 0); }, true);
+        const send = window.Streamlit.setComponentValue;
+        window.Streamlit.setComponentValue = v => { window.__sent.push(window.__inClick); send(v); };
+    }""")
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.get_by_text("最近的 3 个服务中心").wait_for(timeout=30_000)
+    idle(page)
+    page.wait_for_timeout(1000)  # the debounced call would have come by now
+    assert frame.evaluate("window.__sent") == [True]  # one value, sent during the click itself
+    assert page.evaluate("window.__runs") == 1
