@@ -3,36 +3,18 @@
 The commands run in-process (``geo.cli.main``), which is what ``python -m geo`` calls; one test
 starts the real entry point as a subprocess."""
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import cli
 from geo.io import data, results
+from tests.cli_helpers import run
 
 ROOT = data.ROOT
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args) -> Run:
-    """``python -m geo *args`` in this process: exit code, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in args])
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 def test_the_entry_point_runs_and_bad_input_is_one_line_without_traceback(tmp_path):

@@ -4,10 +4,7 @@ the brief, and one-line errors with exit 2.
 The facility tables are TEST DATA made by the tests (points inside the shipped, illustrative
 community boundaries); there is no real POI data offline."""
 
-import contextlib
-import io
 import json
-from dataclasses import dataclass
 
 import geopandas as gpd
 import networkx as nx
@@ -16,25 +13,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import cli
 from geo.io import catalogue as cat_io
 from geo.io import data, lifecircle_results, online
+from tests.cli_helpers import run
 
 CAT = cat_io.load_catalogue()
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in args])
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
