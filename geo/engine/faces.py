@@ -28,6 +28,7 @@ coverage union. Streets on the ring of an unusable face are simply buffered as b
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 
@@ -67,6 +68,7 @@ class Faces:
     polygon: np.ndarray
     inradius: np.ndarray
     _erosion: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def n_usable(self) -> int:
@@ -77,7 +79,12 @@ class Faces:
         """The erosion (inward buffer by ``r``) of each face in ``faces``, computed once per face.
 
         Faces too small for a disc of radius ``r`` have an empty erosion without a buffer.
+        Safe to call from several threads.
         """
+        with self._lock:
+            return self._erosions(faces, r, quad_segs)
+
+    def _erosions(self, faces: np.ndarray, r: float, quad_segs: int) -> np.ndarray:
         key = (float(r), int(quad_segs))
         if key not in self._erosion:
             self._erosion[key] = (np.full(self.polygon.size, shapely.Polygon(), dtype=object),

@@ -2,8 +2,9 @@
 
 An isochrone is the union of the reachable street pieces -- whole edges, the reachable part of
 edges cut by the limit (from either end), the source's own edge around its snap point, and the
-access walk -- buffered by ``buffer_m``. Pieces are first chained through junctions into long
-lines, because buffering a few long lines is far cheaper in GEOS than one buffer per segment.
+access walk -- buffered by ``buffer_m``. Blocks whose every side is reached are filled at once
+(:mod:`geo.engine.faces`); the other pieces are chained through junctions into long lines and
+buffered and united in one Clipper sweep (:mod:`geo.engine.offsets`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.engine.faces import Faces, graph_faces
 from geo.engine.graph import Snap, WalkGraph, expand_ranges, substrings
+from geo.engine.offsets import Grid, buffer_union
 from geo.engine.routing import Reach, reach_from_sources
+
+BATCH = 32  # sources per batch of work (see :func:`isochrones`)
 
 
 @dataclass(frozen=True)
@@ -122,12 +126,24 @@ def _closed_blocks(faces: Faces, src: np.ndarray, edge: np.ndarray) -> tuple[_Bl
     """
     n_f = max(faces.n_ring.size, 1)
     left, right = faces.left[edge], faces.right[edge]
-    keys = np.concatenate([src[left >= 0] * n_f + left[left >= 0], src[right >= 0] * n_f + right[right >= 0]])
-    uk, cnt = np.unique(keys, return_counts=True)
-    closed = uk[cnt == faces.n_ring[uk % n_f]]
-    drop = (((left >= 0) & np.isin(src * n_f + left, closed))
-            | ((right >= 0) & np.isin(src * n_f + right, closed)))
+    has_l, has_r = left >= 0, right >= 0
+    keys = np.concatenate([src[has_l] * n_f + left[has_l], src[has_r] * n_f + right[has_r]])
+    uk, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+    is_closed = cnt == faces.n_ring[uk % n_f]
+    drop = np.zeros(edge.size, bool)
+    drop[has_l] = is_closed[inv[:int(has_l.sum())]]
+    drop[has_r] |= is_closed[inv[int(has_l.sum()):]]
+    closed = uk[is_closed]
     return _Blocks(closed // n_f, closed % n_f, src[drop], edge[drop]), drop
+
+
+def _search(graph: WalkGraph, sources: Snap, limit_m: float, reach: Reach | None) -> Reach:
+    """``reach`` when it goes far enough, else a new search to ``limit_m``."""
+    if reach is None:
+        return reach_from_sources(graph, sources, limit_m)
+    if reach.limit_m < limit_m:
+        raise ValueError(f"reach was computed to {reach.limit_m} m, less than {limit_m} m")
+    return reach
 
 
 def _pieces(graph: WalkGraph, sources: Snap, limit_m: float, reach: Reach | None,
@@ -139,11 +155,7 @@ def _pieces(graph: WalkGraph, sources: Snap, limit_m: float, reach: Reach | None
     With ``faces``, the whole edges next to a closed block are left out (see :class:`_Blocks`).
     """
     lim = float(limit_m)
-    if reach is None:
-        reach = reach_from_sources(graph, sources, lim)
-    elif reach.limit_m < lim:
-        raise ValueError(f"reach was computed to {reach.limit_m} m, less than {lim} m")
-    b = _budgets(graph, reach, lim)
+    b = _budgets(graph, _search(graph, sources, lim, reach), lim)
     cut, cut_owner, cut_a, cut_b = _cut_pieces(graph, sources, b, lim)
     access, acc_owner = _access_walks(sources, lim)
     whole, whole_src = b.edge[b.whole], b.src[b.whole]
@@ -228,20 +240,22 @@ def _groups(keys: np.ndarray, values: np.ndarray, n: int) -> list:
 
 @dataclass(frozen=True)
 class _Shape:
-    """How the pieces become polygons: buffer width, arcs, the graph and its faces."""
+    """How the pieces become polygons: buffer width, arcs, the graph, its faces and the grid."""
 
     graph: WalkGraph
     faces: Faces | None
     buffer_m: float
     quad_segs: int
+    grid: Grid
 
-    def buffer_chains(self, pieces: np.ndarray, lab: np.ndarray) -> np.ndarray:
-        """Buffers of the pieces chained into long lines (``lab``: chain of each piece)."""
-        if pieces.size == 0:
-            return np.empty(0, dtype=object)
-        chain = np.unique(lab, return_inverse=True)[1]
-        merged = shapely.line_merge(shapely.multilinestrings(pieces, indices=chain))
-        return shapely.buffer(merged, self.buffer_m, quad_segs=self.quad_segs)
+    def streets(self, pieces: np.ndarray, lab: np.ndarray, d: shapely.Geometry | None
+                ) -> shapely.Geometry | None:
+        """The pieces chained into long lines (``lab``: chain of each piece), buffered and
+        united with ``d``."""
+        if pieces.size:
+            chain = np.unique(lab, return_inverse=True)[1]
+            pieces = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(pieces, indices=chain)))
+        return buffer_union(pieces, d, self.buffer_m, self.quad_segs, self.grid)
 
     def blocks_area(self, faces: np.ndarray, erosion: np.ndarray) -> shapely.Geometry | None:
         """``buffer(C, r)`` minus the erosions, C the union of the closed blocks; None when the
@@ -257,7 +271,8 @@ class _Shape:
 
 
 def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray, blocks: _Blocks,
-              n_sources: int, shape: _Shape, n_jobs: int | None) -> list:
+              n_sources: int, shape: _Shape) -> list:
+    """The walking area of each source from its pieces and closed blocks (see :func:`_pieces`)."""
     if lines.size == 0:
         return [None] * n_sources
     label = _chain_labels(lines, owner, a, b)
@@ -266,32 +281,29 @@ def _polygons(lines: np.ndarray, owner: np.ndarray, a: np.ndarray, b: np.ndarray
     erosion = np.empty(blocks.face.size, dtype=object)
     if blocks.face.size:
         erosion[:] = shape.faces.erosions(blocks.face, shape.buffer_m, shape.quad_segs)
-    work = list(zip(_groups(owner, lines, n_sources), _groups(owner, label, n_sources),
-                    _groups(blocks.src, blocks.face, n_sources), _groups(blocks.src, erosion, n_sources),
-                    _groups(blocks.drop_src, blocks.drop_edge, n_sources)))
+    work = zip(_groups(owner, lines, n_sources), _groups(owner, label, n_sources),
+               _groups(blocks.src, blocks.face, n_sources), _groups(blocks.src, erosion, n_sources),
+               _groups(blocks.drop_src, blocks.drop_edge, n_sources))
+    return [_area(shape, *item) for item in work]
 
-    def area(item: tuple) -> shapely.Geometry | None:
-        pieces, lab, faces, eroded, dropped = item
-        if pieces.size == 0 and faces.size == 0:
-            return None
-        streets = shapely.union_all(shape.buffer_chains(pieces, lab))
-        if faces.size == 0:
-            return streets
-        d = shape.blocks_area(faces, eroded)
-        if d is None:
-            merged = shapely.line_merge(shapely.multilinestrings(shape.graph.geometry[dropped]))
-            d = shapely.buffer(merged, shape.buffer_m, quad_segs=shape.quad_segs)
-        return shapely.union(streets, d)  # the streets among themselves first: cheaper
 
-    # one union per source: shapely has no grouped union, so map over sources;
-    # GEOS releases the GIL, so threads use all cores for this, the costly step
-    if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else (os.cpu_count() or 1)
-    if n_jobs > 1 and n_sources > 1:
-        with ThreadPoolExecutor(min(n_jobs, n_sources)) as pool:
-            return list(pool.map(area, work))
-    return [area(item) for item in work]
+def _area(shape: _Shape, pieces: np.ndarray, lab: np.ndarray, faces: np.ndarray, eroded: np.ndarray,
+          dropped: np.ndarray) -> shapely.Geometry | None:
+    """One source's area: its closed blocks grown by the buffer, united with its other streets."""
+    if pieces.size == 0 and faces.size == 0:
+        return None
+    d = shape.blocks_area(faces, eroded) if faces.size else None
+    if d is None and dropped.size:  # the blocks could not be trusted: buffer their streets
+        extra = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(shape.graph.geometry[dropped])))
+        pieces, lab = np.concatenate([pieces, extra]), np.concatenate([lab, -1 - np.arange(extra.size)])
+    return shape.streets(pieces, lab, d)
+
+
+def _threads(n_jobs: int | None) -> int:
+    """``n_jobs``, or the usable CPUs."""
+    if n_jobs is not None:
+        return max(1, int(n_jobs))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def isochrones(graph: WalkGraph, sources: Snap, limit_m: float, buffer_m: float = 30.0,
@@ -315,16 +327,31 @@ def isochrones(graph: WalkGraph, sources: Snap, limit_m: float, buffer_m: float 
     reach : Reach, optional
         Reuse a search done to at least ``limit_m``.
     n_jobs : int, optional
-        Threads for the polygon unions (default: the usable CPUs).
+        Threads (default: the usable CPUs); sources are worked in batches of ``BATCH``.
     blocks : bool
         Fill the blocks whose every side is reached at once (:mod:`geo.engine.faces`), instead
         of uniting the buffers of their streets: the same area (to the arcs' approximation),
         several times faster. ``False`` buffers every piece.
     """
+    lim, n = float(limit_m), len(sources)
     faces = graph_faces(graph) if blocks else None
-    lines, owner, a, b, closed = _pieces(graph, sources, limit_m, reach, faces)
-    return _polygons(lines, owner, a, b, closed, len(sources),
-                     _Shape(graph, faces, float(buffer_m), int(quad_segs)), n_jobs)
+    reach = _search(graph, sources, lim, reach)
+    grid = Grid(float(graph.x.min()), float(graph.y.min())) if graph.n_nodes else Grid(0.0, 0.0)
+    shape = _Shape(graph, faces, float(buffer_m), int(quad_segs), grid)
+
+    def batch(lo: int) -> list:
+        hi = min(lo + BATCH, n)
+        rows = np.arange(lo, hi)
+        return _polygons(*_pieces(graph, sources.take(rows), lim, reach.rows(lo, hi), faces), hi - lo, shape)
+
+    # batches of sources, each from its pieces to its polygons, on threads: GEOS and most of
+    # numpy release the GIL (Clipper does not), so one batch's blocks and pieces overlap another's
+    # street buffers; batches also bound the memory of the pieces
+    jobs = min(_threads(n_jobs), -(-n // BATCH))
+    if jobs > 1:
+        with ThreadPoolExecutor(jobs) as pool:
+            return [p for part in pool.map(batch, range(0, n, BATCH)) for p in part]
+    return [p for lo in range(0, n, BATCH) for p in batch(lo)]
 
 
 def isochrones_multi(graph: WalkGraph, sources: Snap, limits_m: Sequence[float],

@@ -50,6 +50,11 @@ class Reach:
         """Source index of every stored entry."""
         return np.repeat(np.arange(self.n_sources), np.diff(self.indptr))
 
+    def rows(self, lo: int, hi: int) -> Reach:
+        """The searches of sources ``lo`` to ``hi - 1`` (numbered from 0 again)."""
+        a, b = self.indptr[lo], self.indptr[hi]
+        return Reach(self.indptr[lo:hi + 1] - a, self.node[a:b], self.dist[a:b], self.limit_m, self.n_nodes)
+
     def to_dense(self) -> np.ndarray:
         """Dense ``(n_sources, n_nodes)`` array, inf where not reached."""
         out = np.full((self.n_sources, self.n_nodes), np.inf)
