@@ -79,22 +79,25 @@ class Faces:
         """The erosion (inward buffer by ``r``) of each face in ``faces``, computed once per face.
 
         Faces too small for a disc of radius ``r`` have an empty erosion without a buffer.
-        Safe to call from several threads.
+        Safe to call from several threads: the lock guards the cache, not the buffers (two
+        threads may both buffer a face they need at once; each uses its own).
         """
-        with self._lock:
-            return self._erosions(faces, r, quad_segs)
-
-    def _erosions(self, faces: np.ndarray, r: float, quad_segs: int) -> np.ndarray:
         key = (float(r), int(quad_segs))
-        if key not in self._erosion:
-            self._erosion[key] = (np.full(self.polygon.size, shapely.Polygon(), dtype=object),
-                                  self.inradius <= r)  # (erosions, known) per face
-        cache, known = self._erosion[key]
-        todo = np.unique(faces[~known[faces]])
+        with self._lock:
+            if key not in self._erosion:
+                self._erosion[key] = (np.full(self.polygon.size, shapely.Polygon(), dtype=object),
+                                      self.inradius <= r)  # (erosions, known) per face
+            cache, known = self._erosion[key]
+            need = ~known[faces]
+            out = cache[faces]
+        todo, inv = np.unique(faces[need], return_inverse=True)
         if todo.size:
-            cache[todo] = shapely.buffer(self.polygon[todo], -r, quad_segs=quad_segs)
-            known[todo] = True
-        return cache[faces]
+            eroded = shapely.buffer(self.polygon[todo], -r, quad_segs=quad_segs)
+            out[need] = eroded[inv]
+            with self._lock:
+                cache[todo] = eroded
+                known[todo] = True
+        return out
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

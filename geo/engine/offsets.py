@@ -37,7 +37,8 @@ class Grid:
         return np.split(q, np.searchsorted(idx, np.arange(1, len(geoms))))
 
     def geometry(self, tree: pyclipper.PyPolyNode) -> shapely.Geometry | None:
-        """A Clipper polygon tree as one (multi)polygon in the original coordinates."""
+        """A Clipper polygon tree as one (multi)polygon in the original coordinates (rings may
+        touch themselves: see :func:`buffer_union`)."""
         rings, owner = [], []
         stack = list(tree.Childs)
         k = 0
@@ -53,8 +54,7 @@ class Grid:
         ring_of = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
         xy = np.concatenate(rings) / self.scale + (self.x0, self.y0)
         polys = shapely.polygons(shapely.linearrings(xy, indices=ring_of), indices=owner)
-        out = polys[0] if polys.size == 1 else shapely.multipolygons(polys)
-        return out if out.is_valid else shapely.make_valid(out)
+        return polys[0] if polys.size == 1 else shapely.multipolygons(polys)
 
 
 def arc_tolerance(r: float, quad_segs: int) -> float:
@@ -83,5 +83,8 @@ def buffer_union(lines: np.ndarray, polygon: shapely.Geometry | None, r: float, 
     if streets is None:
         return polygon
     if polygon is None or polygon.is_empty:
-        return streets
-    return shapely.union(streets, polygon)
+        return streets if shapely.is_valid(streets) else shapely.make_valid(streets)
+    try:  # GEOS's overlay reads rings touching themselves, and its result is valid
+        return shapely.union(streets, polygon)
+    except shapely.errors.GEOSException:
+        return shapely.union(shapely.make_valid(streets), polygon)
