@@ -7,8 +7,10 @@ import math
 import re
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from geo.engine import coverage as cv
 from geo.engine import schema
@@ -172,3 +174,18 @@ def test_fit_bounds_only_refits_for_a_new_target():
     maps.FitBounds([[23.3, 116.6], [23.5, 116.9]], "district").add_to(m)
     js = m.get_root().render()
     assert "fitBounds" in js and "__lh_fitted" in js and '"district"' in js
+
+
+def test_an_island_county_is_fitted_to_its_main_island_and_a_printed_map_to_every_islet():
+    from types import SimpleNamespace
+
+    main = shapely.box(500_000, 2_580_000, 520_000, 2_590_000)  # 200 km2
+    islets = [shapely.box(540_000 + i * 900, 2_570_000, 540_500 + i * 900, 2_570_500) for i in range(3)]
+    result = SimpleNamespace(district=shapely.MultiPolygon([main, *islets]), crs="EPSG:32650")
+    whole = maps.district_bounds(result)
+    fitted = maps.district_bounds(result, share=0.95)
+    ref = gpd.GeoSeries([main], crs="EPSG:32650").to_crs("EPSG:4326").total_bounds
+    np.testing.assert_allclose(fitted, [[ref[1], ref[0]], [ref[3], ref[2]]])
+    assert whole[1][1] > fitted[1][1] + 0.15 and whole[0][0] < fitted[0][0]  # the islets lie east and south
+    one = SimpleNamespace(district=main, crs="EPSG:32650")
+    assert maps.district_bounds(one, share=0.95) == maps.district_bounds(one)

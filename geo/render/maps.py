@@ -187,9 +187,18 @@ def base_map(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh",
     return m
 
 
-def district_bounds(result: cv.CoverageResult, basemap: str = "none") -> list[list[float]]:
-    """``[[south, west], [north, east]]`` of the district as the map draws it."""
-    dist = to_display(gpd.GeoDataFrame(geometry=[result.district], crs=result.crs), basemap)
+def district_bounds(result: cv.CoverageResult, basemap: str = "none", share: float = 1.0
+                    ) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of the district as the map draws it.
+
+    With ``share`` < 1, of its largest parts only, enough to hold that share of its area: an
+    island county's main island, not every islet around it (the map still draws them all).
+    """
+    parts = shapely.get_parts(result.district)
+    area = shapely.area(parts)  # the district's metric CRS
+    order = np.argsort(area)[::-1]
+    keep = order[: int(np.searchsorted(np.cumsum(area[order]), share * area.sum() * (1 - 1e-12))) + 1]
+    dist = to_display(gpd.GeoDataFrame(geometry=parts[keep], crs=result.crs), basemap)
     minx, miny, maxx, maxy = (float(v) for v in dist.total_bounds)
     return [[miny, minx], [maxy, maxx]]
 
