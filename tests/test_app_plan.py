@@ -51,6 +51,9 @@ def test_the_brief_follows_the_page_language(app):
 
 @pytest.mark.slow
 def test_suggest_then_accept_saves_proposed_stations(app, tmp_path):
+    assert not app.get("slider")  # the tabs beside the map are lazy: the suggestions' is closed
+    app.session_state["work_tab"] = "新增站点建议"
+    app.run()
     app.slider(key=W("suggest_k")).set_value(2).run()
     app.button(key="suggest_run").click().run()
     ok(app)
@@ -62,6 +65,16 @@ def test_suggest_then_accept_saves_proposed_stations(app, tmp_path):
     assert "lh-site-1" in fg and "lh-site-2" in fg and "建议新增站点" in fg
     sites = frame(app, "序号")
     assert list(sites["序号"]) == [1, 2]
+    # with the gaps' tab open again, the map keeps the sites, and a chosen gap shows beside them
+    app.session_state["work_tab"] = app.get("tab")[0].label
+    app.run()
+    app.selectbox(key=K("gap_pick")).set_value(1).run()
+    fg = map_args(app)["feature_group"]
+    assert "lh-site-1" in fg and "选中的空白区域" in fg
+    app.session_state["work_tab"] = "新增站点建议"
+    app.run()
+    fg = map_args(app)["feature_group"]
+    assert "lh-site-1" in fg and "选中的空白区域" in fg
     app.button(key="suggest_accept").click().run()
     ok(app)
     saved = store.Store(tmp_path / "user.gpkg").load("centers")

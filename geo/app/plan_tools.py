@@ -87,6 +87,12 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
     return show_plan(held[1], ctx)
 
 
+def held_plan(ctx: Ctx) -> siting.SitingPlan | None:
+    """The plan suggested for this analysis (for the map while its tab is closed), or None."""
+    held = ss.get("plan")
+    return held[1] if held is not None and held[0] == ctx.key else None
+
+
 def _digest(sites) -> str | None:
     """A name for a set of extra candidate sites (their positions)."""
     if sites is None:

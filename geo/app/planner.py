@@ -63,6 +63,12 @@ def gap_panel(ctx: Ctx) -> int:
     return int(pick)
 
 
+def shown_gap(ctx: Ctx) -> int:
+    """The gap chosen in the gaps tab while it is closed (0 when that gap is gone)."""
+    gid = int(ss.get("gap_pick") or 0)
+    return gid if gid in set(ctx.result.gaps["gap_id"].astype(int)) else 0
+
+
 def map_groups(ctx: Ctx, gap_id: int, plan) -> list:
     """Every changing layer: the analysis, the chosen gap, the sites, the legend and the fit."""
     base = mapview.base_result(ctx.layers)
@@ -86,13 +92,13 @@ def map_groups(ctx: Ctx, gap_id: int, plan) -> list:
 def workspace(ctx: Ctx) -> None:
     """The map, with the gaps and the suggested sites beside it (one fragment)."""
     map_col, side = st.columns([3, 2], gap="medium")
-    with side:
+    with side:  # lazy tabs: only the open one is drawn; the other's choice is kept
         gaps_tab, sites_tab = st.tabs([tr("gap_list_n", ctx.lang, n=len(ctx.result.gaps)),
-                                       tr("plan.suggest", ctx.lang)])
+                                       tr("plan.suggest", ctx.lang)], key="work_tab", on_change="rerun")
         with gaps_tab:
-            gap_id = gap_panel(ctx)
+            gap_id = gap_panel(ctx) if gaps_tab.open is not False else shown_gap(ctx)
         with sites_tab:
-            plan = plan_tools.suggest_panel(ctx)
+            plan = plan_tools.suggest_panel(ctx) if sites_tab.open is not False else plan_tools.held_plan(ctx)
     with map_col:
         sites = () if plan is None else tuple(map(tuple, plan.sites[["rank", "lon", "lat"]].to_numpy().tolist()))
         mapview.show(ctx.layers, ctx.basemap, ctx.lang, lambda: map_groups(ctx, gap_id, plan),
