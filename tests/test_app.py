@@ -365,3 +365,21 @@ def test_click_conversion():
     assert maplayers.click_to_wgs84(lat, lon, "osm") == (lon, lat)
     assert state.minutes_for("bands", 20) == (5.0, 10.0, 15.0) and state.minutes_for("custom", 20) == (20.0,)
     assert state.speed_for("elderly", 9) == 3.0
+
+
+def test_the_first_page_freezes_the_heap_once(monkeypatch):
+    """After a server's first page the long-lived objects leave the collector's sight (so its
+    full collections stop pausing changes); later pages do not collect or freeze again."""
+    import gc
+
+    from geo.app import page
+
+    monkeypatch.setitem(page._HEAP, "frozen", False)
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    runs = []
+    wrapped = page.guarded(lambda: runs.append(1))
+    wrapped()
+    wrapped()
+    assert runs == [1, 1] and calls == ["collect", "freeze"]  # collected first: no garbage frozen
