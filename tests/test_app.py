@@ -70,14 +70,18 @@ def test_default_load_shows_the_analysis_numbers(layers):
     m = metrics(at)
     assert m["纳入计算的中心"] == "172" and m["未覆盖空白"] == f"{len(r.gaps)} 处"
     assert any("172 个党群服务中心" in c.value for c in at.caption)  # the subtitle counts the data in use
-    # planner tables: every street and community, lowest coverage first; the gap list beside the map
-    streets = frame(at, "街道")
+    # the gap list beside the map: escaped HTML, no data-frame code on the first screen
+    assert not at.get("arrow_data_frame") and not at.get("table")
+    side = next(m.value for m in at.markdown if "lh-table" in m.value)
+    assert side.count("<tr") == len(r.gaps) + 1  # the header and one row per gap
+    # planner tables (drawn once their section is open): every street and community, lowest
+    # coverage first
+    at.session_state["tables_open"] = True
+    streets = frame(at.run(), "街道")
     at.session_state["tables_tab"] = "村（社区）"  # lazy tabs: the open one is drawn
     comms = frame(at.run(), "村（社区）")
     assert len(streets) == 10 and len(comms) == 125
     assert comms["覆盖率（%）"].is_monotonic_increasing
-    gaps = frame(at, "面积（公顷）")
-    assert len(gaps) == len(r.gaps)
     # the map: 172 centres in four tiers, the folded legend, coverage and gaps, fitted to the district
     args = map_args(at)
     fg = args["feature_group"]
@@ -176,6 +180,7 @@ def test_settings_survive_a_visit_to_another_page(layers):
 def test_views_catchments_and_overlap(layers):
     at = ok(start())
     at.radio(key=K("view")).set_value("catchments").run()
+    at.session_state["tables_open"] = True
     at.session_state["tables_tab"] = "各中心服务范围"  # the tables' tabs are lazy: open this one
     catch = frame(ok(at.run()), "服务面积（km²）")
     assert len(catch) == 172
@@ -239,6 +244,9 @@ def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_downloads_csv_and_xlsx(layers):
     at = ok(start())
+    assert not at.get("download_button")  # the tables' section is closed at first
+    at.session_state["tables_open"] = True
+    at.run()
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("下载 CSV") == 1 and labels.count("下载 Excel（XLSX）") == 1  # the open tab's
     r = expected(layers)

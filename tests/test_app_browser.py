@@ -181,7 +181,14 @@ def test_swapped_coordinates_are_refused_then_swapped(server, browser):
 #: Text that must never be cut (an ellipsis or a hidden overflow) at 1400 px.
 SEL = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stMetricValue] div", "[data-testid=stTab] p",
                  "[data-testid=stTable] td", "[data-testid=stTable] th", "[data-testid=stCaptionContainer] p",
-                 "[data-testid=stMarkdown] p"))
+                 "[data-testid=stMarkdown] p", "[data-testid=stMarkdown] td", "[data-testid=stMarkdown] th"))
+
+
+def open_tables(page, label: str) -> None:
+    """Open the planner's tables section (drawn only when open) and wait for its table."""
+    page.get_by_text(label, exact=True).click()
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+    idle(page)
 CUT = ("(sel) => [...document.querySelectorAll(sel)]"
        ".filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
 
@@ -204,6 +211,8 @@ def test_english_pass_every_page(server, browser):
             idle(page)
             if path != "data":
                 page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
+        else:
+            open_tables(page, "Coverage by street and community")
         left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
         assert left == [], (path, left)
         shot(page, f"{path or 'planner'}_desk_en")
@@ -218,6 +227,9 @@ def test_nothing_is_cut_at_1400_px(server, browser):
         assert page.evaluate(cut, sel) == [], path
         if path != "data":
             shot(page, name)
+        if path == "":
+            open_tables(page, "分街道、分村（社区）覆盖情况")
+            assert page.evaluate(cut, sel) == [], "tables"
         if path == "":  # six figures in a row with the 5/10/15 bands
             page.get_by_text("5/10/15 分钟分层", exact=True).click()
             page.get_by_text("步行5分钟覆盖率").wait_for(timeout=30_000)

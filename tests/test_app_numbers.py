@@ -216,7 +216,7 @@ def test_a_bad_planner_speed_does_not_reach_the_resident_page(searched):
 @pytest.mark.slow
 @pytest.mark.parametrize("value", [100, 0, math.nan, 2.5])
 def test_a_bad_station_count_is_a_message_and_put_back(value):
-    at = no_traceback(start(suggest_k=value))
+    at = no_traceback(start(suggest_k=value, work_tab="新增站点建议"))
     assert has_error(at, "新增站点数 k", "1 到 20")
     assert at.slider(key=W("suggest_k")).value == 5
 

@@ -37,6 +37,10 @@ CSS = """<style>
 [data-testid="stMetricLabel"] p {white-space: normal; overflow-wrap: anywhere;}
 [data-testid="stMetricLabel"] {height: auto;}
 iframe[title="streamlit_folium.st_folium"] {max-width: 100%;}
+[data-testid="stMarkdownContainer"] table.lh-table {width: 100%; font-size: 0.85rem; border-collapse: collapse;}
+[data-testid="stMarkdownContainer"] table.lh-table th {white-space: nowrap; text-align: left;}
+[data-testid="stMarkdownContainer"] table.lh-table th,
+[data-testid="stMarkdownContainer"] table.lh-table td {padding: 0.3rem 0.45rem; vertical-align: top;}
 </style>"""
 
 

@@ -59,7 +59,7 @@ def gap_panel(ctx: Ctx) -> int:
         labels[int(gid)] = tr("gap_option", lang, id=int(gid), ha=area / 1e4, names=short or "—")
     pick = choice(st.selectbox, tr("gap_pick", lang), list(labels), "gap_pick", lang, format_func=labels.get)
     with st.container(height=380):
-        st.table(tables.gap_table(info, lang, text=True), hide_index=True)
+        tables.static_table(tables.gap_table(info, lang, text=True))
     return int(pick)
 
 
