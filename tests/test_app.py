@@ -72,7 +72,7 @@ def test_default_load_shows_the_analysis_numbers(layers):
     assert any("172 个党群服务中心" in c.value for c in at.caption)  # the subtitle counts the data in use
     # the gap list beside the map: escaped HTML, no data-frame code on the first screen
     assert not at.get("arrow_data_frame") and not at.get("table")
-    side = next(m.value for m in at.markdown if "lh-table" in m.value)
+    side = next(m.value for m in at.markdown if "<table" in m.value)
     assert side.count("<tr") == len(r.gaps) + 1  # the header and one row per gap
     # planner tables (drawn once their section is open): every street and community, lowest
     # coverage first

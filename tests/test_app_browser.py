@@ -184,11 +184,20 @@ SEL = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stMetricValue] d
                  "[data-testid=stMarkdown] p", "[data-testid=stMarkdown] td", "[data-testid=stMarkdown] th"))
 
 
-def open_tables(page, label: str) -> None:
-    """Open the planner's tables section (drawn only when open) and wait for its table."""
-    page.get_by_text(label, exact=True).click()
-    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
-    idle(page)
+#: The planner's sections drawn only when open (tables, briefing outputs, life circle) and what
+#: shows once each is drawn.
+SECTIONS = {"zh": (("分街道、分村（社区）覆盖情况", "stDataFrame"), ("导出汇报材料", "stTextInput"),
+                   ("社区生活圈：日常服务步行可达", "stFileUploader")),
+            "en": (("Coverage by street and community", "stDataFrame"), ("Briefing outputs", "stTextInput"),
+                   ("Community life circle: daily services on foot", "stFileUploader"))}
+
+
+def open_sections(page, lang: str) -> None:
+    """Open every section of the planner's page and wait until each is drawn."""
+    for label, drawn in SECTIONS[lang]:
+        page.get_by_text(label, exact=True).click()
+        page.get_by_test_id("stMain").get_by_test_id(drawn).first.wait_for(timeout=30_000)
+        idle(page)
 CUT = ("(sel) => [...document.querySelectorAll(sel)]"
        ".filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
 
@@ -212,7 +221,7 @@ def test_english_pass_every_page(server, browser):
             if path != "data":
                 page.frame_locator(MAP).locator(".lh-centre").first.wait_for(timeout=60_000, state="attached")
         else:
-            open_tables(page, "Coverage by street and community")
+            open_sections(page, "en")
         left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
         assert left == [], (path, left)
         shot(page, f"{path or 'planner'}_desk_en")
@@ -228,8 +237,8 @@ def test_nothing_is_cut_at_1400_px(server, browser):
         if path != "data":
             shot(page, name)
         if path == "":
-            open_tables(page, "分街道、分村（社区）覆盖情况")
-            assert page.evaluate(cut, sel) == [], "tables"
+            open_sections(page, "zh")
+            assert page.evaluate(cut, sel) == [], "sections"
         if path == "":  # six figures in a row with the 5/10/15 bands
             page.get_by_text("5/10/15 分钟分层", exact=True).click()
             page.get_by_text("步行5分钟覆盖率").wait_for(timeout=30_000)

@@ -35,6 +35,9 @@ def _texts(at) -> str:
 def test_without_facilities_the_view_says_how_to_load_them(app):
     app.run()
     assert not app.exception
+    assert "尚未导入设施" not in _texts(app)  # the section is drawn only when opened
+    app.session_state["lc_open"] = True
+    app.run()
     assert "尚未导入设施" in _texts(app)
 
 
@@ -45,6 +48,7 @@ def test_saved_facilities_give_a_scorecard_of_every_community(app, tmp_path):
     assert report.ok and len(report.valid) == 3
     s = store.Store(tmp_path / "user.gpkg")
     s.save("facilities", report.valid.assign(id=["F1", "F2", "F3"]), "test facilities", key="id", force=True)
+    app.session_state["lc_open"] = True
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     app.radio(key="lc_level").set_value(5).run()

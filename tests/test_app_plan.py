@@ -16,7 +16,7 @@ from tests.app_helpers import K, W, frame, map_args, ok, start
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("LONGHU_STORE", str(tmp_path / "user.gpkg"))
-    return ok(start())
+    return ok(start(exports_open=True))  # the briefing section, drawn only when open
 
 
 @pytest.mark.slow

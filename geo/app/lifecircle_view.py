@@ -22,6 +22,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.app.data_common import show_problems
+from geo.app.page import section
 from geo.app.state import CRS_CHOICES, ss
 from geo.app.text import crs_label, md, tr
 from geo.engine import lifecircle as lc
@@ -96,8 +97,16 @@ def _analysis(key: tuple, _communities: gpd.GeoDataFrame, _facilities: gpd.GeoDa
 
 def planner_section(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
                     token: str, streets: gpd.GeoDataFrame | None = None, status: str = "user") -> None:
-    """The planner's life-circle view (below the coverage map)."""
-    st.subheader(tr("lc.title", lang))
+    """The planner's life-circle view (below the coverage map), in a section drawn only when open."""
+    box = section(tr("lc.title", lang), "lc_open")
+    if box is not None:
+        with box:
+            _planner_view(communities, store, lang, speed_kmh, token, streets, status)
+
+
+def _planner_view(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
+                  token: str, streets: gpd.GeoDataFrame | None, status: str) -> None:
+    """The open life-circle section: facilities in, the level and categories, the scorecard."""
     st.caption(tr("lc.hint", lang))
     fac = saved_facilities(store)
     with st.expander(tr("lc.import", lang), expanded=fac is None):

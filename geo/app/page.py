@@ -152,6 +152,13 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def section(label: str, key: str):
+    """A collapsed section of a page, drawn only when open (the first screen then loads none of
+    its code): the expander to write into, or None while it is closed."""
+    box = st.expander(f"**{label}**", key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def guarded(page: Callable[[], None]) -> Callable[[], None]:
     """``page`` with every problem shown as a message in the page's language, never a traceback."""
 

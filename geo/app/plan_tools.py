@@ -20,6 +20,7 @@ from geo.app import cache, inputs
 from geo.app import layers as lay
 from geo.app.data_common import open_store
 from geo.app.legend import SITE_COLOUR
+from geo.app.page import section
 from geo.app.reasons import error_text
 from geo.app.screen import Ctx
 from geo.app.state import CRS_CHOICES, DEFAULTS, choice, ss
@@ -216,8 +217,16 @@ def export_file(key: tuple, fmt: str, title: str, paper: str, basemap: str, lang
 
 
 def exports_section(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
-    """Make-then-download buttons for the map PNG/PDF, the brief, the HTML map and the XLSX."""
-    st.subheader(tr("plan.exports", lang))
+    """Make-then-download buttons for the map PNG/PDF, the brief, the HTML map and the XLSX, in a
+    section drawn only when open."""
+    box = section(tr("plan.exports", lang), "exports_open")
+    if box is not None:
+        with box:
+            _exports(result, key, basemap, lang)
+
+
+def _exports(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
+    """The open briefing section: the title, the paper and a button per format."""
     st.caption(tr("plan.exports_hint", lang))
     c1, c2 = st.columns([3, 1])
     default = brief.default_title(result, lang)

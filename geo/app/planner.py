@@ -1,5 +1,6 @@
 """The planner's page (``/``): the analysis controls in the sidebar, the headline figures, the map
-with the gaps and the suggested new stations beside it, then the tables and the briefing outputs.
+with the gaps and the suggested new stations beside it, then three sections drawn when opened:
+the tables, the briefing outputs and the life circle.
 
 The map and the panels beside it are one fragment (:func:`workspace`): choosing a gap or
 running the siting model redraws only them. Presentation only: the work is
@@ -125,11 +126,9 @@ def page() -> None:
     if ctx.controls.mode == "network" and len(ctx.result.unreachable):
         st.warning(tr("net_unreachable", lang, n=len(ctx.result.unreachable), m=ctx.result.settings.max_snap_m))
     workspace(ctx)
-    st.divider()
+    # the sections below are drawn only when opened: the first screen stays light
     tables.tables_section(ctx.result, ctx.key, ctx.view, ctx.graph, ctx.layers.illustrative, lang)
-    st.divider()
     plan_tools.exports_section(ctx.result, ctx.key, ctx.basemap, lang)
-    st.divider()
     lifecircle_view.planner_section(ctx.layers.communities, ctx.store, lang, ctx.controls.speed or 4.0,
                                     ctx.layers.token, ctx.layers.streets,
                                     "illustrative" if ctx.layers.illustrative else "user")

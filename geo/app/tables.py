@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.app.cache import catchments, gap_info
+from geo.app.page import section
 from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import nearest
@@ -152,11 +153,10 @@ def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph: Walk
     """Per-street / per-community tables (sortable) with CSV and XLSX downloads, in an expander
     drawn only when open: a first screen with no data-frame loads none of their JavaScript
     (about 1.3 MB, which held the page's first drawing by some 0.8 s)."""
-    box = st.expander(f"**{tr('tables', lang)}**", key="tables_open", on_change="rerun")
-    if not box.open:
-        return
-    with box:
-        _tables(result, key, view, graph, illustrative, lang)
+    box = section(tr("tables", lang), "tables_open")
+    if box is not None:
+        with box:
+            _tables(result, key, view, graph, illustrative, lang)
 
 
 def _tables(result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph | None,
