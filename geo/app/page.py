@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from geo.app import cache, district, state
 from geo.app.state import ss
@@ -152,7 +153,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def section(label: str, key: str):
+def section(label: str, key: str) -> DeltaGenerator | None:
     """A collapsed section of a page, drawn only when open (the first screen then loads none of
     its code): the expander to write into, or None while it is closed."""
     box = st.expander(f"**{label}**", key=key, on_change="rerun")
