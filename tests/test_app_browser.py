@@ -181,7 +181,8 @@ def test_swapped_coordinates_are_refused_then_swapped(server, browser):
 #: Text that must never be cut (an ellipsis or a hidden overflow) at 1400 px.
 SEL = ", ".join(("[data-testid=stMetricLabel] p", "[data-testid=stMetricValue] div", "[data-testid=stTab] p",
                  "[data-testid=stTable] td", "[data-testid=stTable] th", "[data-testid=stCaptionContainer] p",
-                 "[data-testid=stMarkdown] p", "[data-testid=stMarkdown] td", "[data-testid=stMarkdown] th"))
+                 "[data-testid=stMarkdown] p", "[data-testid=stMarkdown] td", "[data-testid=stMarkdown] th",
+                 "[data-testid=stMain] [data-testid=stButton] [data-testid=stMarkdownContainer]"))
 
 
 #: The planner's sections drawn only when open (tables, briefing outputs, life circle) and what

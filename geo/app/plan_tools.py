@@ -245,7 +245,8 @@ def _exports(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> 
         stamp = (key, title, paper, basemap, lang)
         made = ss.get(f"made_{fmt}")
         fresh = made is not None and made[0] == stamp
-        if col.button(tr("plan.make", lang, what=what), key=f"make_{fmt}", use_container_width=True):
+        # five to a row: long labels ("Make Interactive map (HTML)") wrap instead of being cut
+        if col.button(tr("plan.make", lang, what=what), key=f"make_{fmt}", use_container_width=True, wrap=True):
             try:
                 with st.spinner(tr("plan.making", lang, what=what)):
                     payload = export_file(key, fmt, title, paper, basemap, lang, result)
@@ -256,4 +257,4 @@ def _exports(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> 
         if fresh:
             col.download_button(tr("plan.download", lang, what=what), ss[f"made_{fmt}"][1],
                                 f"{data.district_slug()}_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
-                                on_click="ignore", use_container_width=True)
+                                on_click="ignore", use_container_width=True, wrap=True)
