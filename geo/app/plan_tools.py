@@ -79,17 +79,16 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
                 ss["plan"] = (key, suggestion(key, k, method, _digest(extra), result, extra, ctx.graph))
             except cv.CoverageError as exc:
                 st.error(tr("error_cov", lang, msg=md(exc)))
-    held = ss.get("plan")
-    if held is None:
+    plan = held_plan(ctx)
+    if plan is None:
+        if ss.get("plan") is not None:  # suggested for other settings
+            st.info(tr("plan.stale", lang))
         return None
-    if held[0] != key:
-        st.info(tr("plan.stale", lang))
-        return None
-    return show_plan(held[1], ctx)
+    return show_plan(plan, ctx)
 
 
 def held_plan(ctx: Ctx) -> siting.SitingPlan | None:
-    """The plan suggested for this analysis (for the map while its tab is closed), or None."""
+    """The plan suggested for this analysis (for the map, whichever tab is open), or None."""
     held = ss.get("plan")
     return held[1] if held is not None and held[0] == ctx.key else None
 
