@@ -153,15 +153,22 @@ def test_the_faces_of_a_grid_are_its_blocks():
     assert fm.graph_faces(g) is f  # traced once per graph
 
 
-def test_walks_are_sorted_by_loop_then_along_it_on_a_city_sized_graph():
-    """Loop numbers from scipy are int32; times the walk count they pass 2**31 on a city's graph
-    (1.1 million blocks), which once split loops into pieces."""
-    n = 3_000_000
-    loop = np.repeat(np.arange(n // 3, dtype=np.int32), 3)[::-1].copy()
-    rank = np.tile(np.array([0, -2, -1]), n // 3)
-    order = fm._walk_order(loop, rank)
-    assert np.all(np.diff(loop[order].astype(np.int64)) >= 0)
-    assert list(rank[order][:6]) == [-2, -1, 0, -2, -1, 0]
+def test_cycles_of_a_permutation_are_numbered_from_their_lowest_element_and_walked_from_it():
+    rng = np.random.default_rng(3)
+    n = 3_000_000  # a city's half-edges: numbers and ranks past 2**31 when multiplied
+    perm = rng.permutation(n)
+    cuts = np.sort(rng.choice(np.arange(1, n), 999, replace=False))
+    nxt = np.empty(n, np.int64)
+    for piece in np.split(perm, cuts):  # 1,000 cycles of random lengths
+        nxt[piece] = np.roll(piece, -1)
+    cyc, rank = fm._cycle_order(nxt)
+    assert cyc.max() == 999
+    heads = np.flatnonzero(rank == 0)
+    assert np.array_equal(heads, [piece.min() for piece in sorted(np.split(perm, cuts), key=np.min)])
+    assert np.array_equal(cyc[heads], np.arange(1000))  # numbered by their lowest element
+    step = rank[nxt] - rank  # one step along, except from the last back to the head
+    assert np.array_equal(step == 1, rank[nxt] != 0)
+    assert np.array_equal(cyc[nxt], cyc)
 
 
 def test_the_faces_of_a_large_grid_are_all_its_blocks():

@@ -33,8 +33,8 @@ import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 import shapely
+from numba import njit
 from scipy.sparse.csgraph import connected_components
 
 from geo.engine.graph import WalkGraph, expand_ranges
@@ -136,9 +136,10 @@ class _HalfEdges:
 def _half_edges(graph: WalkGraph) -> _HalfEdges:
     """The half-edges of ``graph`` with the order of streets around every node."""
     m = graph.n_edges
-    coords, idx = shapely.get_coordinates(graph.geometry, return_index=True)
-    first = np.searchsorted(idx, np.arange(m))
-    last = np.append(first[1:], idx.size) - 1
+    coords = shapely.get_coordinates(graph.geometry)
+    n_vert = shapely.get_num_coordinates(graph.geometry)
+    last = np.cumsum(n_vert) - 1
+    first = last - n_vert + 1
     origin = np.empty(2 * m, np.int64)
     origin[0::2], origin[1::2] = graph.u, graph.v
     target = origin.reshape(-1, 2)[:, ::-1].ravel()
@@ -147,39 +148,118 @@ def _half_edges(graph: WalkGraph) -> _HalfEdges:
     step = np.empty(2 * m, np.int64)
     step[0::2], step[1::2] = 1, -1
     d = coords[np.clip(near + step, 0, len(coords) - 1)] - coords[near]
-    # counter-clockwise around each node: one sort on node + angle as a fraction of a turn
-    turn = (np.arctan2(d[:, 1], d[:, 0]) + np.pi) / (2 * np.pi + 1e-9)
-    order = np.argsort(origin + turn, kind="stable")
-    counts = np.bincount(origin, minlength=graph.n_nodes)
-    grp_start = np.repeat(np.cumsum(counts) - counts, counts)  # by sorted position
-    p = np.arange(2 * m)
-    cw = np.where(p > grp_start, p - 1, grp_start + np.repeat(counts, counts) - 1)
-    pos = np.empty(2 * m, np.int64)
-    pos[order] = p
+    order, pos, cw = _around_nodes(origin, np.arctan2(d[:, 1], d[:, 0]), graph.n_nodes)
     return _HalfEdges(origin, target, order, pos, cw, coords, np.c_[first, last])
 
 
+# The tracer's walks follow pointers (around a node, along a face), which numpy can only do
+# in many whole-array passes; numba compiles these few loops instead (one pass each, and
+# without Python's lock, so a search can run beside them).
+
+
+@njit(cache=True, nogil=True)
+def _around_nodes(origin: np.ndarray, angle: np.ndarray, n_nodes: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Half-edges sorted by node, then counter-clockwise (ties by number): ``order``, the
+    position of each half-edge in it, and by position the next position clockwise."""
+    h = origin.size
+    start = np.zeros(n_nodes + 1, np.int64)
+    for i in range(h):
+        start[origin[i] + 1] += 1
+    for k in range(n_nodes):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    order = np.empty(h, np.int64)
+    for i in range(h):
+        order[fill[origin[i]]] = i
+        fill[origin[i]] += 1
+    cw = np.empty(h, np.int64)
+    for k in range(n_nodes):
+        a, b = start[k], start[k + 1]
+        for p in range(a + 1, b):  # insertion sort: a node has a handful of streets
+            e, q = order[p], p - 1
+            while q >= a and angle[order[q]] > angle[e]:
+                order[q + 1] = order[q]
+                q -= 1
+            order[q + 1] = e
+        for p in range(a, b):
+            cw[p] = p - 1 if p > a else b - 1
+    pos = np.empty(h, np.int64)
+    for p in range(h):
+        pos[order[p]] = p
+    return order, pos, cw
+
+
+@njit(cache=True, nogil=True)
 def _cycle_order(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(cycle id, position along the cycle) of every element of the permutation ``nxt``."""
+    """(cycle, position along it) of every element of the permutation ``nxt``; cycles are
+    numbered by their lowest element, where each walk starts."""
     h = nxt.size
-    if h == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    perm = sp.csr_matrix((np.ones(h, np.int8), (np.arange(h), nxt)), shape=(h, h))
-    cyc = connected_components(perm, directed=True, connection="weak")[1].astype(np.int64)
-    head = np.empty(int(cyc.max()) + 1, np.int64)
-    _, first = np.unique(cyc, return_index=True)
-    head[cyc[first]] = first  # the lowest element of each cycle
-    # list ranking by pointer jumping: steps from each element to the last one of its cycle;
-    # only the elements still short of the end are updated (short cycles finish in a few rounds)
-    succ = np.where(nxt == head[cyc], np.arange(h), nxt)
-    dist = (succ != np.arange(h)).astype(np.int64)
-    active = np.flatnonzero(succ[succ] != succ)
-    while active.size:
-        s = succ[active]
-        dist[active] = dist[active] + dist[s]
-        succ[active] = succ[s]
-        active = active[succ[succ[active]] != succ[active]]
-    return cyc, -dist
+    cyc = np.full(h, -1, np.int64)
+    rank = np.empty(h, np.int64)
+    k = 0
+    for s in range(h):
+        if cyc[s] < 0:
+            i, r = s, 0
+            while cyc[i] < 0:
+                cyc[i] = k
+                rank[i] = r
+                r += 1
+                i = nxt[i]
+            k += 1
+    return cyc, rank
+
+
+@njit(cache=True, nogil=True)
+def _loop_walks(cyc: np.ndarray, order: np.ndarray, pos: np.ndarray, cw: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The half-edges on loops (twin in another face) in walking order, and their loop
+    (numbered in that order). From a kept half-edge the next is the first kept one met turning
+    clockwise at its end node: whatever lies between is an out-and-back excursion."""
+    h = cyc.size
+    kept = np.empty(h, np.bool_)
+    for i in range(h):
+        kept[i] = cyc[i] != cyc[i ^ 1]
+    cont = np.full(h, -1, np.int64)
+    for i in range(h):
+        if kept[i]:
+            p = cw[pos[i ^ 1]]
+            while not kept[order[p]]:  # ends: the twin itself is kept
+                p = cw[p]
+            cont[i] = order[p]
+    hs = np.empty(h, np.int64)
+    loop = np.empty(h, np.int64)
+    n, k = 0, 0
+    for s in range(h):
+        if cont[s] >= 0:
+            i = s
+            while cont[i] >= 0:
+                hs[n], loop[n] = i, k
+                n += 1
+                nxt = cont[i]
+                cont[i] = -1  # walked
+                i = nxt
+            k += 1
+    return hs[:n], loop[:n]
+
+
+@njit(cache=True, nogil=True)
+def _loop_vertices(hs: np.ndarray, loop: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The vertices of the walked half-edges, each edge's last one left to the next edge:
+    (vertex index, loop of each vertex)."""
+    total = 0
+    for j in range(hs.size):
+        total += ends[hs[j] // 2, 1] - ends[hs[j] // 2, 0]
+    vert = np.empty(total, np.int64)
+    of = np.empty(total, np.int64)
+    n = 0
+    for j in range(hs.size):
+        a, b = ends[hs[j] // 2, 0], ends[hs[j] // 2, 1]
+        for t in range(b - a):
+            vert[n] = a + t if hs[j] % 2 == 0 else b - t
+            of[n] = loop[j]
+            n += 1
+    return vert, of
 
 
 @dataclass
@@ -190,73 +270,65 @@ class _Loops:
 
     xy: np.ndarray       # vertex coordinates, loop after loop, in walking order
     loop: np.ndarray     # loop of each vertex
+    start: np.ndarray    # first vertex of each loop (and the vertex count at the end)
     cycle: np.ndarray    # face (cycle) of each loop
     kept: np.ndarray     # the half-edges on loops
 
 
 def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
-    """Each face's loops: from a kept half-edge, the next one is the first kept half-edge met
-    turning clockwise at its end node (whatever lies between is an out-and-back excursion)."""
-    h = he.origin.size
-    kept = cyc != cyc[np.arange(h) ^ 1]
-    mark = np.where(kept[he.order], np.arange(h), -1)
-    upto = np.maximum.accumulate(mark) if h else mark
-    counts = np.bincount(he.origin, minlength=int(he.origin.max()) + 1 if h else 0)
-    starts = np.cumsum(counts) - counts
-    grp_start = np.repeat(starts, counts)
-    grp_last = np.repeat(np.maximum.reduceat(mark, starts[counts > 0]) if h else mark, counts[counts > 0])
-    first_kept = np.where(upto >= grp_start, upto, grp_last)  # by position, wrapping in the node
-    hs = np.flatnonzero(kept)
-    compact = np.full(h, -1, np.int64)
-    compact[hs] = np.arange(hs.size)
-    cont = compact[he.order[first_kept[he.cw[he.pos[hs ^ 1]]]]]
-    loop, rank = _cycle_order(cont)
-    order = _walk_order(loop, rank)
-    hs, loop = hs[order], loop[order]
-    new = np.r_[True, loop[1:] != loop[:-1]] if hs.size else np.zeros(0, bool)
-    loop, ls = np.cumsum(new) - 1, np.flatnonzero(new)  # numbered in walking order
-    e = hs // 2
-    cnt = he.ends[e, 1] - he.ends[e, 0]  # vertices per edge, without its last
-    pos = expand_ranges(np.zeros(hs.size, np.int64), cnt)
-    k = np.repeat(np.arange(hs.size), cnt)
-    vert = np.where(np.repeat(hs % 2 == 0, cnt), he.ends[e, 0][k] + pos, he.ends[e, 1][k] - pos)
-    return _Loops(he.coords[vert], loop[k], cyc[hs[ls]], hs)
-
-
-def _walk_order(loop: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """The order that sorts by loop, then along it: one sort on ``loop * n + rank`` in int64
-    (loop numbers times walk lengths pass 2**31 on a city's graph)."""
-    n = np.int64(loop.size + 1)
-    return np.argsort(loop.astype(np.int64) * n + (rank.astype(np.int64) + n), kind="stable")
+    """Each face's loops (see :func:`_loop_walks`), with their vertices."""
+    hs, loop = _loop_walks(cyc, he.order, he.pos, he.cw)
+    ls = np.flatnonzero(np.r_[True, loop[1:] != loop[:-1]]) if hs.size else np.zeros(0, np.int64)
+    vert, of = _loop_vertices(hs, loop, he.ends)
+    start = np.r_[0, np.cumsum(np.bincount(of, minlength=ls.size))]
+    return _Loops(he.coords[vert], of, start, cyc[hs[ls]], hs)
 
 
 def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per loop: signed area (shoelace; > 0 counter-clockwise), vertex count, and whether it is
     convex (every turn the same way, one full turn in all) -- convex loops are simple."""
-    n_loop = lp.cycle.size
-    ring, xy = lp.loop, lp.xy
-    n = np.bincount(ring, minlength=n_loop)
-    if ring.size == 0:
-        return np.zeros(n_loop), n, np.zeros(n_loop, bool)
-    start = np.repeat(np.cumsum(n) - n, n)
-    i = np.arange(ring.size)
-    nxt = start + (i - start + 1) % n[ring]
-    prv = start + (i - start - 1) % n[ring]
-    area = 0.5 * np.bincount(ring, xy[:, 0] * xy[nxt, 1] - xy[nxt, 0] * xy[:, 1], minlength=n_loop)
-    a, b = xy - xy[prv], xy[nxt] - xy
-    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    turning = np.bincount(ring, np.arctan2(cross, (a * b).sum(axis=1)), minlength=n_loop)
-    left = np.bincount(ring, cross > 0, minlength=n_loop) > 0
-    right = np.bincount(ring, cross < 0, minlength=n_loop) > 0
-    convex = ((~right & (np.abs(turning - 2 * np.pi) < 1e-6))
-              | (~left & (np.abs(turning + 2 * np.pi) < 1e-6)))
-    return area, n, convex
+    area, convex = _loop_shapes(lp.xy, lp.start)
+    return area, np.diff(lp.start), convex
+
+
+@njit(cache=True, nogil=True)
+def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed area and convexity of each loop (vertices ``start[k]`` to ``start[k + 1] - 1``)."""
+    n_loop = start.size - 1
+    area = np.zeros(n_loop)
+    convex = np.zeros(n_loop, np.bool_)
+    for k in range(n_loop):
+        a, b = start[k], start[k + 1]
+        twice, turning, left, right = 0.0, 0.0, False, False
+        for i in range(a, b):
+            j = i + 1 if i + 1 < b else a
+            p = i - 1 if i > a else b - 1
+            twice += xy[i, 0] * xy[j, 1] - xy[j, 0] * xy[i, 1]
+            ax, ay = xy[i, 0] - xy[p, 0], xy[i, 1] - xy[p, 1]
+            bx, by = xy[j, 0] - xy[i, 0], xy[j, 1] - xy[i, 1]
+            cross = ax * by - ay * bx
+            turning += np.arctan2(cross, ax * bx + ay * by)
+            left |= cross > 0
+            right |= cross < 0
+        area[k] = 0.5 * twice
+        convex[k] = ((not right and abs(turning - 2 * np.pi) < 1e-6)
+                     or (not left and abs(turning + 2 * np.pi) < 1e-6))
+    return area, convex
+
+
+def _ring_coords(lp: _Loops, loops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The closed rings of the given loops, in that order: coordinates and ring offsets."""
+    n = lp.start[loops + 1] - lp.start[loops]
+    vert = expand_ranges(lp.start[loops], n + 1)
+    off = np.r_[0, np.cumsum(n + 1)]
+    vert[off[1:] - 1] = lp.start[loops]  # each ring ends where it began
+    return lp.xy[vert], off
 
 
 def _rings_of(lp: _Loops, loops: np.ndarray) -> np.ndarray:
-    """Linear rings of the given loops (sorted ids), in that order."""
-    sel = np.isin(lp.loop, loops)
-    return shapely.linearrings(lp.xy[sel], indices=np.searchsorted(loops, lp.loop[sel]))
+    """Linear rings of the given loops, in that order."""
+    xy, off = _ring_coords(lp, loops)
+    return shapely.linearrings(xy, indices=np.repeat(np.arange(loops.size), np.diff(off)))
 
 
 def _simple(lp: _Loops, convex: np.ndarray, n_vert: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,11 +408,13 @@ def _anomalies(lp: _Loops, k: _Kinds, comp: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _polygons(lp: _Loops, cycles: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Polygons of the given cycles (sorted ids): the counter-clockwise loop is the shell."""
+    """Polygons of the given cycles (sorted ids): the counter-clockwise loop is the shell.
+    Built from ragged arrays, GEOS's fastest way to a million polygons."""
     loops = np.flatnonzero(np.isin(lp.cycle, cycles))
     loops = loops[np.lexsort((area[loops] < 0, lp.cycle[loops]))]
-    rings = _rings_of(lp, np.sort(loops))[np.argsort(np.argsort(loops))]
-    return shapely.polygons(rings, indices=np.searchsorted(cycles, lp.cycle[loops]))
+    xy, ring_off = _ring_coords(lp, loops)
+    per_cycle = np.bincount(np.searchsorted(cycles, lp.cycle[loops]), minlength=cycles.size)
+    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (ring_off, np.r_[0, np.cumsum(per_cycle)]))
 
 
 def _trace(graph: WalkGraph) -> Faces:
