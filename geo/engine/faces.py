@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 from geo.engine.graph import WalkGraph, expand_ranges
 
 MIN_FACE_M2 = 1e-3  # faces smaller than this are slivers of duplicate streets: never used
+MAX_WIDTH_VERTICES = 32  # loops whose width bounds their inside disc (the test is quadratic)
 
 
 @dataclass(eq=False)
@@ -57,9 +58,10 @@ class Faces:
     polygon : ndarray of Polygon, shape (n_faces,)
         The faces (metric CRS of the graph).
     inradius : ndarray of float, shape (n_faces,)
-        An upper bound of the radius of the largest disc inside each face: ``2 A / P`` for a
-        convex face, ``sqrt(A / pi)`` otherwise. A face whose bound is at most ``r`` has an
-        empty erosion by ``r`` (no buffer needed).
+        An upper bound of the radius of the largest disc inside each face: the least of
+        ``2 A / P`` for a convex face (``sqrt(A / pi)`` otherwise) and half the shell's least
+        extent across one of its sides. A face whose bound is at most ``r`` has an empty
+        erosion by ``r`` (no buffer needed).
     """
 
     left: np.ndarray
@@ -109,6 +111,11 @@ def graph_faces(graph: WalkGraph) -> Faces:
     if faces is None:
         faces = _CACHE[graph] = _trace(graph)
     return faces
+
+
+def is_traced(graph: WalkGraph) -> bool:
+    """Whether ``graph``'s faces are cached already."""
+    return graph in _CACHE
 
 
 # --------------------------------------------------------------------------- tracing
@@ -284,19 +291,24 @@ def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
     return _Loops(he.coords[vert], of, start, cyc[hs[ls]], hs)
 
 
-def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per loop: signed area (shoelace; > 0 counter-clockwise), vertex count, and whether it is
-    convex (every turn the same way, one full turn in all) -- convex loops are simple."""
-    area, convex = _loop_shapes(lp.xy, lp.start)
-    return area, np.diff(lp.start), convex
+def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per loop: signed area (shoelace; > 0 counter-clockwise), vertex count, whether it is
+    convex (every turn the same way, one full turn in all) -- convex loops are simple -- and a
+    bound of its inside disc's radius (see :func:`_loop_shapes`)."""
+    area, convex, half_width = _loop_shapes(lp.xy, lp.start)
+    return area, np.diff(lp.start), convex, half_width
 
 
 @njit(cache=True, nogil=True)
-def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed area and convexity of each loop (vertices ``start[k]`` to ``start[k + 1] - 1``)."""
+def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signed area, convexity and a bound of the inside disc's radius of each loop (vertices
+    ``start[k]`` to ``start[k + 1] - 1``): half the loop's least extent across one of its own
+    sides (no wider disc fits between those two parallel lines), for loops of up to
+    ``MAX_WIDTH_VERTICES`` vertices (inf for larger ones)."""
     n_loop = start.size - 1
     area = np.zeros(n_loop)
     convex = np.zeros(n_loop, np.bool_)
+    half_width = np.full(n_loop, np.inf)
     for k in range(n_loop):
         a, b = start[k], start[k + 1]
         twice, turning, left, right = 0.0, 0.0, False, False
@@ -310,10 +322,16 @@ def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndar
             turning += np.arctan2(cross, ax * bx + ay * by)
             left |= cross > 0
             right |= cross < 0
+            if b - a <= MAX_WIDTH_VERTICES and (bx != 0 or by != 0):
+                lo, hi = 0.0, 0.0
+                for q in range(a, b):
+                    t = bx * (xy[q, 1] - xy[i, 1]) - by * (xy[q, 0] - xy[i, 0])
+                    lo, hi = min(lo, t), max(hi, t)
+                half_width[k] = min(half_width[k], 0.5 * (hi - lo) / np.hypot(bx, by))
         area[k] = 0.5 * twice
         convex[k] = ((not right and abs(turning - 2 * np.pi) < 1e-6)
                      or (not left and abs(turning + 2 * np.pi) < 1e-6))
-    return area, convex
+    return area, convex, half_width
 
 
 def _ring_coords(lp: _Loops, loops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -359,10 +377,11 @@ class _Kinds:
     big: np.ndarray        # per loop: not a sliver
     touching: np.ndarray   # per loop: simple, or touching itself only at vertices
     convex: np.ndarray     # per loop
+    half_width: np.ndarray  # per loop: a bound of its inside disc's radius
 
 
 def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
-    area, n_vert, convex = _shape(lp)
+    area, n_vert, convex, half_width = _shape(lp)
     big = (np.abs(area) > MIN_FACE_M2) & (n_vert >= 3)
     simple, touching = _simple(lp, convex, n_vert)
     count = lambda mask: np.bincount(lp.cycle, mask, minlength=n_cyc)  # noqa: E731
@@ -371,7 +390,7 @@ def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
     with_holes = np.flatnonzero(usable & (count(big & (area < 0)) > 0))
     if with_holes.size:
         usable[with_holes] = shapely.is_valid(_polygons(lp, with_holes, area))
-    return _Kinds(usable, facelike, area, big, touching, convex)
+    return _Kinds(usable, facelike, area, big, touching, convex, half_width)
 
 
 def _anomalies(lp: _Loops, k: _Kinds, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -440,13 +459,13 @@ def _trace(graph: WalkGraph) -> Faces:
 def _inradius(lp: _Loops, k: _Kinds, usable: np.ndarray, polys: np.ndarray) -> np.ndarray:
     """Per usable face, a bound of its largest inside disc's radius (see :class:`Faces`)."""
     area = shapely.area(polys)
-    loops = np.bincount(lp.cycle, minlength=usable.size)[usable]
-    convex = np.zeros(usable.size, bool)
-    shell = k.big & (k.area > 0)
-    convex[lp.cycle[shell & k.convex]] = True
-    convex = convex[usable] & (loops == 1)
+    shell = np.flatnonzero(k.big & (k.area > 0))
+    convex, half_width = np.zeros(usable.size, bool), np.full(usable.size, np.inf)
+    convex[lp.cycle[shell]], half_width[lp.cycle[shell]] = k.convex[shell], k.half_width[shell]
+    convex = convex[usable] & (np.bincount(lp.cycle, minlength=usable.size)[usable] == 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(convex, 2.0 * area / shapely.length(polys), np.sqrt(area / np.pi))
+        disc = np.where(convex, 2.0 * area / shapely.length(polys), np.sqrt(area / np.pi))
+    return np.minimum(disc, half_width[usable])
 
 
 def _envelopes(lp: _Loops) -> np.ndarray:

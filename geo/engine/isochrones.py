@@ -9,7 +9,6 @@ buffered and united in one Clipper sweep (:mod:`geo.engine.offsets`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from geo.engine.faces import Faces, graph_faces
+from geo.engine.faces import Faces, graph_faces, is_traced
 from geo.engine.graph import Snap, WalkGraph, expand_ranges, substrings
 from geo.engine.offsets import Grid, buffer_union
 from geo.engine.routing import Reach, reach_from_sources
+from geo.engine.workers import map_batches, usable_cpus
 
 BATCH = 32  # sources per batch of work (see :func:`isochrones`)
 
@@ -135,6 +135,19 @@ def _closed_blocks(faces: Faces, src: np.ndarray, edge: np.ndarray) -> tuple[_Bl
     drop[has_r] |= is_closed[inv[int(has_l.sum()):]]
     closed = uk[is_closed]
     return _Blocks(closed // n_f, closed % n_f, src[drop], edge[drop]), drop
+
+
+def _search_and_faces(graph: WalkGraph, sources: Snap, limit_m: float, reach: Reach | None,
+                      blocks: bool) -> tuple[Reach, Faces | None]:
+    """The search and the graph's faces; a first tracing runs on a thread beside the search
+    (the tracer's walks and scipy's Dijkstra both run without Python's lock)."""
+    if not blocks:
+        return _search(graph, sources, limit_m, reach), None
+    if reach is not None or is_traced(graph):
+        return _search(graph, sources, limit_m, reach), graph_faces(graph)
+    with ThreadPoolExecutor(1) as pool:
+        traced = pool.submit(graph_faces, graph)
+        return _search(graph, sources, limit_m, None), traced.result()
 
 
 def _search(graph: WalkGraph, sources: Snap, limit_m: float, reach: Reach | None) -> Reach:
@@ -299,16 +312,9 @@ def _area(shape: _Shape, pieces: np.ndarray, lab: np.ndarray, faces: np.ndarray,
     return shape.streets(pieces, lab, d)
 
 
-def _threads(n_jobs: int | None) -> int:
-    """``n_jobs``, or the usable CPUs."""
-    if n_jobs is not None:
-        return max(1, int(n_jobs))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def isochrones(graph: WalkGraph, sources: Snap, limit_m: float, buffer_m: float = 30.0,
                quad_segs: int = 4, reach: Reach | None = None,
-               n_jobs: int | None = None, blocks: bool = True) -> list:
+               n_jobs: int | None = None, blocks: bool = True, processes: bool | None = None) -> list:
     """Walking-area polygon of each source (metric CRS).
 
     The union of the reachable street pieces (see :func:`isochrone_lines`)
@@ -327,15 +333,17 @@ def isochrones(graph: WalkGraph, sources: Snap, limit_m: float, buffer_m: float 
     reach : Reach, optional
         Reuse a search done to at least ``limit_m``.
     n_jobs : int, optional
-        Threads (default: the usable CPUs); sources are worked in batches of ``BATCH``.
+        Workers (default: the usable CPUs); sources are worked in batches of ``BATCH``.
+    processes : bool, optional
+        Run the batches in forked worker processes (True) or on threads (False); by default
+        processes wherever forking is safe (:mod:`geo.engine.workers`).
     blocks : bool
         Fill the blocks whose every side is reached at once (:mod:`geo.engine.faces`), instead
         of uniting the buffers of their streets: the same area (to the arcs' approximation),
         several times faster. ``False`` buffers every piece.
     """
     lim, n = float(limit_m), len(sources)
-    faces = graph_faces(graph) if blocks else None
-    reach = _search(graph, sources, lim, reach)
+    reach, faces = _search_and_faces(graph, sources, lim, reach, blocks)
     grid = Grid(float(graph.x.min()), float(graph.y.min())) if graph.n_nodes else Grid(0.0, 0.0)
     shape = _Shape(graph, faces, float(buffer_m), int(quad_segs), grid)
 
@@ -344,14 +352,11 @@ def isochrones(graph: WalkGraph, sources: Snap, limit_m: float, buffer_m: float 
         rows = np.arange(lo, hi)
         return _polygons(*_pieces(graph, sources.take(rows), lim, reach.rows(lo, hi), faces), hi - lo, shape)
 
-    # batches of sources, each from its pieces to its polygons, on threads: GEOS and most of
-    # numpy release the GIL (Clipper does not), so one batch's blocks and pieces overlap another's
-    # street buffers; batches also bound the memory of the pieces
-    jobs = min(_threads(n_jobs), -(-n // BATCH))
-    if jobs > 1:
-        with ThreadPoolExecutor(jobs) as pool:
-            return [p for part in pool.map(batch, range(0, n, BATCH)) for p in part]
-    return [p for lo in range(0, n, BATCH) for p in batch(lo)]
+    # batches of sources, each from its pieces to its polygons, in worker processes or on
+    # threads (GEOS and most of numpy release the GIL, Clipper does not); batches also bound
+    # the memory of the pieces
+    parts = map_batches(batch, range(0, n, BATCH), usable_cpus(n_jobs), processes)
+    return [p for part in parts for p in part]
 
 
 def isochrones_multi(graph: WalkGraph, sources: Snap, limits_m: Sequence[float],
