@@ -37,6 +37,7 @@ import shapely
 from numba import njit
 from scipy.sparse.csgraph import connected_components
 
+from geo.engine.blocks import Walk
 from geo.engine.graph import WalkGraph, expand_ranges
 
 MIN_FACE_M2 = 1e-3  # faces smaller than this are slivers of duplicate streets: never used
@@ -62,6 +63,8 @@ class Faces:
         ``2 A / P`` for a convex face (``sqrt(A / pi)`` otherwise) and half the shell's least
         extent across one of its sides. A face whose bound is at most ``r`` has an empty
         erosion by ``r`` (no buffer needed).
+    walk : Walk
+        The half-edges around the faces, to unite faces without GEOS (:mod:`geo.engine.blocks`).
     """
 
     left: np.ndarray
@@ -69,8 +72,19 @@ class Faces:
     n_ring: np.ndarray
     polygon: np.ndarray
     inradius: np.ndarray
+    walk: Walk = field(repr=False, default=None)
     _erosion: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def union(self, faces: np.ndarray) -> shapely.Geometry | None:
+        """The union of ``faces``: walked along their sides when it is one polygon, else GEOS's
+        coverage union; None when that is not valid (faces that overlap after all)."""
+        c = self.walk.union(faces) if self.walk is not None else None
+        if c is None:
+            c = shapely.coverage_union_all(self.polygon[faces])
+            if not c.is_valid:
+                return None
+        return c
 
     @property
     def n_usable(self) -> int:
@@ -452,8 +466,9 @@ def _trace(graph: WalkGraph) -> Faces:
     side = np.full(2 * m, -1, np.int64)
     side[lp.kept] = face_id[cyc[lp.kept]]
     n_ring = np.bincount(side[side >= 0], minlength=int(usable.sum()))
+    walk = Walk.build(side, he.origin, he.order[he.cw[he.pos]], he.ends, he.coords, n_ring.size)
     return Faces(left=side[0::2], right=side[1::2], n_ring=n_ring, polygon=polys,
-                 inradius=_inradius(lp, k, usable, polys))
+                 inradius=_inradius(lp, k, usable, polys), walk=walk)
 
 
 def _inradius(lp: _Loops, k: _Kinds, usable: np.ndarray, polys: np.ndarray) -> np.ndarray:

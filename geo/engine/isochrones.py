@@ -273,8 +273,8 @@ class _Shape:
     def blocks_area(self, faces: np.ndarray, erosion: np.ndarray) -> shapely.Geometry | None:
         """``buffer(C, r)`` minus the erosions, C the union of the closed blocks; None when the
         union is not valid (faces that overlap after all), so the caller buffers the streets."""
-        c = shapely.coverage_union_all(self.faces.polygon[faces])
-        if not c.is_valid:
+        c = self.faces.union(faces)
+        if c is None:
             return None
         d = shapely.buffer(c, self.buffer_m, quad_segs=self.quad_segs)
         holes = erosion[~shapely.is_empty(erosion)]

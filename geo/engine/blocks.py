@@ -1,0 +1,131 @@
+"""The union of a set of blocks (usable faces), walked along the graph's half-edges.
+
+The walking area of a centre fills the blocks whose every side it reaches
+(:mod:`geo.engine.isochrones`). Their union's outline is made of the sides with a filled block
+on one side only, so it can be walked straight off the graph -- tens of microseconds for 500
+blocks -- where GEOS's coverage union of the block polygons takes about a millisecond.
+
+The walk keeps the union on its left: at a side's end node it turns to the first side
+clockwise from the way back that has a filled block on its left and none on its right (the
+sectors passed on the way are inside the union). When the outline is not one outer ring with
+holes, each ring simple -- it touches itself at a node, or the union has several parts -- the
+caller falls back to GEOS (:func:`Walk.union` returns None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numba import njit
+
+
+@dataclass(eq=False)
+class Walk:
+    """What the walk needs of a graph and its faces (half-edge ``2e`` walks edge ``e`` from
+    ``u`` to ``v``, ``2e + 1`` back)."""
+
+    side: np.ndarray      # usable face on the left of each half-edge, -1 for none
+    origin: np.ndarray    # start node of each half-edge
+    cw_next: np.ndarray   # the next half-edge clockwise around the same node
+    ring_ptr: np.ndarray  # the half-edges with each face on their left: ring_he[ring_ptr[f]:ring_ptr[f + 1]]
+    ring_he: np.ndarray
+    ends: np.ndarray      # first and last vertex of each edge in ``coords``
+    coords: np.ndarray    # vertices of all edges
+
+    @staticmethod
+    def build(side: np.ndarray, origin: np.ndarray, cw_next: np.ndarray, ends: np.ndarray,
+              coords: np.ndarray, n_faces: int) -> Walk:
+        """Index the half-edges on each face's rings."""
+        on = np.flatnonzero(side >= 0)
+        ring_he = on[np.argsort(side[on], kind="stable")].astype(np.int32)
+        ring_ptr = np.r_[0, np.cumsum(np.bincount(side[on], minlength=n_faces))].astype(np.int64)
+        return Walk(side.astype(np.int32), origin.astype(np.int32), cw_next.astype(np.int32), ring_ptr,
+                    ring_he, ends.astype(np.int32), coords)
+
+    def union(self, faces: np.ndarray) -> shapely.Polygon | None:
+        """The union of ``faces`` as one polygon, or None when the walk cannot give it (see the
+        module's notes)."""
+        xy, offsets, ok = _union_outline(np.asarray(faces, np.int64), self.ring_ptr.size - 1, self.side,
+                                         self.origin, self.cw_next, self.ring_ptr, self.ring_he, self.ends,
+                                         self.coords)
+        if not ok:
+            return None
+        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
+                                         (offsets, np.array([0, offsets.size - 1])))[0]
+
+
+@njit(cache=True, nogil=True)
+def _union_outline(faces, n_faces, side, origin, cw_next, ring_ptr, ring_he, ends, coords):
+    """The closed rings of the union of ``faces``, the outer (counter-clockwise) one first:
+    (coordinates, ring offsets, ok); ok is False when a node starts two outline sides or the
+    outline is not one outer ring with holes."""
+    fail = (np.zeros((0, 2)), np.zeros(1, np.int64), False)
+    inside = np.zeros(n_faces, np.bool_)
+    for f in faces:
+        inside[f] = True
+    n_side = 0
+    for f in faces:
+        n_side += ring_ptr[f + 1] - ring_ptr[f]
+    outline = np.empty(n_side, np.int64)
+    n_out, n_vert = 0, 0
+    for f in faces:
+        for j in range(ring_ptr[f], ring_ptr[f + 1]):
+            h = ring_he[j]
+            across = side[h ^ 1]
+            if across < 0 or not inside[across]:
+                outline[n_out] = h
+                n_out += 1
+                n_vert += ends[h // 2, 1] - ends[h // 2, 0]
+    outline = np.sort(outline[:n_out])
+    starts = np.sort(origin[outline])
+    for i in range(1, n_out):
+        if starts[i] == starts[i - 1]:
+            return fail  # the outline touches itself at a node
+    xy = np.empty((n_vert + n_out, 2))
+    offsets = np.zeros(n_out + 1, np.int64)
+    walked = np.zeros(n_out, np.bool_)
+    n, n_ring, outer, shell = 0, 0, 0, -1
+    for s in range(n_out):
+        if walked[s]:
+            continue
+        begin, h = n, outline[s]
+        for _ in range(n_out):
+            i = np.searchsorted(outline, h)
+            if i >= n_out or outline[i] != h or walked[i]:
+                return fail
+            walked[i] = True
+            a, b = ends[h // 2, 0], ends[h // 2, 1]
+            for t in range(b - a):
+                xy[n] = coords[a + t] if h % 2 == 0 else coords[b - t]
+                n += 1
+            g = cw_next[h ^ 1]
+            for _ in range(ring_ptr.size + 1):  # turn to the next outline side
+                if side[g] >= 0 and inside[side[g]] and not (side[g ^ 1] >= 0 and inside[side[g ^ 1]]):
+                    break
+                g = cw_next[g]
+            h = g
+            if h == outline[s]:
+                break
+        xy[n] = xy[begin]
+        n += 1
+        offsets[n_ring + 1] = n
+        twice = 0.0
+        for i in range(begin, n - 1):
+            twice += xy[i, 0] * xy[i + 1, 1] - xy[i + 1, 0] * xy[i, 1]
+        if twice > 0:
+            outer += 1
+            shell = n_ring
+        n_ring += 1
+    if outer != 1:
+        return fail
+    xy, offsets = xy[:n], offsets[:n_ring + 1]
+    if shell > 0:  # the outer ring first
+        a, b = offsets[shell], offsets[shell + 1]
+        xy = np.concatenate((xy[a:b], xy[:a], xy[b:]))
+        sizes = np.diff(offsets)
+        sizes = np.concatenate((sizes[shell:shell + 1], sizes[:shell], sizes[shell + 1:]))
+        offsets = np.zeros(n_ring + 1, np.int64)
+        offsets[1:] = np.cumsum(sizes)
+    return xy, offsets, True
