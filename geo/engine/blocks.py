@@ -65,67 +65,80 @@ def _union_outline(faces, n_faces, side, origin, cw_next, ring_ptr, ring_he, end
     inside = np.zeros(n_faces, np.bool_)
     for f in faces:
         inside[f] = True
-    n_side = 0
-    for f in faces:
-        n_side += ring_ptr[f + 1] - ring_ptr[f]
-    outline = np.empty(n_side, np.int64)
-    n_out, n_vert = 0, 0
-    for f in faces:
-        for j in range(ring_ptr[f], ring_ptr[f + 1]):
-            h = ring_he[j]
-            across = side[h ^ 1]
-            if across < 0 or not inside[across]:
-                outline[n_out] = h
-                n_out += 1
-                n_vert += ends[h // 2, 1] - ends[h // 2, 0]
-    outline = np.sort(outline[:n_out])
+    outline = _outline_sides(faces, inside, side, ring_ptr, ring_he)
     starts = np.sort(origin[outline])
-    for i in range(1, n_out):
+    for i in range(1, outline.size):
         if starts[i] == starts[i - 1]:
             return fail  # the outline touches itself at a node
-    xy = np.empty((n_vert + n_out, 2))
-    offsets = np.zeros(n_out + 1, np.int64)
-    walked = np.zeros(n_out, np.bool_)
-    n, n_ring, outer, shell = 0, 0, 0, -1
-    for s in range(n_out):
+    xy, offsets, ok = _walk_rings(outline, inside, side, cw_next, ends, coords)
+    if not ok:
+        return fail
+    twice = np.zeros(offsets.size - 1)
+    for k in range(offsets.size - 1):
+        for i in range(offsets[k], offsets[k + 1] - 1):
+            twice[k] += xy[i, 0] * xy[i + 1, 1] - xy[i + 1, 0] * xy[i, 1]
+    if np.sum(twice > 0) != 1:
+        return fail
+    shell = np.argmax(twice)
+    a, b = offsets[shell], offsets[shell + 1]
+    order = np.concatenate((np.arange(a, b), np.arange(0, a), np.arange(b, xy.shape[0])))
+    sizes = np.diff(offsets)
+    sizes = np.concatenate((sizes[shell:shell + 1], sizes[:shell], sizes[shell + 1:]))
+    out = np.zeros(offsets.size, np.int64)
+    out[1:] = np.cumsum(sizes)
+    return xy[order], out, True
+
+
+@njit(cache=True, nogil=True)
+def _outline_sides(faces, inside, side, ring_ptr, ring_he):
+    """The half-edges with a face of the set on their left and none across, sorted."""
+    n = 0
+    for f in faces:
+        n += ring_ptr[f + 1] - ring_ptr[f]
+    outline = np.empty(n, np.int64)
+    n = 0
+    for f in faces:
+        for j in range(ring_ptr[f], ring_ptr[f + 1]):
+            across = side[ring_he[j] ^ 1]
+            if across < 0 or not inside[across]:
+                outline[n] = ring_he[j]
+                n += 1
+    return np.sort(outline[:n])
+
+
+@njit(cache=True, nogil=True)
+def _walk_rings(outline, inside, side, cw_next, ends, coords):
+    """Walk the outline sides into closed rings: (coordinates, ring offsets, ok)."""
+    n_vert = 0
+    for h in outline:
+        n_vert += ends[h // 2, 1] - ends[h // 2, 0]
+    xy = np.empty((n_vert + outline.size, 2))
+    offsets = np.zeros(outline.size + 1, np.int64)
+    walked = np.zeros(outline.size, np.bool_)
+    n, n_ring = 0, 0
+    for s in range(outline.size):
         if walked[s]:
             continue
         begin, h = n, outline[s]
-        for _ in range(n_out):
+        for _ in range(outline.size):
             i = np.searchsorted(outline, h)
-            if i >= n_out or outline[i] != h or walked[i]:
-                return fail
+            if i >= outline.size or outline[i] != h or walked[i]:
+                return xy[:0], offsets[:1], False
             walked[i] = True
             a, b = ends[h // 2, 0], ends[h // 2, 1]
             for t in range(b - a):
                 xy[n] = coords[a + t] if h % 2 == 0 else coords[b - t]
                 n += 1
-            g = cw_next[h ^ 1]
-            for _ in range(ring_ptr.size + 1):  # turn to the next outline side
-                if side[g] >= 0 and inside[side[g]] and not (side[g ^ 1] >= 0 and inside[side[g ^ 1]]):
-                    break
-                g = cw_next[g]
+            g = first = cw_next[h ^ 1]
+            while not (side[g] >= 0 and inside[side[g]] and not (side[g ^ 1] >= 0 and inside[side[g ^ 1]])):
+                g = cw_next[g]  # past the sides inside the union
+                if g == first:
+                    return xy[:0], offsets[:1], False  # no way on: not a consistent outline
             h = g
             if h == outline[s]:
                 break
         xy[n] = xy[begin]
         n += 1
-        offsets[n_ring + 1] = n
-        twice = 0.0
-        for i in range(begin, n - 1):
-            twice += xy[i, 0] * xy[i + 1, 1] - xy[i + 1, 0] * xy[i, 1]
-        if twice > 0:
-            outer += 1
-            shell = n_ring
         n_ring += 1
-    if outer != 1:
-        return fail
-    xy, offsets = xy[:n], offsets[:n_ring + 1]
-    if shell > 0:  # the outer ring first
-        a, b = offsets[shell], offsets[shell + 1]
-        xy = np.concatenate((xy[a:b], xy[:a], xy[b:]))
-        sizes = np.diff(offsets)
-        sizes = np.concatenate((sizes[shell:shell + 1], sizes[:shell], sizes[shell + 1:]))
-        offsets = np.zeros(n_ring + 1, np.int64)
-        offsets[1:] = np.cumsum(sizes)
-    return xy, offsets, True
+        offsets[n_ring] = n
+    return xy[:n], offsets[:n_ring + 1], True
