@@ -38,9 +38,7 @@ class Walk:
     def build(side: np.ndarray, origin: np.ndarray, cw_next: np.ndarray, ends: np.ndarray,
               coords: np.ndarray, n_faces: int) -> Walk:
         """Index the half-edges on each face's rings."""
-        on = np.flatnonzero(side >= 0)
-        ring_he = on[np.argsort(side[on], kind="stable")].astype(np.int32)
-        ring_ptr = np.r_[0, np.cumsum(np.bincount(side[on], minlength=n_faces))].astype(np.int64)
+        ring_ptr, ring_he = _by_face(side, n_faces)
         return Walk(side.astype(np.int32), origin.astype(np.int32), cw_next.astype(np.int32), ring_ptr,
                     ring_he, ends.astype(np.int32), coords)
 
@@ -54,6 +52,24 @@ class Walk:
             return None
         return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
                                          (offsets, np.array([0, offsets.size - 1])))[0]
+
+
+@njit(cache=True, nogil=True)
+def _by_face(side: np.ndarray, n_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """The half-edges grouped by the face on their left (a counting sort): (offsets, half-edges)."""
+    ptr = np.zeros(n_faces + 1, np.int64)
+    for f in side:
+        if f >= 0:
+            ptr[f + 1] += 1
+    for f in range(n_faces):
+        ptr[f + 1] += ptr[f]
+    fill = ptr[:-1].copy()
+    out = np.empty(ptr[-1], np.int32)
+    for h in range(side.size):
+        if side[h] >= 0:
+            out[fill[side[h]]] = h
+            fill[side[h]] += 1
+    return ptr, out
 
 
 @njit(cache=True, nogil=True)

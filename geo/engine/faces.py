@@ -57,7 +57,7 @@ class Faces:
     n_ring : ndarray of int64, shape (n_faces,)
         Number of edges on each face's ring.
     polygon : ndarray of Polygon, shape (n_faces,)
-        The faces (metric CRS of the graph).
+        The faces (metric CRS of the graph); :meth:`polygons` builds only those asked for.
     inradius : ndarray of float, shape (n_faces,)
         An upper bound of the radius of the largest disc inside each face: the least of
         ``2 A / P`` for a convex face (``sqrt(A / pi)`` otherwise) and half the shell's least
@@ -70,18 +70,45 @@ class Faces:
     left: np.ndarray
     right: np.ndarray
     n_ring: np.ndarray
-    polygon: np.ndarray
     inradius: np.ndarray
-    walk: Walk = field(repr=False, default=None)
+    walk: Walk = field(repr=False)
+    rings: _FaceLoops = field(repr=False)
     _erosion: dict = field(default_factory=dict, repr=False)
+    _built: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """Every face's polygon (built on first use)."""
+        return self.polygons(np.arange(self.n_ring.size))
+
+    def polygons(self, faces: np.ndarray) -> np.ndarray:
+        """The polygons of ``faces``, each built once, when first asked for: the walking areas
+        need few of a city's million (the union of the filled blocks is walked, not built from
+        them), and a worker process builds its own. Thread-safe like :meth:`erosions`."""
+        faces = np.asarray(faces, np.int64)
+        with self._lock:
+            if not self._built:
+                self._built["polygon"] = np.empty(self.n_ring.size, dtype=object)
+                self._built["known"] = np.zeros(self.n_ring.size, bool)
+            cache, known = self._built["polygon"], self._built["known"]
+            need = ~known[faces]
+            out = cache[faces]
+        todo, inv = np.unique(faces[need], return_inverse=True)
+        if todo.size:
+            built = self.rings.polygons(todo)
+            out[need] = built[inv]
+            with self._lock:
+                cache[todo] = built
+                known[todo] = True
+        return out
 
     def union(self, faces: np.ndarray) -> shapely.Geometry | None:
         """The union of ``faces``: walked along their sides when it is one polygon, else GEOS's
         coverage union; None when that is not valid (faces that overlap after all)."""
         c = self.walk.union(faces) if self.walk is not None else None
         if c is None:
-            c = shapely.coverage_union_all(self.polygon[faces])
+            c = shapely.coverage_union_all(self.polygons(faces))
             if not c.is_valid:
                 return None
         return c
@@ -101,14 +128,14 @@ class Faces:
         key = (float(r), int(quad_segs))
         with self._lock:
             if key not in self._erosion:
-                self._erosion[key] = (np.full(self.polygon.size, shapely.Polygon(), dtype=object),
+                self._erosion[key] = (np.full(self.n_ring.size, shapely.Polygon(), dtype=object),
                                       self.inradius <= r)  # (erosions, known) per face
             cache, known = self._erosion[key]
             need = ~known[faces]
             out = cache[faces]
         todo, inv = np.unique(faces[need], return_inverse=True)
         if todo.size:
-            eroded = shapely.buffer(self.polygon[todo], -r, quad_segs=quad_segs)
+            eroded = shapely.buffer(self.polygons(todo), -r, quad_segs=quad_segs)
             out[need] = eroded[inv]
             with self._lock:
                 cache[todo] = eroded
@@ -140,7 +167,6 @@ class _HalfEdges:
     """Half-edge ``2e`` walks edge ``e`` from ``u`` to ``v``, ``2e + 1`` back."""
 
     origin: np.ndarray
-    target: np.ndarray
     order: np.ndarray   # half-edges sorted counter-clockwise around each node
     pos: np.ndarray     # position of each half-edge in ``order``
     cw: np.ndarray      # by position: the position of the next half-edge clockwise (same node)
@@ -163,19 +189,26 @@ def _half_edges(graph: WalkGraph) -> _HalfEdges:
     first = last - n_vert + 1
     origin = np.empty(2 * m, np.int64)
     origin[0::2], origin[1::2] = graph.u, graph.v
-    target = origin.reshape(-1, 2)[:, ::-1].ravel()
-    near = np.empty(2 * m, np.int64)
-    near[0::2], near[1::2] = first, last
-    step = np.empty(2 * m, np.int64)
-    step[0::2], step[1::2] = 1, -1
-    d = coords[np.clip(near + step, 0, len(coords) - 1)] - coords[near]
-    order, pos, cw = _around_nodes(origin, np.arctan2(d[:, 1], d[:, 0]), graph.n_nodes)
-    return _HalfEdges(origin, target, order, pos, cw, coords, np.c_[first, last])
+    ends = np.c_[first, last]
+    order, pos, cw = _around_nodes(origin, _leaving_angles(ends, coords), graph.n_nodes)
+    return _HalfEdges(origin, order, pos, cw, coords, ends)
 
 
 # The tracer's walks follow pointers (around a node, along a face), which numpy can only do
 # in many whole-array passes; numba compiles these few loops instead (one pass each, and
 # without Python's lock, so a search can run beside them).
+
+
+@njit(cache=True, nogil=True)
+def _leaving_angles(ends: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """The direction in which each half-edge leaves its node (its first segment)."""
+    angle = np.empty(2 * ends.shape[0])
+    for e in range(ends.shape[0]):
+        a, b = ends[e, 0], ends[e, 1]
+        a1, b1 = min(a + 1, coords.shape[0] - 1), max(b - 1, 0)
+        angle[2 * e] = np.arctan2(coords[a1, 1] - coords[a, 1], coords[a1, 0] - coords[a, 0])
+        angle[2 * e + 1] = np.arctan2(coords[b1, 1] - coords[b, 1], coords[b1, 0] - coords[b, 0])
+    return angle
 
 
 @njit(cache=True, nogil=True)
@@ -305,22 +338,22 @@ def _loops(he: _HalfEdges, cyc: np.ndarray) -> _Loops:
     return _Loops(he.coords[vert], of, start, cyc[hs[ls]], hs)
 
 
-def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per loop: signed area (shoelace; > 0 counter-clockwise), vertex count, whether it is
+def _shape(lp: _Loops) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per loop: signed area (shoelace; > 0 counter-clockwise), perimeter, vertex count, whether it is
     convex (every turn the same way, one full turn in all) -- convex loops are simple -- and a
     bound of its inside disc's radius (see :func:`_loop_shapes`)."""
-    area, convex, half_width = _loop_shapes(lp.xy, lp.start)
-    return area, np.diff(lp.start), convex, half_width
+    area, perimeter, convex, half_width = _loop_shapes(lp.xy, lp.start)
+    return area, perimeter, np.diff(lp.start), convex, half_width
 
 
 @njit(cache=True, nogil=True)
-def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Signed area, convexity and a bound of the inside disc's radius of each loop (vertices
+def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Signed area, perimeter, convexity and a bound of the inside disc's radius of each loop (vertices
     ``start[k]`` to ``start[k + 1] - 1``): half the loop's least extent across one of its own
     sides (no wider disc fits between those two parallel lines), for loops of up to
     ``MAX_WIDTH_VERTICES`` vertices (inf for larger ones)."""
     n_loop = start.size - 1
-    area = np.zeros(n_loop)
+    area, perimeter = np.zeros(n_loop), np.zeros(n_loop)
     convex = np.zeros(n_loop, np.bool_)
     half_width = np.full(n_loop, np.inf)
     for k in range(n_loop):
@@ -334,6 +367,7 @@ def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndar
             bx, by = xy[j, 0] - xy[i, 0], xy[j, 1] - xy[i, 1]
             cross = ax * by - ay * bx
             turning += np.arctan2(cross, ax * bx + ay * by)
+            perimeter[k] += np.hypot(bx, by)
             left |= cross > 0
             right |= cross < 0
             if b - a <= MAX_WIDTH_VERTICES and (bx != 0 or by != 0):
@@ -345,16 +379,32 @@ def _loop_shapes(xy: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndar
         area[k] = 0.5 * twice
         convex[k] = ((not right and abs(turning - 2 * np.pi) < 1e-6)
                      or (not left and abs(turning + 2 * np.pi) < 1e-6))
-    return area, convex, half_width
+    return area, perimeter, convex, half_width
 
 
-def _ring_coords(lp: _Loops, loops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ring_coords(lp: _Loops | _FaceLoops, loops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The closed rings of the given loops, in that order: coordinates and ring offsets."""
     n = lp.start[loops + 1] - lp.start[loops]
     vert = expand_ranges(lp.start[loops], n + 1)
     off = np.r_[0, np.cumsum(n + 1)]
     vert[off[1:] - 1] = lp.start[loops]  # each ring ends where it began
     return lp.xy[vert], off
+
+
+@dataclass(eq=False)
+class _FaceLoops:
+    """The loops of each usable face, its shell first: what its polygon is built from."""
+
+    xy: np.ndarray     # the loops' vertices (see :class:`_Loops`)
+    start: np.ndarray
+    ptr: np.ndarray    # face f's loops are loops[ptr[f]:ptr[f + 1]]
+    loops: np.ndarray
+
+    def polygons(self, faces: np.ndarray) -> np.ndarray:
+        """The polygons of ``faces``, from ragged arrays (GEOS's fastest way to many polygons)."""
+        count = self.ptr[faces + 1] - self.ptr[faces]
+        xy, ring_off = _ring_coords(self, self.loops[expand_ranges(self.ptr[faces], count)])
+        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (ring_off, np.r_[0, np.cumsum(count)]))
 
 
 def _rings_of(lp: _Loops, loops: np.ndarray) -> np.ndarray:
@@ -392,10 +442,11 @@ class _Kinds:
     touching: np.ndarray   # per loop: simple, or touching itself only at vertices
     convex: np.ndarray     # per loop
     half_width: np.ndarray  # per loop: a bound of its inside disc's radius
+    perimeter: np.ndarray   # per loop
 
 
 def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
-    area, n_vert, convex, half_width = _shape(lp)
+    area, perimeter, n_vert, convex, half_width = _shape(lp)
     big = (np.abs(area) > MIN_FACE_M2) & (n_vert >= 3)
     simple, touching = _simple(lp, convex, n_vert)
     count = lambda mask: np.bincount(lp.cycle, mask, minlength=n_cyc)  # noqa: E731
@@ -404,7 +455,7 @@ def _kinds(lp: _Loops, n_cyc: int) -> _Kinds:
     with_holes = np.flatnonzero(usable & (count(big & (area < 0)) > 0))
     if with_holes.size:
         usable[with_holes] = shapely.is_valid(_polygons(lp, with_holes, area))
-    return _Kinds(usable, facelike, area, big, touching, convex, half_width)
+    return _Kinds(usable, facelike, area, big, touching, convex, half_width, perimeter)
 
 
 def _anomalies(lp: _Loops, k: _Kinds, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -441,13 +492,18 @@ def _anomalies(lp: _Loops, k: _Kinds, comp: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _polygons(lp: _Loops, cycles: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Polygons of the given cycles (sorted ids): the counter-clockwise loop is the shell.
-    Built from ragged arrays, GEOS's fastest way to a million polygons."""
-    loops = np.flatnonzero(np.isin(lp.cycle, cycles))
-    loops = loops[np.lexsort((area[loops] < 0, lp.cycle[loops]))]
-    xy, ring_off = _ring_coords(lp, loops)
-    per_cycle = np.bincount(np.searchsorted(cycles, lp.cycle[loops]), minlength=cycles.size)
-    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (ring_off, np.r_[0, np.cumsum(per_cycle)]))
+    """Polygons of the given cycles (sorted ids): the counter-clockwise loop is the shell."""
+    face_id = np.full(lp.cycle.max() + 1, -1, np.int64)
+    face_id[cycles] = np.arange(cycles.size)
+    return _face_loops(lp, face_id, area, cycles.size).polygons(np.arange(cycles.size))
+
+
+def _face_loops(lp: _Loops, face_id: np.ndarray, area: np.ndarray, n_faces: int) -> _FaceLoops:
+    """The loops of the usable faces (``face_id`` of each cycle, -1 for the others), shells first."""
+    loops = np.flatnonzero(face_id[lp.cycle] >= 0)
+    loops = loops[np.lexsort((area[loops] < 0, face_id[lp.cycle[loops]]))]
+    per_face = np.bincount(face_id[lp.cycle[loops]], minlength=n_faces)
+    return _FaceLoops(lp.xy, lp.start, np.r_[0, np.cumsum(per_face)], loops)
 
 
 def _trace(graph: WalkGraph) -> Faces:
@@ -460,27 +516,30 @@ def _trace(graph: WalkGraph) -> Faces:
     comp = np.zeros(n_cyc, np.int64)
     comp[cyc] = connected_components(graph.csr, directed=False)[1][he.origin]
     usable = k.usable & ~_near(_envelopes(lp), k.usable[lp.cycle], _anomalies(lp, k, comp), lp.cycle, comp)
+    n_faces = int(usable.sum())
     face_id = np.full(n_cyc, -1, np.int64)
-    face_id[usable] = np.arange(int(usable.sum()))
-    polys = _polygons(lp, np.flatnonzero(usable), k.area) if usable.any() else np.empty(0, dtype=object)
+    face_id[usable] = np.arange(n_faces)
     side = np.full(2 * m, -1, np.int64)
     side[lp.kept] = face_id[cyc[lp.kept]]
-    n_ring = np.bincount(side[side >= 0], minlength=int(usable.sum()))
-    walk = Walk.build(side, he.origin, he.order[he.cw[he.pos]], he.ends, he.coords, n_ring.size)
-    return Faces(left=side[0::2], right=side[1::2], n_ring=n_ring, polygon=polys,
-                 inradius=_inradius(lp, k, usable, polys), walk=walk)
+    n_ring = np.bincount(side[side >= 0], minlength=n_faces)
+    walk = Walk.build(side, he.origin, he.order[he.cw[he.pos]], he.ends, he.coords, n_faces)
+    return Faces(left=side[0::2], right=side[1::2], n_ring=n_ring, inradius=_inradius(lp, k, face_id, n_faces),
+                 walk=walk, rings=_face_loops(lp, face_id, k.area, n_faces))
 
 
-def _inradius(lp: _Loops, k: _Kinds, usable: np.ndarray, polys: np.ndarray) -> np.ndarray:
+def _inradius(lp: _Loops, k: _Kinds, face_id: np.ndarray, n_faces: int) -> np.ndarray:
     """Per usable face, a bound of its largest inside disc's radius (see :class:`Faces`)."""
-    area = shapely.area(polys)
-    shell = np.flatnonzero(k.big & (k.area > 0))
-    convex, half_width = np.zeros(usable.size, bool), np.full(usable.size, np.inf)
-    convex[lp.cycle[shell]], half_width[lp.cycle[shell]] = k.convex[shell], k.half_width[shell]
-    convex = convex[usable] & (np.bincount(lp.cycle, minlength=usable.size)[usable] == 1)
+    face = face_id[lp.cycle]  # of each loop
+    mine = face >= 0
+    area = np.bincount(face[mine], k.area[mine], minlength=n_faces)  # holes count negative
+    shell = mine & k.big & (k.area > 0)
+    convex, perimeter, half_width = np.zeros(n_faces, bool), np.zeros(n_faces), np.full(n_faces, np.inf)
+    convex[face[shell]], perimeter[face[shell]] = k.convex[shell], k.perimeter[shell]
+    half_width[face[shell]] = k.half_width[shell]
+    convex &= np.bincount(face[mine], minlength=n_faces) == 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        disc = np.where(convex, 2.0 * area / shapely.length(polys), np.sqrt(area / np.pi))
-    return np.minimum(disc, half_width[usable])
+        disc = np.where(convex, 2.0 * area / perimeter, np.sqrt(area / np.pi))
+    return np.minimum(disc, half_width)
 
 
 def _envelopes(lp: _Loops) -> np.ndarray:
