@@ -54,3 +54,15 @@ def test_no_lines_give_the_polygon_back_and_no_chord_is_longer_than_geos():
     chord = np.hypot(*np.diff(xy, axis=0).T).max()
     assert chord <= 2 * R * np.sin(np.pi / (4 * Q)) + 1e-3  # GEOS: 4 Q chords of 22.5 degrees
     assert arc_tolerance(R, Q) < R * (1 - np.cos(np.pi / (4 * Q)))
+
+
+def test_every_turn_gets_as_many_chords_as_geos_gives_it():
+    """A street bent by any angle: Clipper's buffer has GEOS's vertex count (the same chords per
+    round end and per turn) and stays within the arcs' approximation of it."""
+    for deg in range(5, 180, 5):
+        a = np.radians(deg)
+        line = shapely.linestrings([[(-100.0, 0.0), (0.0, 0.0), (100 * np.cos(a), 100 * np.sin(a))]])
+        out = buffer_union(line, None, R, Q, Grid(-500.0, -500.0))
+        ref = shapely.buffer(line[0], R, quad_segs=Q)
+        assert shapely.get_num_coordinates(out) == shapely.get_num_coordinates(ref), deg
+        assert same(ref, out), deg

@@ -198,7 +198,11 @@ def substrings(geoms: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     cum = np.cumsum(step)
     start_of = np.searchsorted(idx, np.arange(k))  # first vertex of each line
     cum -= cum[start_of][idx]
-    inner = (cum > t0[idx]) & (cum < t1[idx])
+    # the running sum over all lines carries their rounding into each line: a vertex within a
+    # nanometre-scale tolerance of an end is that end (else it would come twice, or not at all,
+    # depending on the lines before it)
+    tol = 1e-9 * (1.0 + cum[np.r_[start_of[1:], len(coords)] - 1])[idx]
+    inner = (cum > t0[idx] + tol) & (cum < t1[idx] - tol)
     p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, t0))
     p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, t1))
     owner = np.concatenate([np.arange(k), idx[inner], np.arange(k)])

@@ -8,8 +8,8 @@ binding of Angus Johnson's Clipper, and GEOS the rest.
 
 Clipper works on integer coordinates: points are taken relative to an origin and rounded to
 a millimetre (:class:`Grid`), far finer than any street map. Round ends and joins are drawn
-with chords no longer than those of GEOS's ``quad_segs`` (:func:`arc_tolerance`), so the two
-agree to the arcs' approximation.
+with as many chords as GEOS draws them for the same ``quad_segs`` (:func:`arc_tolerance`), so
+the two agree to the arcs' approximation.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ class Grid:
     scale: float = 1000.0
 
     def paths(self, geoms: np.ndarray) -> list[np.ndarray]:
-        """The vertices of each line or ring as an integer array (one path per geometry)."""
+        """The vertices of each line or ring as an integer array (one path per geometry), each
+        walked from a canonical start (see :func:`canonical_order`)."""
         xy, idx = shapely.get_coordinates(geoms, return_index=True)
         q = np.rint((xy - (self.x0, self.y0)) * self.scale).astype(np.int64)
+        q = q[canonical_order(q, np.bincount(idx, minlength=len(geoms)))]
         return np.split(q, np.searchsorted(idx, np.arange(1, len(geoms))))
 
     def geometry(self, tree: pyclipper.PyPolyNode) -> shapely.Geometry | None:
@@ -57,15 +59,51 @@ class Grid:
         return polys[0] if polys.size == 1 else shapely.multipolygons(polys)
 
 
-def arc_tolerance(r: float, quad_segs: int) -> float:
-    """Clipper's arc tolerance that never draws a chord longer than GEOS's (``4 * quad_segs``
-    segments per circle), so no chord strays farther from its arc than GEOS's do.
+def canonical_order(q: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The order that walks each path (``count`` vertices each, one after another) from a
+    canonical start: an open path from its lexicographically smaller end, a closed one from its
+    smallest vertex towards the smaller of that vertex's neighbours.
 
-    Clipper splits a turn of angle ``a`` into ``round(a * k)`` steps (``k`` steps per radian,
-    from the tolerance), so a step can span up to 1.5 of its nominal angle: the nominal step
-    is therefore two thirds of GEOS's, ``pi / (3 * quad_segs)``.
+    Clipper draws a round turn in whole steps from where it begins and a shorter last chord
+    where it ends, so a street's buffer depends on the way it is walked; walked one way, a
+    centre's area is the same whatever batch of centres it was drawn with.
     """
-    return r * (1.0 - np.cos(np.pi / (6 * max(int(quad_segs), 1))))
+    key = q[:, 0] * (1 << 32) + q[:, 1]  # lexicographic (grid coordinates stay below 2**31)
+    start = np.cumsum(count) - count
+    end = start + count - 1
+    group = np.repeat(np.arange(count.size), count)
+    pos = np.arange(q.shape[0]) - start[group]
+    closed = (count > 3) & (key[start] == key[np.maximum(end, 0)])
+    flip = ~closed & (key[np.maximum(end, 0)] < key[start])
+    out = np.where(flip[group], start[group] + count[group] - 1 - pos, np.arange(q.shape[0]))
+    if closed.any():  # rotate the ring (its last vertex repeats the first) to its smallest vertex
+        ring = closed[group] & (pos < count[group] - 1)
+        m = count[group] - 1
+        low = np.where(ring, key, np.iinfo(np.int64).max)
+        first_min = np.full(count.size, -1)
+        order = np.lexsort((pos, low, group))  # per path, its smallest vertex first
+        heads = order[np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]]
+        first_min[group[heads]] = pos[heads]
+        r0 = first_min[group]
+        after = key[start[group] + (r0 + 1) % np.maximum(m, 1)]
+        before = key[start[group] + (r0 - 1) % np.maximum(m, 1)]
+        step = np.where(after <= before, 1, -1)
+        rot = start[group] + (r0 + step * pos) % np.maximum(m, 1)
+        out = np.where(closed[group], rot, out)
+    return out
+
+
+def arc_tolerance(r: float, quad_segs: int) -> float:
+    """Clipper's arc tolerance that gives every turn as many chords as GEOS gives it
+    (``4 * quad_segs`` per full circle).
+
+    Both split a turn of angle ``a`` into ``round(a / q)`` chords, ``q`` GEOS's step
+    ``pi / (2 * quad_segs)``: GEOS makes them equal, Clipper makes all but the last ``q``. So a
+    round end or a right-angle corner is drawn alike, and in both the longest chord, on a turn
+    just short of ``1.5 q``, spans ``1.5 q``. The step is taken a millionth smaller, so that
+    rounding never gives Clipper one chord fewer than GEOS.
+    """
+    return r * (1.0 - np.cos(np.pi / (4 * max(int(quad_segs), 1)) * (1 - 1e-6)))  # half a step
 
 
 def buffer_union(lines: np.ndarray, polygon: shapely.Geometry | None, r: float, quad_segs: int,
