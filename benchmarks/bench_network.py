@@ -257,7 +257,7 @@ def main() -> int:
         ("(b) networkx per-centre SSSP", f"{t_b:.1f} s", ""),
         ("(b)/(a)", f"{t_b / t_a:,.0f}", ">= 100"),
         ("(b') networkx one multi-source pass", f"{t_bm:.2f} s", ""),
-        (f"(a) {args.centres} isochrones @1000 m ({os.cpu_count()} threads, best of "
+        (f"(a) {args.centres} isochrones @1000 m ({os.cpu_count()} workers, best of "
          f"{args.repeat}; first run {t_iso_cold:.2f} s)", f"{t_iso:.2f} s", "< 5 s"),
         (f"(a) {args.centres} isochrones @1000 m (1 thread)", f"{t_iso1:.2f} s", ""),
         (f"(a) {args.centres} x 3 limits 300/600/1000 m, one search", f"{t_multi:.2f} s", ""),
