@@ -30,6 +30,6 @@ def test_in_a_fresh_process(check):
     assert run.returncode == 0, run.stderr[-4000:]
 
 
-def test_threads_when_asked_or_when_other_threads_run():
+def test_threads_when_asked():
     out = workers.map_batches(lambda i: (i, os.getpid()), range(6), jobs=2, processes=False)
     assert out == [(i, os.getpid()) for i in range(6)]

@@ -26,7 +26,7 @@ class Walk:
     """What the walk needs of a graph and its faces (half-edge ``2e`` walks edge ``e`` from
     ``u`` to ``v``, ``2e + 1`` back)."""
 
-    side: np.ndarray      # usable face on the left of each half-edge, -1 for none
+    side: np.ndarray      # usable face on the left of each half-edge, -1 for none (Faces.left/right view it)
     origin: np.ndarray    # start node of each half-edge
     cw_next: np.ndarray   # the next half-edge clockwise around the same node
     ring_ptr: np.ndarray  # the half-edges with each face on their left: ring_he[ring_ptr[f]:ring_ptr[f + 1]]
@@ -39,7 +39,7 @@ class Walk:
               coords: np.ndarray, n_faces: int) -> Walk:
         """Index the half-edges on each face's rings."""
         ring_ptr, ring_he = _by_face(side, n_faces)
-        return Walk(side.astype(np.int32), origin.astype(np.int32), cw_next.astype(np.int32), ring_ptr,
+        return Walk(side, origin.astype(np.int32), cw_next.astype(np.int32), ring_ptr,
                     ring_he, ends.astype(np.int32), coords)
 
     def union(self, faces: np.ndarray) -> shapely.Polygon | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,8 +74,7 @@ class Faces:
     inradius: np.ndarray
     walk: Walk = field(repr=False)
     rings: _FaceLoops = field(repr=False)
-    _erosion: dict = field(default_factory=dict, repr=False)
-    _built: dict = field(default_factory=dict, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)  # per-face values built once
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -85,28 +85,15 @@ class Faces:
     def polygons(self, faces: np.ndarray) -> np.ndarray:
         """The polygons of ``faces``, each built once, when first asked for: the walking areas
         need few of a city's million (the union of the filled blocks is walked, not built from
-        them), and a worker process builds its own. Thread-safe like :meth:`erosions`."""
-        faces = np.asarray(faces, np.int64)
-        with self._lock:
-            if not self._built:
-                self._built["polygon"] = np.empty(self.n_ring.size, dtype=object)
-                self._built["known"] = np.zeros(self.n_ring.size, bool)
-            cache, known = self._built["polygon"], self._built["known"]
-            need = ~known[faces]
-            out = cache[faces]
-        todo, inv = np.unique(faces[need], return_inverse=True)
-        if todo.size:
-            built = self.rings.polygons(todo)
-            out[need] = built[inv]
-            with self._lock:
-                cache[todo] = built
-                known[todo] = True
-        return out
+        them), and a worker process builds its own."""
+        n = self.n_ring.size
+        return self._per_face("polygon", np.asarray(faces, np.int64),
+                              lambda: (np.empty(n, dtype=object), np.zeros(n, bool)), self.rings.polygons)
 
     def union(self, faces: np.ndarray) -> shapely.Geometry | None:
         """The union of ``faces``: walked along their sides when it is one polygon, else GEOS's
         coverage union; None when that is not valid (faces that overlap after all)."""
-        c = self.walk.union(faces) if self.walk is not None else None
+        c = self.walk.union(faces)
         if c is None:
             c = shapely.coverage_union_all(self.polygons(faces))
             if not c.is_valid:
@@ -122,26 +109,32 @@ class Faces:
         """The erosion (inward buffer by ``r``) of each face in ``faces``, computed once per face.
 
         Faces too small for a disc of radius ``r`` have an empty erosion without a buffer.
-        Safe to call from several threads: the lock guards the cache, not the buffers (two
-        threads may both buffer a face they need at once; each uses its own).
         """
-        key = (float(r), int(quad_segs))
+        n = self.n_ring.size
+        return self._per_face(("erosion", float(r), int(quad_segs)), faces,
+                              lambda: (np.full(n, shapely.Polygon(), dtype=object), self.inradius <= r),
+                              lambda todo: shapely.buffer(self.polygons(todo), -r, quad_segs=quad_segs))
+
+    def _per_face(self, slot: object, faces: np.ndarray, fresh: Callable[[], tuple[np.ndarray, np.ndarray]],
+                  build: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """The values of cache ``slot`` for ``faces`` (``fresh()`` makes its (values, known)
+        arrays), those not yet known built by ``build`` once. Safe to call from several threads:
+        the lock guards the cache, not the building (two threads may both build a face they
+        need at once; each uses its own)."""
         with self._lock:
-            if key not in self._erosion:
-                self._erosion[key] = (np.full(self.n_ring.size, shapely.Polygon(), dtype=object),
-                                      self.inradius <= r)  # (erosions, known) per face
-            cache, known = self._erosion[key]
+            if slot not in self._cache:
+                self._cache[slot] = fresh()
+            cache, known = self._cache[slot]
             need = ~known[faces]
             out = cache[faces]
         todo, inv = np.unique(faces[need], return_inverse=True)
         if todo.size:
-            eroded = shapely.buffer(self.polygons(todo), -r, quad_segs=quad_segs)
-            out[need] = eroded[inv]
+            built = build(todo)
+            out[need] = built[inv]
             with self._lock:
-                cache[todo] = eroded
+                cache[todo] = built
                 known[todo] = True
         return out
-
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -35,8 +35,8 @@ class Grid:
         walked from a canonical start (see :func:`canonical_order`)."""
         xy, idx = shapely.get_coordinates(geoms, return_index=True)
         q = np.rint((xy - (self.x0, self.y0)) * self.scale).astype(np.int64)
-        q = q[canonical_order(q, np.bincount(idx, minlength=len(geoms)))]
-        return np.split(q, np.searchsorted(idx, np.arange(1, len(geoms))))
+        count = np.bincount(idx, minlength=len(geoms))
+        return np.split(q[canonical_order(q, count)], np.cumsum(count)[:-1])
 
     def geometry(self, tree: pyclipper.PyPolyNode) -> shapely.Geometry | None:
         """A Clipper polygon tree as one (multi)polygon in the original coordinates (rings may

@@ -54,7 +54,7 @@ def map_batches(fn: Callable[[Any], Any], items: Sequence, jobs: int,
     jobs = min(max(1, jobs), len(items))
     if jobs <= 1:
         return [fn(item) for item in items]
-    if (can_fork() if processes is None else processes and can_fork()):
+    if processes is not False and can_fork():
         global _TASK
         _TASK = fn
         try:
