@@ -68,7 +68,7 @@ def maxrss_mb() -> float:
 # Run as ``python -c SAMPLER``: the peak rise of the machine's memory in use (MemTotal minus
 # MemAvailable, MB) until its standard input closes. A process, not a thread: a thread here
 # would stop the workers' fork. Reading /proc/meminfo costs microseconds, where reading the
-# processes' own page maps (for their PSS) slowed the run it measured by a fifth.
+# processes' own page maps (for their PSS) slowed the run it measured by a quarter.
 SAMPLER = """
 import sys, threading, time
 def used():
@@ -84,13 +84,13 @@ print(peak)
 """
 
 
-class TreeMemory:
+class RunMemory:
     """The peak memory of this process and its workers in the ``with`` block (MB): this
     process's resident size at the start plus the largest rise of the machine's memory in use
     (so pages the workers share with this process count once). Other jobs' memory would count
     too: run it on a quiet machine."""
 
-    def __enter__(self) -> TreeMemory:
+    def __enter__(self) -> RunMemory:
         self.start_mb = current_rss_mb()
         self.proc = subprocess.Popen([sys.executable, "-c", SAMPLER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -173,7 +173,7 @@ def run(side: int, n_centres: int, seed: int, with_compare: bool) -> dict:
     cpu["snap_100k_cpu_s"] = CPU["last"]
     t_near, _ = timed(lambda: routing.nearest_source(g, src))
     cpu["nearest_cpu_s"] = CPU["last"]
-    with TreeMemory() as mem:
+    with RunMemory() as mem:
         t_all, polys = timed(lambda: isochrones.isochrones(g, src, LIMIT_M, 30.0))
     cpu["isochrones_cpu_s"] = CPU["last"] + CPU["children"]
     out = {"side": side, "nodes": g.n_nodes, "edges": g.n_edges, "centres": n_centres,

@@ -65,8 +65,8 @@ def canonical_order(q: np.ndarray, count: np.ndarray) -> np.ndarray:
     smallest vertex towards the smaller of that vertex's neighbours.
 
     Clipper draws a round turn in whole steps from where it begins and a shorter last chord
-    where it ends, so a street's buffer depends on the way it is walked; walked one way, a
-    centre's area is the same whatever batch of centres it was drawn with.
+    where it ends, so a street's buffer depends on the way it is walked; walked one way, it does
+    not depend on which way the street was drawn in the data, or chained with its neighbours.
     """
     key = q[:, 0] * (1 << 32) + q[:, 1]  # lexicographic (grid coordinates stay below 2**31)
     start = np.cumsum(count) - count
