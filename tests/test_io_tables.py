@@ -9,10 +9,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 
 from geo import cli
 from geo.engine import coverage as cv
@@ -256,3 +258,71 @@ def test_export_rendered_formats_in_process(cached_analysis, tmp_path, fmt, suff
 def test_the_cli_reference_says_where_the_summary_figures_go():
     text = _code(ROOT / "docs" / "cli.md")
     assert re.search(r"geojson.*gpkg.*covered_pct|covered_pct.*geojson.*gpkg", text, re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- layers exported (moved from test_importer)
+
+
+@pytest.mark.parametrize("fmt", tables.FORMATS)
+def test_export_round_trip(tmp_path, shipped_layers, fmt):
+    c = shipped_layers["centers"].iloc[:8].copy()
+    c.loc[c.index[1], "name"] = '=HYPERLINK("http://x","点我")'
+    c.loc[c.index[2], "name"] = "<img src=x onerror=alert(1)>"
+    p = tables.export_layer(c, tmp_path / f"centres.{fmt}")
+    assert p.exists() and not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
+    back = centers.import_centers(p)
+    assert back.ok, back.problems
+    assert list(back.valid["name"]) == list(c["name"])  # text, formula-looking or not, round-trips
+    np.testing.assert_allclose(back.valid["lon"], c["lon"], atol=1e-7)
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(p)["centres"]
+        assert ws.cell(row=3, column=2).data_type == "s"  # a string, never a formula
+        assert load_workbook(p).sheetnames == ["centres", "说明"]  # illustrative notice
+
+
+def test_csv_export_guards_formulas(tmp_path):
+    df = pd.DataFrame({"name": ["=1+1", "-2", "@x", "ok"], "v": [1, 2, 3, 4]})
+    tables.export_layer(df, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+1" in text and "\n-2," in text and "'@x" in text
+
+
+def test_export_polygons_and_tables(tmp_path, shipped_layers):
+    tables.export_layer(shipped_layers["communities"], tmp_path / "c.csv")
+    back = pd.read_csv(tmp_path / "c.csv", dtype=str)
+    g = shapely.from_wkt(back["geometry_wkt"].to_numpy())
+    assert shapely.equals_exact(g, np.asarray(shipped_layers["communities"].geometry.values), 1e-6).all()
+    tables.export_layer(shipped_layers["communities"], tmp_path / "c.xlsx")
+    summary = pd.DataFrame({"code": ["440507001"], "covered_pct": [81.5]})
+    tables.export_layer(summary, tmp_path / "s.xlsx")
+    assert pd.read_excel(tmp_path / "s.xlsx", dtype={"code": str})["code"].iat[0] == "440507001"
+    with pytest.raises(DataError, match="no geometry"):
+        tables.export_layer(summary, tmp_path / "s.geojson")
+    paths = tables.export_layers(
+        {"streets": shipped_layers["streets"], "centers": shipped_layers["centers"]}, tmp_path / "out", "gpkg"
+    )
+    assert [n for n, _ in pyogrio.list_layers(paths[0])] == ["streets", "centers"]
+
+
+def test_export_is_atomic(tmp_path, shipped_layers, monkeypatch):
+    target = tmp_path / "c.xlsx"
+    target.write_bytes(b"previous")
+    import openpyxl.workbook.workbook as wbmod
+
+    def boom(self, filename):
+        Path(filename).write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(wbmod.Workbook, "save", boom)
+    with pytest.raises(OSError):
+        tables.export_layer(shipped_layers["centers"], target)
+    assert target.read_bytes() == b"previous" and [f.name for f in tmp_path.iterdir()] == ["c.xlsx"]
+
+
+def test_export_refuses_text_too_long_for_excel(tmp_path):
+    df = pd.DataFrame({"note": ["x" * 40000]})
+    with pytest.raises(DataError, match="does not fit an Excel cell"):
+        tables.export_layer(df, tmp_path / "t.xlsx")
+    assert not (tmp_path / "t.xlsx").exists()
