@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -15,8 +16,12 @@ from geo.engine import crs as _crs
 from geo.io import registry
 from geo.io.cells import cell_text, isna
 from geo.io.errors import DataError, ImportProblem
-from geo.io.registry import Registry, default_layer, district_geom, district_label, is_code
+from geo.io.registry import Registry, is_code
 from geo.io.sources import import_options, read_source, vector_frame
+
+
+if TYPE_CHECKING:
+    from geo.io.district import District
 
 
 @dataclass
@@ -99,7 +104,7 @@ _EXTRAS = ("kind", "population")  # community attributes carried over when the f
 
 def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str | None = None,
                       crs: str = "wgs84", *, filename: str | None = None, layer: str | None = None,
-                      divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
+                      district: District,
                       max_bytes: int | None = None, max_rows: int | None = None) -> BoundaryReport:
     """Read street or community polygons and match them to the registry.
 
@@ -111,7 +116,8 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     not a valid longitude/latitude, or more than :data:`BOUNDARY_SLACK_M` outside the district,
     is refused (the one coordinate check, :func:`geo.io.registry.check_coordinates`).
     Unmatched and refused features are listed in ``problems``/``unmatched``; registry
-    divisions without a feature in ``missing``.
+    divisions without a feature in ``missing``. ``district``: the
+    :class:`~geo.io.district.District` whose registry and outline the features are checked against.
     """
     chosen, max_bytes, max_rows = import_options(crs, filename, max_bytes, max_rows)
     if level not in (None, "street", "community"):
@@ -123,7 +129,7 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     gdf = vector_frame(src, layer, max_rows, max_bytes, warnings)
     if len(gdf) == 0:
         raise DataError(src.name, "the file has no features")
-    reg = Registry(divisions if divisions is not None else default_layer("divisions"))
+    reg = district.registry
     text = {c: [("" if isna(v) else cell_text(v).strip()) for v in gdf[c].tolist()]
             for c in gdf.columns if c != gdf.geometry.name}
     lv, code_col, name_col = _choose_columns(src.name, text, reg, level)
@@ -131,9 +137,9 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     codes = _match(text, reg, lv, code_col, name_col, problems)
     labels = np.array(text[code_col or name_col], dtype=object)
     geoms = _check_geometries(np.asarray(gdf.geometry.values, dtype=object), codes, labels, problems, warnings)
-    _check_vertices(geoms, codes, labels, chosen, district, problems)
-    d = district_geom(district)
-    geoms, suggested = _fit_crs(geoms, codes, chosen, d, warnings)
+    _check_vertices(geoms, codes, labels, chosen, district.outline, problems)
+    d = district.geometry
+    geoms, suggested = _fit_crs(geoms, codes, chosen, d, reg.label, warnings)
     out, by_code = _merge_parts(gdf, geoms, codes, reg, lv, code_col or name_col, warnings)
     warnings += _tiling_warnings(out, d)
     missing = _missing(reg, lv, by_code, warnings)
@@ -162,7 +168,7 @@ def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry,
             best = (score, lv, code_col, name_col)
     assert best is not None
     if best[0] == 0:
-        raise DataError(name, f"no feature matches a street or community of {district_label()}'s registry; "
+        raise DataError(name, f"no feature matches a street or community of {reg.label}'s registry; "
                               f"the file needs a column with the official codes or the names (e.g. "
                               f"{reg.example('community')})")
     return best[1], best[2], best[3]
@@ -228,7 +234,7 @@ def _check_geometries(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray,
 
 
 def _check_vertices(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray, chosen: str,
-                    district: gpd.GeoDataFrame | None, problems: list[ImportProblem]) -> None:
+                    district: gpd.GeoDataFrame, problems: list[ImportProblem]) -> None:
     """Refuse features with a vertex that is no valid longitude/latitude or lies more than
     :data:`BOUNDARY_SLACK_M` outside the district (one vectorised check of every vertex)."""
     idx = np.flatnonzero(pd.notna(codes))
@@ -245,7 +251,7 @@ def _check_vertices(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray, ch
             _refuse(problems, codes, i, issue.value, f"{labels[i]}: {issue.reason} (a vertex of the boundary)")
 
 
-def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geometry,
+def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geometry, label: str,
              warnings: list[ImportProblem]) -> tuple[np.ndarray, str | None]:
     """The matched geometries in WGS-84, and a coordinate system that fits the district better."""
     matched = pd.notna(codes)
@@ -259,7 +265,7 @@ def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geome
     suggested = better if fits[better] > fits[chosen] + 0.01 else None
     if suggested:
         warnings.append(ImportProblem(None, None, suggested,
-                                      f"the boundaries fit {district_label()} better read as {suggested} "
+                                      f"the boundaries fit {label} better read as {suggested} "
                                       f"({fits[suggested]:.0%} inside) than as {chosen} ({fits[chosen]:.0%}); "
                                       f"choose {suggested} and import again", field="crs", level="warning"))
     return (_crs.convert_geometry(g_arr, chosen, "wgs84") if chosen != "wgs84" else g_arr), suggested

@@ -26,7 +26,7 @@ CANDIDATE_COLUMNS = ["source", "name", "lon", "lat"]
 
 def import_candidates(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wgs84", *,
                       filename: str | None = None, sheet: str | None = None, layer: str | None = None,
-                      district: gpd.GeoDataFrame | None = None, max_bytes: int | None = None,
+                      district: gpd.GeoDataFrame, max_bytes: int | None = None,
                       max_rows: int | None = None) -> ImportReport:
     """Read and check a file of candidate sites; return the valid ones and every problem.
 
@@ -44,7 +44,7 @@ def import_candidates(source: str | os.PathLike | bytes | io.IOBase, crs: str = 
 
 
 def load_candidates(path: str | Path, crs: str = "wgs84", *,
-                    district: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+                    district: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The candidate sites of a file, strictly: every problem raises one :class:`DataError`
     listing them all. Columns :data:`CANDIDATE_COLUMNS` + geometry, EPSG:4326."""
     report = import_candidates(path, crs, district=district)
@@ -53,12 +53,12 @@ def load_candidates(path: str | Path, crs: str = "wgs84", *,
 
 
 def _validate_candidates(name: str, t: Table, chosen: str, warnings: list[ImportProblem],
-                         district: gpd.GeoDataFrame | None) -> ImportReport:
+                         district: gpd.GeoDataFrame) -> ImportReport:
     problems, skip = point_columns(name, t, ("lon", "lat"))
     coords, found = table_coordinates(t, chosen, district, skip)
     problems += found
     if coords.suggested:
-        warnings.append(crs_warning(chosen, coords.suggested, coords.counts, int(coords.usable.sum())))
+        warnings.append(crs_warning(chosen, coords.suggested, coords.counts, int(coords.usable.sum()), district))
     bad_rows = {p.row for p in problems}
     keep = np.flatnonzero(~np.isin(np.asarray(t.rows), list(bad_rows)))
     names = (t.df["name"].astype(str).str.strip().to_numpy(dtype=object) if "name" in t.df

@@ -5,24 +5,28 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.engine import schema
+from geo.engine.schema import locate as _locate_points
 from geo.io import data
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import (
     CoordCheck,
     Registry,
     crs_warning,
-    default_layer,
     point_columns,
     table_coordinates,
     tier_of,
 )
 from geo.io.sources import CENTERS, Table, frame_table, import_options, load_table
+
+if TYPE_CHECKING:
+    from geo.io.district import District
 
 _REQUIRED = ("name", "tier", "lon", "lat")
 
@@ -93,9 +97,8 @@ class ImportReport:
 
 def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wgs84", *,
                    filename: str | None = None, sheet: str | None = None, layer: str | None = None,
-                   divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
-                   streets: gpd.GeoDataFrame | None = None, communities: gpd.GeoDataFrame | None = None,
-                   max_bytes: int | None = None, max_rows: int | None = None) -> ImportReport:
+                   district: District, streets: gpd.GeoDataFrame | None = None,
+                   communities: gpd.GeoDataFrame | None = None, max_bytes: int | None = None, max_rows: int | None = None) -> ImportReport:
     """Read and validate a centres file; return its valid rows and every problem.
 
     Parameters
@@ -109,9 +112,11 @@ def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wg
         The file's name when ``source`` is bytes (used for its type and in messages).
     sheet, layer
         The XLSX sheet or GeoPackage layer to read (default: the first).
-    divisions, district, streets, communities
-        The registry and layers to check against (default: the shipped ones). Streets and
-        communities fill in empty street/community codes from the position.
+    district
+        The :class:`~geo.io.district.District` whose registry and outline the rows are checked against.
+    streets, communities
+        The boundaries in use (default: the district's own layout); they fill in empty
+        street/community codes from the position.
     max_bytes, max_rows
         Limits (default :data:`geo.io.sources.MAX_BYTES`, :data:`~geo.io.sources.MAX_ROWS`;
         :data:`~geo.io.sources.MAX_COLUMNS` always applies).
@@ -126,12 +131,11 @@ def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wg
     warnings: list[ImportProblem] = []
     src, table = load_table(source, CENTERS, filename=filename, sheet=sheet, layer=layer, max_bytes=max_bytes,
                             max_rows=max_rows, warnings=warnings)
-    return _validate_centers(src.name, table, chosen, warnings, divisions, district, streets, communities)
+    return _validate_centers(src.name, table, chosen, warnings, district, streets, communities)
 
 
 def validate_centers(table: pd.DataFrame, crs: str = "wgs84", *, source: str = "table",
-                     divisions: pd.DataFrame | None = None, district: gpd.GeoDataFrame | None = None,
-                     streets: gpd.GeoDataFrame | None = None,
+                     district: District, streets: gpd.GeoDataFrame | None = None,
                      communities: gpd.GeoDataFrame | None = None) -> ImportReport:
     """Check an in-memory centres table (the app's editor, the store's edits) like a file.
 
@@ -141,7 +145,7 @@ def validate_centers(table: pd.DataFrame, crs: str = "wgs84", *, source: str = "
     chosen, _, _ = import_options(crs, source, None, None)
     warnings: list[ImportProblem] = []
     t = frame_table(table, CENTERS, source, warnings)
-    return _validate_centers(source, t, chosen, warnings, divisions, district, streets, communities)
+    return _validate_centers(source, t, chosen, warnings, district, streets, communities)
 
 
 @dataclass
@@ -167,21 +171,22 @@ class _Rows:
         return self.t.df[f].astype(str).str.strip().to_numpy(dtype=object)
 
 
-def _validate_centers(name: str, t: Table, chosen: str, warnings: list[ImportProblem], divisions, district,
-                      streets, communities) -> ImportReport:
+def _validate_centers(name: str, t: Table, chosen: str, warnings: list[ImportProblem], district: District,
+                      streets: gpd.GeoDataFrame | None, communities: gpd.GeoDataFrame | None) -> ImportReport:
     """Every check of a centres table, in the order its problems are listed."""
     r = _Rows(t, warnings)
     r.problems, skip = point_columns(name, t, _REQUIRED)
     names = _check_names(r)
     tiers = _check_tiers(r)
     ids = _check_ids(r)
-    coords = _check_coordinates(r, chosen, district, skip)
-    reg = Registry(divisions if divisions is not None else default_layer("divisions"))
+    coords = _check_coordinates(r, chosen, district.outline, skip)
+    reg = district.registry
     street_code, community_code = _check_registry(r, reg)
-    comms = communities if communities is not None else default_layer("communities")
-    located = _locate(r, coords, tiers, street_code, community_code, streets, comms)
+    comms = communities if communities is not None else district.shipped("communities")
+    strs = streets if streets is not None else district.shipped("streets")
+    located = _locate(r, coords, tiers, street_code, community_code, strs, comms)
     _check_one_community_centre(r, reg, tiers, community_code, coords.usable, located,
-                                comms is not None and data.is_illustrative(comms))
+                                data.is_illustrative(comms))
     valid, keep = _valid_rows(r, names, tiers, ids, street_code, community_code, coords)
     return ImportReport(valid, r.problems, warnings, name, r.n, [t.rows[i] for i in keep], chosen,
                         coords.counts, coords.suggested)
@@ -265,17 +270,16 @@ def _locate(r: _Rows, coords: CoordCheck, tiers: np.ndarray, street_code: np.nda
             community_code: np.ndarray, streets, communities) -> np.ndarray:
     """Fill empty codes from the boundaries containing each usable position (in place); returns
     the community-tier rows whose community was found that way."""
-    streets = streets if streets is not None else default_layer("streets")
     located = np.zeros(r.n, dtype=bool)
     idx = np.flatnonzero(coords.usable)
-    if not len(idx) or (streets is None and communities is None):
+    if not len(idx):
         return located
     pts = gpd.GeoDataFrame({
         "id": "", "name": "", "tier": [t or "" for t in tiers[idx]], "street_code": street_code[idx],
         "community_code": community_code[idx], "lon": coords.lon[idx], "lat": coords.lat[idx],
         "position_source": "",
     }, geometry=gpd.points_from_xy(coords.lon[idx], coords.lat[idx]), crs="EPSG:4326")
-    loc = data.locate(pts, streets, communities)
+    loc = _locate_points(pts, streets, communities)
     found_street = loc["street_code"].to_numpy(dtype=object)
     found_comm = loc["community_code"].to_numpy(dtype=object)
     fill = street_code[idx] == ""

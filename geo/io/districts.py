@@ -13,8 +13,8 @@ Where the national data lives (docs/districts.md):
 
 :func:`build` writes a unit's layers (``district.geojson``, ``divisions.csv`` and the
 illustrative ``streets.geojson``, ``communities.geojson``, ``centers.csv``) after the checks
-the shipped Longhu layers pass; :func:`layers_for` gives them to the app and the batch runs,
-building them once into ``data/user/districts/ADCODE/``.
+the shipped Longhu layers pass; :func:`ensure` builds them once into
+``data/user/districts/ADCODE/``, where :class:`geo.io.district.District` reads them.
 """
 
 from __future__ import annotations
@@ -140,6 +140,19 @@ def _place_readings() -> None:
 
     load_phrases_dict({"朝阳": [["cháo"], ["yáng"]], "长治": [["cháng"], ["zhì"]], "长宁": [["cháng"], ["níng"]],
                        "单县": [["shàn"], ["xiàn"]], "洪洞": [["hóng"], ["tóng"]]})
+
+
+def label(outline: pd.DataFrame, lang: str = "en", full: bool = False) -> str:
+    """A district's name for messages and titles from its outline's attributes: its registry
+    name ('金平区') in Chinese, in English its ``name_en`` or else its pinyin ('Jinping
+    District'). ``full`` adds its city: '汕头市金平区' / 'Jinping District, Shantou'."""
+    code, name = str(outline["code"].iat[0]), str(outline["name"].iat[0])
+    en = str(outline["name_en"].iat[0]).strip() if "name_en" in outline.columns else ""
+    en = en or english_name(name)
+    city = city_of(code) if full and len(code) == 6 and code.isdigit() else ""
+    if lang == "en":
+        return f"{en}, {english_name(city, kind=False)}" if city and city != name else en
+    return f"{city}{name}" if city and city != name else name
 
 
 def city_of(code: str) -> str:
@@ -332,20 +345,3 @@ def ensure(adcode: object, stations: int = 0, cache: str | Path | None = None) -
     if not all((folder / f).is_file() for f in LAYER_FILES):
         build(adcode, folder, stations)
     return folder
-
-
-def layers_for(adcode: object, cache: str | Path | None = None) -> tuple[
-        gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """``(district, divisions, streets, communities, centers)`` of a county-level unit, the
-    layers every screen and command works on (built once into ``cache``, default
-    ``data/user/districts/ADCODE``; Longhu's are the shipped ones). Raises
-    :class:`DistrictError` (one line) for an unknown code, a code that is not a county-level
-    unit, or a unit without an outline."""
-    folder = ensure(adcode, cache=cache)
-    with data.district_data(folder):
-        district = data.load_district()
-        div = data.load_divisions()
-        streets = data.load_streets()
-        communities = data.load_communities()
-        centers = data.load_centers(streets=streets, communities=communities)
-    return district, div, streets, communities, centers

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -25,19 +26,21 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
-from geo.engine import siting
+from geo.engine import schema, siting
 from geo.engine.siting import SitingPlan
-from geo.io import data
 from geo.io.centers import validate_centers
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import tier_of
 from geo.io.store import SaveResult, Store
 
+if TYPE_CHECKING:
+    from geo.io.district import District
+
 LAYER = "centers"
 _ROW_REF = re.compile(r"\brow (\d+)\b")
 
-Bounds = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
-"""(district, streets, communities) the edits are located in and checked against."""
+Bounds = tuple["District", gpd.GeoDataFrame, gpd.GeoDataFrame]
+"""(the store's district, streets, communities) the edits are located in and checked against."""
 
 
 class CenterEditor:
@@ -150,9 +153,10 @@ class CenterEditor:
                                check=lambda gdf, touched: check_touched(gdf, touched, bounds))
 
     def boundaries(self) -> Bounds:
-        """(district, streets, communities): the store's current ones, else the shipped ones."""
-        district, streets, communities = (self.store.load(layer) for layer in ("district", "streets", "communities"))
-        return district, streets, communities
+        """(the store's district, its streets, its communities): the store's current boundaries,
+        else the district's own."""
+        streets, communities = (self.store.load(layer) for layer in ("streets", "communities"))
+        return self.store.district, streets, communities
 
 
 # --------------------------------------------------------------------------- checks
@@ -218,7 +222,7 @@ def _locate(rows: gpd.GeoDataFrame, bounds: Bounds, keep_if_inside: bool = False
             polys = layer.drop_duplicates("code").set_index("code").geometry.reindex(codes)
             keep = shapely.covers(np.asarray(polys.values), points)
         rows[col] = np.where(keep, codes, "")
-    return data.locate(rows, streets, communities)
+    return schema.locate(rows, streets, communities)
 
 
 def _row_of(gdf: gpd.GeoDataFrame, id: str):

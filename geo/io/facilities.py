@@ -80,7 +80,7 @@ def _auto_crs(t: Table, crs: str | None, warnings: list[ImportProblem]) -> str:
 
 def import_facilities(source: str | os.PathLike | bytes | io.IOBase, catalogue: Catalogue | None = None,
                       crs: str | None = None, *, filename: str | None = None, sheet: str | None = None,
-                      layer: str | None = None, district: gpd.GeoDataFrame | None = None,
+                      layer: str | None = None, district: gpd.GeoDataFrame,
                       margin_m: float | None = None, max_bytes: int | None = None,
                       max_rows: int | None = None) -> FacilityReport:
     """Read and check a facilities file; return the valid facilities, every problem and what was
@@ -106,7 +106,7 @@ def import_facilities(source: str | os.PathLike | bytes | io.IOBase, catalogue: 
 
 
 def load_facilities(path: str | os.PathLike, catalogue: Catalogue | None = None, crs: str | None = None, *,
-                    district: gpd.GeoDataFrame | None = None) -> FacilityReport:
+                    district: gpd.GeoDataFrame) -> FacilityReport:
     """:func:`import_facilities`, strictly: a row with a bad position raises one :class:`DataError`
     listing every problem. Unassigned rows and far-away facilities stay in the report."""
     report = import_facilities(path, catalogue, crs, district=district)
@@ -129,14 +129,14 @@ def _split_issues(t: Table, check, margin: float) -> tuple[list[ImportProblem], 
 
 
 def _validate(name: str, t: Table, catalogue: Catalogue, chosen: str, warnings: list[ImportProblem],
-              district: gpd.GeoDataFrame | None, margin: float) -> FacilityReport:
+              district: gpd.GeoDataFrame, margin: float) -> FacilityReport:
     problems, skip = point_columns(name, t, ("lon", "lat"))
     check = check_coordinates(t.df["lon"].tolist(), t.df["lat"].tolist(), chosen, district=district,
                               tolerance_m=margin, skip=sorted(skip))
     errors, outside = _split_issues(t, check, margin)
     problems += errors
     if check.suggested:
-        warnings.append(crs_warning(chosen, check.suggested, check.counts, int(check.usable.sum())))
+        warnings.append(crs_warning(chosen, check.suggested, check.counts, int(check.usable.sum()), district))
     match = match_categories(catalogue, t.df)
     rows = np.asarray(t.rows)
     unmatched = _unmatched(t, match)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,12 +14,10 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.engine import schema
-from geo.io import data
+from geo.io import districts
 from geo.io.cells import NUMBER, cell_text, isna
 from geo.io.errors import DataError, ImportProblem
 from geo.io.sources import Table, split_lonlat
-
-METRIC_CRS = "EPSG:32650"  # UTM 50N: the shipped district's zone; the checks use the zone of the district in use
 
 # Suffixes a division's name may carry or omit, longest first.
 _NAME_SUFFIXES = tuple(sorted(
@@ -51,6 +47,8 @@ class Registry:
     """Lookups over ``divisions.csv``: code and (suffix-free) name to code, per level."""
 
     divisions: pd.DataFrame
+    label: str = "the district"
+    """The district's name in the reasons ('Jinping District')."""
 
     def __post_init__(self) -> None:
         d = self.divisions
@@ -87,7 +85,7 @@ class Registry:
                 return code, ""
             if code in self.level:
                 return None, f"code {code} is a {self.level[code]}, not a {level}"
-            return None, f"unknown {level} code; not in the registry of {district_label()}'s divisions"
+            return None, f"unknown {level} code; not in the registry of {self.label}'s divisions"
         full = re.sub(r"\s+", "", v)
         hits = self.exact.get((level, full)) or set()
         if not hits:
@@ -103,29 +101,9 @@ class Registry:
         return None, f"ambiguous {level} name, it could be {names}; give the code or the street"
 
 
-@functools.lru_cache(maxsize=16)
-def _shipped(name: str, path: Path, mtime: float):
-    """The layer at ``path`` (the folder in use: the loaders read it without a path), cached."""
-    loader = {"district": data.load_district, "divisions": data.load_divisions,
-              "streets": data.load_streets, "communities": data.load_communities}[name]
-    with data.district_data(path.parent):
-        return loader()
-
-
-def default_layer(name: str):
-    """A layer of the district in use (:func:`geo.io.data.data_dir`), read once; None when absent."""
-    fname = {"district": "district.geojson", "divisions": "divisions.csv",
-             "streets": "streets.geojson", "communities": "communities.geojson"}[name]
-    p = data.data_dir() / fname
-    if not p.exists():
-        return None
-    return _shipped(name, p, p.stat().st_mtime)
-
-
-def district_label(district: gpd.GeoDataFrame | None = None) -> str:
-    """The district's name in messages ('Longhu District', '金平区'): the given one, else the one in use."""
-    d = district if district is not None else default_layer("district")
-    return data.district_label(d) if d is not None else "the district"
+def district_label(district: gpd.GeoDataFrame, lang: str = "en") -> str:
+    """The district's name in messages ('Longhu District', '金平区') from its outline's attributes."""
+    return districts.label(district, lang)
 
 
 def metric_crs(geom: shapely.Geometry) -> str:
@@ -134,9 +112,9 @@ def metric_crs(geom: shapely.Geometry) -> str:
     return _crs.utm_crs(c.x, c.y)
 
 
-def district_geom(district: gpd.GeoDataFrame | None) -> shapely.Geometry:
-    d = district if district is not None else default_layer("district")
-    return shapely.union_all(np.asarray(d.to_crs("EPSG:4326").geometry.values))
+def district_geom(district: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The outline (or region) as one WGS-84 geometry."""
+    return shapely.union_all(np.asarray(district.to_crs("EPSG:4326").geometry.values))
 
 
 # --------------------------------------------------------------------------- tiers and coordinate systems
@@ -158,7 +136,7 @@ def tier_of(value: str) -> str | None:
 
 
 def inside_counts(lon: np.ndarray, lat: np.ndarray,
-                  district: gpd.GeoDataFrame | None = None) -> dict[str, int]:
+                  district: gpd.GeoDataFrame) -> dict[str, int]:
     """How many points fall inside the district when read as each coordinate system."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -172,8 +150,8 @@ def inside_counts(lon: np.ndarray, lat: np.ndarray,
     return out
 
 
-def guess_crs(lon: np.ndarray, lat: np.ndarray, chosen: str = "wgs84",
-              district: gpd.GeoDataFrame | None = None) -> tuple[str | None, dict[str, int]]:
+def guess_crs(lon: np.ndarray, lat: np.ndarray, chosen: str,
+              district: gpd.GeoDataFrame) -> tuple[str | None, dict[str, int]]:
     """(a better coordinate system than ``chosen`` or None, points inside for each system)."""
     chosen = _crs.check_crs(chosen)
     counts = inside_counts(lon, lat, district)
@@ -182,7 +160,7 @@ def guess_crs(lon: np.ndarray, lat: np.ndarray, chosen: str = "wgs84",
 
 
 def crs_warning(chosen: str, best: str, counts: dict[str, int], n: int,
-                district: gpd.GeoDataFrame | None = None) -> ImportProblem:
+                district: gpd.GeoDataFrame) -> ImportProblem:
     label = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (AMap/Tencent, 高德/腾讯)", "bd09": "BD-09 (Baidu, 百度)"}
     return ImportProblem(
         None, None, best,
@@ -310,7 +288,7 @@ def _far_from(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray, toleranc
 
 
 def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] | np.ndarray,
-                      crs: str = "wgs84", *, district: gpd.GeoDataFrame | None = None,
+                      crs: str = "wgs84", *, district: gpd.GeoDataFrame,
                       tolerance_m: float = 0.0, skip: Sequence[int] = (), guess: bool = True) -> CoordCheck:
     """Check coordinate pairs -- cells (text) or numbers -- in one vectorised pass.
 
@@ -365,7 +343,7 @@ def point_columns(name: str, t: Table, required: Sequence[str]) -> tuple[list[Im
     return problems, set(bad) | set(t.notes)
 
 
-def table_coordinates(t: Table, crs: str, district: gpd.GeoDataFrame | None,
+def table_coordinates(t: Table, crs: str, district: gpd.GeoDataFrame,
                       skip: set[int]) -> tuple[CoordCheck, list[ImportProblem]]:
     """:func:`check_coordinates` on a table's ``lon``/``lat`` columns, problems named by row and header."""
     check = check_coordinates(t.df["lon"].tolist(), t.df["lat"].tolist(), crs, district=district,

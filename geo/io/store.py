@@ -1,9 +1,9 @@
 """The user's layers, versioned, in one GeoPackage (SQLite) file.
 
-Default file: ``data/user/longhu.gpkg`` (git-ignored), or ``$LONGHU_STORE``, or the ``path``
-given to :class:`Store`; the shipped files in ``data/boundaries/`` are never written. Generic:
-any layer with a key column; edits of one kind of layer (centres: :mod:`geo.io.editing`) are
-built on :meth:`Store.edit`.
+One store per district (:func:`default_path`), stamped with its adcode; every row a save adds
+must belong to that district (:mod:`geo.io.stamp`). The district's own files are version 0
+and are never written. Generic: any layer with a key column; centre edits
+(:mod:`geo.io.editing`) are built on :meth:`Store.edit`.
 
 File layout (a GeoPackage 1.3 written with :mod:`sqlite3` alone, see :mod:`geo.io.gpkg`): one
 feature table per layer holding its **current** version, which GDAL/pyogrio/QGIS read
@@ -42,13 +42,14 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.request import pathname2url
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.io import data, gpkg
+from geo.io import data, gpkg, stamp
+from geo.io.districts import SHIPPED_CODE
 from geo.io.errors import DataError
 from geo.io.gpkg import Diff, State
 
@@ -56,26 +57,24 @@ DEFAULT_PATH: Path = data.ROOT / "data" / "user" / "longhu.gpkg"
 """The store used when neither ``path`` nor ``LONGHU_STORE`` says otherwise."""
 
 
-def default_path(district: str | None = None) -> Path:
-    """The user's store: ``$LONGHU_STORE``, else ``data/user/longhu.gpkg``; another district's
-    (``district``: its adcode) lies beside it, ``longhu-440511.gpkg``, so each district keeps
-    its own versions."""
+def default_path(district: str = SHIPPED_CODE) -> Path:
+    """The store of the district with adcode ``district``: Longhu's is ``$LONGHU_STORE``, else
+    ``data/user/longhu.gpkg``; another district's lies beside it, ``longhu-440511.gpkg``, so
+    each district keeps its own versions (and each store is stamped with its district)."""
     base = Path(os.environ.get("LONGHU_STORE") or DEFAULT_PATH)
-    return base if district is None else base.with_name(f"{base.stem}-{district}{base.suffix}")
+    return base if district == SHIPPED_CODE else base.with_name(f"{base.stem}-{district}{base.suffix}")
 
 
 KEYS: dict[str, str] = {"centers": "id", "streets": "code", "communities": "code", "district": "code"}
 """The key column of each known layer (other layers name theirs when saved)."""
-SHIPPED: dict[str, Callable[[], gpd.GeoDataFrame]] = {
-    "centers": data.load_centers, "streets": data.load_streets,
-    "communities": data.load_communities, "district": data.load_district,
-}  # the shipped layers: version 0 of each known layer
-_SHIPPED_FILES = {"centers": "centers.csv", "streets": "streets.geojson", "communities": "communities.geojson",
-                  "district": "district.geojson"}
+SHIPPED = ("centers", "streets", "communities", "district")
+"""The layers whose version 0 is the district's own file (:meth:`District.shipped`)."""
 MAX_DESCRIPTION = 500
 
 _LAYER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED_PREFIXES = ("gpkg_", "rtree_", "store_", "sqlite_")
+if TYPE_CHECKING:
+    from geo.io.district import District
 _T = TypeVar("_T")
 
 # Test hook: called inside the save transaction just before COMMIT (None in production).
@@ -120,15 +119,17 @@ class Store:
     (every call opens its own SQLite connection). ``readonly=True``: reads only, and never
     changes the file (see the module's notes)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0, *, readonly: bool = False):
-        self.path = Path(path) if path is not None else default_path()
+    def __init__(self, path: str | os.PathLike, timeout: float = 30.0, *, readonly: bool = False,
+                 district: District):
+        self.path = Path(path)
         self.timeout = timeout
         self.readonly = readonly
+        self.district = district
 
     @classmethod
-    def open_readonly(cls, path: str | os.PathLike, timeout: float = 30.0) -> Store:
-        """``Store(path, timeout, readonly=True)``: the store at ``path``, for reading only."""
-        return cls(path, timeout, readonly=True)
+    def open_readonly(cls, path: str | os.PathLike, district: District, timeout: float = 30.0) -> Store:
+        """``Store(path, timeout, readonly=True, district=district)``: for reading only."""
+        return cls(path, timeout, readonly=True, district=district)
 
     # ---------------------------------------------------------------- connections
 
@@ -148,10 +149,14 @@ class Store:
             con.execute("PRAGMA synchronous = FULL")
             if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone():
                 gpkg.create_schema(con)
+            stamp.check_stamp(con, self.path, self.district)
         except sqlite3.DatabaseError as exc:
             con.close()
             raise DataError(self.path, f"the store is not a readable GeoPackage/SQLite file ({exc}); "
                                        "move it away to start a new one") from None
+        except DataError:
+            con.close()
+            raise
         return con
 
     def _open_readonly(self) -> tuple[sqlite3.Connection, bool]:
@@ -182,6 +187,11 @@ class Store:
             con.close()
             raise DataError(p, "not a store: a SQLite/GeoPackage file without the app's version history "
                                "(no store_versions table); give the store the app saves (data/user/longhu.gpkg)")
+        try:
+            stamp.check_stamp(con, p, self.district)
+        except DataError:
+            con.close()
+            raise
         return con, quiet
 
     def _read(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -214,7 +224,7 @@ class Store:
     @staticmethod
     def _state(con: sqlite3.Connection, layer: str, version: int) -> State:
         if version == 0 and layer in SHIPPED:
-            return _shipped_state(layer)
+            return _shipped_state(self.district, layer)
         meta = con.execute(
             "SELECT key_column, columns, key_order FROM store_versions WHERE layer = ? AND version <= ? "
             "ORDER BY version DESC LIMIT 1", (layer, version)).fetchone()
@@ -253,13 +263,13 @@ class Store:
             head = self._head(con, layer)
             if head is None:
                 if shipped and layer in SHIPPED:
-                    gdf = SHIPPED[layer]()
+                    gdf = self.district.shipped(layer)
                     gdf.attrs["version"] = 0
                     return gdf
                 raise KeyError(f"layer {layer!r} is not in the store {self.path}")
             v = head if version is None else int(version)
             if v == 0 and layer in SHIPPED:
-                return gpkg.gdf_from_state(_shipped_state(layer), 0)
+                return gpkg.gdf_from_state(_shipped_state(self.district, layer), 0)
             if not con.execute("SELECT 1 FROM store_versions WHERE layer = ? AND version = ?",
                                (layer, v)).fetchone():
                 raise KeyError(f"layer {layer!r} has no version {v}; see versions()")
@@ -399,7 +409,7 @@ class Store:
         head = self.head(layer)
         if head is not None:
             return SaveResult(layer, int(head), created=False)
-        mine = gpkg.state_from_gdf(SHIPPED[layer](), KEYS[layer], layer)
+        mine = gpkg.state_from_gdf(self.district.shipped(layer), KEYS[layer], layer)
         with closing(self._connect()) as con:
             def build(base: State | None) -> State:
                 return base if base is not None else mine  # someone else seeded meanwhile: keep theirs
@@ -437,6 +447,7 @@ class Store:
         """Read head, build my state from the base, merge, check, write: all in one write transaction."""
         con.execute("BEGIN IMMEDIATE")
         try:
+            stamp.stamp(con, self.path, self.district)
             head = self._head(con, layer)
             head_state, base_state = self._bases(con, layer, head, base_version, force=force, whole=whole,
                                                  require_base=require_base)
@@ -446,6 +457,7 @@ class Store:
                 mine = self._merge(con, layer, base_state, head_state, mine, base_version, head)
                 merged = bool(gpkg.diff(base_state, head_state))
             d = gpkg.diff(head_state, mine)
+            stamp.check_rows(self.path, self.district, layer, mine, d.added + d.changed)
             if check is not None:
                 check(mine, d.added + d.changed)
             schema_changed = head_state is None or head_state.columns != mine.columns \
@@ -508,12 +520,11 @@ class Store:
         gpkg.write_current(con, layer, mine, old)
         return v
 
-    @staticmethod
-    def _used_keys(con: sqlite3.Connection, layer: str) -> set[str]:
+    def _used_keys(self, con: sqlite3.Connection, layer: str) -> set[str]:
         """Every key ``layer`` has ever had: in any saved version, or in the shipped layer."""
         used = {r[0] for r in con.execute("SELECT DISTINCT key FROM store_features WHERE layer = ?", (layer,))}
         if layer in SHIPPED:
-            used.update(_shipped_state(layer).rows)
+            used.update(_shipped_state(self.district, layer).rows)
         return used
 
     @staticmethod
@@ -556,16 +567,17 @@ class Store:
 # --------------------------------------------------------------------------- helpers
 
 
-_SHIPPED_STATES: dict[str, tuple[float, State]] = {}
+_SHIPPED_STATES: dict[tuple[str, str], tuple[int, State]] = {}
 
 
-def _shipped_state(layer: str) -> State:
-    """The shipped layer as a state (version 0), cached while the file is unchanged."""
-    mtime = (data.DATA_DIR / _SHIPPED_FILES[layer]).stat().st_mtime
-    hit = _SHIPPED_STATES.get(layer)
+def _shipped_state(district: District, layer: str) -> State:
+    """A district's own layer as a state (version 0), cached while its file is unchanged."""
+    f = district.folder / data.FILES[layer]
+    mtime = f.stat().st_mtime_ns
+    hit = _SHIPPED_STATES.get((str(district.folder), layer))
     if hit is None or hit[0] != mtime:
-        hit = (mtime, gpkg.state_from_gdf(SHIPPED[layer](), KEYS[layer], layer))
-        _SHIPPED_STATES[layer] = hit
+        hit = (mtime, gpkg.state_from_gdf(district.shipped(layer), KEYS[layer], layer))
+        _SHIPPED_STATES[(str(district.folder), layer)] = hit
     return hit[1]
 
 
