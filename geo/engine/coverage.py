@@ -342,6 +342,7 @@ class CoverageResult:
     summary: pd.DataFrame
     by_minutes: dict[float, float] = field(default_factory=dict)  # minutes -> covered %
     graph: wg.WalkGraph | None = None  # the walking network used in network mode
+    place: dict[str, str] = field(default_factory=dict)  # the outline's attributes: code, name[, name_en]
 
     @property
     def district_area_km2(self) -> float:
@@ -404,6 +405,7 @@ def analyse(
         summary,
         by_min,
         graph if settings.mode == "network" else None,
+        {c: str(district[c].iat[0]) for c in ("code", "name", "name_en") if c in district.columns},
     )
 
 

@@ -21,7 +21,7 @@ from geo.render.words import date_text, date_value, notice_text, tier_name, titl
 
 def default_title(result: cv.CoverageResult, lang: str = "zh") -> str:
     """``龙湖区15分钟党群服务圈覆盖图`` (with the result's largest limit), in ``lang``."""
-    return title_text(result.settings.limit_minutes, lang)
+    return title_text(result.place, result.settings.limit_minutes, lang)
 
 
 def subtitle(result: cv.CoverageResult, lang: str = "zh") -> str:

@@ -210,7 +210,7 @@ def district_bounds(result: cv.CoverageResult, basemap: str = "none", share: flo
 
 def district_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh") -> folium.GeoJson:
     """The district outline."""
-    gdf = to_display(_geom_gdf([result.district], result.crs, name=[district_name(lang)]), basemap)
+    gdf = to_display(_geom_gdf([result.district], result.crs, name=[district_name(result.place, lang)]), basemap)
     return folium.GeoJson(gdf.to_json(), name=word("district_outline", lang), control=False, pane="lh-boundaries",
                           interactive=False,
                           style_function=lambda f: {"color": DISTRICT_COLOUR, "weight": 3, "fill": False})

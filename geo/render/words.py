@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 
+import pandas as pd
+
 from geo.engine import schema
-from geo.io import data
+from geo.io import data, districts
 
 LANGS: tuple[str, ...] = ("zh", "en")
 
@@ -141,14 +143,16 @@ def minutes_text(minutes, lang: str = "zh") -> str:
     return word("minutes", lang, m="/".join(f"{float(m):g}" for m in values))
 
 
-def title_text(minutes: float, lang: str = "zh") -> str:
+def title_text(place: dict[str, str], minutes: float, lang: str = "zh") -> str:
     """The default title of a map or brief: the district and the walking time (one place)."""
-    return word("title", lang, district=district_name(lang), m=f"{float(minutes):g}")
+    return word("title", lang, district=district_name(place, lang), m=f"{float(minutes):g}")
 
 
-def district_name(lang: str = "zh") -> str:
-    """The name of the district in use (Longhu by default, any county-level unit with --district)."""
-    return data.district_label(lang=lang)
+def district_name(place: dict[str, str], lang: str = "zh") -> str:
+    """The name of the district a result is of (its outline's ``code``, ``name``, ``name_en``)."""
+    if not place.get("name"):
+        return "the district" if check_lang(lang) == "en" else "本区"
+    return districts.label(pd.DataFrame([place]), lang)
 
 
 def date_value(date: _dt.date | None = None, lang: str = "zh") -> str:
