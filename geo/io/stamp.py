@@ -6,6 +6,10 @@ writing; and every row a save adds or changes must belong to the store's distric
 community codes under its adcode, positions and boundaries on its outline -- or the whole save
 is refused and nothing is written. A page that hands a store the wrong layer cannot put one
 district's centres into another's history.
+
+A store from before stamps is adopted by the first district that writes to it, provided the
+rows it holds now belong to that district (a store that already holds another district's rows
+is refused, not adopted).
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ SLACK_M = 500.0
 """How far outside the outline a stored centre or boundary may lie (a point on the shore)."""
 CODE_COLUMNS = {"district": ("code",), "streets": ("code",), "communities": ("code", "street_code"),
                 "centers": ("street_code", "community_code")}
+"""The columns holding division codes, per known layer (any other layer: street_code, community_code)."""
 POSITIONED = ("centers", "streets", "communities")
+
+Row = tuple[str, str, bytes | None]
+"""(key, properties as JSON, WKB geometry)."""
 
 
 def stamped(con: sqlite3.Connection) -> str | None:
@@ -47,45 +55,81 @@ def check_stamp(con: sqlite3.Connection, path: Path, district: District) -> None
     if code is not None and code != district.code:
         from geo.io import districts
 
-        raise DataError(path, f"this store belongs to {districts.name_of(code) or code} ({code}), not to "
-                              f"{district.label('en')} ({district.code}); open it with --district {code}, "
-                              "or give this district's own store")
+        theirs = districts.name_of(code)
+        raise DataError(path, f"this store belongs to {districts.english_name(theirs) if theirs else code} ({code}), "
+                              f"not to {district.label('en')} ({district.code}); open it with --district {code}, "
+                              "or use this district's own store")
 
 
 def stamp(con: sqlite3.Connection, path: Path, district: District) -> None:
-    """Stamp a store opened for writing with its district (once), after checking the stamp."""
+    """Stamp a store opened for writing with its district (once), after checking the stamp.
+
+    A store without a stamp (from before stamps) is adopted only when every row it holds now
+    belongs to ``district``. Runs inside the save's transaction: a save that is refused or
+    rolled back leaves the store unstamped.
+    """
     check_stamp(con, path, district)
+    if stamped(con) is not None:
+        return
+    for layer, rows in _current_rows(con).items():
+        _check(path, district, layer, rows, f"this store has no district stamp and holds another district's "
+                                            f"rows, so it cannot become {district.label('en')}'s store; "
+                                            "move it away to start a new one")
     con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (adcode TEXT NOT NULL)")
     con.execute(f"INSERT INTO {TABLE} (adcode) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM {TABLE})",
                 (district.code,))
 
 
 def check_rows(path: Path, district: District, layer: str, state: State, keys: list[str]) -> None:
-    """Refuse a save whose added or changed rows (``keys`` of ``state``) belong to another district."""
-    if not keys:
+    """Refuse a save whose added or changed rows (``keys`` of ``state``) belong to another
+    district: one line naming the first such row, the column and how many rows there are."""
+    _check(path, district, layer, [(k, *state.rows[k]) for k in keys],
+           f"nothing was saved; save only {district.label('en')}'s rows here")
+
+
+def _check(path: Path, district: District, layer: str, rows: list[Row], then: str) -> None:
+    """Raise one :class:`DataError` for the first row of another district (by code, else by position)."""
+    if not rows:
         return
-    rows = [state.rows[k] for k in keys]
-    props = [json.loads(p) for p, _ in rows]
+    props = [json.loads(p) for _, p, _ in rows]
     for col in CODE_COLUMNS.get(layer, ("street_code", "community_code")):
-        for key, rec in zip(keys, props):
-            value = str(rec.get(col) or "").strip()
-            if value and not _owned(layer, col, value, district.code):
-                raise DataError(path, f"{layer} {key}: {col} {value} is not a division of {district.label('en')} "
-                                      f"({district.code}); nothing was saved")
+        bad = [i for i, rec in enumerate(props) if not _owned(layer, _code(rec.get(col)), district.code)]
+        if bad:
+            value = _code(props[bad[0]].get(col))
+            raise DataError(path, f"{layer} {rows[bad[0]][0]}: {col} {value} is not a division of "
+                                  f"{district.label('en')} ({district.code}){_more(bad)}; {then}")
     if layer not in POSITIONED:
         return
-    geoms = shapely.from_wkb(np.array([g for _, g in rows], dtype=object))
     metric = district.metric_crs
     outline = gpd.GeoSeries([district.geometry], crs="EPSG:4326").to_crs(metric).iat[0]
-    there = gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(metric)
-    far = np.asarray(there.distance(outline)) > SLACK_M
-    if far.any():
-        i = int(np.flatnonzero(far)[0])
-        raise DataError(path, f"{layer} {keys[i]}: lies {there.iat[i].distance(outline) / 1000:,.1f} km outside "
-                              f"{district.label('en')} ({district.code}); nothing was saved")
+    there = gpd.GeoSeries(shapely.from_wkb(np.array([g for *_, g in rows], dtype=object)),
+                          crs="EPSG:4326").to_crs(metric)
+    far_m = np.asarray(there.distance(outline), dtype=float)
+    bad = np.flatnonzero(far_m > SLACK_M).tolist()  # NaN (no geometry) is not far
+    if bad:
+        raise DataError(path, f"{layer} {rows[bad[0]][0]}: lies {far_m[bad[0]] / 1000:,.1f} km outside "
+                              f"{district.label('en')} ({district.code}){_more(bad)}; {then}")
 
 
-def _owned(layer: str, col: str, value: str, code: str) -> bool:
-    if layer == "district":
-        return value == code
-    return value.startswith(code)
+def _current_rows(con: sqlite3.Connection) -> dict[str, list[Row]]:
+    """The rows every layer holds now, by layer."""
+    out: dict[str, list[Row]] = {}
+    for layer, key, props, geom in con.execute(
+            "SELECT layer, key, props, geom FROM store_features WHERE valid_to IS NULL ORDER BY layer, key"):
+        out.setdefault(layer, []).append((key, props, geom))
+    return out
+
+
+def _code(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _owned(layer: str, value: str, code: str) -> bool:
+    """Whether a code cell is this district's (an empty cell is nobody's and passes)."""
+    if not value:
+        return True
+    return value == code if layer == "district" else value.startswith(code)
+
+
+def _more(bad: list[int]) -> str:
+    return f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""

@@ -5,33 +5,29 @@ must belong to that district (:mod:`geo.io.stamp`). The district's own files are
 and are never written. Generic: any layer with a key column; centre edits
 (:mod:`geo.io.editing`) are built on :meth:`Store.edit`.
 
-File layout (a GeoPackage 1.3 written with :mod:`sqlite3` alone, see :mod:`geo.io.gpkg`): one
-feature table per layer holding its **current** version, which GDAL/pyogrio/QGIS read
-directly (``geopandas.read_file(path, layer="centers")``); ``store_versions``, one row per save
-(global increasing number, layer, UTC time, description, keys added/removed/changed, schema,
-row order); ``store_features``, the history: one row per feature state with the versions in
-which it was current (``valid_from`` ≤ v < ``valid_to``). A save only adds the features it changed.
+File layout: a GeoPackage 1.3 (:mod:`geo.io.gpkg`) whose feature tables hold each layer's
+**current** version (GDAL/QGIS read them: ``geopandas.read_file(path, layer="centers")``), with
+the history beside them; a save only adds the features it changed.
 
-Reading without writing: ``Store(path, readonly=True)`` (:meth:`Store.open_readonly`) opens
-the file with SQLite's ``mode=ro``; it never creates a file, folder, table or ``-wal``/``-shm``,
-never changes the journal mode, and refuses a file that is not a store.
+Reading without writing: ``District.store(readonly=True)`` opens the file with SQLite's
+``mode=ro``; it never creates a file, folder, table or ``-wal``/``-shm``, never changes the
+journal mode, and refuses a file that is not a store.
 
 Atomicity: a save is one SQLite transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) writing the
 version row, the history and the current table together; a process killed before ``COMMIT``
 leaves the previous version intact (WAL journal, ``synchronous=FULL``).
 
-Concurrency (two browser sessions, two processes): ``BEGIN IMMEDIATE`` serialises writers,
-each waiting up to ``timeout`` seconds. Each save says which version it started from
-(``base_version``, else ``gdf.attrs["version"]`` set by :meth:`Store.load`); saves by others
-since are **merged** feature by feature, and a feature both sides changed differently raises
-:class:`ConflictError` ("someone else saved …; reload") with nothing written. A whole-layer
-save of unknown origin over a saved layer is refused unless ``force=True``. New keys are
-taken inside the write lock outside every key the layer ever had. Nothing is silently lost:
+Concurrency: ``BEGIN IMMEDIATE`` serialises writers (each waits up to ``timeout`` s). A save
+says which version it started from (``base_version``, else ``gdf.attrs["version"]``); others'
+saves since are **merged** feature by feature, a feature both changed differently raises
+:class:`ConflictError` with nothing written, and a whole-layer save of unknown origin needs
+``force=True``. New keys are taken inside the write lock outside every key the layer ever had;
 every earlier state stays in the history.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -53,6 +49,9 @@ from geo.io.districts import SHIPPED_CODE
 from geo.io.errors import DataError
 from geo.io.gpkg import Diff, State
 
+if TYPE_CHECKING:
+    from geo.io.district import District
+
 DEFAULT_PATH: Path = data.ROOT / "data" / "user" / "longhu.gpkg"
 """The store used when neither ``path`` nor ``LONGHU_STORE`` says otherwise."""
 
@@ -73,8 +72,6 @@ MAX_DESCRIPTION = 500
 
 _LAYER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED_PREFIXES = ("gpkg_", "rtree_", "store_", "sqlite_")
-if TYPE_CHECKING:
-    from geo.io.district import District
 _T = TypeVar("_T")
 
 # Test hook: called inside the save transaction just before COMMIT (None in production).
@@ -121,22 +118,19 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, timeout: float = 30.0, *, readonly: bool = False,
                  district: District):
+        if not isinstance(getattr(district, "code", None), str):
+            raise TypeError(f"Store({str(path)!r}) needs district=<geo.io.district.District>, got {district!r}")
         self.path = Path(path)
         self.timeout = timeout
         self.readonly = readonly
         self.district = district
-
-    @classmethod
-    def open_readonly(cls, path: str | os.PathLike, district: District, timeout: float = 30.0) -> Store:
-        """``Store(path, timeout, readonly=True, district=district)``: for reading only."""
-        return cls(path, timeout, readonly=True, district=district)
 
     # ---------------------------------------------------------------- connections
 
     def _connect(self) -> sqlite3.Connection:
         """A read-write connection; creates the file and the schema when missing."""
         if self.readonly:
-            raise ValueError(f"the store {self.path} was opened read-only; open Store(path) to save")
+            raise ValueError(f"the store {self.path} was opened read-only; open it with readonly=False to save")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -144,12 +138,12 @@ class Store:
             raise DataError(self.path, f"cannot open the store ({exc})") from None
         try:
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            stamp.check_stamp(con, self.path, self.district)  # before anything could change the file
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = FULL")
             if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone():
                 gpkg.create_schema(con)
-            stamp.check_stamp(con, self.path, self.district)
         except sqlite3.DatabaseError as exc:
             con.close()
             raise DataError(self.path, f"the store is not a readable GeoPackage/SQLite file ({exc}); "
@@ -166,11 +160,11 @@ class Store:
         itself: it is opened ``immutable`` (no locks, no ``-shm``), and :meth:`_read` checks
         the file did not change meanwhile. Otherwise a writer is active: plain ``mode=ro``.
         """
-        p = self.path
+        p, own = self.path, f"give the store the app saves ({default_path(self.district.code).name})"
         if not p.is_file():
             raise DataError(p, "store not found; the app creates it on the first save")
         if p.stat().st_size == 0:
-            raise DataError(p, "not a store: the file is empty; give the store the app saves (data/user/longhu.gpkg)")
+            raise DataError(p, f"not a store: the file is empty; {own}")
         quiet = not any(Path(f"{p}{suffix}").exists() for suffix in ("-wal", "-journal"))
         uri = f"file:{pathname2url(str(p.resolve()))}?mode=ro" + ("&immutable=1" if quiet else "")
         try:
@@ -178,17 +172,13 @@ class Store:
         except sqlite3.Error as exc:
             raise DataError(p, f"cannot open the store ({exc})") from None
         try:
-            found = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone()
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone():
+                raise DataError(p, "not a store: a SQLite/GeoPackage file without the app's version history "
+                                   f"(no store_versions table); {own}")
+            stamp.check_stamp(con, p, self.district)
         except sqlite3.DatabaseError as exc:
             con.close()
-            raise DataError(p, f"not a store: not a SQLite/GeoPackage file ({exc}); give the store the app "
-                               "saves (data/user/longhu.gpkg)") from None
-        if not found:
-            con.close()
-            raise DataError(p, "not a store: a SQLite/GeoPackage file without the app's version history "
-                               "(no store_versions table); give the store the app saves (data/user/longhu.gpkg)")
-        try:
-            stamp.check_stamp(con, p, self.district)
+            raise DataError(p, f"not a store: not a SQLite/GeoPackage file ({exc}); {own}") from None
         except DataError:
             con.close()
             raise
@@ -221,8 +211,8 @@ class Store:
         row = con.execute("SELECT MAX(version) FROM store_versions WHERE layer = ?", (layer,)).fetchone()
         return row[0]
 
-    @staticmethod
-    def _state(con: sqlite3.Connection, layer: str, version: int) -> State:
+    def _state(self, con: sqlite3.Connection, layer: str, version: int) -> State:
+        """``layer`` at ``version`` (0: the district's own file)."""
         if version == 0 and layer in SHIPPED:
             return _shipped_state(self.district, layer)
         meta = con.execute(
@@ -457,9 +447,9 @@ class Store:
                 mine = self._merge(con, layer, base_state, head_state, mine, base_version, head)
                 merged = bool(gpkg.diff(base_state, head_state))
             d = gpkg.diff(head_state, mine)
-            stamp.check_rows(self.path, self.district, layer, mine, d.added + d.changed)
             if check is not None:
                 check(mine, d.added + d.changed)
+            stamp.check_rows(self.path, self.district, layer, mine, d.added + d.changed)  # whatever the caller checked
             schema_changed = head_state is None or head_state.columns != mine.columns \
                 or head_state.key != mine.key or head_state.order != mine.order
             if not (d or schema_changed):
@@ -567,18 +557,14 @@ class Store:
 # --------------------------------------------------------------------------- helpers
 
 
-_SHIPPED_STATES: dict[tuple[str, str], tuple[int, State]] = {}
-
-
 def _shipped_state(district: District, layer: str) -> State:
-    """A district's own layer as a state (version 0), cached while its file is unchanged."""
-    f = district.folder / data.FILES[layer]
-    mtime = f.stat().st_mtime_ns
-    hit = _SHIPPED_STATES.get((str(district.folder), layer))
-    if hit is None or hit[0] != mtime:
-        hit = (mtime, gpkg.state_from_gdf(district.shipped(layer), KEYS[layer], layer))
-        _SHIPPED_STATES[(str(district.folder), layer)] = hit
-    return hit[1]
+    """A district's own layer as a state (version 0), read once while its file is unchanged."""
+    return _shipped_state_at(district, layer, (district.folder / data.FILES[layer]).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _shipped_state_at(district: District, layer: str, mtime_ns: int) -> State:
+    return gpkg.state_from_gdf(district.shipped(layer), KEYS[layer], layer)
 
 
 def _attrs_version(gdf: gpd.GeoDataFrame) -> int | None:
