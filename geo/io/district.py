@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.engine import crs as _crs
 from geo.engine import schema
-from geo.io import data, districts
+from geo.io import data, districts, registry
 from geo.io import store as gstore
 from geo.io.errors import DataError
 from geo.io.registry import Registry
@@ -50,6 +49,13 @@ class District:
     code: str
     folder: Path
     store_path: Path
+
+    def __post_init__(self) -> None:
+        # equal by value wherever it was made (a page, a command, a Dask worker): the code as
+        # text, the paths absolute (a worker's working folder may differ)
+        object.__setattr__(self, "code", str(self.code))
+        object.__setattr__(self, "folder", Path(self.folder).absolute())
+        object.__setattr__(self, "store_path", Path(self.store_path).absolute())
 
     @classmethod
     def open(cls, adcode: object = districts.SHIPPED_CODE, *, cache: str | Path | None = None,
@@ -116,8 +122,7 @@ class District:
     @property
     def metric_crs(self) -> str:
         """The UTM zone of the district's centroid (EPSG:32650 for Shantou)."""
-        c = self.geometry.centroid
-        return _crs.utm_crs(c.x, c.y)
+        return registry.metric_crs(self.geometry)
 
     @property
     def divisions(self) -> pd.DataFrame:
@@ -228,7 +233,7 @@ def import_centers_strict(district: District, path: str | Path, crs: str, street
     return report.valid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Layers:
     """The layers in use of a :class:`District`, all EPSG:4326, and where each came from.
 

@@ -4,6 +4,12 @@ What is here is encoding only (no versions, no merging, no transactions): the sc
 GeoPackage geometry blob, one version of a layer as a :class:`State` (``{key: (props JSON,
 WKB)}``) and back, the difference of two states, and the current feature table GDAL reads.
 :mod:`geo.io.store` builds the versioned store on top of it.
+
+The file: one feature table per layer holding its current version; ``store_versions``, one row
+per save (global increasing number, layer, UTC time, description, keys added/removed/changed,
+schema, row order); ``store_features``, the history: one row per feature state with the versions
+in which it was current (``valid_from`` <= v < ``valid_to``); ``store_district``, the adcode the
+store is stamped with (:mod:`geo.io.stamp`).
 """
 
 from __future__ import annotations
