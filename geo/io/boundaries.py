@@ -19,7 +19,6 @@ from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import Registry, is_code
 from geo.io.sources import import_options, read_source, vector_frame
 
-
 if TYPE_CHECKING:
     from geo.io.district import District
 

@@ -98,7 +98,8 @@ class ImportReport:
 def import_centers(source: str | os.PathLike | bytes | io.IOBase, crs: str = "wgs84", *,
                    filename: str | None = None, sheet: str | None = None, layer: str | None = None,
                    district: District, streets: gpd.GeoDataFrame | None = None,
-                   communities: gpd.GeoDataFrame | None = None, max_bytes: int | None = None, max_rows: int | None = None) -> ImportReport:
+                   communities: gpd.GeoDataFrame | None = None, max_bytes: int | None = None,
+                   max_rows: int | None = None) -> ImportReport:
     """Read and validate a centres file; return its valid rows and every problem.
 
     Parameters

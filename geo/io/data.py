@@ -1,6 +1,7 @@
 """The files of a district's folder read: its outline, registry of divisions, streets and communities.
 
-Every path is given: which district is in use is :class:`geo.io.district.District`'s business. Every loader validates its input and raises :class:`DataError`, whose message names the file,
+Every path is given: which district is in use is :class:`geo.io.district.District`'s business.
+Every loader validates its input and raises :class:`DataError`, whose message names the file,
 the row (as a spreadsheet shows it: the header is row 1), the column and what to do.
 Tables and layers are written by :mod:`geo.io.tables` (atomic, formula-guarded).
 """
