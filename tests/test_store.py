@@ -16,7 +16,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo.io import boundaries, data, editing
+from geo.io import boundaries, editing, store
+from geo.io.district import District
 from geo.io.errors import DataError
 from geo.io.store import ConflictError, Store
 
@@ -24,13 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def s(tmp_path) -> Store:
-    return Store(tmp_path / "user" / "longhu.gpkg")
+def s(tmp_path, longhu) -> Store:
+    return Store(tmp_path / "user" / "longhu.gpkg", district=longhu)
 
 
 @pytest.fixture(scope="module")
-def centers():
-    return data.load_centers()
+def centers(shipped_layers):
+    return shipped_layers["centers"]
 
 
 def frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -55,10 +56,12 @@ def points(n: int, value: int = 0) -> gpd.GeoDataFrame:
 
 def test_default_path_is_git_ignored_user_folder(monkeypatch):
     monkeypatch.delenv("LONGHU_STORE", raising=False)
-    assert Store().path == ROOT / "data" / "user" / "longhu.gpkg"
+    assert store.default_path() == ROOT / "data" / "user" / "longhu.gpkg"
+    assert District.open().store_path == ROOT / "data" / "user" / "longhu.gpkg"
     assert "data/user/" in (ROOT / ".gitignore").read_text().split()
     monkeypatch.setenv("LONGHU_STORE", "/tmp/x.gpkg")
-    assert Store().path == Path("/tmp/x.gpkg")
+    assert District.open().store().path == Path("/tmp/x.gpkg")
+    assert store.default_path("440511") == Path("/tmp/x-440511.gpkg")  # each district its own store
 
 
 def test_save_load_versions_diff_restore(s, centers):
@@ -97,16 +100,16 @@ def test_save_load_versions_diff_restore(s, centers):
     assert len(s.versions("centers")) == 3  # restoring made a new version
 
 
-def test_store_is_a_geopackage_gdal_reads(s, centers):
+def test_store_is_a_geopackage_gdal_reads(s, centers, shipped_layers):
     s.save("centers", centers, "import")
-    s.save("streets", data.load_streets(), "import")
+    s.save("streets", shipped_layers["streets"], "import")
     con = sqlite3.connect(s.path)
     assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     layers = dict(pyogrio.list_layers(s.path))
     assert layers["centers"] == "Point" and "streets" in layers
-    for name, want in (("centers", centers), ("streets", data.load_streets())):
+    for name, want in (("centers", centers), ("streets", shipped_layers["streets"])):
         got = gpd.read_file(s.path, layer=name)
         assert got.crs.equals("EPSG:4326")
         assert_same(got, want)
@@ -145,29 +148,29 @@ def test_bad_layers_refused(s):
     assert s.head("results") is None
 
 
-def test_not_a_store(tmp_path):
+def test_not_a_store(tmp_path, longhu):
     p = tmp_path / "x.gpkg"
     p.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(DataError, match="not a readable"):
-        Store(p).versions()
+        Store(p, district=longhu).versions()
 
 
 # --------------------------------------------------------------------------- edits
 
 
-def test_add_move_rename_delete(s, centers):
+def test_add_move_rename_delete(s, centers, shipped_layers):
     r = editing.CenterEditor(s).add("<img src=x onerror=alert(1)>", "服务站", 116.7420, 23.3960)
     assert r.version == 2 and r.added == ["C0001"]  # version 1 = the shipped layout copied in
     c = s.load("centers").set_index("id")
     assert c.at["C0001", "tier"] == "station" and c.at["C0001", "position_source"] == "user"
     assert c.at["C0001", "street_code"] != "" and c.at["C0001", "name"] == "<img src=x onerror=alert(1)>"
     comm = centers[centers["tier"] == "community"].iloc[0]
-    other = data.load_communities().set_index("code").geometry.drop(comm["community_code"])
+    other = shipped_layers["communities"].set_index("code").geometry.drop(comm["community_code"])
     target = other.iloc[0].representative_point()
     # a community centre moved into another community that already has one: refused
     with pytest.raises(DataError, match="already has a community-tier centre"):
         editing.CenterEditor(s).move(comm["id"], target.x, target.y)
-    inside = data.load_communities().set_index("code").geometry[comm["community_code"]].representative_point()
+    inside = shipped_layers["communities"].set_index("code").geometry[comm["community_code"]].representative_point()
     r = editing.CenterEditor(s).move(comm["id"], inside.x, inside.y)
     assert r.changed == [comm["id"]]
     c = s.load("centers").set_index("id")
@@ -232,12 +235,12 @@ def test_edits_from_the_shipped_state_merge(s, centers):
     assert d.changed == [centers["id"][1], centers["id"][2]] and not d.added and not d.removed
 
 
-def test_replace_boundaries_from_an_import(s, tmp_path):
-    comm = data.load_communities()
+def test_replace_boundaries_from_an_import(s, tmp_path, longhu, shipped_layers):
+    comm = shipped_layers["communities"]
     part = comm.iloc[:30][["code", "name", "geometry"]]
     p = tmp_path / "c.geojson"
     part.to_file(p)
-    rep = boundaries.import_boundaries(p)
+    rep = boundaries.import_boundaries(p, district=longhu)
     r = s.replace_boundaries("community", rep.layer, "real boundaries, 金霞 and 珠池")
     assert r.version == 1 and len(s.load("communities")) == 30
     r = s.replace_boundaries("community", rep.layer.iloc[:10], keep_missing=True, base_version=1)
@@ -252,7 +255,8 @@ def test_replace_boundaries_from_an_import(s, tmp_path):
 CHILD_SAVE = r"""
 import sys, time
 from geo.io import store
-s = store.Store(sys.argv[1])
+from geo.io.district import District
+s = District.open().with_store(sys.argv[1]).store()
 g = s.load("big")
 g["value"] = g["value"] + 1
 g["label"] = "changed"
@@ -293,7 +297,7 @@ def test_killed_mid_save_leaves_previous_version_intact(s):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    reopened = Store(s.path)
+    reopened = Store(s.path, district=s.district)
     assert reopened.head("big") == 1 and len(reopened.versions("big")) == 1
     assert_same(reopened.load("big"), big)
     got = pyogrio.read_dataframe(s.path, layer="big")  # GDAL sees the previous version too
@@ -311,8 +315,9 @@ def test_killed_mid_save_leaves_previous_version_intact(s):
 CHILD_EDITS = r"""
 import json, os, sys, time
 from geo.io import editing, store
+from geo.io.district import District
 path, go, ids, mode = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
-s = store.Store(path, timeout=60)
+s = store.Store(path, timeout=60, district=District.open())
 c = s.load("centers").set_index("id")
 base = s.load("centers").attrs["version"]
 print("ready", flush=True)

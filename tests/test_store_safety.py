@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pandas as pd
 import pytest
 
 from geo import cli
-from geo.io import data, editing
+from geo.io import editing
+from geo.io.district import District
 from geo.io.errors import DataError
 from geo.io.store import ConflictError, Store
 
@@ -25,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def path(tmp_path) -> Path:
     return tmp_path / "user" / "longhu.gpkg"
+
+
+def longhu_store(path: Path, **kw) -> Store:
+    """Longhu's store at ``path`` (a test's private file)."""
+    return Store(path, district=District.open(), **kw)
 
 
 def points(n: int) -> gpd.GeoDataFrame:
@@ -39,6 +46,13 @@ def snapshot(p: Path) -> tuple:
     return p.read_bytes(), p.stat().st_mtime_ns, sorted(os.listdir(p.parent))
 
 
+def fallbacks(err: str) -> set[str]:
+    """The layers the command says the store does not hold (taken from the district's own layout)."""
+    found = re.findall(r"the store holds no ([a-z, ]+)", err)
+    assert len(found) <= 1, err  # one note
+    return set(found[0].split(", ")) if found else set()
+
+
 def run_cli(capsys, *args) -> tuple[int, str, str]:
     code = cli.main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -49,7 +63,7 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
 
 
 def saved_store(path: Path) -> Path:
-    s = Store(path)
+    s = longhu_store(path)
     c = s.load("centers")
     s.save("centers", c[c["tier"] != "station"], "remove the stations", base_version=c.attrs["version"])
     return path
@@ -62,13 +76,11 @@ def test_cli_store_reads_without_writing(path, tmp_path, capsys):
     assert code == 0, err
     assert snapshot(path) == before  # same bytes, same mtime, no -wal/-shm left behind
     assert cli.json.loads(out)["n_centers"] == 136  # the store's centres, not the shipped 172
-    for layer in ("district", "streets", "communities"):  # each shipped fallback is named
-        assert f"holds no {layer}" in err
-    assert "holds no centers" not in err
+    assert fallbacks(err) == {"district", "streets", "communities"}  # each shipped fallback is named, only those
 
 
 def test_cli_store_uses_every_saved_layer(path, tmp_path, capsys):
-    s = Store(path)
+    s = longhu_store(path)
     comm = s.load("communities")
     s.save("communities", comm.iloc[:40], "fewer communities", base_version=0)
     c = s.load("centers")
@@ -78,7 +90,7 @@ def test_cli_store_uses_every_saved_layer(path, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "o" / "summary.csv", encoding="utf-8-sig")
     assert (summary["level"] == "community").sum() == 40
     assert cli.json.loads(out)["n_centers"] == 50
-    assert "holds no communities" not in err and "holds no streets" in err
+    assert fallbacks(err) == {"district", "streets"}
 
 
 @pytest.mark.parametrize("content", [b"", b"this is not a database\n" * 50, "sqlite-plain", "gpkg-no-store"],
@@ -91,7 +103,7 @@ def test_cli_store_refuses_what_is_not_a_store(tmp_path, capsys, content):
         con.commit()
         con.close()
     elif content == "gpkg-no-store":
-        data.load_streets().to_file(p, layer="streets", driver="GPKG")
+        District.open().shipped("streets").to_file(p, layer="streets", driver="GPKG")
     else:
         p.write_bytes(content)
     before = snapshot(p)
@@ -103,7 +115,7 @@ def test_cli_store_refuses_what_is_not_a_store(tmp_path, capsys, content):
 
 
 def test_cli_store_without_layers_is_an_error(path, tmp_path, capsys):
-    Store(path).versions()  # creates the schema, saves nothing
+    longhu_store(path).versions()  # creates the schema, saves nothing
     code, _, err = run_cli(capsys, "coverage", "--out", tmp_path / "o", "--store", path)
     assert code == 2 and "holds no layers" in err and len(err.strip().splitlines()) == 1
 
@@ -111,7 +123,7 @@ def test_cli_store_without_layers_is_an_error(path, tmp_path, capsys):
 def test_readonly_store_api(path, tmp_path):
     saved_store(path)
     before = snapshot(path)
-    ro = Store(path, readonly=True)
+    ro = longhu_store(path, readonly=True)
     assert ro.layers() == ["centers"] and ro.head("centers") == 1
     assert len(ro.load("centers")) == 136 and len(ro.versions()) == 1
     assert ro.load("streets").attrs["version"] == 0  # not saved: the shipped layer
@@ -120,7 +132,7 @@ def test_readonly_store_api(path, tmp_path):
     assert snapshot(path) == before
     missing = tmp_path / "nowhere" / "x.gpkg"
     with pytest.raises(DataError, match="not found"):
-        Store.open_readonly(missing).layers()
+        longhu_store(missing, readonly=True).layers()
     assert not missing.parent.exists()  # no mkdir
 
 
@@ -130,7 +142,7 @@ def test_readonly_sees_a_writer_that_is_still_open(path):
     writer.execute("PRAGMA journal_mode = WAL")
     writer.execute("UPDATE store_versions SET description = 'seen' WHERE version = 1")
     try:
-        assert Store(path, readonly=True).versions()["description"].tolist() == ["seen"]
+        assert longhu_store(path, readonly=True).versions()["description"].tolist() == ["seen"]
     finally:
         writer.close()
 
@@ -139,7 +151,7 @@ def test_readonly_sees_a_writer_that_is_still_open(path):
 
 
 def test_two_sessions_adding_from_one_snapshot_both_kept(path):
-    a, b = Store(path), Store(path)
+    a, b = longhu_store(path), longhu_store(path)
     a.seed("centers")
     base = a.load("centers").attrs["version"]
     r1 = editing.CenterEditor(a).add("甲站", "station", 116.7420, 23.3960, base_version=base)
@@ -150,7 +162,7 @@ def test_two_sessions_adding_from_one_snapshot_both_kept(path):
 
 
 def test_a_deleted_id_is_never_given_again(path):
-    ed = editing.CenterEditor(Store(path))
+    ed = editing.CenterEditor(longhu_store(path))
     first = ed.add("甲站", "station", 116.7420, 23.3960).added[0]
     ed.delete(first)
     again = ed.add("乙站", "station", 116.7420, 23.3960).added[0]
@@ -165,21 +177,21 @@ def _plan(*points: tuple[float, float]):
 
 
 def test_accepted_plans_keep_every_site_and_never_reuse_an_id(path):
-    a, b = editing.CenterEditor(Store(path)), editing.CenterEditor(Store(path))
+    a, b = editing.CenterEditor(longhu_store(path)), editing.CenterEditor(longhu_store(path))
     first = a.add_proposed(_plan((116.7420, 23.3960), (116.7430, 23.3965)))
     second = b.add_proposed(_plan((116.7440, 23.3970)))  # another session, from the same page
     assert len(first.added) == 2 and len(second.added) == 1 and not set(first.added) & set(second.added)
     a.delete(second.added[0])
     third = a.add_proposed(_plan((116.7450, 23.3975)))
     assert third.added[0] not in set(first.added) | set(second.added)
-    saved = Store(path).load("centers")
+    saved = longhu_store(path).load("centers")
     proposed = saved[saved["position_source"] == "proposed"]
     assert len(saved) == 172 + 3 and len(proposed) == 3 and proposed["id"].is_unique
     assert set(proposed["name"]) == {"拟建服务站01", "拟建服务站02", "拟建服务站04"}  # 03 was deleted, never reused
 
 
 def _add_in_process(path: str, barrier, queue, n: int) -> None:
-    s = Store(path, timeout=60)
+    s = longhu_store(path, timeout=60)
     base = s.load("centers").attrs["version"]
     barrier.wait()
     out = []
@@ -194,7 +206,7 @@ def _add_in_process(path: str, barrier, queue, n: int) -> None:
 
 @pytest.mark.slow
 def test_two_processes_adding_from_one_snapshot_all_kept(path):
-    Store(path).seed("centers")
+    longhu_store(path).seed("centers")
     ctx = multiprocessing.get_context("fork")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
     procs = [ctx.Process(target=_add_in_process, args=(str(path), barrier, queue, 3)) for _ in range(2)]
@@ -206,14 +218,14 @@ def test_two_processes_adding_from_one_snapshot_all_kept(path):
     ids = [i for out in outs for i in out]
     assert not [i for i in ids if i.startswith("conflict")], ids
     assert len(set(ids)) == 6
-    assert set(ids) <= set(Store(path).load("centers")["id"])
+    assert set(ids) <= set(longhu_store(path).load("centers")["id"])
 
 
 # --------------------------------------------------------------------------- 3. a save never silently overwrites
 
 
 def test_save_without_base_merges_against_the_version_loaded(path):
-    a, b = Store(path), Store(path)
+    a, b = longhu_store(path), longhu_store(path)
     a.save("pts", points(10), "first", key="k")
     ga, gb = a.load("pts"), b.load("pts")
     ga.loc[1, "value"] = 1
@@ -228,7 +240,7 @@ def test_save_without_base_merges_against_the_version_loaded(path):
 
 
 def test_save_of_a_frame_of_unknown_origin_is_refused_when_a_head_exists(path):
-    s = Store(path)
+    s = longhu_store(path)
     s.save("pts", points(5), "first", key="k")  # nothing saved yet: nothing to overwrite
     fresh = points(5)
     fresh["value"] = 5
@@ -240,8 +252,9 @@ def test_save_of_a_frame_of_unknown_origin_is_refused_when_a_head_exists(path):
 
 CHILD_WRITER = """
 import os, sys, time
+from geo.io.district import District
 from geo.io.store import ConflictError, Store
-s = Store(sys.argv[1], timeout=120)
+s = Store(sys.argv[1], timeout=120, district=District.open())
 lo, hi, go = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 retries = 0
 print("ready", flush=True)
@@ -265,7 +278,7 @@ def test_two_writers_100_saves_each_lose_nothing(path):
     import subprocess
     import sys
 
-    Store(path).save("pts", points(200), "first", key="k")
+    longhu_store(path).save("pts", points(200), "first", key="k")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     go = path.parent / "go"
     procs = [subprocess.Popen([sys.executable, "-c", CHILD_WRITER, str(path), str(lo), str(lo + 100), str(go)],
@@ -277,9 +290,9 @@ def test_two_writers_100_saves_each_lose_nothing(path):
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-    final = Store(path).load("pts")
+    final = longhu_store(path).load("pts")
     assert (final["value"] == 1).all(), f"{int((final['value'] == 0).sum())} edits lost"
-    hist = Store(path).versions("pts")
+    hist = longhu_store(path).versions("pts")
     assert len(hist) == 201 and hist["merged"].sum() > 0  # the two really wrote in between each other
 
 
@@ -287,7 +300,7 @@ def test_two_writers_100_saves_each_lose_nothing(path):
 
 
 def test_edits_are_checked_by_the_centres_validator(path):
-    ed = editing.CenterEditor(Store(path))
+    ed = editing.CenterEditor(longhu_store(path))
     with pytest.raises(DataError, match="look swapped") as e:  # the validator's check, not a copy
         ed.add("反了", "station", 23.3960, 116.7420)
     assert e.value.problems[0].reason.startswith("C0001: ")  # named by the id it would have had
@@ -299,12 +312,13 @@ def test_edits_are_checked_by_the_centres_validator(path):
 
 
 def test_only_the_touched_centres_problems_are_reported(path):
-    s = Store(path)
+    s = longhu_store(path)
     c = s.load("centers")
     bad = c.copy()
     far = bad.index[-1]
-    bad.loc[far, ["lon", "lat"]] = [116.95, 23.45]  # saved outside the district by a whole-layer save
-    bad.loc[far, "geometry"] = gpd.points_from_xy([116.95], [23.45])[0]
+    x, y = just_outside(s.district, bad.at[far, "geometry"], 200)  # within the store's 500 m, outside the outline
+    bad.loc[far, ["lon", "lat"]] = [x, y]  # saved outside the district by a whole-layer save
+    bad.loc[far, "geometry"] = gpd.points_from_xy([x], [y])[0]
     s.save("centers", bad, "an old mistake", base_version=0)
     ed = editing.CenterEditor(s)
     assert ed.rename(c["id"][3], "别的中心").changed == [c["id"][3]]  # the far one is not this edit's problem
@@ -313,9 +327,21 @@ def test_only_the_touched_centres_problems_are_reported(path):
     assert e.value.problems[0].reason.startswith(f"{c['id'][far]}: ")
 
 
+def just_outside(place: District, near, metres: float) -> tuple[float, float]:
+    """The point ``metres`` outside the district's outline nearest to ``near`` (WGS-84)."""
+    import shapely
+
+    metric = place.metric_crs
+    ring = gpd.GeoSeries([place.geometry], crs="EPSG:4326").to_crs(metric).buffer(metres).exterior.iat[0]
+    at = gpd.GeoSeries([near], crs="EPSG:4326").to_crs(metric).iat[0]
+    out = gpd.GeoSeries([ring.interpolate(ring.project(at))], crs=metric).to_crs("EPSG:4326").iat[0]
+    assert not shapely.intersects(place.geometry, out)
+    return float(out.x), float(out.y)
+
+
 def test_a_duplicate_community_centre_names_the_other_centre(path):
-    ed = editing.CenterEditor(Store(path))
-    c = data.load_centers()
+    ed = editing.CenterEditor(longhu_store(path))
+    c = District.open().shipped("centers")
     comm = c[c["tier"] == "community"]
     first, other = comm.iloc[0], comm[comm["community_code"] != comm.iloc[0]["community_code"]].iloc[-1]
     # moving the first community centre into a community that has one: the moved one is refused
