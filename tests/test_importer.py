@@ -17,11 +17,14 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from geo.engine import crs, schema
-from geo.io import boundaries, centers, data, errors, files, registry, sources, tables
+from geo.io import boundaries, centers, errors, files, sources, tables
+from geo.io.district import District
 from geo.io.errors import DataError
 
 HEADER = "name,tier,lon,lat\n"
 IN = "116.7417,23.3956"  # inside Longhu
+LONGHU = District.open()
+"""The district the rows are checked against (its registry and outline; no test here opens its store)."""
 
 
 def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
@@ -45,7 +48,7 @@ def assert_nothing_dropped(report: centers.ImportReport) -> None:
 
 
 def test_shipped_centres_import_unchanged(shipped_layers):
-    rep = centers.import_centers(data.DATA_DIR / "centers.csv")
+    rep = centers.import_centers(LONGHU.folder / "centers.csv", district=LONGHU)
     assert rep.ok and not rep.warnings and rep.n_rows == 172
     got = pd.DataFrame(rep.valid.drop(columns="geometry"))
     want = pd.DataFrame(shipped_layers["centers"].drop(columns="geometry"))
@@ -72,7 +75,7 @@ def test_csv_encodings_with_chinese_headers(shipped_layers, encoding):
     raw = df.to_csv(index=False, sep=sep).encode(encoding)
     if encoding == "utf-8-sig":
         assert raw.startswith(b"\xef\xbb\xbf")
-    rep = centers.import_centers(raw, filename="中心.csv")
+    rep = centers.import_centers(raw, filename="中心.csv", district=LONGHU)
     assert rep.ok, rep.problems
     assert list(rep.valid["id"]) == list(df["编号"]) and list(rep.valid["name"]) == list(df["名称"])
     want = shipped_layers["centers"].iloc[:12]
@@ -97,7 +100,7 @@ def test_xlsx_with_title_row_and_numeric_cells(shipped_layers, tmp_path):
     wb.create_sheet("备注")
     p = tmp_path / "中心.xlsx"
     wb.save(p)
-    rep = centers.import_centers(p)
+    rep = centers.import_centers(p, district=LONGHU)
     assert rep.n_rows == 6 and len(rep.valid) == 5 and rep.valid_rows == [3, 4, 5, 6, 7]
     assert list(rep.valid["id"]) == ["1", "2", "3", "4", "5"]  # numeric ids read as text, not "1.0"
     bad = problem_at(rep, 9)
@@ -115,7 +118,7 @@ def test_vector_points(shipped_layers, tmp_path, suffix, driver):
                                        geometry=[LineString([(116.7, 23.4), (116.71, 23.4)])], crs="EPSG:4326")])
     p = tmp_path / f"pts{suffix}"
     c.to_file(p, driver=driver)
-    rep = centers.import_centers(p)
+    rep = centers.import_centers(p, district=LONGHU)
     assert len(rep.valid) == 6 and rep.rejected_rows == [7]
     assert problem_at(rep, 7).column == "geometry" and "not a point" in problem_at(rep, 7).reason
     np.testing.assert_allclose(rep.valid["lon"], shipped_layers["centers"]["lon"].iloc[:6], atol=1e-9)
@@ -125,7 +128,7 @@ def test_vector_in_a_projected_crs_is_converted(shipped_layers, tmp_path):
     c = shipped_layers["centers"].iloc[:3].to_crs("EPSG:32650")
     p = tmp_path / "utm.gpkg"
     c.to_file(p)
-    rep = centers.import_centers(p)
+    rep = centers.import_centers(p, district=LONGHU)
     assert rep.ok
     np.testing.assert_allclose(rep.valid["lat"], shipped_layers["centers"]["lat"].iloc[:3], atol=1e-9)
 
@@ -151,7 +154,7 @@ def test_vector_in_a_projected_crs_is_converted(shipped_layers, tmp_path):
      "440507001001", "already has a community-tier centre (row 2)"),
 ])
 def test_each_check_names_row_column_value_reason(body, row, column, value, needle):
-    rep = centers.import_centers(body.encode(), filename="bad.csv")
+    rep = centers.import_centers(body.encode(), filename="bad.csv", district=LONGHU)
     p = problem_at(rep, row)
     assert (p.row, p.column, p.value) == (row, column, value), p
     assert needle in p.reason, p.reason
@@ -161,25 +164,27 @@ def test_each_check_names_row_column_value_reason(body, row, column, value, need
 
 def test_outside_the_district_gives_the_distance(shipped_layers):
     lon, lat = 116.95, 23.45
-    rep = centers.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv")
+    rep = centers.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv",
+                                 district=LONGHU)
     p = problem_at(rep, 3)
     assert p.column == "lon/lat" and p.value == f"{lon}, {lat}" and "outside Longhu District" in p.reason
-    outline = shipped_layers["district"].to_crs(registry.METRIC_CRS).geometry.iat[0].boundary
-    expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(registry.METRIC_CRS).iat[0].distance(outline)
+    outline = shipped_layers["district"].to_crs(LONGHU.metric_crs).geometry.iat[0].boundary
+    expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(LONGHU.metric_crs).iat[0].distance(
+        outline)
     assert f"{expected:,.0f} m from its outline" in p.reason
     assert rep.valid_rows == [2]
 
 
 def test_missing_columns_refuse_the_file_and_list_all():
     with pytest.raises(DataError) as e:
-        centers.import_centers("名称,经度\nA,116.7\n".encode(), filename="m.csv")
+        centers.import_centers("名称,经度\nA,116.7\n".encode(), filename="m.csv", district=LONGHU)
     assert {(p.row, p.column) for p in e.value.problems} == {(1, "tier/级别"), (1, "lat/纬度")}
     assert "m.csv" in str(e.value) and "missing column" in str(e.value)
 
 
 def test_all_problems_at_once_and_valid_rows_kept():
     body = (HEADER + f"A,street,{IN}\nB,castle,x,23.4\n\nC,station,116.74,y\nD,服务站,116.745,23.398\n")
-    rep = centers.import_centers(body.encode(), filename="many.csv")
+    rep = centers.import_centers(body.encode(), filename="many.csv", district=LONGHU)
     assert {(p.row, p.column) for p in rep.problems} == {(3, "tier"), (3, "lon"), (5, "lat")}
     assert rep.valid_rows == [2, 6] and list(rep.valid["name"]) == ["A", "D"]  # row 4 is blank
     assert "rows 3, 5" in rep.summary()
@@ -196,7 +201,7 @@ def test_names_without_suffixes_and_ambiguous_names():
             f"B,社区,{IN},外砂街道办事处,蓬中村\n"           # 蓬中村委会 in 外砂街道
             f"C,社区,{IN},,华新\n"                        # 华新: one in 新津, one in 龙华
             f"D,社区,{IN},新津,华新\n")
-    rep = centers.import_centers(body.encode(), filename="n.csv")
+    rep = centers.import_centers(body.encode(), filename="n.csv", district=LONGHU)
     v = rep.valid.set_index("name")
     assert v.at["A", "community_code"] == "440507001001" and v.at["A", "street_code"] == "440507001"
     assert v.at["B", "community_code"] == "440507009201" or v.at["B", "street_code"] == "440507009"
@@ -212,14 +217,14 @@ def test_tiers_in_both_languages(shipped_layers):
             "community", "community", "station"]
     xy = shipped_layers["centers"][["lon", "lat"]].to_numpy()[20:]
     body = HEADER + "".join(f"N{i},{t},{xy[i, 0]},{xy[i, 1]}\n" for i, t in enumerate(rows))
-    rep = centers.import_centers(body.encode(), filename="t.csv")
+    rep = centers.import_centers(body.encode(), filename="t.csv", district=LONGHU)
     assert rep.ok, rep.problems
     assert list(rep.valid.set_index("name").loc[[f"N{i}" for i in range(len(rows))], "tier"]) == want
 
 
 def test_generated_ids_never_clash():
     body = "id," + HEADER + f"C0001,A,station,{IN}\n,B,station,{IN}\n,C,station,{IN}\n"
-    rep = centers.import_centers(body.encode(), filename="ids.csv")
+    rep = centers.import_centers(body.encode(), filename="ids.csv", district=LONGHU)
     assert list(rep.valid["id"]) == ["C0001", "C0002", "C0003"]
 
 
@@ -232,24 +237,24 @@ def test_wrong_coordinate_system_is_detected(shipped_layers, true_crs):
     x, y = crs.convert(c["lon"].to_numpy(), c["lat"].to_numpy(), "wgs84", true_crs)
     df = pd.DataFrame({"名称": c["name"], "级别": c["tier"], "经度": x, "纬度": y})
     raw = df.to_csv(index=False).encode("utf-8-sig")
-    wrong = centers.import_centers(raw, "wgs84", filename="amap.csv")
+    wrong = centers.import_centers(raw, "wgs84", filename="amap.csv", district=LONGHU)
     assert wrong.suggested_crs == true_crs
     warn = [w for w in wrong.warnings if w.field == "crs"]
     assert len(warn) == 1 and f"Choose {true_crs}" in warn[0].reason
     assert wrong.inside_counts[true_crs] == 172 > wrong.inside_counts["wgs84"]
     assert all("outside Longhu" in p.reason for p in wrong.problems)
-    right = centers.import_centers(raw, true_crs, filename="amap.csv")
+    right = centers.import_centers(raw, true_crs, filename="amap.csv", district=LONGHU)
     assert right.ok and right.suggested_crs is None and not [w for w in right.warnings if w.field == "crs"]
     np.testing.assert_allclose(right.valid["lon"], c["lon"], atol=1e-7)
     np.testing.assert_allclose(right.valid["lat"], c["lat"], atol=1e-7)
-    shift = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(registry.METRIC_CRS).distance(
-        c.to_crs(registry.METRIC_CRS).geometry.reset_index(drop=True))
+    shift = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4326").to_crs(LONGHU.metric_crs).distance(
+        c.to_crs(LONGHU.metric_crs).geometry.reset_index(drop=True))
     assert shift.min() > 400  # an AMap sheet read as WGS-84 is hundreds of metres off
 
 
 def test_unknown_crs_name():
     with pytest.raises(DataError, match="unknown coordinate system"):
-        centers.import_centers((HEADER + f"A,station,{IN}\n").encode(), "utm", filename="a.csv")
+        centers.import_centers((HEADER + f"A,station,{IN}\n").encode(), "utm", filename="a.csv", district=LONGHU)
 
 
 # --------------------------------------------------------------------------- limits
@@ -259,11 +264,11 @@ def test_size_limit(monkeypatch, tmp_path):
     body = (HEADER + f"A,station,{IN}\n" * 20).encode()
     monkeypatch.setattr(sources, "MAX_BYTES", 100)
     with pytest.raises(DataError, match="over the 0.0 MB limit"):
-        centers.import_centers(body, filename="big.csv")
+        centers.import_centers(body, filename="big.csv", district=LONGHU)
     p = tmp_path / "big.csv"
     p.write_bytes(body)
     with pytest.raises(DataError, match=r"big.csv: the file is"):
-        centers.import_centers(p)
+        centers.import_centers(p, district=LONGHU)
     with pytest.raises(DataError, match="over the"):
         sources.save_upload(body, "big.csv", tmp_path)
 
@@ -280,10 +285,10 @@ def test_row_limit(monkeypatch, tmp_path, shipped_layers, kind):
     else:
         pd.DataFrame(c.drop(columns="geometry")).to_csv(p, index=False)
     with pytest.raises(DataError, match="more than 5 rows"):
-        centers.import_centers(p)
+        centers.import_centers(p, district=LONGHU)
     with pytest.raises(DataError, match="more than"):
-        centers.import_centers(p, max_rows=3)
-    assert len(centers.import_centers(p, max_rows=6).valid) == 6
+        centers.import_centers(p, max_rows=3, district=LONGHU)
+    assert len(centers.import_centers(p, max_rows=6, district=LONGHU).valid) == 6
 
 
 def test_zip_bomb_refused(monkeypatch):
@@ -292,7 +297,7 @@ def test_zip_bomb_refused(monkeypatch):
         z.writestr("a.shp", b"\0" * 2_000_000)
     monkeypatch.setattr(sources, "MAX_UNZIPPED_RATIO", 1)
     with pytest.raises(DataError, match="unpacks to"):
-        boundaries.import_boundaries(buf.getvalue(), filename="b.zip", max_bytes=1_000_000)
+        boundaries.import_boundaries(buf.getvalue(), filename="b.zip", max_bytes=1_000_000, district=LONGHU)
 
 
 # --------------------------------------------------------------------------- paths
@@ -344,15 +349,15 @@ def test_zip_with_unsafe_member_refused(tmp_path, shipped_layers):
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("../../evil.shp", b"x")
     with pytest.raises(DataError, match="unsafe path"):
-        boundaries.import_boundaries(buf.getvalue(), filename="b.zip")
+        boundaries.import_boundaries(buf.getvalue(), filename="b.zip", district=LONGHU)
 
 
 def test_layer_names_are_checked_not_used_as_paths(tmp_path, shipped_layers):
     p = tmp_path / "c.gpkg"
     shipped_layers["centers"].iloc[:3].to_file(p, layer="centres")
     with pytest.raises(DataError, match="no layer named"):
-        centers.import_centers(p, layer="../../etc/passwd")
-    assert centers.import_centers(p, layer="centres").ok
+        centers.import_centers(p, layer="../../etc/passwd", district=LONGHU)
+    assert centers.import_centers(p, layer="centres", district=LONGHU).ok
 
 
 # --------------------------------------------------------------------------- fuzzing
@@ -368,7 +373,7 @@ NAMES = st.sampled_from(["f.csv", "f.xlsx", "f.geojson", "f.gpkg", "f.zip", "f.j
 def outcome(fn, *args, **kwargs):
     """Run an importer: it must return a report or raise DataError, nothing else."""
     try:
-        rep = fn(*args, **kwargs)
+        rep = fn(*args, district=LONGHU, **kwargs)
     except DataError as exc:
         assert str(exc) and exc.problems
         return None

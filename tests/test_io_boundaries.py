@@ -13,8 +13,12 @@ import pytest
 import shapely
 
 from geo.engine import crs
-from geo.io import boundaries, data
+from geo.io import boundaries
+from geo.io.district import District
 from geo.io.errors import DataError
+
+LONGHU = District.open()
+"""The district the boundaries are matched to (its registry and outline)."""
 
 
 def zipped_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, encoding: str | None = None, cpg: bool = True) -> bytes:
@@ -40,7 +44,7 @@ def test_zipped_shapefile_matched_by_code_with_unmatched_listed(tmp_path, shippe
         crs="EPSG:4326",
     )
     gdf = pd.concat([comm, extra], ignore_index=True)
-    rep = boundaries.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip")
+    rep = boundaries.import_boundaries(zipped_shapefile(gdf, tmp_path), filename="村界.zip", district=LONGHU)
     assert rep.level == "community" and rep.code_column == "XZQDM"
     assert len(rep.layer) == 20 and set(rep.layer["code"]) == set(comm["XZQDM"])
     assert list(rep.layer.columns) == ["code", "name", "street_code", "geometry_source", "geometry"]
@@ -58,8 +62,7 @@ def test_zipped_shapefile_matched_by_name_gbk_without_cpg(tmp_path, shipped_laye
     streets["name"] = streets["name"].str.replace("街道", "", regex=False)  # 金霞, 珠池 …
     streets.loc[streets.index[0], "name"] = "不存在"
     rep = boundaries.import_boundaries(
-        zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False), filename="streets.zip"
-    )
+        zipped_shapefile(streets, tmp_path, encoding="GBK", cpg=False), filename="streets.zip", district=LONGHU)
     assert rep.level == "street" and rep.name_column == "name" and rep.code_column is None
     assert len(rep.layer) == 9
     assert rep.unmatched[["row", "column", "value"]].values.tolist() == [[1, "name", "不存在"]]
@@ -81,7 +84,7 @@ def test_boundaries_geojson_gpkg_and_merged_parts(tmp_path, shipped_layers, driv
     gdf = pd.concat([s, parts], ignore_index=True)
     p = tmp_path / f"s{suffix}"
     gdf.to_file(p, driver=driver)
-    rep = boundaries.import_boundaries(p, "street")
+    rep = boundaries.import_boundaries(p, "street", district=LONGHU)
     assert rep.ok and len(rep.layer) == 10 and rep.missing.empty
     merged = rep.layer.set_index("code").geometry[shipped_layers["streets"]["code"].iat[0]]
     assert abs(merged.area - first.area) < 1e-9 * max(first.area, 1)
@@ -92,9 +95,9 @@ def test_boundaries_crs_detection(tmp_path, shipped_layers):
     s = crs.convert_gdf(shipped_layers["communities"][["code", "name", "geometry"]], "wgs84", "gcj02")
     p = tmp_path / "amap.geojson"
     s.to_file(p)
-    wrong = boundaries.import_boundaries(p)
+    wrong = boundaries.import_boundaries(p, district=LONGHU)
     assert wrong.suggested_crs == "gcj02"
-    right = boundaries.import_boundaries(p, crs="gcj02")
+    right = boundaries.import_boundaries(p, crs="gcj02", district=LONGHU)
     assert right.suggested_crs is None and len(right.layer) == 125
     a = right.layer.set_index("code").geometry
     b = shipped_layers["communities"].set_index("code").geometry
@@ -103,22 +106,22 @@ def test_boundaries_crs_detection(tmp_path, shipped_layers):
 
 def test_boundaries_refuse_tables_and_unmatched_files(tmp_path):
     with pytest.raises(DataError, match="GeoJSON, GeoPackage or a zipped Shapefile"):
-        boundaries.import_boundaries(b"name,tier\n", filename="x.csv")
+        boundaries.import_boundaries(b"name,tier\n", filename="x.csv", district=LONGHU)
     g = gpd.GeoDataFrame({"name": ["foo"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
     p = tmp_path / "x.geojson"
     g.to_file(p)
     with pytest.raises(DataError, match="no feature matches"):
-        boundaries.import_boundaries(p)
+        boundaries.import_boundaries(p, district=LONGHU)
 
 
 
 def test_boundaries_that_overlap_or_leave_holes_are_flagged(tmp_path, shipped_layers):
-    streets = data.load_streets()
+    streets = shipped_layers["streets"]
 
     def report(gdf):
         p = tmp_path / "s.geojson"
         gdf.to_file(p, driver="GeoJSON")
-        rep = boundaries.import_boundaries(p, "street")
+        rep = boundaries.import_boundaries(p, "street", district=LONGHU)
         return [w.reason for w in rep.warnings if w.field == "geometry"]
 
     assert report(streets) == []  # the shipped_layers tiling is clean

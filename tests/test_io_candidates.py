@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 
 from geo.engine import crs, siting
 from geo.io import candidates
+from geo.io.district import District
 from geo.io.errors import DataError
 
 IN = "116.7417,23.3956"
+OUTLINE = District.open().outline
+"""Longhu's outline: candidate sites are checked against an area (the batch gives a whole region)."""
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -26,7 +29,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 def test_chinese_headers_gbk_and_gcj02(tmp_path):
     glon, glat = crs.wgs84_to_gcj02(116.7417, 23.3956)
     p = write(tmp_path, "候选.csv", f"名称,经度,纬度\n空置厂房,{float(glon):.7f},{float(glat):.7f}\n", "gb18030")
-    sites = candidates.load_candidates(p, "gcj02")
+    sites = candidates.load_candidates(p, "gcj02", district=OUTLINE)
     assert list(sites.columns) == ["source", "name", "lon", "lat", "geometry"]
     assert sites.crs.equals("EPSG:4326") and list(sites["name"]) == ["空置厂房"]
     assert abs(sites["lon"].iat[0] - 116.7417) < 1e-6 and abs(sites["lat"].iat[0] - 23.3956) < 1e-6
@@ -35,10 +38,10 @@ def test_chinese_headers_gbk_and_gcj02(tmp_path):
 
 def test_combined_location_column_and_no_names(tmp_path):
     p = write(tmp_path, "loc.csv", f"location\n\"{IN}\"\n\"116.745, 23.398\"\n")
-    rep = candidates.import_candidates(p)
+    rep = candidates.import_candidates(p, district=OUTLINE)
     assert rep.ok and len(rep.valid) == 2 and list(rep.valid["name"]) == ["", ""]
     bad = write(tmp_path, "bad.csv", "经纬度\n116.74\n")
-    rep = candidates.import_candidates(bad)
+    rep = candidates.import_candidates(bad, district=OUTLINE)
     assert [(p.row, p.column) for p in rep.problems] == [(2, "经纬度")]
     assert "expected 'longitude,latitude'" in rep.problems[0].reason
 
@@ -53,19 +56,19 @@ def test_combined_location_column_and_no_names(tmp_path):
 ])
 def test_each_coordinate_check_names_row_column_value(tmp_path, cells, column, value, needle):
     p = write(tmp_path, "c.csv", f"name,lon,lat\nOK,{IN}\n{cells}\n")
-    rep = candidates.import_candidates(p)
+    rep = candidates.import_candidates(p, district=OUTLINE)
     assert rep.valid_rows == [2] and rep.rejected_rows == [3]
     pr = rep.problems[0]
     assert (pr.row, pr.column, pr.value) == (3, column, value) and needle in pr.reason
     with pytest.raises(DataError) as e:
-        candidates.load_candidates(p)
+        candidates.load_candidates(p, district=OUTLINE)
     assert "c.csv, row 3" in str(e.value) and needle in str(e.value)
 
 
 def test_outside_the_district_gives_the_distance(tmp_path):
     p = write(tmp_path, "c.csv", "name,lon,lat\nsea,116.80,23.27\n")
     with pytest.raises(DataError, match=r"outside Longhu District, 4,6\d\d m from its outline"):
-        candidates.load_candidates(p)
+        candidates.load_candidates(p, district=OUTLINE)
 
 
 def test_points_only_missing_columns_and_empty_files(tmp_path):
@@ -73,14 +76,14 @@ def test_points_only_missing_columns_and_empty_files(tmp_path):
                                                          shapely.box(116.74, 23.39, 116.75, 23.40)],
                          crs="EPSG:4326")
     g.to_file(tmp_path / "s.gpkg")
-    rep = candidates.import_candidates(tmp_path / "s.gpkg")
+    rep = candidates.import_candidates(tmp_path / "s.gpkg", district=OUTLINE)
     assert rep.valid_rows == [1] and rep.problems[0].row == 2 and "not a point" in rep.problems[0].reason
     with pytest.raises(DataError, match="missing column lat/纬度"):
-        candidates.import_candidates(write(tmp_path, "m.csv", "名称,经度\nA,116.74\n"))
+        candidates.import_candidates(write(tmp_path, "m.csv", "名称,经度\nA,116.74\n"), district=OUTLINE)
     with pytest.raises(DataError, match="no candidate sites"):
-        candidates.import_candidates(write(tmp_path, "e.csv", "名称,经度,纬度\n"))
+        candidates.import_candidates(write(tmp_path, "e.csv", "名称,经度,纬度\n"), district=OUTLINE)
     with pytest.raises(DataError, match="none.csv.*not found"):
-        candidates.load_candidates(tmp_path / "none.csv")
+        candidates.load_candidates(tmp_path / "none.csv", district=OUTLINE)
 
 
 def test_the_engine_reads_no_candidate_file(tmp_path):
@@ -108,7 +111,7 @@ def test_fuzz_every_row_is_valid_or_named(header, rows, raw, name):
     csv.writer(buf).writerows([header, *rows])
     for payload, fname in ((buf.getvalue().encode(), "k.csv"), (raw, name)):
         try:
-            rep = candidates.import_candidates(payload, filename=fname)
+            rep = candidates.import_candidates(payload, filename=fname, district=OUTLINE)
         except DataError as exc:
             assert str(exc) and exc.problems
             continue
