@@ -4,9 +4,9 @@
 ``max_entries``: web assets, the layers in use, walking graphs (never pickled) and the analyses
 keyed by the controls (coverage, catchments, overlap, the gap list) -- shared objects that the
 pages only read. ``st.cache_data`` is left to small results (GeoJSON, files to download).
-The layers come from the user's versioned store when it holds a version of them, else the
-shipped files (:mod:`geo.io.data`).
-Analysis itself stays in :mod:`geo.engine.coverage`.
+The layers of a district come through its one door, :meth:`geo.io.district.District.layers`;
+every key names the district's code, so two districts never share a cached layer or analysis.
+The analyses are the job layer's (:mod:`geo.jobs`).
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 import streamlit as st
 
 from geo.engine import coverage as cv
 from geo.engine.graph import WalkGraph
-from geo.io import data, networks
+from geo.io import networks
+from geo.io.district import FILES, LAYERS, District, Layers
+from geo.jobs.coverage import CoverageJob
 from geo.render import webassets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,18 +52,6 @@ def setup_assets(root: Path = ROOT) -> None:
     webassets.use_local_assets(url_map=url_map)
 
 
-@dataclass(frozen=True)
-class Layers:
-    """The layers the page shows, all EPSG:4326, and a token naming this version of them."""
-
-    district: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame
-    communities: gpd.GeoDataFrame
-    centers: gpd.GeoDataFrame
-    illustrative: bool
-    token: str
-
-
 def _files_token(paths: list[Path]) -> str:
     parts = []
     for p in paths:
@@ -76,121 +63,54 @@ def _files_token(paths: list[Path]) -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
-SHIPPED_FILES = ("district.geojson", "streets.geojson", "communities.geojson", "centers.csv")
+def store_heads(place: District) -> dict[str, int]:
+    """``{layer: current version}`` of the layers ``place``'s store holds ({} when none).
 
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_shipped(token: str) -> Layers:
-    district = data.load_district()
-    streets = data.load_streets()
-    communities = data.load_communities()
-    centers = data.load_centers(streets=streets, communities=communities)
-    return Layers(district, streets, communities, centers,
-                  data.is_illustrative(streets, communities, centers), token)
-
-
-def shipped_layers() -> Layers:
-    """The files of the district in use (``data/boundaries`` for Longhu, :func:`geo.io.data.data_dir`),
-    reloaded when a file changes."""
-    return _load_shipped(_files_token([data.data_dir() / f for f in SHIPPED_FILES]))
-
-
-USER_LAYERS = ("district", "streets", "communities", "centers")
-
-
-def store_heads(store_path: str | os.PathLike) -> dict[str, int]:
-    """``{layer: current version}`` of the page's layers held in the store ({} when none).
-
-    Never creates the store: a missing file means "nothing saved yet".
+    Read-only: looking never creates or changes the store file.
     """
-    from geo.io import store as _store
-
-    p = Path(store_path)
-    if not p.is_file():
+    if not place.store_path.is_file():
         return {}
-    s = _store.Store(p)
-    return {layer: int(s.head(layer)) for layer in s.layers() if layer in USER_LAYERS}
+    s = place.store(readonly=True)
+    return {layer: int(s.head(layer)) for layer in s.layers() if layer in LAYERS}
 
 
-def _store_token(store_path: Path, heads: dict[str, int]) -> str:
-    try:
-        stat = store_path.stat()
-        file_part = f"{stat.st_ino}:{stat.st_mtime_ns}"
-    except OSError:
-        file_part = "missing"
-    text = f"{store_path.resolve()}|{sorted(heads.items())}|{file_part}"
-    return "user:" + hashlib.sha1(text.encode()).hexdigest()[:16]
+def layers_token(place: District) -> str:
+    """Names the version of ``place``'s layers: its code, its folder's files, its store file and
+    the store's head versions (so every save -- this session's, another's, the command line's --
+    shows at the next run)."""
+    folder = _files_token([place.folder / f for f in FILES.values()])
+    store = _files_token([place.store_path, Path(f"{place.store_path}-wal")])
+    heads = sorted(store_heads(place).items())
+    return f"{place.code}:" + hashlib.sha1(f"{folder}|{store}|{heads}".encode()).hexdigest()[:16]
 
 
-def _codes_from_boundaries(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
-                           communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Centres' street/community codes from the boundaries in use.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers(code: str, token: str, _place: District) -> Layers:
+    return _place.layers()
 
-    A code missing from the boundaries is found again from the position; with real (user)
-    boundaries a code is also found again when its polygon no longer covers the centre.
-    Illustrative boundaries never override a known code.
+
+def layers(place: District) -> Layers:
+    """The layers in use of ``place``: :meth:`geo.io.district.District.layers` (the one door: per
+    layer its store's current version, else its folder's file), cached per district and version.
+
+    A layer from the store carries ``attrs["version"]`` to pass back as ``base_version`` when
+    saving (0 or absent: the folder's file). Raises DataError for a store that cannot be read
+    (e.g. one stamped with another district).
     """
-    out = centers.copy()
-    for col, layer in (("street_code", streets), ("community_code", communities)):
-        polys = layer.drop_duplicates("code").set_index("code").geometry
-        codes = out[col].fillna("").astype(str)
-        keep = codes.isin(polys.index).to_numpy().copy()
-        if keep.any() and not data.is_illustrative(layer):
-            inside = shapely.covers(np.asarray(polys.reindex(codes[keep]).values),
-                                    np.asarray(out.geometry.values)[keep])
-            keep[np.flatnonzero(keep)[~inside]] = False
-        out[col] = np.where(keep, codes, "")
-    located = data.locate(out, streets, communities)
-    out["street_code"] = located["street_code"]
-    out["community_code"] = located["community_code"]
-    return out
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_user(token: str, store_path: str, heads: tuple[tuple[str, int], ...]) -> Layers:
-    from geo.io import store as _store
-
-    s = _store.Store(store_path)
-    held = dict(heads)
-    got = {}
-    for layer in USER_LAYERS:
-        if layer in held:
-            got[layer] = s.load(layer, held[layer])
-        else:
-            got[layer] = getattr(shipped_layers(), layer).copy()
-            got[layer].attrs["version"] = 0
-    centers = _codes_from_boundaries(got["centers"], got["streets"], got["communities"])
-    return Layers(got["district"], got["streets"], got["communities"], centers,
-                  data.is_illustrative(got["streets"], got["communities"], centers), token)
-
-
-def user_layers(store_path: str | os.PathLike) -> Layers:
-    """The page's layers: each from the user's store when it holds a version of it, else the
-    shipped file (:func:`shipped_layers` when the store holds none).
-
-    Cached on a token made of the store's head versions and file, so every save (from this
-    session, another one, or the command line) shows at the next run. A layer from the store
-    carries ``attrs["version"]`` to pass back as ``base_version`` when saving (0 or absent:
-    the shipped file).
-    """
-    p = Path(store_path)
-    heads = store_heads(p)
-    if not heads:
-        return shipped_layers()
-    return _load_user(_store_token(p, heads), str(p), tuple(sorted(heads.items())))
+    return _layers(place.code, layers_token(place), place)
 
 
 # --------------------------------------------------------------------------- analyses
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def analysis(layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh: float,
+def analysis(code: str, layers_token: str, mode: str, minutes: tuple[float, ...], speed_kmh: float,
              tiers: tuple[str, ...], graph_token: str | None,
              _layers: Layers, _graph: WalkGraph | None) -> cv.CoverageResult:
-    """:func:`geo.engine.coverage.analyse` cached on the controls (the layers and graph by token)."""
+    """The coverage of ``_layers`` (district ``code``, version ``layers_token``) for the controls:
+    a :class:`geo.jobs.coverage.CoverageJob`, cached on the controls (the graph by token)."""
     settings = cv.Settings(mode=mode, minutes=minutes, speed_kmh=speed_kmh, tiers=tiers)
-    return cv.analyse(_layers.district, _layers.streets, _layers.communities, _layers.centers,
-                      settings, graph=_graph if mode == "network" else None)
+    return CoverageJob(_layers, settings, _graph if mode == "network" else None).run()
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

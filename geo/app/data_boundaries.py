@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-import geopandas as gpd
 import streamlit as st
 
-from geo.app.cache import Layers
 from geo.app.data_common import (
     save,
     show_error,
@@ -21,17 +19,21 @@ from geo.app.state import CRS_CHOICES, choice
 from geo.app.text import both, crs_label, md, tr
 from geo.io import boundaries
 from geo.io import store as gstore
+from geo.io.district import District, Layers
 from geo.io.errors import DataError
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _boundary_report(digest: str, filename: str, level: str, crs: str, layers_token: str, _payload: bytes,
-                     _district: gpd.GeoDataFrame) -> boundaries.BoundaryReport:
-    return boundaries.import_boundaries(_payload, level, crs, filename=filename, district=_district)
+def _boundary_report(digest: str, filename: str, level: str, crs: str, code: str, layers_token: str,
+                     _payload: bytes, _place: District) -> boundaries.BoundaryReport:
+    """A boundary file checked against the registry of ``_place`` (district ``code``)."""
+    return boundaries.import_boundaries(_payload, level, crs, filename=filename, district=_place)
 
 
-def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """Upload street or community boundaries, see what matched, save."""
+def boundaries_section(layers: Layers, lang: str) -> None:
+    """Upload street or community boundaries, see what matched, save into the store of the
+    layers' District."""
+    place = layers.place
     st.caption(tr("data.bd_hint", lang))
     level = choice(st.radio, tr("data.bd_level", lang), ("street", "community"), "bd_level", lang, horizontal=True,
                     format_func=lambda x, lang=lang: tr(f"data.lv_{x}", lang))
@@ -44,24 +46,24 @@ def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
         return
     payload = up.getvalue()
     try:
-        report = _boundary_report(hashlib.sha1(payload).hexdigest(), up.name, level, crs, layers.token,
-                                  payload, layers.district)
+        report = _boundary_report(hashlib.sha1(payload).hexdigest(), up.name, level, crs, place.code, layers.token,
+                                  payload, place)
     except DataError as exc:
-        show_error(exc, lang, "boundaries_file")
+        show_error(exc, lang, "boundaries_file", place)
         return
     level_text = tr(f"data.lv_{report.level}", lang)
     st.markdown(tr("data.bd_summary", lang, file=md(report.source), n=report.n_features, ok=len(report.layer),
                   bad=len(report.problems), missing=len(report.missing)))
     if len(report.problems):
         st.markdown(f"**{tr('data.bd_unmatched', lang)}**")
-        show_problems(report.problems, lang)
+        show_problems(report.problems, lang, place)
     if len(report.missing):
         st.markdown(f"**{tr('data.bd_missing', lang, level=level_text)}**")
         st.table(report.missing.rename(columns={"code": tr("data.c_code", lang), "name": tr("data.c_name", lang)}),
                  hide_index=True, height=300 if len(report.missing) > 8 else "content")
     if report.warnings:
         st.markdown(f"**{tr('data.bd_warnings', lang)}**")
-        show_problems(report.warnings, lang)
+        show_problems(report.warnings, lang, place)
     if len(report.layer) == 0:
         st.error(tr("data.bd_none", lang))
         return
@@ -76,10 +78,12 @@ def boundaries_section(layers: Layers, lang: str, store: gstore.Store) -> None:
                                   file=report.source[:100], n=n))
 
         def action() -> gstore.SaveResult:
+            store = place.store()
             base = whole_base(store, layer, version_of(getattr(layers, layer)))
             return store.replace_boundaries(report.level, labelled, desc, base_version=base, keep_missing=keep)
 
         def after() -> None:
             ss["bd_nonce"] = nonce + 1
 
-        save(action, lambda r: tr("data.bd_done", lang, n=n, level=level_text, v=r.version), lang, "boundaries", after)
+        save(action, lambda r: tr("data.bd_done", lang, n=n, level=level_text, v=r.version), lang, "boundaries", after,
+             place=place)

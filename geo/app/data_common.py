@@ -1,7 +1,9 @@
-"""What every panel of the 数据管理 (data) screen shares: the user's store, the version a layer
-was loaded at, one save with its message, and clear messages for what went wrong.
+"""What every panel of the 数据管理 (data) screen shares: the version a layer was loaded at, one
+save with its message, and clear messages for what went wrong.
 
-Every change is one save in the user's versioned store (:class:`geo.io.store.Store`). Problems
+Every change is one save in the versioned store of the page's District
+(:meth:`geo.io.district.District.store`, stamped with its code: a row of another district is
+refused, and the refusal is a message). Problems
 are shown as messages, never as tracebacks: a :class:`~geo.io.errors.DataError` with its
 message (and every problem it lists), a :class:`~geo.io.store.ConflictError` as "someone else
 saved; reload". Text from a user's file goes through ``st.dataframe`` (plain text) or
@@ -11,30 +13,19 @@ saved; reload". Text from a user's file goes through ``st.dataframe`` (plain tex
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from geo.app.reasons import error_text, reason_text
 from geo.app.text import TEXT, md, tr
-from geo.io import districts
 from geo.io import store as gstore
+from geo.io.district import District
 from geo.io.errors import DataError
 
 ss = st.session_state
 
 LAYER_NAMES = ("district", "streets", "communities", "centers")
-
-
-def open_store(path: str | Path | None = None) -> gstore.Store:
-    """The user's store: ``path``, else the store of the district in use (Longhu's:
-    ``$LONGHU_STORE``, else ``data/user/longhu.gpkg``; another's beside it, see
-    :func:`geo.io.store.default_path`)."""
-    if path is not None:
-        return gstore.Store(path)
-    code = ss.get("district", districts.SHIPPED_CODE)
-    return gstore.Store(gstore.default_path(None if code == districts.SHIPPED_CODE else code))
 
 
 def version_of(gdf: pd.DataFrame) -> int:
@@ -67,48 +58,50 @@ def flash(kind: str, text: str) -> None:
 # --------------------------------------------------------------------------- saving, errors
 
 
-def show_problems(problems, lang: str, height: int | str = "content") -> None:
+def show_problems(problems, lang: str, place: District | None = None, height: int | str = "content") -> None:
     """Every problem in one full-width table that wraps: row, column, value, reason (in the page's
-    language), level. Long lists scroll (``height`` in pixels)."""
-    table = problems_table(problems, lang)
+    language, naming ``place`` in it), level. Long lists scroll (``height`` in pixels)."""
+    table = problems_table(problems, lang, place)
     if len(table) > 12 and height == "content":
         height = 420
     st.table(table, hide_index=True, height=height)
 
 
-def problems_table(problems, lang: str) -> pd.DataFrame:
-    """Problems as a plain-text table in the page language (reasons translated)."""
+def problems_table(problems, lang: str, place: District | None = None) -> pd.DataFrame:
+    """Problems as a plain-text table in the page language (reasons translated; ``place`` is the
+    page's District, named in the reasons that name a district)."""
     levels = {"error": tr("data.lv_error", lang), "warning": tr("data.lv_warning", lang)}
     return pd.DataFrame({
         tr("data.p_level", lang): [levels.get(getattr(p, "level", "error"), "") for p in problems],
         tr("data.p_row", lang): [p.row if p.row is not None else "" for p in problems],
         tr("data.p_column", lang): [p.column or "" for p in problems],
         tr("data.p_value", lang): [str(p.value)[:80] if p.value is not None else "" for p in problems],
-        tr("data.p_reason", lang): [reason_text(p.reason, lang) for p in problems],
+        tr("data.p_reason", lang): [reason_text(p.reason, lang, place) for p in problems],
     }).astype(str)
 
 
-def show_error(exc: BaseException, lang: str, where: str = "") -> None:
-    """A clear message for a failed action: conflicts ask for a reload; data errors list every problem."""
+def show_error(exc: BaseException, lang: str, where: str = "", place: District | None = None) -> None:
+    """A clear message for a failed action: conflicts ask for a reload; data errors list every
+    problem (``place``, the page's District, named in their reasons)."""
     if isinstance(exc, gstore.ConflictError):
         st.error(tr("data.conflict", lang, msg=md(exc)))
         st.button(tr("data.reload", lang), key=f"reload_{where}", on_click=unpin)
     elif isinstance(exc, DataError):
-        st.error(tr("data.error_data", lang, msg=error_text(exc, lang)))
+        st.error(tr("data.error_data", lang, msg=error_text(exc, lang, place)))
         if len(exc.problems) > 1:
-            show_problems(exc.problems, lang)
+            show_problems(exc.problems, lang, place)
     else:
-        st.error(tr("data.error_edit", lang, msg=error_text(exc, lang)))
+        st.error(tr("data.error_edit", lang, msg=error_text(exc, lang, place)))
 
 
 def save(action: Callable[[], gstore.SaveResult], done: Callable[[gstore.SaveResult], str], lang: str,
-         where: str, after: Callable[[], None] | None = None) -> None:
-    """Run one store save; on success remember a message and rerun (the page then shows the
-    new layers), on failure show why."""
+         where: str, after: Callable[[], None] | None = None, *, place: District | None = None) -> None:
+    """Run one store save; on success remember a message and rerun the whole page (it then
+    shows the new layers), on failure show why (naming ``place``, the page's District)."""
     try:
         res = action()
     except (gstore.ConflictError, DataError, KeyError, ValueError, OSError) as exc:
-        show_error(exc, lang, where)
+        show_error(exc, lang, where, place)
         return
     if res.created:
         flash("success", done(res) + (tr("data.merged", lang) if res.merged else ""))

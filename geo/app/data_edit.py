@@ -17,7 +17,6 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.app.cache import Layers
 from geo.app.data_common import (
     ensure_seeded,
     save,
@@ -32,6 +31,7 @@ from geo.engine import schema
 from geo.io import centers as center_io
 from geo.io import editing, errors
 from geo.io import store as gstore
+from geo.io.district import Layers
 from geo.render import maps
 from geo.render.safe_html import escape_text
 
@@ -205,7 +205,7 @@ def apply_edit(layers: Layers, after: pd.DataFrame, plan: EditPlan,
     centers = layers.centers.reset_index(drop=True)
     recs = after.to_dict("records")
     table, order = _candidate_table(centers, recs, plan)
-    report = center_io.validate_centers(table, "wgs84", source="table", district=layers.district,
+    report = center_io.validate_centers(table, "wgs84", source="table", district=layers.place,
                                         streets=layers.streets, communities=layers.communities)
     problems = _edit_problems(report.problems, order, plan.touched, recs)
     if problems:
@@ -220,16 +220,19 @@ def _pinned_layers(layers: Layers) -> tuple[Layers, str]:
     The table stays on the version it was opened at while it holds unsaved edits, even when
     another session saves meanwhile (its rows would otherwise shift under the edits); the
     save then names that version as its base and the store merges, or reports a conflict.
-    Without pending edits the table simply follows the latest version.
+    Without pending edits the table simply follows the latest version; a pin of another
+    district is dropped (its edits belong to that district's table).
     """
     pin = ss.get("ed_pin")
+    if pin is not None and pin.get("code") != layers.place.code:
+        pin = None
     if pin is not None and pin["token"] != layers.token:
         state = ss.get(pin["key"]) or {}
         if not (state.get("edited_rows") or state.get("added_rows") or state.get("deleted_rows")):
             pin = None
     if pin is None:
         n = ss.get("ed_pin_n", 0) + 1
-        pin = {"token": layers.token, "key": f"ed_centers_{n}", "centers": layers.centers}
+        pin = {"code": layers.place.code, "token": layers.token, "key": f"ed_centers_{n}", "centers": layers.centers}
         ss["ed_pin_n"] = n
         ss["ed_pin"] = pin
     return replace(layers, centers=pin["centers"]), pin["key"]
@@ -252,8 +255,8 @@ def _editor_columns(lang: str) -> dict:
     }
 
 
-def edit_section(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """The centres as an editable table, saved as one version; and moving one by a map click."""
+def edit_section(layers: Layers, lang: str) -> None:
+    """The centres as an editable table, saved as one version in the store of the layers' District."""
     st.caption(tr("data.ed_hint", lang))
     shown, key = _pinned_layers(layers)
     if version_of(shown.centers) != version_of(layers.centers):
@@ -267,11 +270,10 @@ def edit_section(layers: Layers, lang: str, store: gstore.Store) -> None:
         ss["ed_desc"] = ""
     desc = st.text_input(tr("data.ed_desc", lang), key="ed_desc", max_chars=200)
     if st.button(tr("data.ed_save", lang), key="ed_save", type="primary"):
-        _save_edit(shown, table, edited, desc, lang, store)
+        _save_edit(shown, table, edited, desc, lang)
 
 
-def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: str, lang: str,
-               store: gstore.Store) -> None:
+def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: str, lang: str) -> None:
     """Check the edited table and save it as one version, or list every problem."""
     plan = edit_plan(table, edited)
     if plan.empty():
@@ -280,7 +282,7 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
     gdf, problems = apply_edit(shown, edited, plan, lang)
     if problems:
         st.error(tr("data.ed_invalid", lang, n=len(problems)))
-        show_problems(problems, lang)
+        show_problems(problems, lang, shown.place)
         return
     summary = plan.summary(lang)
     text = " ".join(str(desc).split())
@@ -290,6 +292,7 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
         text = both(lambda lg: tr("data.ed_auto_desc", lg, summary=plan.summary(lg)))
 
     def action() -> gstore.SaveResult:
+        store = shown.place.store()
         ensure_seeded(store, "centers")
         return store.save("centers", gdf, text[: gstore.MAX_DESCRIPTION],
                           base_version=version_of(shown.centers))
@@ -298,10 +301,11 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
         ss["ed_clear"] = True
         unpin()
 
-    save(action, lambda r: tr("data.ed_done", lang, v=r.version, summary=summary), lang, "edit", after)
+    save(action, lambda r: tr("data.ed_done", lang, v=r.version, summary=summary), lang, "edit", after,
+         place=shown.place)
 
 
-def move_section(layers: Layers, lang: str, store: gstore.Store, show_map) -> None:
+def move_section(layers: Layers, lang: str, show_map) -> None:
     """Choose a centre, click the map, move it there. ``show_map(build, key)`` draws the page's map
     (clicks on) with the layers ``build()`` makes (built again only for a new ``key``)."""
     st.divider()
@@ -320,19 +324,21 @@ def move_section(layers: Layers, lang: str, store: gstore.Store, show_map) -> No
         lon, lat = float(click[0]), float(click[1])
         st.caption(tr("data.mv_at", lang, lon=lon, lat=lat, m=_metres(row["lon"], row["lat"], lon, lat)))
         if st.button(tr("data.mv_go", lang), key="mv_go", type="primary"):
-            _move(pick, str(row["name"]), lon, lat, c, lang, store)
+            _move(pick, str(row["name"]), lon, lat, layers, lang)
     basemap = ss["basemap"]
     show_map(lambda: move_groups(layers, basemap, lang),
-             ("move", layers.token, basemap, lang, pick, tuple(click) if click else None))
+             ("move", layers.place.code, layers.token, basemap, lang, pick, tuple(click) if click else None))
 
 
-def _move(pick: str, name: str, lon: float, lat: float, centers, lang: str, store: gstore.Store) -> None:
+def _move(pick: str, name: str, lon: float, lat: float, layers: Layers, lang: str) -> None:
+    """Move centre ``pick`` to (lon, lat) in the store of the layers' District."""
     def action() -> gstore.SaveResult:
-        return editing.CenterEditor(store).move(pick, lon, lat, base_version=version_of(centers),
-                                                description=both(lambda lg: tr("data.mv_desc", lg, name=name, id=pick)))
+        return editing.CenterEditor(layers.place.store()).move(
+            pick, lon, lat, base_version=version_of(layers.centers),
+            description=both(lambda lg: tr("data.mv_desc", lg, name=name, id=pick)))
 
     save(action, lambda r: tr("data.mv_done", lang, name=md(name), v=r.version), lang, "move",
-         lambda: ss.pop("data_click", None))
+         lambda: ss.pop("data_click", None), place=layers.place)
 
 
 def move_groups(layers: Layers, basemap: str, lang: str) -> list[folium.FeatureGroup]:

@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo.app.cache import Layers
 from geo.app.data_common import LAYER_NAMES, ss
 from geo.app.state import choice
 from geo.app.text import md, tr
 from geo.engine import coverage as cv
-from geo.io import data, results, tables
+from geo.io import data, tables
+from geo.io.district import Layers
 from geo.io.errors import DataError
+from geo.jobs.coverage import CoverageJob
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -28,9 +29,9 @@ def export_frames(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
     polygons, for CSV and XLSX they are also one ``summary`` table)."""
     if result is None:
         return {name: getattr(layers, name) for name in LAYER_NAMES}
-    status = results.data_status(layers.centers, layers.streets, layers.communities)
-    frames = {"district": layers.district, **results.result_layers(result, status)}
-    frames["centers"] = layers.centers.assign(data_status=status)  # every centre, not only the tiers analysed
+    job = CoverageJob(layers, result.settings)  # the export's layers as the command line writes them
+    frames = job.layers_out(result)
+    frames["centers"] = layers.centers.assign(data_status=job.status)  # every centre, not only the tiers analysed
     if fmt in ("geojson", "gpkg"):
         frames.pop("summary")
     return frames
@@ -39,7 +40,8 @@ def export_frames(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
 def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) -> tuple[str, bytes, str]:
     """``(file name, bytes, MIME type)``: one GeoPackage, or a zip of one file per layer."""
     frames = export_frames(layers, result, fmt)
-    stem = data.district_slug()
+    place = layers.place
+    stem = place.slug
     with tempfile.TemporaryDirectory(prefix="longhu-export-") as tmp:
         paths = tables.export_layers(frames, Path(tmp), fmt)
         if fmt == "gpkg":
@@ -48,7 +50,7 @@ def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in paths:
                 z.write(p, p.name)
-            notes = [f"{tr('title', 'zh')} · {tr('title', 'en')}",
+            notes = [f"{tr('title', 'zh', place=place)} · {tr('title', 'en', place=place)}",
                      "坐标系 / Coordinates: WGS-84 (EPSG:4326)"]
             if result is not None:  # a file for readers of either language: the codes are the columns' values
                 s = result.settings

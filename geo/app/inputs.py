@@ -11,9 +11,13 @@ traceback.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from geo.app.text import md, tr
 from geo.io.registry import parse_number
+
+if TYPE_CHECKING:
+    from geo.io.district import District
 
 MAX_MINUTES = 120.0
 MAX_SPEED_KMH = 20.0
@@ -71,8 +75,9 @@ def count(value: object, low: int, high: int, default: int, lang: str = "zh") ->
     return int(v)
 
 
-def coordinate(text: object, field: str, lang: str = "zh") -> float:
-    """One typed coordinate (``field`` is ``lon`` or ``lat``) as a finite number of degrees.
+def coordinate(text: object, field: str, lang: str, place: District) -> float:
+    """One typed coordinate (``field`` is ``lon`` or ``lat``) as a finite number of degrees; the
+    message for a non-number gives a point of ``place`` as the example.
 
     Full-width digits and a trailing degree sign are accepted (:func:`geo.io.registry.parse_number`).
     """
@@ -81,19 +86,20 @@ def coordinate(text: object, field: str, lang: str = "zh") -> float:
         raise InputError(tr("bad_coord_empty", lang, what=what), "empty")
     v = _number(text)
     if not math.isfinite(v):
-        raise InputError(tr("bad_coord_number", lang, what=what, value=_shown(text)), "number")
+        raise InputError(tr("bad_coord_number", lang, place=place, what=what, value=_shown(text)), "number")
     return v
 
 
-def point(lon_text: object, lat_text: object, lang: str = "zh") -> tuple[float, float]:
-    """Typed longitude and latitude, checked: numbers, in range, not swapped.
+def point(lon_text: object, lat_text: object, lang: str, place: District) -> tuple[float, float]:
+    """Typed longitude and latitude, checked: numbers, in range, not swapped. The messages'
+    examples and the swap hint name ``place``, the District of the page.
 
     The same rules as a centres file's coordinate cells (:mod:`geo.io.centers`).
     """
-    lon = coordinate(lon_text, "lon", lang)
-    lat = coordinate(lat_text, "lat", lang)
+    lon = coordinate(lon_text, "lon", lang, place)
+    lat = coordinate(lat_text, "lat", lang, place)
     if abs(lon) <= 90 and 70 <= lat <= 140:
-        raise InputError(tr("bad_swapped", lang, lon=f"{lon:g}", lat=f"{lat:g}"), "swapped")
+        raise InputError(tr("bad_swapped", lang, place=place, lon=f"{lon:g}", lat=f"{lat:g}"), "swapped")
     if not -180 <= lon <= 180:
         raise InputError(tr("bad_lon_range", lang, value=f"{lon:g}"))
     if not -90 <= lat <= 90:

@@ -27,8 +27,8 @@ from geo.app.state import CRS_CHOICES, ss
 from geo.app.text import crs_label, md, tr
 from geo.engine import lifecircle as lc
 from geo.io import facilities as fio
-from geo.io import store as gstore
 from geo.io.catalogue import load_catalogue
+from geo.io.district import District, Layers
 from geo.io.errors import DataError
 from geo.render import lifecircle_brief
 from geo.render.safe_html import escape_text
@@ -44,24 +44,28 @@ def catalogue() -> lc.Catalogue:
     return load_catalogue()
 
 
-def saved_facilities(store: gstore.Store) -> gpd.GeoDataFrame | None:
-    """The facilities saved in the user's store, or None when none were imported (read-only:
+def saved_facilities(place: District) -> gpd.GeoDataFrame | None:
+    """The facilities saved in ``place``'s store, or None when none were imported (read-only:
     looking never creates or changes the store)."""
-    if not store.path.is_file():
+    if not place.store_path.is_file():
         return None
     try:
-        return gstore.Store(store.path, readonly=True).load(LAYER, shipped=False)
+        return place.store(readonly=True).load(LAYER, shipped=False)
     except (KeyError, DataError):
         return None
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _report(digest: str, filename: str, crs: str, _payload: bytes) -> fio.FacilityReport:
-    return fio.import_facilities(_payload, catalogue(), None if crs == "auto" else crs, filename=filename)
+def _report(digest: str, filename: str, crs: str, code: str, _payload: bytes,
+            _place: District) -> fio.FacilityReport:
+    """A facilities file checked against the outline of ``_place`` (district ``code``)."""
+    return fio.import_facilities(_payload, catalogue(), None if crs == "auto" else crs, filename=filename,
+                                 district=_place.outline)
 
 
-def import_panel(store: gstore.Store, lang: str) -> None:
-    """Upload an AMap POI export or a table with a category column; every problem listed; save."""
+def import_panel(place: District, lang: str) -> None:
+    """Upload an AMap POI export or a table with a category column; every problem listed; save
+    into ``place``'s store."""
     up = st.file_uploader(tr("lc.upload", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"], key="lc_file")
     crs = st.radio(tr("lc.crs", lang), ("auto",) + CRS_CHOICES, horizontal=True, key="lc_crs",
                    format_func=lambda c: tr("lc.crs_auto", lang) if c == "auto" else crs_label(c, lang))
@@ -69,7 +73,7 @@ def import_panel(store: gstore.Store, lang: str) -> None:
         return
     payload = up.getvalue()
     try:
-        report = _report(hashlib.sha1(payload).hexdigest(), up.name, crs, payload)
+        report = _report(hashlib.sha1(payload).hexdigest(), up.name, crs, place.code, payload, place)
     except DataError as exc:
         st.error(str(exc))
         return
@@ -77,12 +81,12 @@ def import_panel(store: gstore.Store, lang: str) -> None:
                    unmatched=len(report.unmatched)))
     items = report.problems + report.warnings
     if items:
-        show_problems(items, lang)
+        show_problems(items, lang, place)
     if len(report.valid) and st.button(tr("lc.save", lang, n=len(report.valid)), key="lc_save", type="primary"):
         valid = report.valid.assign(id=[f"F{i + 1:05d}" for i in range(len(report.valid))],
                                     source=report.source)
         try:
-            store.save(LAYER, valid, tr("lc.save_desc", lang, file=report.source), key="id", force=True)
+            place.store().save(LAYER, valid, tr("lc.save_desc", lang, file=report.source), key="id", force=True)
         except (DataError, ValueError) as exc:
             st.error(str(exc))
             return
@@ -95,22 +99,23 @@ def _analysis(key: tuple, _communities: gpd.GeoDataFrame, _facilities: gpd.GeoDa
     return lc.analyse(_communities, _facilities, catalogue().select(list(keys)), lc.Settings(speed_kmh=speed_kmh))
 
 
-def planner_section(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
-                    token: str, streets: gpd.GeoDataFrame | None = None, status: str = "user") -> None:
-    """The planner's life-circle view (below the coverage map), in a section drawn only when open."""
+def planner_section(layers: Layers, lang: str, speed_kmh: float) -> None:
+    """The planner's life-circle view of ``layers`` (the page's District) below the coverage map,
+    in a section drawn only when open."""
     box = section(tr("lc.title", lang), "lc_open")
     if box is not None:
         with box:
-            _planner_view(communities, store, lang, speed_kmh, token, streets, status)
+            _planner_view(layers, lang, speed_kmh)
 
 
-def _planner_view(communities: gpd.GeoDataFrame, store: gstore.Store, lang: str, speed_kmh: float,
-                  token: str, streets: gpd.GeoDataFrame | None, status: str) -> None:
+def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     """The open life-circle section: facilities in, the level and categories, the scorecard."""
+    place, communities, streets = layers.place, layers.communities, layers.streets
+    token, status = f"{place.code}:{layers.token}", "illustrative" if layers.illustrative else "user"
     st.caption(tr("lc.hint", lang))
-    fac = saved_facilities(store)
+    fac = saved_facilities(place)
     with st.expander(tr("lc.import", lang), expanded=fac is None):
-        import_panel(store, lang)
+        import_panel(place, lang)
     if fac is None or len(fac) == 0:
         st.info(tr("lc.none", lang))
         return
@@ -196,9 +201,10 @@ def scorecard(res: lc.LifeCircleResult, lang: str) -> None:
         tr("lc.k_covered", lang): rows["covered_pct"].round(1)}), hide_index=True)
 
 
-def resident_section(store: gstore.Store, lon: float, lat: float, lang: str, speed_kmh: float) -> None:
-    """Beside the nearest service centres: the nearest facility of each kind (straight line)."""
-    fac = saved_facilities(store)
+def resident_section(place: District, lon: float, lat: float, lang: str, speed_kmh: float) -> None:
+    """Beside the nearest service centres: the nearest facility of each kind in ``place``'s store
+    (straight line)."""
+    fac = saved_facilities(place)
     if fac is None or len(fac) == 0:
         return
     st.markdown(f"**{tr('lc.kinds', lang)}**")

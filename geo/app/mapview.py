@@ -28,16 +28,17 @@ from geo.app.state import ss
 from geo.app.text import tr
 from geo.engine import coverage as cv
 from geo.engine import schema
+from geo.io.district import Layers
 from geo.render import maps
 
 MAP_HEIGHT = 600
 PHONE_MAP_HEIGHT = 440
 
 
-def base_result(layers: cache.Layers) -> cv.CoverageResult:
+def base_result(layers: Layers) -> cv.CoverageResult:
     """A fixed analysis of the layers in use: the district, streets and communities the base map
     draws (it never changes with the controls)."""
-    return cache.analysis(layers.token, "circle", (15.0,), 4.0, schema.TIERS, None, layers, None)
+    return cache.analysis(layers.place.code, layers.token, "circle", (15.0,), 4.0, schema.TIERS, None, layers, None)
 
 
 def district_fit(base: cv.CoverageResult, basemap: str) -> maps.FitBounds:
@@ -176,7 +177,7 @@ def _layers_js(base_key: tuple, groups_key: tuple, _base: _Base,
     return fg_js, lc_js, list(dict.fromkeys(css)), list(dict.fromkeys(js))
 
 
-def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
+def show(layers: Layers, basemap: str, lang: str, build_groups: Callable[[], list[folium.FeatureGroup]],
          groups_key: tuple, *, key: str, height: int = MAP_HEIGHT, clicks: bool = False,
          locate: bool = False, centres: bool | str = False) -> None:
     """Draw the map: the base map of ``layers`` plus the layers ``build_groups()`` makes (built
@@ -193,7 +194,7 @@ def show(layers: cache.Layers, basemap: str, lang: str, build_groups: Callable[[
     ``st_folium`` sends, without its redrawing of every layer on every run (its component is
     called with the same arguments).
     """
-    base_key = (layers.token, basemap, lang, locate, centres, clicks)
+    base_key = (layers.place.code, layers.token, basemap, lang, locate, centres, clicks)
 
     def build_base() -> folium.Map:
         base = base_result(layers)

@@ -3,7 +3,8 @@ the illustrative-data notice, the analysis for the controls, and the guard that 
 problem into a message.
 
 ``app.py`` wires the pages (``st.navigation``): the planner at ``/``, the resident page at
-``/resident``, the data page at ``/data``. Each page's ``page()`` calls :func:`start` for the
+``/resident``, the data page at ``/data``, each called with the District of the run
+(:func:`geo.app.district.resolve`). Each page's ``page(place)`` calls :func:`start` for the
 shared part and draws the rest; :func:`guarded` wraps it so no traceback reaches a user.
 """
 
@@ -26,7 +27,7 @@ from geo.app.text import LANG_NAMES, md, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
 from geo.io import data, errors, sources
-from geo.io import store as gstore
+from geo.io.district import District, Layers
 from geo.render import maps
 
 LOG = logging.getLogger("longhu.app")
@@ -59,11 +60,17 @@ def uploader_css(lang: str) -> str:
 
 @dataclass(frozen=True)
 class Frame:
-    """What a page starts from: the language, the user's store and the layers in use."""
+    """What a page starts from: the language and the layers in use of the page's District
+    (:attr:`place`). Fragments receive it (or the :class:`~geo.app.screen.Ctx` holding it) as a
+    parameter, so a fragment's rerun alone still knows its district."""
 
     lang: str
-    store: gstore.Store
-    layers: cache.Layers
+    layers: Layers
+
+    @property
+    def place(self) -> District:
+        """The District of the page."""
+        return self.layers.place
 
 
 def language_switch(lang: str, page: str) -> None:
@@ -87,21 +94,23 @@ def header(title: str, subtitle: str, lang: str, page: str) -> None:
         st.caption(subtitle)
 
 
-def load_layers(store: gstore.Store, lang: str) -> cache.Layers | None:
-    """The layers in use; an unreadable store is a message and the shipped files are used."""
+def load_layers(place: District, lang: str) -> Layers | None:
+    """The layers in use of ``place``; a store that cannot be read (e.g. stamped with another
+    district) is a message, and the district's own files are used."""
     try:
-        return cache.user_layers(store.path)
+        return cache.layers(place)
     except errors.DataError as exc:
         st.error(tr("error_data", lang, msg=md(exc)))
     try:
-        return cache.shipped_layers()
+        return place.layers(use_store=False)
     except errors.DataError as exc:
         st.error(tr("error_data", lang, msg=md(exc)))
         return None
 
 
-def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = None) -> Frame | None:
-    """The shared start of a page: assets, state defaults, header, store and layers.
+def start(place: District, title_key: str, subtitle: Callable[[Layers, str], str] | None = None) -> Frame | None:
+    """The shared start of a page on ``place`` (the District of this run): assets, state
+    defaults, the picker, header and layers.
 
     ``subtitle(layers, lang)`` makes the line under the title from the layers in use (so a
     count follows the data). Returns None (after a message) when no layers can be read.
@@ -111,18 +120,16 @@ def start(title_key: str, subtitle: Callable[[cache.Layers, str], str] | None = 
     lang = state.lang()
     st.markdown(CSS + (uploader_css(lang) if lang != "en" else ""), unsafe_allow_html=True)
     page = title_key.split(".")[0] if "." in title_key else "planner"  # res.title -> res, data.title -> data
-    code = district.current()
-    district.picker(lang, page)
-    store = district.activate(code, lang)
-    st.set_page_config(page_title=tr("title", lang))  # the tab's title names the district in use
-    layers = load_layers(store, lang)
-    header(tr(title_key, lang), subtitle(layers, lang) if (subtitle and layers is not None) else "", lang, page)
+    district.picker(place, lang, page)
+    layers = load_layers(place, lang)
+    header(tr(title_key, lang, place=place), subtitle(layers, lang) if (subtitle and layers is not None) else "",
+           lang, page)
     if layers is None:
         return None
-    return Frame(lang, store, layers)
+    return Frame(lang, layers)
 
 
-def notice(lang: str, layers: cache.Layers, short: bool = False) -> None:
+def notice(lang: str, layers: Layers, short: bool = False) -> None:
     """For illustrative layers, the notice in the page's language (``short``: one line)."""
     if layers.illustrative:
         text = tr("notice_short", lang) if short else \
@@ -160,18 +167,33 @@ def section(label: str, key: str) -> DeltaGenerator | None:
     return box if box.open else None
 
 
-def guarded(page: Callable[[], None]) -> Callable[[], None]:
-    """``page`` with every problem shown as a message in the page's language, never a traceback."""
+def caught(fn: Callable[..., None]) -> Callable[..., None]:
+    """``fn`` with every problem shown as a message in the page's language, never a traceback.
 
-    @functools.wraps(page)
-    def run() -> None:
+    Pages get it through :func:`guarded`; a fragment needs it too (under ``@st.fragment``): its
+    rerun alone runs outside the page's guard.
+    """
+
+    @functools.wraps(fn)
+    def run(*args: object, **kwargs: object) -> None:
         try:
-            page()
-            settle_heap()
+            fn(*args, **kwargs)
         except (errors.DataError, cv.CoverageError, NetworkError, maps.MapError) as exc:
             st.error(tr("error_data", state.lang(), msg=md(exc)))
         except Exception as exc:  # st.rerun and st.stop are BaseExceptions: they pass
             LOG.exception("unexpected error in the page")
             st.error(tr("error_unexpected", state.lang(), msg=md(f"{type(exc).__name__}: {exc}")))
+
+    return run
+
+
+def guarded(page: Callable[[District], None], place: District) -> Callable[[], None]:
+    """``page(place)`` with every problem shown as a message (:func:`caught`); ``place`` is the
+    District of the run (:func:`geo.app.district.resolve`)."""
+
+    @functools.wraps(page)
+    def run() -> None:
+        caught(page)(place)
+        settle_heap()
 
     return run

@@ -1,8 +1,10 @@
 """The planner's tools: the analysis layers of the map, new-station suggestions (numbered on the
 map, in the legend and in their table) and the briefing outputs in the page's language.
 
-Presentation only: the work is :func:`geo.engine.siting.suggest` and :func:`geo.render.brief.export`;
+Presentation only: the work is :class:`geo.jobs.siting.SitingJob` and :func:`geo.render.brief.export`;
 this module caches their results on the page's controls and draws the widgets and map layers.
+Accepted sites are saved into the store of the page's District (``ctx.place``), which refuses
+rows of any other district; a refusal is a message, and the map stays.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import streamlit as st
 
 from geo.app import cache, inputs
 from geo.app import layers as lay
-from geo.app.data_common import open_store
+from geo.app.data_common import show_error
 from geo.app.legend import SITE_COLOUR
 from geo.app.page import section
 from geo.app.reasons import error_text
@@ -27,12 +29,14 @@ from geo.app.state import CRS_CHOICES, DEFAULTS, choice, ss
 from geo.app.text import both, crs_label, md, tr
 from geo.engine import coverage as cv
 from geo.engine import siting
-from geo.io import data
 from geo.io import store as gstore
 from geo.io.candidates import load_candidates
+from geo.io.district import District, Layers
 from geo.io.editing import CenterEditor
 from geo.io.errors import DataError
 from geo.io.files import safe_filename
+from geo.jobs.coverage import CoverageJob
+from geo.jobs.siting import SitingJob
 from geo.render import brief, maps
 
 LABELS = {"png": "plan.f_png", "pdf": "plan.f_pdf", "brief": "plan.f_brief", "html": "plan.f_html",
@@ -72,11 +76,11 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
                     format_func=lambda m: tr(f"plan.me_{m}", lang))
     run = c2.button(tr("plan.run", lang), key="suggest_run", type="primary", use_container_width=True)
     with st.expander(tr("plan.cand_head", lang)):
-        extra = candidates_input(lang)
+        extra = candidates_input(ctx.layers, lang)
     if run:
         with st.spinner(tr("plan.running", lang)):
             try:
-                ss["plan"] = (key, suggestion(key, k, method, _digest(extra), result, extra, ctx.graph))
+                ss["plan"] = (key, suggestion(key, k, method, _digest(extra), result, ctx.layers, extra, ctx.graph))
             except cv.CoverageError as exc:
                 st.error(tr("error_cov", lang, msg=md(exc)))
     plan = held_plan(ctx)
@@ -103,11 +107,12 @@ def _digest(sites) -> str | None:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def suggestion(key: tuple, k: int, method: str, candidates: str | None, _result: cv.CoverageResult,
-               _extra, _graph) -> siting.SitingPlan:
-    """:func:`geo.engine.siting.suggest` for an analysis (``key``), ``k``, the method and the extra
-    candidates (``candidates`` names them), shared by every session: asking again is instant."""
-    return siting.suggest(_result, k=k, method=method, candidates=_extra,
-                          graph=_graph if _result.settings.mode == "network" else None)
+               _layers: Layers, _extra, _graph) -> siting.SitingPlan:
+    """The :class:`geo.jobs.siting.SitingJob` plan for an analysis (``key``, which starts with the
+    district's code), ``k``, the method and the extra candidates (``candidates`` names them),
+    shared by every session: asking again is instant."""
+    job = CoverageJob(_layers, _result.settings, _graph if _result.settings.mode == "network" else None)
+    return SitingJob(job, k, method, _extra).run(_result)
 
 
 def k_slider(lang: str) -> int:
@@ -140,15 +145,20 @@ def show_plan(plan: siting.SitingPlan, ctx: Ctx) -> siting.SitingPlan:
         return plan
     st.table(sites_table(plan, lang), hide_index=True)
     if st.button(tr("plan.accept", lang), key="suggest_accept"):
-        version = save_plan(plan, open_store())
+        try:
+            version = save_plan(plan, ctx.place)
+        except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
+            show_error(exc, lang, "suggest_accept", ctx.place)  # refused: nothing saved, the map stays
+            return plan
         ss["data_flash"] = ("success", tr("plan.accepted", lang, n=len(plan.sites), v=version))
         ss.pop("plan", None)
         st.rerun(scope="app")
     return plan
 
 
-def candidates_input(lang: str):
-    """An optional upload of extra candidate sites; returns them (WGS-84) or None."""
+def candidates_input(layers: Layers, lang: str):
+    """An optional upload of extra candidate sites, checked against the layers' district; returns
+    them (WGS-84) or None."""
     up = st.file_uploader(tr("plan.cand", lang), type=["csv", "xlsx", "geojson", "json", "gpkg"],
                           key="suggest_cand", max_upload_size=50)
     system = choice(st.selectbox, tr("plan.cand_crs", lang), CRS_CHOICES, "suggest_cand_crs", lang,
@@ -159,9 +169,9 @@ def candidates_input(lang: str):
         try:
             path = Path(tmp) / safe_filename(up.name)
             path.write_bytes(up.getvalue())
-            sites = load_candidates(path, system)
+            sites = load_candidates(path, system, district=layers.district)
         except DataError as exc:
-            st.error(error_text(exc, lang))
+            st.error(error_text(exc, lang, layers.place))
             return None
     st.caption(tr("plan.cand_n", lang, n=len(sites)))
     return sites
@@ -195,11 +205,11 @@ def sites_group(plan: siting.SitingPlan, basemap: str, lang: str) -> folium.Feat
     return fg
 
 
-def save_plan(plan: siting.SitingPlan, store: gstore.Store) -> int:
-    """Append the proposals to the current centres as ``proposed`` stations in ``store`` (the
-    district's); returns the new version."""
+def save_plan(plan: siting.SitingPlan, place: District) -> int:
+    """Append the proposals to the current centres as ``proposed`` stations in the store of
+    ``place`` (the page's District: its stamp refuses rows of another); returns the new version."""
     desc = both(lambda lg: tr("plan.accept_desc", lg, n=len(plan.sites)))
-    return CenterEditor(store).add_proposed(plan, description=desc).version
+    return CenterEditor(place.store()).add_proposed(plan, description=desc).version
 
 
 # --------------------------------------------------------------------------- briefing outputs
@@ -215,16 +225,16 @@ def export_file(key: tuple, fmt: str, title: str, paper: str, basemap: str, lang
         return path.read_bytes()
 
 
-def exports_section(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
-    """Make-then-download buttons for the map PNG/PDF, the brief, the HTML map and the XLSX, in a
-    section drawn only when open."""
+def exports_section(place: District, result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
+    """Make-then-download buttons for the map PNG/PDF, the brief, the HTML map and the XLSX of
+    ``place``'s analysis, in a section drawn only when open."""
     box = section(tr("plan.exports", lang), "exports_open")
     if box is not None:
         with box:
-            _exports(result, key, basemap, lang)
+            _exports(place, result, key, basemap, lang)
 
 
-def _exports(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
+def _exports(place: District, result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> None:
     """The open briefing section: the title, the paper and a button per format."""
     st.caption(tr("plan.exports_hint", lang))
     c1, c2 = st.columns([3, 1])
@@ -255,5 +265,5 @@ def _exports(result: cv.CoverageResult, key: tuple, basemap: str, lang: str) -> 
                 col.error(tr("plan.export_error", lang, msg=md(exc)))
         if fresh:
             col.download_button(tr("plan.download", lang, what=what), ss[f"made_{fmt}"][1],
-                                f"{data.district_slug()}_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
+                                f"{place.slug}_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
                                 on_click="ignore", use_container_width=True, wrap=True)

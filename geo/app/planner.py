@@ -14,17 +14,18 @@ import streamlit as st
 from geo.app import cache, lifecircle_view, mapview, plan_tools, tables
 from geo.app import layers as lay
 from geo.app.legend import Extras, legend_group
-from geo.app.page import notice, start
+from geo.app.page import caught, notice, start
 from geo.app.screen import Ctx, analyse
 from geo.app.sidebar import sidebar
 from geo.app.state import choice, ss
 from geo.app.text import minutes_text, tr
 from geo.engine import coverage as cv
+from geo.io.district import District, Layers
 
 
-def subtitle(layers: cache.Layers, lang: str) -> str:
-    """The line under the title, with the number of centres in use."""
-    return tr("subtitle", lang, n=len(layers.centers))
+def subtitle(layers: Layers, lang: str) -> str:
+    """The line under the title: the district of the layers and the number of centres in use."""
+    return tr("subtitle", lang, place=layers.place, n=len(layers.centers))
 
 
 def metrics(result: cv.CoverageResult, lang: str) -> None:
@@ -90,8 +91,10 @@ def map_groups(ctx: Ctx, gap_id: int, plan) -> list:
 
 
 @st.fragment
+@caught
 def workspace(ctx: Ctx) -> None:
-    """The map, with the gaps and the suggested sites beside it (one fragment)."""
+    """The map, with the gaps and the suggested sites beside it (one fragment: ``ctx`` holds the
+    page's District, so the fragment's rerun alone works on the same district)."""
     map_col, side = st.columns([3, 2], gap="medium")
     with side:  # lazy tabs: only the open one is drawn; the other's choice is kept
         gaps_tab, sites_tab = st.tabs([tr("gap_list_n", ctx.lang, n=len(ctx.result.gaps)),
@@ -107,29 +110,27 @@ def workspace(ctx: Ctx) -> None:
                      centres="analysis")
 
 
-def page() -> None:
-    """The planner's page."""
-    frame = start("title", subtitle)
+def page(place: District) -> None:
+    """The planner's page on ``place``, the District of this run."""
+    frame = start(place, "title", subtitle)
     if frame is None:
         return
     lang = frame.lang
     notice(lang, frame.layers)
-    sidebar(lang)
+    sidebar(frame.layers, lang)
     ctx = analyse(frame)
     if ctx.result is None:
         basemap = ss["basemap"]
         mapview.show(frame.layers, basemap, lang, lambda: [lay.centres_state_group(None), mapview.fit_group(
             mapview.district_fit(mapview.base_result(frame.layers), basemap))],
-            ("planner-empty", frame.layers.token, basemap), key="planner_map", centres="analysis")
+            ("planner-empty", place.code, frame.layers.token, basemap), key="planner_map", centres="analysis")
         return
     metrics(ctx.result, lang)
     if ctx.controls.mode == "network" and len(ctx.result.unreachable):
         st.warning(tr("net_unreachable", lang, n=len(ctx.result.unreachable), m=ctx.result.settings.max_snap_m))
     workspace(ctx)
     # the sections below are drawn only when opened: the first screen stays light
-    tables.tables_section(ctx.result, ctx.key, ctx.view, ctx.graph, ctx.layers.illustrative, lang)
-    plan_tools.exports_section(ctx.result, ctx.key, ctx.basemap, lang)
-    lifecircle_view.planner_section(ctx.layers.communities, ctx.store, lang, ctx.controls.speed or 4.0,
-                                    ctx.layers.token, ctx.layers.streets,
-                                    "illustrative" if ctx.layers.illustrative else "user")
+    tables.tables_section(ctx.place, ctx.result, ctx.key, ctx.view, ctx.graph, ctx.layers.illustrative, lang)
+    plan_tools.exports_section(ctx.place, ctx.result, ctx.key, ctx.basemap, lang)
+    lifecircle_view.planner_section(ctx.layers, lang, ctx.controls.speed or 4.0)
 

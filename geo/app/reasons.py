@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.app.text import crs_label, tr
 from geo.io.errors import DataError
+
+if TYPE_CHECKING:
+    from geo.io.district import District
 
 N = r"[\d,.]+"
 
@@ -23,18 +27,19 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     # coordinates (geo.io.registry)
     (r"empty coordinates; fill in longitude and latitude.*", "why.empty_coords"),
     (r"empty longitude", "why.empty_lon"), (r"empty latitude", "why.empty_lat"),
-    (r"not a number; (write|give) decimal degrees such as .*", "why.not_number"),
+    (r"not a number; (?:write|give) decimal degrees such as (?P<ex_lon>[-\d.]+) and (?P<ex_lat>[-\d.]+)",
+     "why.not_number"),
     (r"longitude and latitude look swapped; swap the two values", "why.swapped"),
     (r"longitude out of range \[-180, 180\]", "why.lon_range"),
     (r"latitude out of range \[-90, 90\]", "why.lat_range"),
-    (rf"outside .+?, (?P<m>{N}) m from its outline; check the coordinates and the coordinate "
+    (rf"outside (?P<where>.+?), (?P<m>{N}) m from its outline; check the coordinates and the coordinate "
      r"system \((?P<crs>\w+)\)", "why.outside"),
     (r"missing column (?P<col>.+); add it to the header row", "why.missing_column"),
     (r"the file has no (?P<items>.+); add at least one row under the header", "why.no_rows"),
     (r"expected 'longitude,latitude' \(for example (?P<ex>.+)\)", "why.lonlat_cell"),
     (r"a (?P<geom>\w+), not a point; (?P<items>.+) must be points", "why.not_point"),
     (r"the coordinates look like (?P<best>.+?), not (?P<chosen>.+?): read as .+?, (?P<nc>\d+) of (?P<n>\d+) "
-     r"points fall inside .+?; read as .+?, (?P<nb>\d+) do\. Choose (?P<code>\w+) as the coordinate "
+     r"points fall inside (?P<where>.+?); read as .+?, (?P<nb>\d+) do\. Choose (?P<code>\w+) as the coordinate "
      r"system.*", "why.crs_guess"),
     # centres (geo.io.centers)
     (r"empty name; fill in the centre's name", "why.empty_name"),
@@ -42,7 +47,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"unknown tier; use .*", "why.unknown_tier"), (r"empty tier; use .*", "why.empty_tier"),
     (r"duplicate id; row (?P<row>\d+) has the same id", "why.duplicate_id"),
     (r"code (?P<code>\d+) is a (?P<a>\w+), not a (?P<b>\w+)", "why.code_level"),
-    (r"unknown (?P<level>\w+) code; not in the registry of .+?'s divisions", "why.unknown_code"),
+    (r"unknown (?P<level>\w+) code; not in the registry of (?P<where>.+?)'s divisions", "why.unknown_code"),
     (r"unknown (?P<level>\w+): not a name or code in the registry \(for example (?P<ex>.+)\)", "why.unknown_name"),
     (r"ambiguous (?P<level>\w+) name, it could be (?P<names>.+); give the code or the street", "why.ambiguous"),
     (r"(?P<comm>.+) belongs to (?P<parent>.+) \((?P<code>\d+)\), not to (?P<street>.+); correct the street or "
@@ -97,10 +102,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"unknown level (?P<l>.+); use 'street' or 'community'", "why.unknown_level"),
     (r"boundaries must be GeoJSON, GeoPackage or a zipped Shapefile.*", "why.bounds_format"),
     (r"the file has no features", "why.no_features"),
-    (r"no feature matches a street or community of .+?'s registry; .*", "why.no_match_any"),
+    (r"no feature matches a street or community of (?P<where>.+?)'s registry; .*?(?:\(e\.g\. (?P<ex>.+)\))?",
+     "why.no_match_any"),
     (r"not matched: no code or name", "why.no_code"),
     (r"(?P<label>.+): invalid polygon, repaired", "why.repaired"),
-    (r"the boundaries fit .+? better read as (?P<s>\w+) \((?P<a>\d+)% inside\) than as (?P<c>\w+) "
+    (r"the boundaries fit (?P<where>.+?) better read as (?P<s>\w+) \((?P<a>\d+)% inside\) than as (?P<c>\w+) "
      r"\((?P<b>\d+)%\); .*", "why.bounds_crs"),
     (r"(?P<name>.+) has (?P<n>\d+) features \(rows (?P<rows>.+)\); merged into one", "why.merged"),
     (r"(?P<n>\d+) of the registry's (?P<all>\d+) (?P<lv>\w+)s have no boundary in this file", "why.missing_bounds"),
@@ -131,29 +137,46 @@ def _word(value: str, lang: str) -> str:
     return v.replace(" or ", tr("why.or", lang))
 
 
-def reason_text(reason: str, lang: str = "zh") -> str:
-    """An importer's reason in ``lang`` (English reasons stay as ``geo.io`` words them)."""
+def reason_text(reason: str, lang: str = "zh", place: District | None = None) -> str:
+    """An importer's reason in ``lang`` (English reasons stay as ``geo.io`` words them).
+
+    A reason naming a district (in English) names it in ``lang`` when it is ``place``, the
+    District of the page; another name is kept as the reason gives it."""
     text = str(reason)
     if lang == "en":
         return text
     for pattern, key in PATTERNS:
         m = pattern.fullmatch(text)
         if m:
-            fields = {k: _word(v or "", lang) for k, v in m.groupdict().items()}
+            fields = {k: _word(v or "", lang) for k, v in m.groupdict().items() if k != "where"}
+            if "where" in m.groupdict():
+                fields["district"] = _district_word(m.group("where"), lang, place)
             if key == "why.second_community_centre":
                 fields["ill"] = tr("why.ill_suffix", lang) if m.group("ill") else ""
+            if key == "why.no_match_any":
+                fields["ex"] = (m.group("ex") or "").replace(" or ", tr("why.or", lang)) or "—"
+            if key == "why.not_number" and place is not None:  # the example: a point of the page's district
+                return tr(key, lang, place=place)
             return tr(key, lang, **fields)
     for pattern, key in NESTED:
         m = pattern.fullmatch(text)
         if m:
-            rest = "；".join(reason_text(part, lang) for part in m.group("rest").split("; "))
+            rest = "；".join(reason_text(part, lang, place) for part in m.group("rest").split("; "))
             return tr(key, lang, **{**m.groupdict(), "rest": rest})
     head, sep, rest = text.partition(": ")  # "C0003: <reason>", "金谷居委会: <reason>"
     if sep and len(head) <= 80:
-        inner = reason_text(rest, lang)
+        inner = reason_text(rest, lang, place)
         if inner != rest:
             return f"{head}：{inner}"
     return text
+
+
+def _district_word(name: str, lang: str, place: District | None) -> str:
+    """The district a reason names (in English), in ``lang`` when it is the page's ``place``."""
+    name = name.strip()
+    if place is not None and name in (place.label("en"), place.label("en", full=True), place.code):
+        return place.label(lang)
+    return name
 
 
 def where_text(row: int | None, column: str | None, lang: str = "zh") -> str:
@@ -166,7 +189,7 @@ def where_text(row: int | None, column: str | None, lang: str = "zh") -> str:
     return tr("why.sep", lang).join(parts)
 
 
-def error_text(exc: BaseException, lang: str = "zh") -> str:
+def error_text(exc: BaseException, lang: str = "zh", place: District | None = None) -> str:
     """A failed read or check as one line in ``lang``: the file, where, why, the value, how many more.
 
     Markdown-safe (the file name and the cells come from the user).
@@ -180,4 +203,4 @@ def error_text(exc: BaseException, lang: str = "zh") -> str:
     value = tr("why.value", lang, value=first.value) if first.value not in ("", None) else ""
     more = tr("why.more", lang, n=len(exc.problems) - 1) if len(exc.problems) > 1 else ""
     head = Path(exc.path).name + (tr("why.sep", lang) + where if where else "")
-    return md(tr("why.error", lang, head=head, reason=reason_text(first.reason, lang), value=value, more=more))
+    return md(tr("why.error", lang, head=head, reason=reason_text(first.reason, lang, place), value=value, more=more))

@@ -17,11 +17,11 @@ import numpy as np
 import shapely
 import streamlit as st
 
-from geo.app import cache, inputs, lifecircle_view, mapview
+from geo.app import inputs, lifecircle_view, mapview
 from geo.app import layers as lay
 from geo.app.legend import Extras, legend_group
-from geo.app.page import Frame, network_graph, notice, start
-from geo.app.search import community_point, search_communities
+from geo.app.page import Frame, caught, network_graph, notice, start
+from geo.app.search import community_point, example, search_communities
 from geo.app.state import CRS_CHOICES, INPUTS, RESIDENT_SPEEDS, bound, choice, labeller, put, ss
 from geo.app.text import crs_label, md, tier_label, tr
 from geo.engine import coverage as cv
@@ -29,15 +29,17 @@ from geo.engine import crs as gcrs
 from geo.engine import nearest
 from geo.engine.graph import NetworkError
 from geo.io import registry
+from geo.io.district import District, Layers
+from geo.jobs.nearest import NearestJob
 
 K_NEAREST = 3
 MAX_SNAP_M = cv.Settings().max_snap_m  # farther than this from any street = "too far"
 NEAR_OUTSIDE_M = 2000.0  # a place this close outside the district still gets an answer (with a note)
 
 
-def subtitle(layers: cache.Layers, lang: str) -> str:
-    """The line under the title."""
-    return tr("res.subtitle", lang, n=len(layers.centers))
+def subtitle(layers: Layers, lang: str) -> str:
+    """The line under the title: the district of the layers and its number of centres."""
+    return tr("res.subtitle", lang, place=layers.place, n=len(layers.centers))
 
 
 # --------------------------------------------------------------------------- where am I
@@ -52,10 +54,11 @@ def clicked_point(lang: str) -> tuple[float, float] | None:
 def searched_point(frame: Frame) -> tuple[float, float] | None:
     """A point inside the community whose name (characters, pinyin, initials) matches best."""
     lang = frame.lang
-    query = bound(st.text_input, tr("search", lang), "comm_query", placeholder=tr("search_ph", lang))
+    names = frame.layers.communities["name"].tolist()
+    query = bound(st.text_input, tr("search", lang), "comm_query", placeholder=tr("search_ph", lang, **example(names)))
     if not str(query).strip():
         return None
-    names = search_communities(str(query), frame.layers.communities["name"].tolist())
+    names = search_communities(str(query), names)
     if not names:
         st.warning(tr("search_none", lang))
         return None
@@ -72,46 +75,48 @@ def _swap() -> None:
     put("lat", lon)
 
 
-def typed_point(lang: str) -> tuple[float, float] | None:
+def typed_point(frame: Frame) -> tuple[float, float] | None:
     """Longitude and latitude typed as text in a chosen coordinate system, checked (numbers, range,
-    swapped, in China); returns the WGS-84 point, or None after a message."""
+    swapped, in China; the messages name the page's district); returns the WGS-84 point, or None
+    after a message."""
+    lang, place = frame.lang, frame.place
     c1, c2 = st.columns(2)
     with c1:
-        bound(st.text_input, tr("lon", lang), "lon", placeholder=tr("coord_hint_lon", lang))
+        bound(st.text_input, tr("lon", lang), "lon", placeholder=tr("coord_hint_lon", lang, place=place))
     with c2:
-        bound(st.text_input, tr("lat", lang), "lat", placeholder=tr("coord_hint_lat", lang))
+        bound(st.text_input, tr("lat", lang), "lat", placeholder=tr("coord_hint_lat", lang, place=place))
     system = choice(st.selectbox, tr("coord_crs", lang), CRS_CHOICES, "coord_crs", lang,
                     format_func=lambda c: crs_label(c, lang))
     if not (str(ss["lon"]).strip() or str(ss["lat"]).strip()):
         st.caption(tr("res.coords_hint", lang))
         return None
     try:
-        lon, lat = inputs.point(ss["lon"], ss["lat"], lang)
+        lon, lat = inputs.point(ss["lon"], ss["lat"], lang, place)
     except inputs.InputError as exc:
         st.error(str(exc))
         if exc.kind == "swapped":
             st.button(tr("res.swap", lang), key="res_swap", on_click=_swap, type="primary")
         return None
     if not bool(gcrs.in_china(np.array([lon]), np.array([lat]))[0]):
-        st.error(tr("res.not_china", lang, lon=f"{lon:g}", lat=f"{lat:g}"))
+        st.error(tr("res.not_china", lang, place=place, lon=f"{lon:g}", lat=f"{lat:g}"))
         return None
     x, y = gcrs.convert(lon, lat, system, "wgs84")
     return float(x), float(y)
 
 
-POINTS = {"click": lambda frame: clicked_point(frame.lang), "search": searched_point,
-          "coords": lambda frame: typed_point(frame.lang)}
+POINTS = {"click": lambda frame: clicked_point(frame.lang), "search": searched_point, "coords": typed_point}
 
 
 def checked_place(frame: Frame, point: tuple[float, float]) -> tuple[float, float, bool] | None:
-    """The place checked against the district (the one coordinate check): ``(lon, lat, inside)``,
-    or None after a message when it is farther than :data:`NEAR_OUTSIDE_M` outside."""
+    """The place checked against the page's district (the one coordinate check): ``(lon, lat,
+    inside)``, or None after a message naming the district when it is farther than
+    :data:`NEAR_OUTSIDE_M` outside."""
     check = registry.check_coordinates([point[0]], [point[1]], "wgs84", district=frame.layers.district,
                                        tolerance_m=NEAR_OUTSIDE_M, guess=False)
     if not check.ok[0]:
         dist = registry.distance_m(registry.district_geom(frame.layers.district), np.array([point[0]]),
                                    np.array([point[1]]))[0]
-        st.error(tr("res.far_outside", frame.lang, km=dist / 1000))
+        st.error(tr("res.far_outside", frame.lang, place=frame.place, km=dist / 1000))
         return None
     inside = bool(shapely.covers(registry.district_geom(frame.layers.district), shapely.Point(point)))
     return point[0], point[1], inside
@@ -125,10 +130,11 @@ def minutes_text(minutes: float, lang: str) -> str:
     return tr("res.minutes", lang, m=math.floor(minutes * 10 + 0.5) / 10)
 
 
-def answer(res: nearest.NearestResult, mode: str, inside: bool, lang: str) -> None:
+def answer(res: nearest.NearestResult, mode: str, inside: bool, frame: Frame) -> None:
     """The nearest centre, then all three with tier, walking minutes and metres."""
+    lang = frame.lang
     if not inside:
-        st.warning(tr("res.just_outside", lang))
+        st.warning(tr("res.just_outside", lang, place=frame.place))
     if res.message or len(res.table) == 0:
         st.warning(tr("too_far", lang, m=MAX_SNAP_M) if res.snapped is None else tr("no_route", lang))
         return
@@ -145,13 +151,12 @@ def answer(res: nearest.NearestResult, mode: str, inside: bool, lang: str) -> No
 
 
 def query(frame: Frame, lon: float, lat: float) -> tuple[nearest.NearestResult, str]:
-    """The three nearest centres at the chosen speed, along streets when a network is loaded."""
+    """The three nearest centres of the page's district at the chosen speed, along streets when a
+    network is loaded (:class:`geo.jobs.nearest.NearestJob`)."""
     graph = network_graph()
     mode = "network" if graph is not None else "circle"
-    speed = cv.SPEED_PRESETS[ss["res_speed"]]
-    res = nearest.nearest_centers(frame.layers.centers, lon, lat, k=K_NEAREST, speed_kmh=speed, mode=mode,
-                                  graph=graph, max_snap_m=MAX_SNAP_M, district=frame.layers.district)
-    return res, mode
+    job = NearestJob(frame.layers, K_NEAREST, cv.SPEED_PRESETS[ss["res_speed"]], mode, graph)
+    return job.run(lon, lat), mode
 
 
 def map_groups(frame: Frame, res: nearest.NearestResult | None) -> list:
@@ -175,7 +180,8 @@ def groups_key(frame: Frame, res: nearest.NearestResult | None) -> tuple:
     net = ss.get("network")
     answer = None if res is None else (round(res.point.x, 7), round(res.point.y, 7), tuple(res.table["id"]),
                                        res.route.wkb_hex if res.route is not None else None)
-    return ("resident", frame.layers.token, ss["basemap"], frame.lang, answer, net["token"] if net else None)
+    return ("resident", frame.place.code, frame.layers.token, ss["basemap"], frame.lang, answer,
+            net["token"] if net else None)
 
 
 def take_click() -> None:
@@ -201,8 +207,10 @@ def answer_for(frame: Frame, point: tuple[float, float] | None) -> tuple:
 
 
 @st.fragment
+@caught
 def panel(frame: Frame) -> None:
-    """Where am I, the map and the answer (one fragment)."""
+    """Where am I, the map and the answer (one fragment: ``frame`` holds the page's District, so
+    a tap's rerun of the fragment alone answers for the same district)."""
     lang = frame.lang
     take_click()
     ask, shown = st.columns([2, 3], gap="medium")
@@ -217,14 +225,14 @@ def panel(frame: Frame) -> None:
         mapview.show(frame.layers, ss["basemap"], lang, lambda: map_groups(frame, res), groups_key(frame, res),
                      key="res_map", height=mapview.PHONE_MAP_HEIGHT, clicks=True, locate=True, centres=True)
         if res is not None:
-            answer(res, mode, inside, lang)
-            lifecircle_view.resident_section(frame.store, res.point.x, res.point.y, lang,
+            answer(res, mode, inside, frame)
+            lifecircle_view.resident_section(frame.place, res.point.x, res.point.y, lang,
                                              cv.SPEED_PRESETS[ss["res_speed"]])
 
 
-def page() -> None:
-    """The resident's page."""
-    frame = start("res.title", subtitle)
+def page(place: District) -> None:
+    """The resident's page on ``place``, the District of this run."""
+    frame = start(place, "res.title", subtitle)
     if frame is None:
         return
     notice(frame.lang, frame.layers, short=True)

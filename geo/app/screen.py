@@ -17,23 +17,28 @@ from geo.app.state import Controls, ss
 from geo.app.text import md, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
-from geo.io import store as gstore
+from geo.io.district import District, Layers
 
 
 @dataclass(frozen=True)
 class Ctx:
-    """One run of a page: the layers in use, the controls, and the analysis (None when it
-    could not run: no tier chosen, a bad number, an engine error already shown)."""
+    """One run of a page: the layers in use (of the page's District, :attr:`place`), the
+    controls, and the analysis (None when it could not run: no tier chosen, a bad number, an
+    engine error already shown). ``key`` names the analysis; it starts with the district's code."""
 
-    layers: cache.Layers
+    layers: Layers
     lang: str
-    store: gstore.Store
     controls: Controls
     result: cv.CoverageResult | None
     key: tuple
     graph: WalkGraph | None
     basemap: str
     view: str
+
+    @property
+    def place(self) -> District:
+        """The District of the page."""
+        return self.layers.place
 
 
 def analyse(frame: Frame, quiet: bool = False) -> Ctx:
@@ -42,7 +47,7 @@ def analyse(frame: Frame, quiet: bool = False) -> Ctx:
     graph = network_graph()
     net = ss.get("network")
     c = state.controls(lang, graph is not None)
-    key = (layers.token, c.mode, c.minutes, c.speed, c.tiers, net["token"] if net else None)
+    key = (layers.place.code, layers.token, c.mode, c.minutes, c.speed, c.tiers, net["token"] if net else None)
     result = None
     if c.problem:
         if not quiet:
@@ -56,4 +61,4 @@ def analyse(frame: Frame, quiet: bool = False) -> Ctx:
                 result = cache.analysis(*key, layers, graph)
         except (cv.CoverageError, NetworkError) as exc:
             st.error(tr("error_cov", lang, msg=md(exc)))
-    return Ctx(layers, lang, frame.store, c, result, key, graph, ss["basemap"], ss["view"])
+    return Ctx(layers, lang, c, result, key, graph, ss["basemap"], ss["view"])

@@ -96,6 +96,16 @@ def search_communities(query: str, names: list[str], limit: int = 8) -> list[str
     return [n for _, n in scored[:limit]]
 
 
+def example(names: list[str]) -> dict[str, str]:
+    """How a search for the first of ``names`` (the district's communities) may be typed, for the
+    field's placeholder: ``{hanzi: '金谷', pinyin: 'jingu', initials: 'jg'}``."""
+    name = next((n for n in names if str(n).strip()), "")
+    if not name:
+        return {"hanzi": "—", "pinyin": "—", "initials": "—"}
+    full, initials, _ = _spellings((name,))[0]
+    return {"hanzi": _core(name), "pinyin": full, "initials": initials}
+
+
 def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, float]:
     """A point inside the named community (WGS-84 lon, lat)."""
     row = communities[communities["name"] == name]

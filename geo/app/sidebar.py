@@ -18,11 +18,13 @@ from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.engine.graph import NetworkError
+from geo.io.district import Layers
 from geo.render import maps
 
 
-def sidebar(lang: str) -> None:
-    """Every analysis control; values are read back from session state."""
+def sidebar(layers: Layers, lang: str) -> None:
+    """Every analysis control, and the status of ``layers`` (the page's); values are read back
+    from session state."""
     sb = st.sidebar
     sb.header(tr("settings", lang))
     choice(sb.radio, tr("minutes", lang), state.MINUTE_CHOICES, "minutes_choice", lang,
@@ -51,7 +53,7 @@ def sidebar(lang: str) -> None:
     with sb.expander(tr("network", lang), expanded=False):
         network_panel(lang)
     with sb.expander(tr("data", lang), expanded=False):
-        st.caption(sidebar_status(lang))
+        st.caption(sidebar_status(layers, lang))
 
 
 def _network_file(src: str, lang: str) -> tuple[Path | None, str | None, str | None]:

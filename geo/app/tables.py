@@ -20,6 +20,7 @@ from geo.engine import nearest
 from geo.engine.graph import WalkGraph
 from geo.io import data
 from geo.io import tables as io_tables
+from geo.io.district import District
 from geo.render.safe_html import html_table
 
 
@@ -148,18 +149,19 @@ def static_table(frame: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- the tables section
 
 
-def tables_section(result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph | None,
+def tables_section(place: District, result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph | None,
                    illustrative: bool, lang: str) -> None:
-    """Per-street / per-community tables (sortable) with CSV and XLSX downloads, in an expander
-    drawn only when open: a first screen with no data-frame loads none of their JavaScript
-    (about 1.3 MB, which held the page's first drawing by some 0.8 s)."""
+    """Per-street / per-community tables (sortable) of ``place``'s analysis with CSV and XLSX
+    downloads (named after the district), in an expander drawn only when open: a first screen
+    with no data-frame loads none of their JavaScript (about 1.3 MB, which held the page's first
+    drawing by some 0.8 s)."""
     box = section(tr("tables", lang), "tables_open")
     if box is not None:
         with box:
-            _tables(result, key, view, graph, illustrative, lang)
+            _tables(place.slug, result, key, view, graph, illustrative, lang)
 
 
-def _tables(result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph | None,
+def _tables(stem: str, result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph | None,
             illustrative: bool, lang: str) -> None:
     """The open tables section: one lazy tab per table, each with its downloads."""
     st.caption(tr("sort_hint", lang))
@@ -180,8 +182,8 @@ def _tables(result: cv.CoverageResult, key: tuple, view: str, graph: WalkGraph |
         with tab:
             st.dataframe(frame, hide_index=True, column_config=cfg, height=min(420, 35 * (len(frame) + 1) + 3))
             c1, c2 = st.columns(2)
-            c1.download_button(tr("dl_csv", lang), files[f"csv_{i}"], f"{data.district_slug()}_{stems[i]}_{tag}.csv",
+            c1.download_button(tr("dl_csv", lang), files[f"csv_{i}"], f"{stem}_{stems[i]}_{tag}.csv",
                                "text/csv", key=f"dl_csv_{i}", on_click="ignore")
-            c2.download_button(tr("dl_xlsx", lang), files["xlsx"], f"longhu_coverage_{tag}.xlsx",
+            c2.download_button(tr("dl_xlsx", lang), files["xlsx"], f"{stem}_coverage_{tag}.xlsx",
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                key=f"dl_xlsx_{i}", on_click="ignore")

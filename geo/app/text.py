@@ -8,10 +8,13 @@ belong to the page itself. Chinese comes first in every entry.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from geo.engine import crs as _crs
 from geo.engine import schema
-from geo.io import data
+
+if TYPE_CHECKING:
+    from geo.io.district import District
 
 LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
@@ -88,7 +91,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lon": ("经度", "Longitude"), "lat": ("纬度", "Latitude"),
     "coord_crs": ("坐标系", "Coordinate system"),
     "search": ("村（社区）名称", "Community name"),
-    "search_ph": ("例如：金谷、jingu 或 jg", "e.g. jingu or jg (pinyin), or the name in characters"),
+    "search_ph": ("例如：{hanzi}、{pinyin} 或 {initials}", "e.g. {pinyin} or {initials} (pinyin), or the name in characters"),
     "search_pick": ("匹配结果", "Matches"),
     "search_none": ("没有找到相近的村（社区）名称，请换个写法。", "No community name is close to that; try another spelling."),
     "nearest_head": ("最近的 {k} 个服务中心", "The {k} nearest centres"),
@@ -323,9 +326,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "bad_settings": ("设置有误，未计算覆盖范围：请按左侧提示修改。",
                      "A setting is not usable, so nothing was computed: fix it as the sidebar says."),
     "bad_coord_empty": ("请填写{what}。", "{what} is empty; fill it in."),
-    "bad_coord_number": ("{what}“{value}”不是数字；请填写十进制度数，例如经度 116.7300、纬度 23.3700。",
-                         ("{what} “{value}” is not a number; write decimal degrees such as longitude 116.7300 "
-                          "and latitude 23.3700.")),
+    "bad_coord_number": ("{what}“{value}”不是数字；请填写十进制度数，例如经度 {ex_lon}、纬度 {ex_lat}。",
+                         ("{what} “{value}” is not a number; write decimal degrees such as longitude {ex_lon} "
+                          "and latitude {ex_lat}.")),
     "bad_lon_range": ("经度必须在 -180 到 180 之间（现在是 {value}）。",
                       "Longitude must be between -180 and 180 (it is {value})."),
     "bad_lat_range": ("纬度必须在 -90 到 90 之间（现在是 {value}）。",
@@ -333,7 +336,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "bad_swapped": ("经度和纬度似乎填反了（经度 {lon}，纬度 {lat}）：{district}约在经度 {near_lon}、纬度 {near_lat}，请交换两个值。",
                     ("Longitude and latitude look swapped (longitude {lon}, latitude {lat}): {district} is near "
                      "longitude {near_lon}, latitude {near_lat}; swap the two values.")),
-    "coord_hint": ("十进制度数，例如 116.7300", "decimal degrees, e.g. 116.7300"),
+    "coord_hint": ("十进制度数，例如 {ex_lon}", "decimal degrees, e.g. {ex_lon}"),
     # ---- the life circle (GB 50180-2018)
     "lc.title": ("社区生活圈：日常服务步行可达", "Community life circle: daily services on foot"),
     "lc.hint": ("按 GB 50180-2018 的 5/10/15 分钟生活圈，检查每个村（社区）是否在步行范围内拥有幼儿园、学校、"
@@ -373,7 +376,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lc.kinds": ("附近的各类生活服务设施", "The nearest of each kind"),
     "lc.kinds_note": ("按直线距离估算；设施来自数据管理人员导入的文件。",
                       "Straight-line estimate; facilities as imported by the data steward."),
-    "coord_hint_lon": ("例如 116.7300", "e.g. 116.7300"), "coord_hint_lat": ("例如 23.3700", "e.g. 23.3700"),
+    "coord_hint_lon": ("例如 {ex_lon}", "e.g. {ex_lon}"), "coord_hint_lat": ("例如 {ex_lat}", "e.g. {ex_lat}"),
     "notice_short": ("示意数据：中心位置和边界由程序生成，并非实测。", "Illustrative data: centre positions and boundaries are generated, not surveyed."),
     "tip_sep": ("：", ": "), "list_sep": ("、", ", "),
     "lg_sites": ("建议新增站点（编号同表，{n} 处）", "Suggested new sites (numbered as in the table, {n})"),
@@ -385,7 +388,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "district_pick_help": ("全国 {n} 个有边界的县级行政区；输入名称、城市或代码查找。区界和街道、村（社区）名录是真实数据；街道、社区边界和中心位置在导入真实数据（数据管理页）之前由程序生成，仅作示意。",
                            "{n} county-level units of China with an outline; type a name, city or code. The outline and the register of streets and communities are real; street and community boundaries and centre positions are generated (illustrative) until real ones are imported on the data page."),
     "district_building": ("正在生成{name}的图层（首次使用，约需几秒到半分钟）…", "Building the layers of {name} (first use; a few seconds to half a minute)…"),
-    "district_failed": ("无法使用这个区县：{msg}；已改回龙湖区。", "This district cannot be used: {msg}; back to Longhu."),
+    "district_failed": ("无法使用这个区县：{msg}；已改回{district}。", "This district cannot be used: {msg}; back to {district}."),
     "district_unknown": ("网址中的区县代码“{code}”不是有边界的县级行政区，仍使用当前区县。", "The address names district code “{code}”, which is not a county-level unit with an outline; the district in use stays."),
     "res.subtitle": ("{district_full} · {n} 个服务中心（站）", "{district_full} · {n} centres"),
     "res.tap_hint": ("在地图上点按您所在的位置，或点地图左上角的定位按钮使用手机定位。", "Tap where you are on the map, or use the locate button at the map's top left."),
@@ -429,7 +432,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.row_ref": ("第 {row} 行", "row {row}"), "why.centre_ref": ("中心 {id}", "centre {id}"), "why.or": (" 或 ", " or "),
     "why.lv_street": ("街道", "street"), "why.lv_community": ("村（社区）", "community"), "why.lv_district": ("区", "district"),
     "why.empty_coords": ("经纬度为空；请填写经度和纬度", "empty coordinates"), "why.empty_lon": ("经度为空", "empty longitude"), "why.empty_lat": ("纬度为空", "empty latitude"),
-    "why.not_number": ("不是数字；请填写十进制度数，例如 116.7417 和 23.3956", "not a number"),
+    "why.not_number": ("不是数字；请填写十进制度数，例如 {ex_lon} 和 {ex_lat}", "not a number"),
     "why.swapped": ("经度和纬度似乎填反了；请交换两个值", "swapped"), "why.lon_range": ("经度超出范围（-180 到 180）", "lon range"), "why.lat_range": ("纬度超出范围（-90 到 90）", "lat range"),
     "why.outside": ("不在{district}内，距区界 {m} 米；请检查坐标和坐标系（{crs}）", "outside"),
     "why.missing_column": ("缺少“{col}”列；请在表头行中加上", "missing column"), "why.no_rows": ("文件中没有数据行；请在表头下至少添加一行", "no rows"),
@@ -470,7 +473,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.overlap": ("边界重叠 {a} km²（{names}）；请修正重叠，避免面积重复计算", "overlap"), "why.outside_bounds": ("有 {a} km² 的边界位于区界之外", "outside"),
     "why.uncovered": ("全区有 {a} km²（{p}%）不在本文件的任何边界内", "uncovered"), "why.unknown_level": ("未知的层级 {l}；请选择街道或村（社区）", "unknown level"),
     "why.bounds_format": ("边界文件须为 GeoJSON、GeoPackage 或压缩的 Shapefile（.zip）", "format"), "why.no_features": ("文件中没有要素", "no features"),
-    "why.no_match_any": ("没有要素与{district}名录中的街道或村（社区）匹配；文件需要一列正式代码（例如 440507001001）或名称（例如 金谷居委会）", "no match"),
+    "why.no_match_any": ("没有要素与{district}名录中的街道或村（社区）匹配；文件需要一列正式代码或名称（例如 {ex}）", "no match"),
     "why.no_code": ("未匹配：没有代码或名称", "no code"), "why.repaired": ("{label}：多边形无效，已修复", "repaired"),
     "why.bounds_crs": ("按 {s} 读取时边界与{district}更吻合（{a}% 在区内），按 {c} 只有 {b}%；请选择 {s} 后重新导入", "bounds crs"),
     "why.merged": ("{name} 有 {n} 个要素（第 {rows} 行）；已合并为一个", "merged"), "why.missing_bounds": ("名录中的 {all} 个{lv}里有 {n} 个在本文件中没有边界", "missing"),
@@ -484,22 +487,29 @@ def both(make) -> str:
     return f"{make('zh')} / {make('en')}"
 
 
-def tr(key: str, lang: str = "zh", **fmt: object) -> str:
-    """The text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``; the district in
-    use fills ``{district}``, ``{district_full}`` (with its city) and ``{near_lon}``/``{near_lat}``
-    (a point inside it) unless ``fmt`` gives them."""
+def tr(key: str, lang: str = "zh", *, place: District | None = None, **fmt: object) -> str:
+    """The text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``.
+
+    A text that names the district (``{district}``, ``{district_full}`` with its city,
+    ``{near_lon}``/``{near_lat}`` a point inside it, ``{ex_lon}``/``{ex_lat}`` the same to four
+    decimals for examples) takes those words from ``place``, the District of the page, unless
+    ``fmt`` gives them; without either it raises ``KeyError`` (never a district from elsewhere).
+    """
     zh, en = TEXT[key]
     text = en if lang == "en" else zh
-    if "{district" in text or "{near_" in text:
-        fmt = {**district_words(lang), **fmt}
+    if place is not None and _NAMES_PLACE.search(text):
+        fmt = {**district_words(place, lang), **fmt}
     return text.format(**fmt) if fmt else text
 
 
-def district_words(lang: str) -> dict[str, str]:
-    """The district in use as the catalogue's placeholders fill it (see :func:`tr`)."""
-    lon, lat = data.district_point()
-    return {"district": data.district_label(lang=lang), "district_full": data.district_label(lang=lang, full=True),
-            "near_lon": f"{lon:.1f}", "near_lat": f"{lat:.1f}"}
+_NAMES_PLACE = re.compile(r"\{(district|near_|ex_)")
+
+
+def district_words(place: District, lang: str) -> dict[str, str]:
+    """The catalogue's placeholders for ``place`` in ``lang`` (see :func:`tr`)."""
+    lon, lat = place.point
+    return {"district": place.label(lang), "district_full": place.label(lang, full=True),
+            "near_lon": f"{lon:.1f}", "near_lat": f"{lat:.1f}", "ex_lon": f"{lon:.4f}", "ex_lat": f"{lat:.4f}"}
 
 
 def tier_label(tier: str, lang: str = "zh") -> str:
