@@ -9,6 +9,7 @@ import shapely
 
 from geo.engine import crs, schema
 from geo.io import data, errors
+from geo.io.district import District
 
 METRIC = "EPSG:32650"
 PER_STREET = {"金霞街道": 14, "珠池街道": 19, "新津街道": 26, "鸥汀街道": 18, "龙祥街道": 9,
@@ -17,13 +18,19 @@ PER_STREET = {"金霞街道": 14, "珠池街道": 19, "新津街道": 26, "鸥�
 
 @pytest.fixture(scope="module")
 def layers():
+    folder = District.open().folder
     return {
-        "district": data.load_district(),
-        "divisions": data.load_divisions(),
-        "streets": data.load_streets(),
-        "communities": data.load_communities(),
-        "centers": data.load_centers(),
+        "district": data.load_district(folder / "district.geojson"),
+        "divisions": data.load_divisions(folder / "divisions.csv"),
+        "streets": data.load_streets(folder / "streets.geojson"),
+        "communities": data.load_communities(folder / "communities.geojson"),
+        "centers": District.open().shipped("centers"),
     }
+
+
+def load_centers(path: Path, crs: str = "wgs84"):
+    """A user's centres file, strictly, as the command line's ``--centers`` reads it."""
+    return District.open().layers(use_store=False, centers=path, centers_crs=crs).centers
 
 
 # --------------------------------------------------------------------------- the registry
@@ -47,6 +54,7 @@ def test_registry_has_exactly_the_official_divisions(layers):
 def test_district_outline_is_real_and_in_wgs84(layers):
     d = layers["district"]
     assert len(d) == 1 and d["code"].iat[0] == "440507" and d["name"].iat[0] == "龙湖区"
+    assert District.open().metric_crs == METRIC  # its own UTM zone, 50N
     area_km2 = d.to_crs(METRIC).area.iat[0] / 1e6
     assert 135 < area_km2 < 150  # cnmaps "land" outline of Longhu, about 142 km²
     minx, miny, maxx, maxy = d.total_bounds
@@ -158,7 +166,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 
 def test_user_centres_with_chinese_headers_gcj02(tmp_path):
-    shipped = data.load_centers()
+    shipped = District.open().shipped("centers")
     row = shipped[shipped["tier"] == "community"].iloc[0]
     glon, glat = crs.wgs84_to_gcj02(row["lon"], row["lat"])
     p = write(
@@ -167,7 +175,7 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
         f"名称,级别,经度,纬度\n测试中心,社区,{glon:.7f},{glat:.7f}\n甲站,服务站,116.74,23.40\n",
         encoding="gb18030",
     )
-    c = data.load_centers(p, crs="gcj02")
+    c = load_centers(p, crs="gcj02")
     assert list(c.columns) == schema.CENTER_COLUMNS + ["geometry"]
     assert list(c["tier"]) == ["community", "station"]
     assert abs(c["lon"].iat[0] - row["lon"]) < 1e-6 and abs(c["lat"].iat[0] - row["lat"]) < 1e-6
@@ -192,7 +200,7 @@ def test_user_centres_with_chinese_headers_gcj02(tmp_path):
 def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needle):
     p = write(tmp_path, "bad.csv", body)
     with pytest.raises(errors.DataError) as e:
-        data.load_centers(p)
+        load_centers(p)
     msg = str(e.value)
     assert msg.startswith("bad.csv") and f"row {row}" in msg and f"column {column}" in msg and needle in msg
     assert any(pr.row == row and pr.column == column for pr in e.value.problems)
@@ -201,24 +209,24 @@ def test_bad_centres_name_file_row_and_column(tmp_path, body, row, column, needl
 def test_all_problems_are_reported_at_once(tmp_path):
     p = write(tmp_path, "bad.csv", "name,tier,lon,lat\nA,castle,x,23.39\nB,street,116.74,y\n")
     with pytest.raises(errors.DataError) as e:
-        data.load_centers(p)
+        load_centers(p)
     assert {(pr.row, pr.column) for pr in e.value.problems} == {(2, "tier"), (2, "lon"), (3, "lat")}
     assert "and 2 more" in str(e.value)
 
 
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(errors.DataError, match="nope.csv.*not found"):
-        data.load_centers(tmp_path / "nope.csv")
+        load_centers(tmp_path / "nope.csv")
     p = write(tmp_path, "empty.csv", "name,tier,lon,lat\n")
     with pytest.raises(errors.DataError, match="no centres"):
-        data.load_centers(p)
+        load_centers(p)
     p = write(tmp_path, "x.geojson", "this is not json")
     with pytest.raises(errors.DataError, match="x.geojson"):
         data.load_streets(p)
 
 
 def test_divisions_validation(tmp_path):
-    good = data.load_divisions()
+    good = data.load_divisions(data.DATA_DIR / "divisions.csv")
     bad = good.copy()
     bad.loc[bad.index[-1], "parent_code"] = "440507999"
     p = tmp_path / "divisions.csv"
@@ -241,7 +249,7 @@ def test_polygon_layer_validation(tmp_path):
        "geometry":{"type":"LineString","coordinates":[[116.74,23.39],[116.75,23.40]]}}]}""",
     )
     with pytest.raises(errors.DataError, match="row 1, column geometry.*not a polygon"):
-        data.load_streets(p)
+        District.open().user_boundaries(p, "street")
     p = write(
         tmp_path,
         "streets.geojson",
@@ -250,7 +258,7 @@ def test_polygon_layer_validation(tmp_path):
        "geometry":{"type":"Polygon","coordinates":[[[116.74,23.39],[116.75,23.40],[116.75,23.39],
                                                    [116.74,23.40],[116.74,23.39]]]}}]}""",
     )
-    got = data.load_streets(p)
+    got = District.open().user_boundaries(p, "street")
     assert list(got["code"]) == ["440507001"] and got.geometry.is_valid.all()
     p = write(
         tmp_path,
@@ -260,10 +268,10 @@ def test_polygon_layer_validation(tmp_path):
        "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}""",
     )
     with pytest.raises(errors.DataError, match="no feature matches"):
-        data.load_streets(p)
+        District.open().user_boundaries(p, "street")
 
 
 def test_row_numbers_count_blank_lines(tmp_path):
     p = write(tmp_path, "gappy.csv", "name,tier,lon,lat\nA,street,116.74,23.39\n\n,,,\nB,street,116.74,oops\n")
     with pytest.raises(errors.DataError, match="row 5, column lat"):
-        data.load_centers(p)
+        load_centers(p)
