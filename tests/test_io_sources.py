@@ -1,6 +1,7 @@
 """One reader for users' tables: the same limits (bytes, rows, columns), the same header
-schemas and the same refusals for every caller (the importer, ``data.load_centers``, the
-candidate sites, the registry of divisions)."""
+schemas and the same refusals for every caller (the importer, a District's centres file
+(``District.layers(centers=…)``, the command line's ``--centers``), the candidate sites, the
+registry of divisions)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,24 @@ import pytest
 from geo import cli
 from geo.engine import schema
 from geo.io import candidates, centers, data, sources
+from geo.io.district import District
 from geo.io.errors import DataError
 
 IN = "116.7417,23.3956"  # inside Longhu
 SEA = "116.80,23.27"  # in the sea south of Longhu
+
+
+def load_centers(path: Path):
+    """A user's centres file, strictly, as the command line's ``--centers`` reads it."""
+    return District.open().layers(use_store=False, centers=path).centers
+
+
+def import_centers(path: Path, **kw):
+    return centers.import_centers(path, district=District.open(), **kw)
+
+
+def load_candidates(path: Path):
+    return candidates.load_candidates(path, district=District.open().outline)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -32,24 +47,24 @@ def test_load_centers_honours_the_row_and_byte_limits(tmp_path, monkeypatch):
     p = write(tmp_path, "many.csv", "name,tier,lon,lat\n" + f"A,station,{IN}\n" * 20)
     monkeypatch.setattr(sources, "MAX_ROWS", 5)
     with pytest.raises(DataError, match="more than 5 rows"):
-        data.load_centers(p)
+        load_centers(p)
     monkeypatch.setattr(sources, "MAX_ROWS", 100_000)
     monkeypatch.setattr(sources, "MAX_BYTES", 100)
     with pytest.raises(DataError, match="many.csv: the file is .* MB, over the"):
-        data.load_centers(p)
+        load_centers(p)
 
 
 def test_load_centers_refuses_nul_bytes(tmp_path):
     p = tmp_path / "nul.csv"
     p.write_bytes(f"name,tier,lon,lat\nA\x00B,station,{IN}\n".encode())
     with pytest.raises(DataError, match="NUL"):
-        data.load_centers(p)
+        load_centers(p)
 
 
 def test_load_centers_checks_the_district_and_lists_every_problem(tmp_path):
     p = write(tmp_path, "sea.csv", f"name,tier,lon,lat\nA,station,{IN}\nB,station,{SEA}\n,castle,{IN}\n")
     with pytest.raises(DataError) as e:
-        data.load_centers(p)
+        load_centers(p)
     found = {(pr.row, pr.column) for pr in e.value.problems}
     assert found == {(3, "lon/lat"), (4, "name"), (4, "tier")}
     outside = next(pr for pr in e.value.problems if pr.row == 3)
@@ -59,8 +74,8 @@ def test_load_centers_checks_the_district_and_lists_every_problem(tmp_path):
 def test_load_centers_is_the_importer(tmp_path):
     """Same file, same rows, same columns through both roads (Chinese headers, a combined column)."""
     p = write(tmp_path, "c.csv", f"名称,类型,经纬度\n甲,服务站,\"{IN}\"\n乙,街道,\"116.745,23.398\"\n")
-    got = data.load_centers(p)
-    want = centers.import_centers(p).valid
+    got = load_centers(p)
+    want = import_centers(p).valid
     assert list(got.columns) == schema.CENTER_COLUMNS + ["geometry"]
     assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
 
@@ -80,7 +95,7 @@ def test_the_second_csv_reader_is_gone():
 def test_divisions_are_read_by_the_one_reader(tmp_path, monkeypatch):
     good = (data.DATA_DIR / "divisions.csv").read_bytes()
     (tmp_path / "divisions.csv").write_bytes(good)
-    assert data.load_divisions(tmp_path / "divisions.csv").equals(data.load_divisions())
+    assert data.load_divisions(tmp_path / "divisions.csv").equals(District.open().divisions)
     monkeypatch.setattr(sources, "MAX_ROWS", 5)
     with pytest.raises(DataError, match="more than 5 rows"):
         data.load_divisions(tmp_path / "divisions.csv")
@@ -103,8 +118,7 @@ def test_200000_columns_are_refused_before_the_rows_are_parsed(tmp_path, road):
     """Refused from the header line (it took 73 s and 1.9 GB when every row was parsed first); the
     bound is loose on purpose: this machine is shared, benchmarks measure speed."""
     p = wide_csv(tmp_path, 200_000)
-    fn = {"load_centers": data.load_centers, "import_centers": centers.import_centers,
-          "load_candidates": candidates.load_candidates}[road]
+    fn = {"load_centers": load_centers, "import_centers": import_centers, "load_candidates": load_candidates}[road]
     start = time.perf_counter()
     with pytest.raises(DataError, match=r"columns, over the 500 limit"):
         fn(p)
@@ -117,27 +131,27 @@ def test_column_limit_applies_to_every_format(tmp_path, monkeypatch):
     from openpyxl import Workbook
 
     monkeypatch.setattr(sources, "MAX_COLUMNS", 8)
-    assert centers.import_centers(wide_csv(tmp_path, 4)).ok
+    assert import_centers(wide_csv(tmp_path, 4)).ok
     with pytest.raises(DataError, match="columns, over the 8 limit"):
-        centers.import_centers(wide_csv(tmp_path, 5))
+        import_centers(wide_csv(tmp_path, 5))
     # a data row wider than the limit is refused too, not only the header
     p = write(tmp_path, "row.csv", f"name,tier,lon,lat\nA,station,{IN},1,2,3,4,5,6\n")
     with pytest.raises(DataError, match="over the 8 limit"):
-        centers.import_centers(p)
+        import_centers(p)
     # trailing empty cells (Excel's ",,,,") do not count
     p = write(tmp_path, "trail.csv", "name,tier,lon,lat" + "," * 20 + f"\nA,station,{IN}" + "," * 20 + "\n")
-    assert centers.import_centers(p).ok
+    assert import_centers(p).ok
     wb = Workbook()
     wb.active.append(["name", "tier", "lon", "lat"] + [f"c{i}" for i in range(6)])
     wb.active.append(["A", "station", 116.7417, 23.3956])
     wb.save(tmp_path / "wide.xlsx")
     with pytest.raises(DataError, match="over the 8 limit"):
-        centers.import_centers(tmp_path / "wide.xlsx")
+        import_centers(tmp_path / "wide.xlsx")
     g = gpd.GeoDataFrame({f"c{i}": ["x"] for i in range(9)}, geometry=[shapely.Point(116.74, 23.39)],
                          crs="EPSG:4326")
     g.to_file(tmp_path / "wide.geojson")
     with pytest.raises(DataError, match="over the 8 limit"):
-        centers.import_centers(tmp_path / "wide.geojson")
+        import_centers(tmp_path / "wide.geojson")
 
 
 # --------------------------------------------------------------------------- schemas
@@ -160,7 +174,7 @@ def test_geojson_properties_go_through_the_schema(tmp_path):
          "geometry": {"type": "Point", "coordinates": [116.7417, 23.3956]}}]}
     p = tmp_path / "sites.geojson"
     p.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
-    rep = candidates.import_candidates(p)
+    rep = candidates.import_candidates(p, district=District.open().outline)
     assert rep.ok and list(rep.valid["name"]) == ["空置厂房"]
     assert any("级别" in w.value for w in rep.warnings)  # not part of a candidate site
 
@@ -169,7 +183,7 @@ def test_shipped_centres_through_the_road_are_the_file():
     import pandas as pd
 
     want = pd.read_csv(data.DATA_DIR / "centers.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    got = data.load_centers()
+    got = District.open().shipped("centers")
     assert list(got.columns) == schema.CENTER_COLUMNS + ["geometry"] and len(got) == len(want) == 172
     for c in schema.CENTER_COLUMNS:
         if c in ("lon", "lat"):
