@@ -38,20 +38,20 @@ def _texts(wb: openpyxl.Workbook) -> set:
 
 
 @pytest.fixture(scope="module")
-def shipped_result() -> cv.CoverageResult:
-    return cv.analyse(data.load_district(), data.load_streets(), data.load_communities(),
-                      data.load_centers(), cv.Settings())
+def shipped_result(shipped_layers) -> cv.CoverageResult:
+    L = shipped_layers
+    return cv.analyse(L["district"], L["streets"], L["communities"], L["centers"], cv.Settings())
 
 
 @pytest.fixture(scope="module")
-def poisoned() -> cv.CoverageResult:
+def poisoned(shipped_layers) -> cv.CoverageResult:
     """The shipped analysis with a street, a community and a centre named like formulas."""
-    streets, communities = data.load_streets(), data.load_communities()
+    streets, communities = shipped_layers["streets"].copy(), shipped_layers["communities"].copy()
     streets.loc[0, "name"] = LINK
     communities.loc[0, "name"] = SUM
-    c = data.load_centers()
+    c = shipped_layers["centers"].copy()
     c.loc[0, "name"] = AT
-    return cv.analyse(data.load_district(), streets, communities, c, cv.Settings())
+    return cv.analyse(shipped_layers["district"], streets, communities, c, cv.Settings())
 
 
 # --------------------------------------------------------------------------- the guard
@@ -107,16 +107,16 @@ def test_xlsx_refuses_control_characters_with_a_message(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_names_survive_export_and_import_exactly(tmp_path, fmt):
-    c = data.load_centers().iloc[:7].copy()
+def test_names_survive_export_and_import_exactly(tmp_path, fmt, longhu):
+    c = longhu.shipped("centers").iloc[:7].copy()
     names = ["'=x", "=x", "''+1", "'-3.5", "-3.5", "'abc", "@'=z"]
     c["name"] = names
     p = tables.export_layer(c, tmp_path / f"centres.{fmt}")
-    back = centers.import_centers(p)
+    back = centers.import_centers(p, district=longhu)
     assert back.ok, back.problems
     assert list(back.valid["name"]) == names
     again = tables.export_layer(back.valid, tmp_path / f"again.{fmt}")
-    assert list(centers.import_centers(again).valid["name"]) == names
+    assert list(centers.import_centers(again, district=longhu).valid["name"]) == names
 
 
 # --------------------------------------------------------------------------- every writer takes the road
@@ -181,8 +181,8 @@ def test_no_table_is_written_outside_the_table_writer():
 # --------------------------------------------------------------------------- export: all formats, all files
 
 
-def test_a_failing_export_leaves_nothing(tmp_path, monkeypatch):
-    streets = data.load_streets()
+def test_a_failing_export_leaves_nothing(tmp_path, monkeypatch, shipped_layers):
+    streets = shipped_layers["streets"]
     table = pd.DataFrame({"code": ["1"], "covered_pct": [5.0]})
     folder = tmp_path / "out"
     with pytest.raises(DataError, match="summary.*no geometry"):
@@ -210,7 +210,7 @@ def test_a_failing_export_leaves_nothing(tmp_path, monkeypatch):
 @pytest.fixture
 def cached_analysis(monkeypatch, shipped_result):
     """The CLI's analysis of the shipped data, computed once for the module."""
-    monkeypatch.setattr(cli.coverage, "analyse", lambda *a, **k: shipped_result)
+    monkeypatch.setattr(cv, "analyse", lambda *a, **k: shipped_result)
 
 
 LAYER_FILES = {
@@ -264,13 +264,13 @@ def test_the_cli_reference_says_where_the_summary_figures_go():
 
 
 @pytest.mark.parametrize("fmt", tables.FORMATS)
-def test_export_round_trip(tmp_path, shipped_layers, fmt):
+def test_export_round_trip(tmp_path, shipped_layers, fmt, longhu):
     c = shipped_layers["centers"].iloc[:8].copy()
     c.loc[c.index[1], "name"] = '=HYPERLINK("http://x","点我")'
     c.loc[c.index[2], "name"] = "<img src=x onerror=alert(1)>"
     p = tables.export_layer(c, tmp_path / f"centres.{fmt}")
     assert p.exists() and not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
-    back = centers.import_centers(p)
+    back = centers.import_centers(p, district=longhu)
     assert back.ok, back.problems
     assert list(back.valid["name"]) == list(c["name"])  # text, formula-looking or not, round-trips
     np.testing.assert_allclose(back.valid["lon"], c["lon"], atol=1e-7)
