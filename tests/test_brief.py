@@ -18,11 +18,14 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from geo.engine import coverage as cv
-from geo.io import data
+from geo.io.district import District
 from geo.render import brief, fonts
 from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 
 pypdf = pytest.importorskip("pypdf")
+
+LONGHU = District.open()
+"""The shipped layers' district (its store is never opened here)."""
 
 STREETS = ["金霞街道", "珠池街道", "新津街道", "鸥汀街道", "龙祥街道",
            "外砂街道", "龙华街道", "新溪街道", "新海街道", "龙腾街道"]
@@ -30,8 +33,8 @@ STREETS = ["金霞街道", "珠池街道", "新津街道", "鸥汀街道", "龙�
 
 @pytest.fixture(scope="module")
 def result() -> cv.CoverageResult:
-    return cv.analyse(data.load_district(), data.load_streets(), data.load_communities(),
-                      data.load_centers(), cv.Settings())
+    return cv.analyse(LONGHU.outline, LONGHU.shipped("streets"), LONGHU.shipped("communities"),
+                      LONGHU.shipped("centers"), cv.Settings())
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +193,9 @@ def test_brief_is_one_page_with_coverage_streets_and_gaps(result, out):
 
 
 def test_notice_only_when_illustrative(out):
-    real = cv.analyse(data.load_district(), data.load_streets().assign(geometry_source="user"),
-                      data.load_communities().assign(geometry_source="user"),
-                      data.load_centers().assign(position_source="user"), cv.Settings(tiers=("street",)))
+    real = cv.analyse(LONGHU.outline, LONGHU.shipped("streets").assign(geometry_source="user"),
+                      LONGHU.shipped("communities").assign(geometry_source="user"),
+                      LONGHU.shipped("centers").assign(position_source="user"), cv.Settings(tiers=("street",)))
     _, text, _ = _pdf_text(brief.export(real, "pdf", out / "real.pdf"))
     assert "示意数据" not in text and "用户提供" in text
     assert "纳入中心：街道中心（10 个）" in text
@@ -252,9 +255,9 @@ def test_unwritable_path(result, out, tmp_path):
 
 
 def test_text_the_font_cannot_draw_is_refused(out):
-    streets = data.load_streets()
+    streets = LONGHU.shipped("streets")
     streets.loc[streets.index[0], "name"] = "金霞\uE000街道"
-    odd = cv.analyse(data.load_district(), streets, data.load_communities(), data.load_centers(),
+    odd = cv.analyse(LONGHU.outline, streets, LONGHU.shipped("communities"), LONGHU.shipped("centers"),
                      cv.Settings())
     with pytest.raises(brief.ExportError, match="no glyph for") as e:
         brief.export(odd, "png", out / "odd.png")

@@ -10,7 +10,10 @@ import shapely
 from geo.engine import coverage as cv
 from geo.engine import crs, nearest
 from geo.engine import graph as wg
-from geo.io import data
+from geo.io.district import District
+
+LONGHU = District.open()
+"""The shipped layers' district (its store is never opened here)."""
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N
@@ -146,11 +149,11 @@ def test_network_mode_isochrone_is_a_street_diamond_and_unreachable_centre_is_re
 
 
 def test_nearest_in_every_coordinate_system_on_shipped_data():
-    centers = data.load_centers()
+    centers = LONGHU.shipped("centers")
     row = centers[centers["tier"] == "street"].iloc[0]
     for system in ("wgs84", "gcj02", "bd09"):
         lon, lat = crs.convert(row["lon"], row["lat"], "wgs84", system)
-        r = nearest.nearest_centers(centers, float(lon), float(lat), crs=system, k=3, district=data.load_district())
+        r = nearest.nearest_centers(centers, float(lon), float(lat), crs=system, k=3, district=LONGHU.outline)
         assert r.table["id"].iat[0] == row["id"]
         assert r.table["distance_m"].iat[0] < 0.05
         assert r.table["minutes"].is_monotonic_increasing and len(r.table) == 3

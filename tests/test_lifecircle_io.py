@@ -17,16 +17,20 @@ import shapely
 
 from geo.engine import crs as _crs
 from geo.io import catalogue as cat_io
-from geo.io import data, facilities, online
+from geo.io import facilities, online
+from geo.io.district import District
 from geo.io.errors import DataError
 
 CAT = cat_io.load_catalogue()
+LONGHU = District.open()
+OUTLINE = LONGHU.outline
+"""The area facilities are checked against (an outline: the batch gives a whole region)."""
 
 
 @pytest.fixture(scope="module")
 def spots() -> np.ndarray:
     """WGS-84 points well inside six shipped communities (test positions)."""
-    cm = data.load_communities().iloc[[0, 10, 20, 40, 60, 80]]
+    cm = LONGHU.shipped("communities").iloc[[0, 10, 20, 40, 60, 80]]
     p = cm.to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326")
     return np.column_stack([p.x, p.y])
 
@@ -49,7 +53,7 @@ def amap_rows(spots: np.ndarray) -> pd.DataFrame:
 def test_an_amap_csv_export_is_assigned_by_type_code_type_text_and_name(tmp_path, spots):
     p = tmp_path / "amap_poi.csv"
     amap_rows(spots).to_csv(p, index=False, encoding="utf-8-sig")
-    rep = facilities.import_facilities(p, CAT)
+    rep = facilities.import_facilities(p, CAT, district=OUTLINE)
     assert rep.ok and rep.crs == "gcj02"  # an export with a type code column is read as GCJ-02
     v = rep.valid.set_index("row")
     assert v.loc[2, "category"] == "kindergarten" and v.loc[2, "matched_by"] == "typecode"
@@ -75,7 +79,7 @@ def test_an_amap_xlsx_export_with_two_coordinate_columns(tmp_path, spots):
     for r, x, y in zip(rows.itertuples(), gx, gy):
         ws.append([r.name, r.type, r.typecode, r.address, float(x), float(y)])
     wb.save(tmp_path / "高德POI.xlsx")
-    rep = facilities.import_facilities(tmp_path / "高德POI.xlsx", CAT, "gcj02")
+    rep = facilities.import_facilities(tmp_path / "高德POI.xlsx", CAT, "gcj02", district=OUTLINE)
     assert rep.ok and len(rep.valid) == 5 and list(rep.unmatched["row"]) == [5]
     np.testing.assert_allclose(rep.valid[["lon", "lat"]].to_numpy(), spots[[0, 1, 2, 4, 5]], atol=1e-6)
 
@@ -83,13 +87,13 @@ def test_an_amap_xlsx_export_with_two_coordinate_columns(tmp_path, spots):
 def test_far_away_facilities_are_reported_and_left_out_near_ones_are_kept(tmp_path, spots):
     rows = amap_rows(spots).iloc[:2].copy()
     rows.loc[2] = ["远处幼儿园", "科教文化服务;学校;幼儿园", "141204", "", "116.500000,23.200000", "", ""]
-    d = data.load_district().to_crs("EPSG:32650").geometry.union_all()
+    d = OUTLINE.to_crs("EPSG:32650").geometry.union_all()
     edge = shapely.Point(d.bounds[2] + 500, (d.bounds[1] + d.bounds[3]) / 2)  # 500 m east of the district
     lon, lat = gpd.GeoSeries([edge], crs="EPSG:32650").to_crs("EPSG:4326").iat[0].coords[0]
     rows.loc[3] = ["边上幼儿园", "科教文化服务;学校;幼儿园", "141204", "", f"{lon:.6f},{lat:.6f}", "", ""]
     p = tmp_path / "poi.csv"
     rows.to_csv(p, index=False)
-    rep = facilities.import_facilities(p, CAT, "wgs84")
+    rep = facilities.import_facilities(p, CAT, "wgs84", district=OUTLINE)
     assert rep.ok  # far away is not an error of the file
     assert [o.row for o in rep.outside] == [4] and "left out" in rep.outside[0].reason
     assert 4 not in set(rep.valid["row"]) and 5 in set(rep.valid["row"])  # 500 m out still serves the edge
@@ -100,10 +104,10 @@ def test_a_bad_position_is_an_error_naming_row_and_column(tmp_path, spots):
     rows.loc[2, "location"] = "116.73"
     p = tmp_path / "poi.csv"
     rows.to_csv(p, index=False)
-    rep = facilities.import_facilities(p, CAT)
+    rep = facilities.import_facilities(p, CAT, district=OUTLINE)
     assert [(e.row, e.column) for e in rep.problems] == [(4, "location")]
     with pytest.raises(DataError, match=r"poi.csv, row 4, column location: expected 'longitude,latitude'"):
-        facilities.load_facilities(p, CAT)
+        facilities.load_facilities(p, CAT, district=OUTLINE)
 
 
 # --------------------------------------------------------------------------- plain tables
@@ -114,7 +118,7 @@ def test_a_plain_table_takes_chinese_and_english_category_names_and_lists_unknow
     pd.DataFrame({"名称": ["a", "b", "c", "d", "e", "f"],
                   "类别": ["幼儿园", "Primary school", " PRIMARY SCHOOL ", "党群服务站", "图书馆", "图书馆"],
                   "经度": spots[:, 0], "纬度": spots[:, 1]}).to_csv(p, index=False, encoding="utf-8-sig")
-    rep = facilities.import_facilities(p, CAT)
+    rep = facilities.import_facilities(p, CAT, district=OUTLINE)
     assert rep.crs == "wgs84" and rep.ok
     assert list(rep.valid["category"]) == ["kindergarten", "primary_school", "primary_school", "party_service"]
     assert rep.unknown == {"图书馆": 2} and list(rep.unmatched["row"]) == [6, 7]
@@ -124,21 +128,21 @@ def test_a_plain_table_takes_chinese_and_english_category_names_and_lists_unknow
 def test_a_type_column_may_hold_catalogue_names_too(tmp_path, spots):
     p = tmp_path / "t.csv"
     pd.DataFrame({"name": ["x"], "type": ["Elderly home"], "lon": spots[:1, 0], "lat": spots[:1, 1]}).to_csv(p)
-    assert list(facilities.import_facilities(p, CAT).valid["category"]) == ["elderly_home"]
+    assert list(facilities.import_facilities(p, CAT, district=OUTLINE).valid["category"]) == ["elderly_home"]
 
 
 def test_a_file_without_category_or_type_column_is_one_line_naming_the_expected_columns(tmp_path, spots):
     p = tmp_path / "x.csv"
     pd.DataFrame({"名称": ["a"], "经度": spots[:1, 0], "纬度": spots[:1, 1]}).to_csv(p, index=False)
     with pytest.raises(DataError) as exc:
-        facilities.import_facilities(p, CAT)
+        facilities.import_facilities(p, CAT, district=OUTLINE)
     msg = str(exc.value)
     assert "\n" not in msg and "category/类别" in msg and "type/类型" in msg and "typecode/类型编码" in msg
 
 
 def test_a_bad_coordinate_system_name_fails_before_reading(tmp_path):
     with pytest.raises(DataError, match="wgs84"):
-        facilities.import_facilities(tmp_path / "missing.csv", CAT, "utm")
+        facilities.import_facilities(tmp_path / "missing.csv", CAT, "utm", district=OUTLINE)
 
 
 def test_name_endings_ignore_a_bracketed_note_and_do_not_match_inside_words():
@@ -210,7 +214,7 @@ def test_a_planners_own_catalogue_is_used(tmp_path, spots):
     assert cat.keys == ["library"] and cat.source == "mine.toml"
     f = tmp_path / "f.csv"
     pd.DataFrame({"名称": ["x"], "类别": ["图书馆"], "经度": spots[:1, 0], "纬度": spots[:1, 1]}).to_csv(f)
-    assert list(facilities.import_facilities(f, cat).valid["category"]) == ["library"]
+    assert list(facilities.import_facilities(f, cat, district=OUTLINE).valid["category"]) == ["library"]
 
 
 # --------------------------------------------------------------------------- OpenStreetMap
@@ -243,8 +247,8 @@ def test_fetch_facilities_caches_a_table_the_reader_takes_back(tmp_path, spots, 
     monkeypatch.setattr(online, "require_osm_online", lambda *a, **k: None)
     monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: osm_features(spots))
     out = tmp_path / "osm.csv"
-    facilities.fetch_facilities(data.load_district().geometry.union_all(), CAT, out)
-    rep = facilities.import_facilities(out, CAT, "wgs84")
+    facilities.fetch_facilities(OUTLINE.geometry.union_all(), CAT, out)
+    rep = facilities.import_facilities(out, CAT, "wgs84", district=OUTLINE)
     assert rep.ok and {"kindergarten", "primary_school", "middle_school", "party_service", "food_market"} <= set(
         rep.valid["category"])
 

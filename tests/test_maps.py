@@ -14,8 +14,11 @@ import shapely
 
 from geo.engine import coverage as cv
 from geo.engine import schema
-from geo.io import data
+from geo.io.district import District
 from geo.render import maps
+
+LONGHU = District.open()
+"""The shipped layers' district (its store is never opened here)."""
 
 XSS = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAK = "站`+alert(2)+`${alert(3)}"
@@ -23,7 +26,7 @@ TEMPLATE_BREAK = "站`+alert(2)+`${alert(3)}"
 
 @pytest.fixture(scope="module")
 def layers():
-    return (data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
+    return (LONGHU.outline, LONGHU.shipped("streets"), LONGHU.shipped("communities"), LONGHU.shipped("centers"))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ import shapely
 from geo.engine import coverage as cv
 from geo.engine import covering, routing, siting, solvers
 from geo.engine import graph as wg
-from geo.io import candidates, data, results
+from geo.io import candidates, results
+from geo.io.district import District
+
+LONGHU = District.open()
+"""The shipped layers' district (its store is never opened here)."""
 
 UTM = "EPSG:32650"
 X0, Y0 = 470000.0, 2580000.0  # inside Longhu, UTM 50N
@@ -133,8 +137,8 @@ def test_headline_contract_outputs_and_accept(tmp_path, trap):
     assert {p.name for p in tmp_path.iterdir()} == {"sites.geojson", "sites.csv", "coverage_after.geojson"}
     after = gpd.read_file(tmp_path / "coverage_after.geojson")
     assert list(after["kind"]) == ["existing", "added", "added"]
-    centers = data.load_centers()
-    streets, communities = data.load_streets(), data.load_communities()
+    centers = LONGHU.shipped("centers")
+    streets, communities = LONGHU.shipped("streets"), LONGHU.shipped("communities")
     once = siting.accept_sites(plan, centers, streets, communities)
     twice = siting.accept_sites(plan, once, streets, communities)
     assert len(twice) == len(centers) + 4 and twice["id"].is_unique
@@ -221,11 +225,11 @@ def test_network_mode_suggest():
 
 @pytest.mark.slow
 def test_shipped_data_k3_increases_coverage(tmp_path):
-    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
+    r = cv.analyse(LONGHU.outline, LONGHU.shipped("streets"), LONGHU.shipped("communities"), LONGHU.shipped("centers"))
     plan = siting.suggest(r, k=3)
     assert plan.method == "exact" and len(plan.sites) == 3
     assert plan.covered_pct_after > plan.covered_pct_before + 1.0
     assert plan.gap_pct is not None and plan.gap_pct >= 0
-    inside = plan.sites.within(data.load_district().geometry.iat[0])
+    inside = plan.sites.within(LONGHU.outline.geometry.iat[0])
     assert inside.all()
     assert set(plan.headline()) == HEADLINE_KEYS
