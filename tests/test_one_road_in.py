@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from geo import cli
-from geo.io import centers, data, editing, store
+from geo.io import centers, editing, store
+from geo.io.district import District
 from geo.io.errors import DataError
 
 COLUMNS = ["id", "name", "tier", "lon", "lat"]
@@ -53,21 +54,23 @@ def road_cli(table: pd.DataFrame, path: Path) -> str | None:
 
 
 def road_load_centers(table: pd.DataFrame, path: Path) -> str | None:
-    return accepted_or_message(lambda: data.load_centers(path))
+    """A District's layers with a centres file (what every front end asks for)."""
+    return accepted_or_message(lambda: District.open().layers(use_store=False, centers=path))
 
 
 def road_import_centers(table: pd.DataFrame, path: Path) -> str | None:
-    return accepted_or_message(lambda: centers.import_centers(path).raise_for_problems())
+    return accepted_or_message(lambda: centers.import_centers(path, district=District.open()).raise_for_problems())
 
 
 def road_validate_frame(table: pd.DataFrame, path: Path) -> str | None:
     """The app's table editor and the store's edits: the frame itself, no file."""
-    return accepted_or_message(lambda: centers.validate_centers(table, source=path.name).raise_for_problems())
+    return accepted_or_message(lambda: centers.validate_centers(table, source=path.name, district=District.open())
+                               .raise_for_problems())
 
 
 def road_store(table: pd.DataFrame, path: Path) -> str | None:
     """The store: the table replaces the centres of a fresh store (nothing saved when refused)."""
-    s = store.Store(path.with_name(f"store-{uuid.uuid4().hex}.gpkg"))  # a fresh store each time
+    s = store.Store(path.with_name(f"store-{uuid.uuid4().hex}.gpkg"), district=District.open())  # a fresh store
     message = accepted_or_message(lambda: editing.CenterEditor(s).replace(table, "import", source=path.name))
     assert (s.head("centers") is None) == (message is not None)
     return message
