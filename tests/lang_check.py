@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-from geo.io import data
+from geo.io.district import District
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
 RAW_CODES = ("wgs84", "gcj02", "bd09", "exact", "greedy", "station", "community", "district", "circle",
@@ -19,9 +19,10 @@ RAW_CODES = ("wgs84", "gcj02", "bd09", "exact", "greedy", "station", "community"
 
 @functools.cache
 def place_names() -> frozenset[str]:
-    """Every street, community and centre name of the shipped layers."""
+    """Every street, community and centre name of Longhu's shipped layers."""
+    place = District.open()
     names: set[str] = set()
-    for df in (data.load_streets(), data.load_communities(), data.load_centers()):
+    for df in (place.shipped("streets"), place.shipped("communities"), place.shipped("centers")):
         names |= set(df["name"].astype(str))
     return frozenset(n for n in names if n)
 

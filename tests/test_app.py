@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from contextvars import ContextVar
+import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -30,11 +30,8 @@ from tests.app_helpers import K, W, covered, frame, goto, map_args, metrics, n_p
 
 
 @pytest.fixture(scope="module")
-def layers():
-    return {
-        "district": data.load_district(), "streets": data.load_streets(),
-        "communities": data.load_communities(), "centers": data.load_centers(),
-    }
+def layers(shipped_layers):
+    return shipped_layers
 
 
 def expected(layers, **settings) -> cv.CoverageResult:
@@ -229,16 +226,18 @@ def test_gap_selection_fits_the_gap(layers):
 
 
 @pytest.mark.slow
-def test_missing_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_ACTIVE", ContextVar("district_data", default=tmp_path))  # no shipped files
-    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+def test_broken_data_is_a_message_not_a_traceback(monkeypatch, tmp_path):
+    folder = tmp_path / "boundaries"
+    shutil.copytree(data.DATA_DIR, folder)
+    (folder / "streets.geojson").write_text("{not json", encoding="utf-8")  # a broken layer file
+    monkeypatch.setattr(data, "DATA_DIR", folder)
     import streamlit as st
 
-    st.cache_resource.clear()  # layers cached by earlier tests must not answer for the empty folder
+    st.cache_resource.clear()  # layers cached by earlier tests must not answer for the broken folder
     st.cache_data.clear()
     at = start()
     assert not at.exception
-    assert any("数据有误" in e.value for e in at.error)
+    assert [e.value for e in at.error if "数据有误" in e.value and "streets" in e.value] == [at.error[0].value]
 
 
 @pytest.mark.slow
@@ -350,8 +349,8 @@ def test_a_broken_network_file_is_a_message(monkeypatch, network_dir):
 # --------------------------------------------------------------------------- helpers of the pages
 
 
-def test_community_search_in_characters_pinyin_and_initials():
-    names = data.load_communities()["name"].tolist()
+def test_community_search_in_characters_pinyin_and_initials(shipped_layers):
+    names = shipped_layers["communities"]["name"].tolist()
     assert search.search_communities("金谷", names)[0] == "金谷居委会"
     assert search.search_communities("金谷居委会", names)[0] == "金谷居委会"
     assert set(search.search_communities("金洲", names)[:2]) == {"金洲居委会", "金洲村委会"}
@@ -387,7 +386,7 @@ def test_the_first_page_freezes_the_heap_once(monkeypatch):
     monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     runs = []
-    wrapped = page.guarded(lambda: runs.append(1))
+    wrapped = page.guarded(runs.append, "the district")  # the page is called with the run's District
     wrapped()
     wrapped()
-    assert runs == [1, 1] and calls == ["collect", "freeze"]  # collected first: no garbage frozen
+    assert runs == ["the district"] * 2 and calls == ["collect", "freeze"]  # collected first: no garbage frozen

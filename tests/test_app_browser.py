@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from geo.engine import coverage as cv
-from geo.io import data
+from geo.io.district import District
 from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server
 from tests.lang_check import SWITCH_WORDS, stray_cjk
 
@@ -102,7 +102,7 @@ OVERLAPS = """() => {
 
 
 def district_bounds() -> list[list[float]]:
-    minx, miny, maxx, maxy = data.load_district().total_bounds
+    minx, miny, maxx, maxy = District.open().outline.total_bounds
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
@@ -151,7 +151,7 @@ def test_phone_tap_shows_the_three_nearest_numbered_and_fitted(server, browser):
 def test_use_my_location_answers_for_the_phone_s_position(server, browser):
     """The locate button asks the phone where it is and answers for that place."""
     base, _ = server
-    c = data.load_centers().iloc[60]
+    c = District.open().shipped("centers").iloc[60]
     device = {**PHONE, "geolocation": {"latitude": float(c["lat"]), "longitude": float(c["lon"])},
               "permissions": ["geolocation"]}
     page = open_page(browser, base, "resident", device)
@@ -254,8 +254,9 @@ def test_nothing_is_cut_at_1400_px(server, browser):
 
 def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
     base, folder = server
-    c = data.load_centers()
-    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), c)
+    place = District.open()
+    c = place.shipped("centers")
+    r = cv.analyse(place.outline, place.shipped("streets"), place.shipped("communities"), c)
     import geopandas as gpd
 
     pts = gpd.GeoSeries(r.gaps.geometry.iloc[:3].representative_point(), crs=r.crs).to_crs(4326)

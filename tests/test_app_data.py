@@ -20,12 +20,13 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.app import cache, data_export, text
+from geo.app import data_export, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.engine import schema
 from geo.io import data, editing
 from geo.io import store as gstore
+from geo.io.district import District, locate_in
 from tests.app_helpers import frame, goto, map_args, ok, start
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -35,8 +36,20 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    return data.load_centers()
+def shipped(shipped_layers):
+    return shipped_layers["centers"]
+
+
+def longhu_store(path) -> gstore.Store:
+    """The store at ``path`` as Longhu's (the store needs its district)."""
+    return District.open(store=path).store()
+
+
+def shipped_analysis(centres=None) -> cv.CoverageResult:
+    """The coverage of Longhu's shipped layers (or of ``centres`` on them)."""
+    place = District.open()
+    return cv.analyse(place.outline, place.shipped("streets"), place.shipped("communities"),
+                      place.shipped("centers") if centres is None else centres)
 
 
 @pytest.fixture
@@ -127,7 +140,7 @@ def map_groups(at: AppTest) -> str:
 
 
 def expected_pct(store_path) -> float:
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     r = cv.analyse(s.load("district"), s.load("streets"), s.load("communities"), s.load("centers"))
     return round(r.covered_pct, 1)
 
@@ -141,7 +154,7 @@ def csv_of(df: pd.DataFrame) -> bytes:
 
 def three_new_stations(shipped) -> pd.DataFrame:
     """Three stations without ids, in the three largest gaps (so coverage grows)."""
-    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), shipped)
+    r = shipped_analysis(shipped)
     pts = gpd.GeoSeries(r.gaps.geometry.iloc[:3].representative_point(), crs=r.crs).to_crs(4326)
     return pd.DataFrame({"名称": ["新站一", "新站二", "新站三"], "级别": ["服务站"] * 3,
                          "经度": pts.x.round(7).to_numpy(), "纬度": pts.y.round(7).to_numpy()})
@@ -160,7 +173,7 @@ def test_a_three_row_file_adds_three_and_keeps_the_172(app, store_path, shipped)
     assert not store_path.exists()  # nothing saved before the click
     at.button(key="imp_go").click().run()
     ok(at)
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     saved = s.load("centers")
     assert len(saved) == 175 and set(shipped["id"]) <= set(saved["id"])
     new = saved[~saved["id"].isin(set(shipped["id"]))]
@@ -175,8 +188,7 @@ def test_a_three_row_file_adds_three_and_keeps_the_172(app, store_path, shipped)
 
 
 def expected_pct_shipped() -> float:
-    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
-    return round(r.covered_pct, 1)
+    return round(shipped_analysis().covered_pct, 1)
 
 
 @pytest.mark.slow
@@ -189,7 +201,7 @@ def test_rows_with_ids_update_those_centres_and_new_ids_are_added(app, store_pat
     pv = preview(at)
     assert pv["服务中心（站）"] == ("172", "173") and pv["新增"][1] == "1" and pv["更新"][1] == "1"
     at.button(key="imp_go").click().run()
-    saved = gstore.Store(store_path).load("centers").set_index("id")
+    saved = longhu_store(store_path).load("centers").set_index("id")
     assert len(saved) == 173 and saved.loc[c["id"], "name"] == c["name"] + "（新址）"
     assert saved.loc[c["id"], "lon"] == pytest.approx(c["lon"] + 0.001) and "X-1" in saved.index
     assert saved.loc[shipped["id"].iloc[8], "position_source"] == "illustrative"  # the others as they were
@@ -206,7 +218,7 @@ def test_replace_all_asks_first_and_says_what_goes(app, store_path, shipped):
     at.checkbox(key="w_imp_replace_ok").check().run()
     at.button(key="imp_go").click().run()
     ok(at)
-    assert len(gstore.Store(store_path).load("centers")) == 3 and centres_row(at)[0] == 3
+    assert len(longhu_store(store_path).load("centers")) == 3 and centres_row(at)[0] == 3
 
 
 @pytest.mark.slow
@@ -230,7 +242,7 @@ def test_import_gcj02_sheet_suggests_gcj02_and_surveyed_positions_are_said_so(ap
     assert preview(ok(at))["服务中心（站）"] == ("172", "172")
     at.button(key="imp_go").click().run()
     ok(at)
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     saved = s.load("centers")
     assert (saved["position_source"] == "surveyed").all()
     np.testing.assert_allclose(saved["lon"], shipped["lon"], atol=1e-6)  # converted back to WGS-84
@@ -253,14 +265,15 @@ def test_bad_rows_are_all_listed_in_chinese_and_the_valid_rows_import(app, store
     errors = p[p["级别"] == "错误"]
     assert sorted(errors["行号"].astype(int)) == [3, 10]
     assert set(errors["列"]) == {"lon", "name"}
-    assert set(errors["原因"]) == {"不是数字；请填写十进制度数，例如 116.7417 和 23.3956",
+    lon, lat = District.open().point  # the example is a point of the page's district
+    assert set(errors["原因"]) == {f"不是数字；请填写十进制度数，例如 {lon:.4f} 和 {lat:.4f}",
                                    "名称为空；请填写服务中心名称"}
     assert any("2 行有问题，将不会导入" in w.value and "3, 10" in w.value for w in at.warning)
     assert any("修改文件" in c.value for c in at.caption)
     at.button(key="imp_go").click().run()
     ok(at)
     # by id: the two bad rows change nothing, the 170 good ones update their centres
-    assert centres_row(at)[0] == 172 and len(gstore.Store(store_path).load("centers")) == 172
+    assert centres_row(at)[0] == 172 and len(longhu_store(store_path).load("centers")) == 172
 
 
 @pytest.mark.slow
@@ -276,7 +289,7 @@ def test_unreadable_file_is_a_message_in_chinese(app):
 
 @pytest.mark.slow
 def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app, store_path, shipped):
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     before = covered(app)
     # rename
     at = ok(edit(app, edited_rows={3: {"name": "新津街道党群服务中心（新址）"}}, desc="改名测试"))
@@ -288,7 +301,7 @@ def test_rename_move_delete_in_the_table_are_versions_and_change_the_figures(app
     assert centres_row(at) == (172, "示意（程序生成） 172", f"v{v1}")
     assert editor(at).value["name"][3] == "新津街道党群服务中心（新址）"
     # move a station far away: to the largest uncovered gap
-    r = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), shipped)
+    r = shipped_analysis(shipped)
     gap = gpd.GeoSeries([r.gaps.geometry.iloc[0]], crs=r.crs).to_crs(4326).iloc[0].representative_point()
     i = int(np.flatnonzero(shipped["tier"] == "station")[0])
     at = ok(edit(at, edited_rows={i: {"lon": gap.x, "lat": gap.y}}))
@@ -325,14 +338,14 @@ def test_add_with_problems_is_refused_with_every_problem(app, store_path):
     p = problems(at)
     assert sorted(p["行号"].astype(int)) == [173, 174]
     assert any("不在龙湖区内" in x for x in p["原因"]) and not any("outside" in x for x in p["原因"])
-    assert not store_path.exists() or gstore.Store(store_path).head("centers") in (None, 1)
+    assert not store_path.exists() or longhu_store(store_path).head("centers") in (None, 1)
     assert centres_row(at)[0] == 172
 
 
 @pytest.mark.slow
 def test_a_centre_named_like_html_is_shown_as_text(app, store_path):
     at = ok(edit(app, added_rows=[{"name": XSS, "tier": "station", "lon": 116.745, "lat": 23.405}]))
-    saved = gstore.Store(store_path).load("centers")
+    saved = longhu_store(store_path).load("centers")
     assert saved["name"].iloc[-1] == XSS and saved["id"].iloc[-1].startswith("C")
     assert centres_row(at)[0] == 173
     args = map_args(at)
@@ -361,7 +374,7 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
     assert "lh-move-from" in groups and "lh-move-to" in groups
     at.button(key="mv_go").click().run()
     ok(at)
-    got = gstore.Store(store_path).load("centers").set_index("id")
+    got = longhu_store(store_path).load("centers").set_index("id")
     assert got.loc[cid, "lon"] == pytest.approx(float(target["lon"]) + 0.001)
     assert got.loc[cid, "lat"] == pytest.approx(float(target["lat"]) + 0.001)
     assert "data_click" not in at.session_state
@@ -370,7 +383,7 @@ def test_move_by_clicking_the_map(app, store_path, shipped):
 
 @pytest.mark.slow
 def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     tab(app, "编辑服务中心")
     # another session renames centre 5 after this page loaded: my edit of centre 3 merges with it
     editing.CenterEditor(s).rename(shipped["id"][5], "别人改的名字5")
@@ -397,7 +410,7 @@ def test_saves_of_two_sessions_merge_or_conflict(app, store_path, shipped):
 @pytest.mark.slow
 def test_restore_brings_back_the_previous_version(app, store_path):
     at = ok(edit(app, deleted_rows=[1, 2, 3]))
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     assert centres_row(at)[0] == 169
     first = int(s.versions("centers")["version"].min())  # the copy of the shipped centres
     tab(at, "版本记录")
@@ -421,15 +434,15 @@ def test_replace_street_boundaries(app, store_path):
     assert any("匹配 10 个，未匹配 0 个" in m.value for m in at.markdown)
     at.button(key="bd_save").click().run()
     ok(at)
-    s = gstore.Store(store_path)
+    s = longhu_store(store_path)
     assert in_use(at)["街道"] == (10, "来自 streets.geojson 10", f"v{s.head('streets')}")
     assert (s.load("streets")["geometry_source"] == "streets.geojson").all()
     assert any("示意数据" in w.value for w in at.warning)  # communities and centres still illustrative
     # real communities and real centres too (saved by another session): the notice goes away
-    comms = data.load_communities()
+    comms = District.open().shipped("communities")
     comms["geometry_source"] = "user"
     s.replace_boundaries("community", comms[["code", "name", "street_code", "geometry_source", "geometry"]])
-    centres = data.load_centers()
+    centres = District.open().shipped("centers")
     centres["position_source"] = "user"
     s.save("centers", centres, "real positions")
     at.run()
@@ -440,20 +453,20 @@ def test_replace_street_boundaries(app, store_path):
     assert "示意数据" not in json.loads(at.get("component_instance")[0].proto.json_args)["script"]
 
 
-def test_centre_codes_follow_the_boundaries_in_use():
-    centres, streets, comms = data.load_centers(), data.load_streets(), data.load_communities()
+def test_centre_codes_follow_the_boundaries_in_use(shipped_layers):
+    centres, streets, comms = (shipped_layers[k] for k in ("centers", "streets", "communities"))
     wrong = centres.copy()
     wrong.loc[5, "street_code"] = (
         streets["code"].iloc[0] if wrong.loc[5, "street_code"] != streets["code"].iloc[0] else streets["code"].iloc[1]
     )
     wrong.loc[6, "street_code"] = "440507999"  # not a street in use
     # illustrative boundaries never override a known code; an unknown one is found from the position
-    kept = cache._codes_from_boundaries(wrong, streets, comms)
+    kept = locate_in(wrong, streets, comms)
     assert kept.loc[5, "street_code"] == wrong.loc[5, "street_code"]
     assert kept.loc[6, "street_code"] == centres.loc[6, "street_code"]
     # real boundaries: a code whose polygon does not hold the centre is found again
     real = streets.assign(geometry_source="user")
-    fixed = cache._codes_from_boundaries(wrong, real, comms)
+    fixed = locate_in(wrong, real, comms)
     assert list(fixed["street_code"]) == list(centres["street_code"])
 
 

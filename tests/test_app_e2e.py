@@ -16,7 +16,7 @@ import pytest
 
 from geo.engine import coverage as cv
 from geo.engine import schema
-from geo.io import data
+from geo.io.district import District
 from tests.browser import (
     CHROMIUM,
     LAUNCH_ARGS,
@@ -70,7 +70,8 @@ def test_app_in_headless_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     url, log = server
-    layers = (data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
+    place = District.open()
+    layers = (place.outline, place.shipped("streets"), place.shipped("communities"), place.shipped("centers"))
     want = {m: round(cv.analyse(*layers, cv.Settings(minutes=(m,))).covered_pct, 1) for m in (5.0, 15.0)}
     external: list[str] = []
     with sync_playwright() as pw:

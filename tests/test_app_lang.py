@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geo.app.text import TEXT, tr
-from geo.io import data
+from geo.io.district import District
 from tests.app_helpers import K, goto, ok, page_text, start
 from tests.lang_check import SWITCH_WORDS, raw_codes, stray_cjk
 
@@ -24,7 +24,7 @@ KEY = re.compile(r"(?<![\w/.])(?:why|data|plan|res)\.[a-z_]+(?![\w(])")
 
 def _bad_sheet() -> bytes:
     """Three rows: a good one, a swapped one, one outside the district (problems to translate)."""
-    c = data.load_centers().iloc[:3]
+    c = District.open().shipped("centers").iloc[:3]
     sheet = pd.DataFrame({"name": ["新站甲", "新站乙", "新站丙"], "tier": ["station"] * 3,
                           "lon": [c["lon"].iloc[0] + 0.001, c["lat"].iloc[1], 116.2],
                           "lat": [c["lat"].iloc[0], c["lon"].iloc[1], 23.0]})

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.io import data, facilities, store
+from geo.io import facilities
+from geo.io.district import District
 
 APP = "../app.py"
 
 
 def _test_facilities(tmp_path):
     """Test data (not real facilities): a kindergarten at each of three community centroids."""
-    comms = data.load_communities().iloc[:3]
+    comms = District.open().shipped("communities").iloc[:3]
     pts = comms.to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326")
     rows = "".join(f"测试幼儿园{i},幼儿园,{p.x:.7f},{p.y:.7f}\n" for i, p in enumerate(pts))
     f = tmp_path / "test_facilities.csv"
@@ -44,9 +45,10 @@ def test_without_facilities_the_view_says_how_to_load_them(app):
 @pytest.mark.slow
 def test_saved_facilities_give_a_scorecard_of_every_community(app, tmp_path):
     comms, f = _test_facilities(tmp_path)
-    report = facilities.import_facilities(f, crs="wgs84")
+    place = District.open(store=tmp_path / "user.gpkg")
+    report = facilities.import_facilities(f, crs="wgs84", district=place.outline)
     assert report.ok and len(report.valid) == 3
-    s = store.Store(tmp_path / "user.gpkg")
+    s = place.store()
     s.save("facilities", report.valid.assign(id=["F1", "F2", "F3"]), "test facilities", key="id", force=True)
     app.session_state["lc_open"] = True
     app.run()

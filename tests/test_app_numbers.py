@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from geo.app import inputs
 from geo.engine import coverage as cv
 from geo.engine import nearest
-from geo.io import data
 from tests.app_helpers import W, start
+from tests.conftest import RUOQIANG
 
 
 def no_traceback(at: AppTest) -> AppTest:
@@ -90,12 +90,12 @@ def test_bad_speeds_are_refused(value):
         inputs.speed(value, "en")
 
 
-def test_good_numbers_pass_unchanged():
+def test_good_numbers_pass_unchanged(longhu):
     assert inputs.minutes(120, "zh") == 120.0 and inputs.minutes("7.5") == 7.5
     assert inputs.speed(20) == 20.0 and inputs.speed(0.8) == 0.8
     assert inputs.count(20, 1, 20, 5) == 20 and inputs.count(3.0, 1, 20, 5) == 3
-    assert inputs.point("116.7300", "23.3700") == (116.73, 23.37)
-    assert inputs.point(" １１６.７３° ", "23.37°") == (116.73, 23.37)  # full-width digits, degree sign
+    assert inputs.point("116.7300", "23.3700", "zh", longhu) == (116.73, 23.37)
+    assert inputs.point(" １１６.７３° ", "23.37°", "zh", longhu) == (116.73, 23.37)  # full-width digits, degree sign
 
 
 @pytest.mark.parametrize("value", [0, 21, 2.5, math.nan, math.inf, -3, "five"])
@@ -115,16 +115,28 @@ def test_bad_station_counts_are_refused(value):
     ("116.73", "-95", "纬度必须在 -90 到 90 之间", "Latitude must be between -90 and 90"),
     ("23.37", "116.73", "填反了", "swapped"),
 ])
-def test_bad_coordinates_are_refused(lon, lat, zh, en):
+def test_bad_coordinates_are_refused(lon, lat, zh, en, longhu):
     with pytest.raises(inputs.InputError, match=zh):
-        inputs.point(lon, lat, "zh")
+        inputs.point(lon, lat, "zh", longhu)
     with pytest.raises(inputs.InputError, match=en):
-        inputs.point(lon, lat, "en")
+        inputs.point(lon, lat, "en", longhu)
 
 
-def test_typed_text_is_quoted_back_without_markup():
+def test_the_coordinate_messages_name_the_district_they_are_given(other_district):
+    """The swap hint and the example of a number are the page's district's, not Longhu's."""
+    ruoqiang = other_district(RUOQIANG)
+    lon, lat = ruoqiang.point
     with pytest.raises(inputs.InputError) as info:
-        inputs.point("**[x](javascript:1)**", "23.37", "en")
+        inputs.point("39.0", "88.0", "zh", ruoqiang)
+    assert "若羌县约在经度" in str(info.value) and f"经度 {lon:.1f}、纬度 {lat:.1f}" in str(info.value)
+    with pytest.raises(inputs.InputError) as info:
+        inputs.point("abc", "39.0", "en", ruoqiang)
+    assert f"longitude {lon:.4f} and latitude {lat:.4f}" in str(info.value) and "116.7" not in str(info.value)
+
+
+def test_typed_text_is_quoted_back_without_markup(longhu):
+    with pytest.raises(inputs.InputError) as info:
+        inputs.point("**[x](javascript:1)**", "23.37", "en", longhu)
     assert "\\*\\*\\[x\\]" in str(info.value)
 
 
@@ -245,8 +257,8 @@ def test_typed_coordinates_are_checked_on_the_page(lon, lat, words, searched):
 
 
 @pytest.mark.slow
-def test_typed_coordinates_in_english_and_full_width_digits(searched):
-    c = data.load_centers().iloc[5]
+def test_typed_coordinates_in_english_and_full_width_digits(searched, shipped_layers):
+    c = shipped_layers["centers"].iloc[5]
     at = no_traceback(start("resident", resident_input="coords", lang="en"))
     at.text_input(key=W("lon")).input("1e400").run()
     assert has_error(no_traceback(at), "Longitude", "is not a number", "decimal degrees")

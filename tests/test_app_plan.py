@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from geo.io import store
+from geo.io.district import District
 from tests.app_helpers import K, W, frame, map_args, ok, start
 
 
@@ -77,7 +77,7 @@ def test_suggest_then_accept_saves_proposed_stations(app, tmp_path):
     assert "lh-site-1" in fg and "选中的空白区域" in fg
     app.button(key="suggest_accept").click().run()
     ok(app)
-    saved = store.Store(tmp_path / "user.gpkg").load("centers")
+    saved = District.open(store=tmp_path / "user.gpkg").store().load("centers")
     assert len(saved) == 174
     proposed = saved[saved["position_source"] == "proposed"]
     assert set(proposed["name"]) == {"拟建服务站01", "拟建服务站02"}

@@ -12,7 +12,9 @@ import pytest
 
 from geo.app.reasons import PATTERNS, error_text, reason_text
 from geo.io import boundaries, centers, data
+from geo.io.district import District
 from geo.io.errors import DataError
+from tests.conftest import JINPING
 
 LATIN_SENTENCE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")  # three English words in a row
 
@@ -23,7 +25,7 @@ def _csv(df: pd.DataFrame) -> bytes:
 
 def bad_centres() -> bytes:
     """One row for each thing the centres validator refuses or warns about."""
-    c = data.load_centers()
+    c = District.open().shipped("centers")
     comm = c[c["tier"] == "community"].iloc[0]
     rows = [
         ("", "", "station", c["lon"].iloc[0], c["lat"].iloc[0], "", ""),                 # empty name
@@ -46,17 +48,29 @@ def bad_centres() -> bytes:
     return _csv(df)
 
 
-def test_every_reason_for_a_bad_centres_file_is_in_chinese():
-    report = centers.import_centers(bad_centres(), filename="bad.csv")
+def test_every_reason_for_a_bad_centres_file_is_in_chinese(longhu):
+    report = centers.import_centers(bad_centres(), filename="bad.csv", district=longhu)
     items = report.problems + report.warnings
     assert len(items) >= 12
     for p in items:
-        zh = reason_text(p.reason, "zh")
+        zh = reason_text(p.reason, "zh", longhu)
         assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
-        assert reason_text(p.reason, "en") == p.reason  # the English page keeps geo.io's words
-    whys = {reason_text(p.reason, "zh") for p in items}
+        assert reason_text(p.reason, "en", longhu) == p.reason  # the English page keeps geo.io's words
+    whys = {reason_text(p.reason, "zh", longhu) for p in items}
     assert any("填反" in w for w in whys) and any("不在龙湖区内" in w for w in whys)
     assert any("已有村（社区）级中心" in w for w in whys) and any("不是数字" in w for w in whys)
+
+
+def test_a_reason_names_the_district_of_the_page(other_district):
+    """On Jinping's page a point outside is 'not in 金平区', with Jinping's point as the example."""
+    jinping = other_district(JINPING)
+    lon, lat = jinping.point
+    sheet = pd.DataFrame({"name": ["远处", "坏数"], "tier": ["station"] * 2, "lon": [116.2, "abc"],
+                          "lat": [23.0, lat]})
+    report = centers.import_centers(_csv(sheet), filename="x.csv", district=jinping)
+    whys = " ".join(reason_text(p.reason, "zh", jinping) for p in report.problems)
+    assert "不在金平区内" in whys and f"例如 {lon:.4f} 和 {lat:.4f}" in whys
+    assert "龙湖" not in whys and "Jinping" not in whys
 
 
 @pytest.mark.parametrize("payload, name", [
@@ -64,21 +78,22 @@ def test_every_reason_for_a_bad_centres_file_is_in_chinese():
     (b"PK\x03\x04", "old.xls"), (b"foo", "parts.shp"), (b"name,tier,lon,lat\n", "header_only.csv"),
     (b"not a zip", "bad.xlsx"),
 ])
-def test_unreadable_files_are_said_in_chinese(payload, name):
+def test_unreadable_files_are_said_in_chinese(payload, name, longhu):
     with pytest.raises(DataError) as info:
-        centers.import_centers(payload, filename=name)
+        centers.import_centers(payload, filename=name, district=longhu)
     zh = error_text(info.value, "zh").replace("\\", "")  # Markdown escapes
     bare = re.sub(r"（[^）]*）", "", zh.replace(name, ""))  # a library's own words in brackets may stay
     assert name in zh and not LATIN_SENTENCE.search(bare), zh
     assert error_text(info.value, "en") != zh
 
 
-def test_boundary_reasons_are_in_chinese():
+def test_boundary_reasons_are_in_chinese(longhu):
     gj = data.DATA_DIR / "streets.geojson"
     text = gj.read_text(encoding="utf-8").replace("金霞街道", "不存在的街道")
-    report = boundaries.import_boundaries(io.BytesIO(text.encode()).getvalue(), "street", filename="s.geojson")
+    report = boundaries.import_boundaries(io.BytesIO(text.encode()).getvalue(), "street", filename="s.geojson",
+                                          district=longhu)
     for p in list(report.problems) + list(report.warnings):
-        zh = reason_text(p.reason, "zh")
+        zh = reason_text(p.reason, "zh", longhu)
         assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
 
 

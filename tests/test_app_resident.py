@@ -15,16 +15,14 @@ import shapely
 
 from geo.engine import crs as gcrs
 from geo.engine import nearest
-from geo.io import data
 from tests.app_helpers import K, W, goto, map_args, ok, start
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def layers():
-    return {"district": data.load_district(), "communities": data.load_communities(),
-            "centers": data.load_centers()}
+def layers(shipped_layers):
+    return shipped_layers
 
 
 def typed(lon, lat, system: str = "wgs84", **state):

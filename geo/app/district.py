@@ -90,10 +90,13 @@ def resolve(lang: str) -> District:
     try:
         return place(code, lang)
     except (districts.DistrictError, DataError) as exc:
-        fallback = place(DEFAULT, lang)
-        st.error(tr("district_failed", lang, place=fallback, msg=md(exc)))
+        if code == DEFAULT:
+            st.error(tr("error_data", lang, msg=md(exc)))
+            st.stop()
         ss[PARAM] = DEFAULT
         address(DEFAULT)
+        fallback = resolve(lang)
+        st.error(tr("district_failed", lang, place=fallback, msg=md(exc)))
         return fallback
 
 

@@ -100,11 +100,13 @@ def load_layers(place: District, lang: str) -> Layers | None:
     try:
         return cache.layers(place)
     except errors.DataError as exc:
+        first = str(exc)
         st.error(tr("error_data", lang, msg=md(exc)))
     try:
         return place.layers(use_store=False)
     except errors.DataError as exc:
-        st.error(tr("error_data", lang, msg=md(exc)))
+        if str(exc) != first:  # the folder's own problem, not the store's said again
+            st.error(tr("error_data", lang, msg=md(exc)))
         return None
 
 

@@ -98,12 +98,13 @@ def search_communities(query: str, names: list[str], limit: int = 8) -> list[str
 
 def example(names: list[str]) -> dict[str, str]:
     """How a search for the first of ``names`` (the district's communities) may be typed, for the
-    field's placeholder: ``{hanzi: '金谷', pinyin: 'jingu', initials: 'jg'}``."""
+    field's placeholder: ``{hanzi: '金谷居委会', pinyin: 'jingu', initials: 'jg'}`` (the pinyin of the
+    name without its suffix, as the search matches it)."""
     name = next((n for n in names if str(n).strip()), "")
     if not name:
         return {"hanzi": "—", "pinyin": "—", "initials": "—"}
     full, initials, _ = _spellings((name,))[0]
-    return {"hanzi": _core(name), "pinyin": full, "initials": initials}
+    return {"hanzi": name, "pinyin": full, "initials": initials}
 
 
 def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, float]:

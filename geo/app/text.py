@@ -91,7 +91,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lon": ("经度", "Longitude"), "lat": ("纬度", "Latitude"),
     "coord_crs": ("坐标系", "Coordinate system"),
     "search": ("村（社区）名称", "Community name"),
-    "search_ph": ("例如：{hanzi}、{pinyin} 或 {initials}", "e.g. {pinyin} or {initials} (pinyin), or the name in characters"),
+    "search_ph": ("例如：{hanzi}、{pinyin} 或 {initials}", "e.g. {pinyin} or {initials} (pinyin), or the name: {hanzi}"),
     "search_pick": ("匹配结果", "Matches"),
     "search_none": ("没有找到相近的村（社区）名称，请换个写法。", "No community name is close to that; try another spelling."),
     "nearest_head": ("最近的 {k} 个服务中心", "The {k} nearest centres"),
