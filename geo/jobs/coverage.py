@@ -36,6 +36,12 @@ class CoverageJob:
         """``coverage.geojson``, ``gaps.geojson``, ``summary.csv`` into ``out`` (all or none)."""
         results.write_coverage(result, Path(out), self.status)
 
-    def layers_out(self, result: coverage.CoverageResult) -> dict:
-        """Every layer of an export: the outline, then the result's layers."""
-        return {"district": self.layers.district, **results.result_layers(result, self.status)}
+    def layers_out(self, result: coverage.CoverageResult, fmt: str | None = None, *, outline: bool = True) -> dict:
+        """Every layer of an export: the outline (unless ``outline`` is False), then the result's
+        layers; for ``fmt`` geojson and gpkg without the ``summary`` table (its figures are on
+        the street and community polygons)."""
+        out = {"district": self.layers.district} if outline else {}
+        out.update(results.result_layers(result, self.status))
+        if fmt in ("geojson", "gpkg"):
+            out.pop("summary")
+        return out
