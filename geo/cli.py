@@ -1,8 +1,9 @@
 """Command line: ``python -m geo coverage|nearest|fetch-network|export|suggest|lifecircle|
 fetch-facilities|init|batch``.
 
-Every command works on one district: the shipped Longhu District, or any county-level unit of
-China given by ``--district ADCODE`` (its layers are built once, see ``init``).
+Every command works on one district, a :class:`~geo.io.district.District` made once from
+``--district ADCODE`` (default the shipped 440507; its layers are built once, see ``init``) and
+handed to the job it runs (:mod:`geo.jobs`): this module parses, calls and prints.
 
 Exit codes: 0 success; 2 bad input, with one line on stderr naming the file, the row and the
 problem (never a traceback); 1 an unexpected internal error (also one line).
@@ -11,26 +12,21 @@ problem (never a traceback); 1 an unexpected internal error (also one line).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from geo import cli_common, cli_lifecircle
+from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, open_district, say, usage, warn
 from geo.engine import coverage, schema
 from geo.engine import crs as _crs
 from geo.engine.graph import NetworkError
-from geo.engine.limits import SettingError
-from geo.io import data, errors, networks, results
-
-
-class UsageError(Exception):
-    """Bad command-line usage (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not argparse's usage block
-        raise UsageError(f"{self.prog}: {message}")
+from geo.io import errors, networks
+from geo.io.district import District
+from geo.jobs.coverage import CoverageJob
+from geo.jobs.nearest import NearestJob
+from geo.jobs.siting import SitingJob
 
 
 def _tiers(text: str) -> tuple[str, ...]:
@@ -49,18 +45,6 @@ def _minutes(text: str) -> tuple[float, ...]:
         raise UsageError(f"--minutes: {text!r} is not a number (e.g. 15 or 5,10,15)") from None
 
 
-def _flag(setting: str, short: tuple[str, ...] = ()) -> str:
-    """The command-line option of an engine setting: ``speed_kmh`` -> ``--speed-kmh`` (``-k``)."""
-    return f"-{setting}" if setting in short else "--" + setting.replace("_", "-")
-
-
-def _usage(exc: SettingError, short: tuple[str, ...] = ()) -> Exception:
-    """An engine's range error as a usage error naming the option, e.g. ``--minutes: minutes must …``."""
-    if exc.setting is None:
-        return exc
-    return UsageError(f"{_flag(exc.setting, short)}: {exc}")
-
-
 def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--centers", type=Path, help="centres file (CSV/XLSX/GeoJSON/GPKG); default: shipped")
     p.add_argument("--centers-crs", default="wgs84", help="coordinates of the centres file: wgs84|gcj02|bd09")
@@ -74,18 +58,14 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-gap-m2", type=float, default=2000.0, help="ignore gaps smaller than this (m²)")
     p.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
     p.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
-    p.add_argument("--store", type=Path, help="use the layers saved in the app's store (data/user/longhu.gpkg)")
-    _add_district_option(p)
-
-
-def _add_district_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--district", help="the county-level unit's code (adcode, e.g. 440511 for 金平区); "
-                                      "default: the shipped district (440507 龙湖区)")
+    p.add_argument("--store", type=Path, help="use the layers saved in the district's store in the app (read "
+                                              "only; e.g. data/user/longhu.gpkg, data/user/longhu-440511.gpkg)")
+    add_district_option(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m geo", description="15-minute service circles of a district (default 龙湖区)")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = cli_common.Parser(prog="python -m geo", description="15-minute service circles of a district (default 龙湖区)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=cli_common.Parser)
 
     c = sub.add_parser("coverage", help="coverage, gaps and the per-street/community table")
     _add_coverage_options(c)
@@ -103,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--mode", choices=coverage.MODES)
     n.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
     n.add_argument("--json", action="store_true")
-    _add_district_option(n)
+    add_district_option(n)
 
     f = sub.add_parser("fetch-network", help="download the district's walking network from OpenStreetMap (online)")
-    f.add_argument("--out", type=Path, help="default data/network/longhu_walk.graphml (ADCODE_walk.graphml "
-                                            "with --district)")
+    f.add_argument("--out", type=Path, help="default data/network/SLUG_walk.graphml (the district's name: "
+                                            "longhu_walk.graphml, jinping_walk.graphml)")
     f.add_argument("--margin-m", type=float, default=500.0)
-    _add_district_option(f)
+    add_district_option(f)
 
     e = sub.add_parser("export", help="briefing outputs (png|pdf|html|brief|xlsx) or all layers (geojson|gpkg|csv)")
     _add_coverage_options(e)
@@ -129,10 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra candidate sites (points: CSV/XLSX with lon,lat or 经度,纬度; GeoJSON/GPKG)")
     s.add_argument("--candidates-crs", default="wgs84", help="coordinates of the candidates file")
 
-    from geo import cli_lifecircle  # lifecircle, fetch-facilities: their own module
-    cli_lifecircle.add_parsers(sub)
-    for name in ("lifecircle", "fetch-facilities"):
-        _add_district_option(sub.choices[name])
+    cli_lifecircle.add_parsers(sub)  # lifecircle, fetch-facilities: their own module
     _add_init_parser(sub)
     _add_batch_parser(sub)
     return p
@@ -176,63 +153,7 @@ def _add_batch_parser(sub) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _load(args) -> tuple:
-    saved = _from_store(args.store) if getattr(args, "store", None) else None
-    given = {"streets": getattr(args, "streets", None), "communities": getattr(args, "communities", None),
-             "centers": getattr(args, "centers", None), "district": None}
-    if saved is not None:
-        for layer in ("district", "streets", "communities", "centers"):
-            if layer not in saved and not given[layer]:
-                print(f"note: the store {args.store} holds no {layer}; using the shipped {layer}", file=sys.stderr)
-    saved = saved or {}
-    streets = (data.load_streets(args.streets) if given["streets"]
-               else saved["streets"] if "streets" in saved else data.load_streets())
-    communities = (data.load_communities(args.communities) if given["communities"]
-                   else saved["communities"] if "communities" in saved else data.load_communities())
-    if args.centers:
-        centers = _user_centers(args.centers, args.centers_crs, streets, communities)
-    elif "centers" in saved:
-        centers = data.locate(saved["centers"], streets, communities)
-    else:
-        centers = data.load_centers(streets=streets, communities=communities)
-    graph = None
-    if args.network:
-        print(f"loading walking network {args.network} …", file=sys.stderr)
-        graph = networks.load_network(args.network)
-    return saved.get("district", data.load_district()), streets, communities, centers, graph
-
-
-def _from_store(path: Path) -> dict:
-    """The current versions of the layers saved in the app's store (only those it holds),
-    read without writing to the file; a file that is not a store, or holds no layer, is refused."""
-    from geo.io import store
-
-    s = store.Store(path, readonly=True)
-    try:
-        held = [layer for layer in s.layers() if layer in ("district", "streets", "communities", "centers")]
-        if not held:
-            raise UsageError(f"--store {path}: the store holds no layers to analyse (district, streets, "
-                             "communities, centers) yet; save a change in the app first, or leave out --store")
-        return {layer: s.load(layer, shipped=False) for layer in held}
-    except errors.DataError as exc:
-        raise UsageError(f"--store {path}: {exc.problems[0].reason}") from None
-
-
-def _warn(path: Path, report) -> None:
-    for w in report.warnings:
-        print(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}", file=sys.stderr)
-
-
-def _user_centers(path: Path, crs: str, streets=None, communities=None):
-    """A planner's centres file with every check of the importer; warnings go to stderr."""
-    from geo.io import centers
-    report = centers.import_centers(path, crs=crs, streets=streets, communities=communities)
-    _warn(path, report)
-    report.raise_for_problems()
-    return report.valid
-
-
-def _settings(args) -> coverage.Settings:
+def _settings(args: argparse.Namespace) -> coverage.Settings:
     """The walking-time settings of the options, checked before any file is read."""
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
@@ -241,27 +162,34 @@ def _settings(args) -> coverage.Settings:
         return coverage.Settings(mode=mode, minutes=_minutes(args.minutes), speed_kmh=args.speed_kmh,
                                  tiers=_tiers(args.tiers), buffer_m=args.buffer_m, min_gap_m2=args.min_gap_m2)
     except coverage.CoverageError as exc:
-        raise _usage(exc) from None
+        raise usage(exc) from None
 
 
-def _analyse(args):
+def _coverage_job(args: argparse.Namespace, place: District) -> CoverageJob:
+    """The coverage job of the options: settings checked first, then the layers in use and the network."""
     settings = _settings(args)
-    district, streets, communities, centers, graph = _load(args)
-    result = coverage.analyse(district, streets, communities, centers, settings, graph)
-    if data.is_illustrative(centers, streets, communities):
-        print(f"note: {data.ILLUSTRATIVE_NOTICE_EN}", file=sys.stderr)
+    job = CoverageJob(layers_of(place, args), settings, network(args.network))
+    notice(job.status)
+    return job
+
+
+def _run(job: CoverageJob) -> coverage.CoverageResult:
+    """Run the coverage job; centres no street reaches are named on stderr."""
+    result = job.run()
     for _, r in result.unreachable.iterrows():
-        print(f"warning: centre {r['center_id']} ({r['name']}) is more than {settings.max_snap_m:.0f} m "
-              "from any street; it is reported as unreachable", file=sys.stderr)
-    return result, centers, streets, communities
+        say(f"warning: centre {r['center_id']} ({r['name']}) is more than {job.settings.max_snap_m:.0f} m "
+            "from any street; it is reported as unreachable")
+    return result
 
 
 # --------------------------------------------------------------------------- commands
 
 
-def cmd_coverage(args) -> int:
-    result, centers, streets, communities = _analyse(args)
-    results.write_coverage(result, args.out, results.data_status(centers, streets, communities))
+def cmd_coverage(args: argparse.Namespace, place: District) -> int:
+    """Coverage, gaps and the summary table into ``--out``; the headline on stdout."""
+    job = _coverage_job(args, place)
+    result = _run(job)
+    job.write(result, args.out)
     head = result.headline()
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
@@ -272,13 +200,14 @@ def cmd_coverage(args) -> int:
     return 0
 
 
-def cmd_nearest(args) -> int:
+def cmd_nearest(args: argparse.Namespace, place: District) -> int:
+    """The ``-k`` nearest centres of the district to a point."""
     from geo.engine import nearest
 
     try:
         nearest.check_arguments(args.lon, args.lat, args.k, args.speed_kmh)
     except coverage.CoverageError as exc:
-        raise _usage(exc, short=("k",)) from None
+        raise usage(exc, short=("k",)) from None
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
         raise UsageError("--mode network needs --network FILE")
@@ -286,14 +215,12 @@ def cmd_nearest(args) -> int:
         _crs.check_crs(args.crs)
     except ValueError as exc:
         raise UsageError(f"--crs: {exc}") from None
-    centers = _user_centers(args.centers, args.centers_crs) if args.centers else data.load_centers()
-    graph = networks.load_network(args.network) if args.network else None
-    r = nearest.nearest_centers(centers, args.lon, args.lat, crs=args.crs, k=args.k, speed_kmh=args.speed_kmh,
-                                mode=mode, graph=graph, district=data.load_district())
+    job = NearestJob(layers_of(place, args), args.k, args.speed_kmh, mode, network(args.network))
+    r = job.run(args.lon, args.lat, args.crs)
     if r.message:
         raise UsageError(r.message)
     if not r.inside_district:
-        print(f"note: the point is outside {data.district_label()}", file=sys.stderr)
+        say(f"note: the point is outside {place.label('en')}")
     if args.json:
         print(json.dumps(r.table.to_dict(orient="records"), ensure_ascii=False))
     else:
@@ -301,14 +228,13 @@ def cmd_nearest(args) -> int:
     return 0
 
 
-def cmd_fetch_network(args) -> int:
-    district = data.load_district()
+def cmd_fetch_network(args: argparse.Namespace, place: District) -> int:
+    """The district's walking network from OpenStreetMap (outline + margin) into a GraphML file."""
+    out = args.out or Path("data/network") / f"{place.slug}_walk.graphml"
     try:  # the margin is checked before going online
-        out = args.out or Path("data/network") / (f"{args.district}_walk.graphml" if args.district
-                                                   else "longhu_walk.graphml")
-        networks.fetch_network(district.geometry.iat[0], margin_m=args.margin_m, path=out)
+        networks.fetch_network(place.geometry, margin_m=args.margin_m, path=out)
     except NetworkError as exc:
-        raise _usage(exc) from None
+        raise usage(exc) from None
     print(f"saved walking network to {out}")
     return 0
 
@@ -316,119 +242,114 @@ def cmd_fetch_network(args) -> int:
 LAYER_FORMATS = ("geojson", "gpkg", "csv")
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace, place: District) -> int:
+    """A briefing output (one file) or every layer and result (a folder)."""
     from geo.io import tables
     from geo.render import brief
+
     if args.format not in brief.FORMATS + LAYER_FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; "
                          f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
+    if args.format not in LAYER_FORMATS:
+        brief.check_writable(args.out)
+    job = _coverage_job(args, place)
+    result = _run(job)
     if args.format in LAYER_FORMATS:
-        result, centers, streets, communities = _analyse(args)
-        layers = results.result_layers(result, results.data_status(centers, streets, communities))
-        if args.format in ("geojson", "gpkg"):
-            layers.pop("summary")  # its figures are on the street and community polygons
-        for path in tables.export_layers(layers, args.out, args.format):
+        for path in tables.export_layers(job.layers_out(result, args.format, outline=False), args.out, args.format):
             print(f"wrote {path}")
         return 0
-    brief.check_writable(args.out)
-    result, *_ = _analyse(args)
-    path = brief.export(result, args.format, args.out, title=args.title, paper=args.paper)
-    print(f"wrote {path}")
+    print(f"wrote {brief.export(result, args.format, args.out, title=args.title, paper=args.paper)}")
     return 0
 
 
-def cmd_suggest(args) -> int:
+def cmd_suggest(args: argparse.Namespace, place: District) -> int:
+    """Where ``--k`` new stations close the gaps best: the plan into ``--out``, its headline on stdout."""
     from geo.engine import siting
     from geo.io import candidates
 
-    try:
+    try:  # numbers before any file is read
         siting.check_k(args.k)
         siting.check_method(args.method)
     except siting.SitingError as exc:
-        raise _usage(exc) from None
+        raise usage(exc) from None
+    job = _coverage_job(args, place)
     extra = None
     if args.candidates:  # read before the analysis, so a bad file fails fast
-        report = candidates.import_candidates(args.candidates, args.candidates_crs)
-        _warn(args.candidates, report)
+        report = candidates.import_candidates(args.candidates, args.candidates_crs, district=job.layers.district)
+        warn(args.candidates, report)
         report.raise_for_problems()
         extra = report.valid
-    result, centers, streets, communities = _analyse(args)
-    plan = siting.suggest(result, k=args.k, method=args.method, graph=result.graph, candidates=extra)
-    results.write_plan(plan, args.out, results.data_status(centers, streets, communities))
-    if args.json:
-        print(json.dumps(plan.headline(), ensure_ascii=False))
-    else:
-        print(plan.describe())
+    plan_job = SitingJob(job, args.k, args.method, extra)
+    plan = plan_job.run(_run(job))
+    plan_job.write(plan, args.out)
+    print(json.dumps(plan.headline(), ensure_ascii=False) if args.json else plan.describe())
     return 0
 
 
-def _lifecircle(name: str):
-    """A command of :mod:`geo.cli_lifecircle` (which imports this module), looked up when it runs."""
-    def run(args) -> int:
-        from geo import cli_lifecircle
-        return getattr(cli_lifecircle, name)(args)
-    return run
-
-
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace, place: None = None) -> int:
+    """Build a unit's layers (outline, registry, illustrative layout) into ``--out``."""
     from geo.io import districts
 
     code = districts.check_code(args.district or districts.SHIPPED_CODE)
     if args.stations < 0:
         raise UsageError("--stations: give 0 or more")
     out = args.out or districts.CACHE_DIR / code
-    print(f"building the layers of {districts.name_of(code)} ({code}) …", file=sys.stderr)
-    built = districts.build(code, out, stations=args.stations)
-    print(built.describe())
+    say(f"building the layers of {districts.name_of(code)} ({code}) …")
+    print(districts.build(code, out, stations=args.stations).describe())
     return 0
 
 
-def cmd_batch(args) -> int:
+def cmd_batch(args: argparse.Namespace, place: None = None) -> int:
+    """Every unit of ``--region`` as tasks (:func:`geo.batch.run_region`), then the region's outputs."""
     from geo import batch
 
     settings = _settings(args)
+    catalogue = None
+    if args.facilities:  # a bad key fails before anything starts
+        catalogue = cli_lifecircle.catalogue_of(args)
     try:
-        return batch.run_cli(args, settings)
+        run = batch.run_region(args.region, Path(args.out), settings, centers=args.centers,
+                               centers_crs=args.centers_crs, facilities=args.facilities,
+                               facilities_crs=args.facilities_crs, catalogue=catalogue, network=args.network,
+                               scheduler=args.scheduler, workers=args.workers, say=say)
     except batch.BatchError as exc:
         raise UsageError(str(exc)) from None
     except errors.DataError as exc:
-        if len(exc.problems) < 2:
-            raise
-        for p in exc.problems:  # every row that cannot be placed, one line each
-            value = f" (value {p.value!r})" if p.value else ""
-            print(f"error: {Path(exc.path).name}, {p.where()}: {p.reason}{value}", file=sys.stderr)
-        raise UsageError(f"{Path(exc.path).name}: {len(exc.problems)} rows cannot be used (listed above); "
-                         "fix them and run again") from None
+        _rows_refused(exc)
+        raise
+    for path in run.paths:
+        print(f"wrote {path}")
+    n = len(run.summary)
+    say(f"{n - run.failed} of {n} units done in {run.seconds:.1f} s"
+        + (f"; {run.failed} failed (see status in region_summary.csv)" if run.failed else ""))
+    return 0
 
 
-def _district_folder(args) -> Path | None:
-    """``--district``: the folder of its layers (built once), which every loader and check then uses."""
-    from geo.io import districts
-
-    code = getattr(args, "district", None)
-    if not code or args.command in ("init", "batch"):
-        return None
-    code = districts.check_code(code)
-    folder = districts.district_dir(code)
-    if not districts.has_outline(code):
-        districts.outline(code)  # says so in one line
-    if not all((folder / f).is_file() for f in districts.LAYER_FILES):
-        print(f"building the layers of {districts.name_of(code)} ({code}) once …", file=sys.stderr)
-    return districts.ensure(code)
+def _rows_refused(exc: errors.DataError) -> None:
+    """A region-wide file with several rows that cannot be placed: every row on stderr, then one error line."""
+    if len(exc.problems) < 2:
+        return
+    for p in exc.problems:
+        value = f" (value {p.value!r})" if p.value else ""
+        say(f"error: {Path(exc.path).name}, {p.where()}: {p.reason}{value}")
+    raise UsageError(f"{Path(exc.path).name}: {len(exc.problems)} rows cannot be used (listed above); "
+                     "fix them and run again") from None
 
 
-COMMANDS = {"coverage": cmd_coverage, "nearest": cmd_nearest, "fetch-network": cmd_fetch_network,
-            "export": cmd_export, "suggest": cmd_suggest, "init": cmd_init, "batch": cmd_batch,
-            "lifecircle": _lifecircle("cmd_lifecircle"), "fetch-facilities": _lifecircle("cmd_fetch_facilities")}
+COMMANDS: dict[str, Callable[[argparse.Namespace, District | None], int]] = {
+    "coverage": cmd_coverage, "nearest": cmd_nearest, "fetch-network": cmd_fetch_network, "export": cmd_export,
+    "suggest": cmd_suggest, "init": cmd_init, "batch": cmd_batch, "lifecircle": cli_lifecircle.cmd_lifecircle,
+    "fetch-facilities": cli_lifecircle.cmd_fetch_facilities}
+NO_DISTRICT = ("init", "batch")
+"""Commands that open no District: ``init`` builds one, ``batch`` opens one per unit in its tasks."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        folder = _district_folder(args)
-        with data.district_data(folder) if folder else contextlib.nullcontext():
-            return COMMANDS[args.command](args)
+        place = None if args.command in NO_DISTRICT else open_district(args.district, getattr(args, "store", None))
+        return COMMANDS[args.command](args, place)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except (UsageError, errors.DataError, coverage.CoverageError, NetworkError) as exc:

@@ -1,24 +1,26 @@
 """``python -m geo lifecircle`` and ``python -m geo fetch-facilities``: the community life circle.
 
 Registered by :mod:`geo.cli` (``add_parsers``; the commands are :func:`cmd_lifecircle` and
-:func:`cmd_fetch_facilities`). Same contract as the other commands: exit 0, or 2 with one line
-naming the file, the row or the option.
+:func:`cmd_fetch_facilities`, each given the command's District). Same contract as the other
+commands: exit 0, or 2 with one line naming the file, the row or the option. The analysis is
+:class:`geo.jobs.lifecircle.LifeCircleJob`, the one a batch unit runs too.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
-from geo.cli import UsageError, _usage, _warn
+from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, say, usage, warn
 from geo.engine import crs as _crs
 from geo.engine import lifecircle as lc
 from geo.engine.graph import NetworkError
 from geo.engine.limits import SettingError
-from geo.io import catalogue as _catalogue
-from geo.io import data, facilities, lifecircle_results, networks
+from geo.io import facilities, networks
+from geo.io.district import District
+from geo.jobs import lifecircle as jobs_lc
 
 ILLUSTRATIVE_NAME = re.compile(r"illustrative|示意|演示|demo", re.IGNORECASE)
 
@@ -45,31 +47,30 @@ def add_parsers(sub) -> None:
     lcp.add_argument("--json", action="store_true", help="print the headline figures as JSON")
     lcp.add_argument("--brief", type=Path, help="also write the one-page brief (FILE.pdf or FILE.png)")
     lcp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief")
+    add_district_option(lcp)
 
     ff = sub.add_parser("fetch-facilities", help="download the catalogue's facilities from OpenStreetMap (online)")
     ff.add_argument("--catalogue", type=Path)
     ff.add_argument("--out", type=Path, default=facilities.OSM_CACHE, help="CSV to save them in")
     ff.add_argument("--margin-m", type=float, default=1000.0, help="distance around the district to include (m)")
+    add_district_option(ff)
 
 
-def _settings(args) -> lc.Settings:
+def _settings(args: argparse.Namespace) -> lc.Settings:
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
         raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
     try:
         return lc.Settings(mode=mode, speed_kmh=args.speed_kmh, basis=args.basis, cell_m=args.cell_m)
     except lc.LifeCircleError as exc:
-        raise _usage(exc) from None
+        raise usage(exc) from None
 
 
-def catalogue_of(args) -> lc.Catalogue:
-    """The catalogue (``--catalogue``) cut to ``--categories``; a bad key is a usage error."""
-    cat = _catalogue.load_catalogue(args.catalogue)
-    if not args.categories:
-        return cat
-    keys = [k.strip() for k in args.categories.split(",") if k.strip()]
+def catalogue_of(args: argparse.Namespace) -> lc.Catalogue:
+    """The catalogue of ``--catalogue`` cut to ``--categories`` (``lifecircle``, ``batch``); a bad key
+    is a usage error."""
     try:
-        return cat.select(keys)
+        return jobs_lc.catalogue(args.catalogue, jobs_lc.category_keys(args.categories))
     except lc.LifeCircleError as exc:
         raise UsageError(f"--categories: {exc}") from None
 
@@ -87,9 +88,9 @@ def _check_brief(path: Path | None) -> None:
         raise UsageError(f"--brief: {exc}") from None
 
 
-def _facilities(args, cat: lc.Catalogue, district) -> facilities.FacilityReport:
+def _facilities(args: argparse.Namespace, cat: lc.Catalogue, district) -> facilities.FacilityReport:
     report = facilities.import_facilities(args.facilities, cat, args.facilities_crs, district=district)
-    _warn(args.facilities, report)
+    warn(args.facilities, report)
     report.raise_for_problems()
     if len(report.valid) == 0:
         raise UsageError(f"{args.facilities.name}: no row matches a category of the catalogue "
@@ -98,39 +99,32 @@ def _facilities(args, cat: lc.Catalogue, district) -> facilities.FacilityReport:
     return report
 
 
-def cmd_lifecircle(args) -> int:
+def cmd_lifecircle(args: argparse.Namespace, place: District) -> int:
     """Analyse, write the contract files (and the brief), print the headline."""
     settings = _settings(args)
     _check_brief(args.brief)
     cat = catalogue_of(args)
-    district = data.load_district()
-    communities = data.load_communities(args.communities) if args.communities else data.load_communities()
-    streets = data.load_streets(args.streets) if args.streets else data.load_streets()
-    report = _facilities(args, cat, district)
-    graph = None
-    if settings.mode == "network":
-        print(f"loading walking network {args.network} …", file=sys.stderr)
-        graph = networks.load_network(args.network)
+    layers = layers_of(place, args)
+    report = _facilities(args, cat, layers.district)
+    job = jobs_lc.LifeCircleJob(layers, report.valid, cat, settings,
+                                network(args.network) if settings.mode == "network" else None)
     try:
-        result = lc.analyse(communities, report.valid, cat, settings, graph)
+        result = job.run()
     except lc.LifeCircleError as exc:
-        raise _usage(exc) from None
-    status = "illustrative" if data.is_illustrative(communities, streets) else "user"
-    if status == "illustrative":
-        print(f"note: {data.ILLUSTRATIVE_NOTICE_EN}", file=sys.stderr)
+        raise usage(exc) from None
+    notice(job.status)
     for note in result.notes:
-        print(f"warning: {note}", file=sys.stderr)
-    lifecircle_results.write_lifecircle(result, args.out, status, report.unmatched)
+        say(f"warning: {note}")
+    job.write(result, args.out, report.unmatched)
     if args.brief:
         from geo.render import lifecircle_brief
 
         demo = bool(ILLUSTRATIVE_NAME.search(args.facilities.name))
         try:
-            path = lifecircle_brief.export_brief(result, args.brief, streets=streets, lang=args.lang, status=status,
-                                                 illustrative_facilities=demo)
+            path = job.brief(result, args.brief, args.lang, illustrative_facilities=demo)
         except lifecircle_brief.BriefError as exc:
             raise UsageError(f"--brief: {exc}") from None
-        print(f"wrote {path}", file=sys.stderr)
+        say(f"wrote {path}")
     head = result.headline()
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
@@ -141,14 +135,12 @@ def cmd_lifecircle(args) -> int:
     return 0
 
 
-def cmd_fetch_facilities(args) -> int:
-    """Download the catalogue's facilities from OpenStreetMap into a CSV for ``--facilities``."""
+def cmd_fetch_facilities(args: argparse.Namespace, place: District) -> int:
+    """Download the catalogue's facilities around the district from OpenStreetMap into a CSV for ``--facilities``."""
     try:
         networks.MARGIN_M.check("margin_m", args.margin_m, NetworkError)
     except SettingError as exc:
-        raise _usage(exc) from None
-    cat = _catalogue.load_catalogue(args.catalogue)
-    table = facilities.fetch_facilities(data.load_district().geometry.union_all(), cat, args.out, args.margin_m)
+        raise usage(exc) from None
+    table = facilities.fetch_facilities(place.geometry, jobs_lc.catalogue(args.catalogue), args.out, args.margin_m)
     print(f"saved {len(table)} facilities from OpenStreetMap to {args.out}")
     return 0
-
