@@ -97,6 +97,39 @@ def covered(at: AppTest, minutes: str = "15") -> float:
     raise AssertionError(f"no covered metric for {minutes} min in {metrics(at)}")
 
 
+def upload(at: AppTest, prefix: str, name: str, payload: bytes) -> AppTest:
+    """Give the uploader whose key starts with ``prefix`` a file, and run."""
+    up = next(u for u in at.file_uploader if u.key.startswith(prefix))
+    up.set_value((name, payload, "application/octet-stream"))
+    return at.run()
+
+
+def tab(at: AppTest, label: str, lang: str = "zh") -> AppTest:
+    """Open a panel of the data page (its tabs are lazy: only the open one is drawn)."""
+    at.session_state[f"data_tab_{lang}"] = label
+    return at.run()
+
+
+def editor(at: AppTest):
+    """The data page's centres editor (its tab opened first)."""
+    if not at.data_editor:
+        tab(at, "编辑服务中心")
+    eds = at.data_editor
+    assert len(eds) == 1
+    return eds[0]
+
+
+def edit(at: AppTest, edited_rows=None, added_rows=None, deleted_rows=None, desc: str = "") -> AppTest:
+    """Seed the centres editor with an edit (as the browser would send it), then save."""
+    key = editor(at).key
+    at.session_state[key] = {"edited_rows": edited_rows or {}, "added_rows": added_rows or [],
+                             "deleted_rows": deleted_rows or []}
+    if desc:
+        at.text_input(key="ed_desc").input(desc)
+    at.button(key="ed_save").click()
+    return at.run()
+
+
 EDITOR_COLUMNS = {"id", "name", "tier", "lon", "lat", "street"}
 HIDDEN_FIELDS = {"id", "form_id", "key", "component_name", "json_args", "data", "arrow_data", "styler",
                  "column_config", "column_order", "icon", "format", "type", "url", "deck_json", "spec"}

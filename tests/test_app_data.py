@@ -27,7 +27,7 @@ from geo.engine import schema
 from geo.io import data, editing
 from geo.io import store as gstore
 from geo.io.district import District, locate_in
-from tests.app_helpers import frame, goto, map_args, ok, start
+from tests.app_helpers import edit, editor, frame, goto, map_args, ok, start, tab, upload
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -90,12 +90,6 @@ def centres_metric(at: AppTest) -> str:
     return value
 
 
-def upload(at: AppTest, prefix: str, name: str, payload: bytes) -> AppTest:
-    up = next(u for u in at.file_uploader if u.key.startswith(prefix))
-    up.set_value((name, payload, "application/octet-stream"))
-    return at.run()
-
-
 def problems(at: AppTest) -> pd.DataFrame:
     return frame(at, "原因")
 
@@ -106,33 +100,8 @@ def preview(at: AppTest) -> dict[str, tuple[str, str]]:
     return {r["项目"]: (r["导入前"], r["导入后"]) for _, r in t.iterrows()}
 
 
-def tab(at: AppTest, label: str) -> AppTest:
-    """Open a panel of the data page (its tabs are lazy: only the open one is drawn)."""
-    at.session_state["data_tab_zh"] = label
-    return at.run()
-
-
 def versions(at: AppTest) -> pd.DataFrame:
     return frame(tab(at, "版本记录"), "要素数")
-
-
-def editor(at: AppTest):
-    if not at.data_editor:
-        tab(at, "编辑服务中心")
-    eds = at.data_editor
-    assert len(eds) == 1
-    return eds[0]
-
-
-def edit(at: AppTest, edited_rows=None, added_rows=None, deleted_rows=None, desc: str = "") -> AppTest:
-    """Seed the centres editor with an edit (as the browser would send it), then save."""
-    key = editor(at).key
-    at.session_state[key] = {"edited_rows": edited_rows or {}, "added_rows": added_rows or [],
-                             "deleted_rows": deleted_rows or []}
-    if desc:
-        at.text_input(key="ed_desc").input(desc)
-    at.button(key="ed_save").click()
-    return at.run()
 
 
 def map_groups(at: AppTest) -> str:

@@ -1,64 +1,190 @@
-"""The district picker (AppTest): another district chosen by the picker or named in the page's
-address becomes the district of every page -- its title, counts, map, messages and store -- and
-nothing says Longhu; an unknown code in the address is a message and the district stays."""
+"""The district of a page (AppTest): one District per run, from the picker or the page's address,
+is the district of every page and of every part that reruns alone (the resident's panel, the
+planner's map and suggestions) -- its names, counts and messages, never Longhu's -- on a city
+district (Jinping 440511), an island county (Nanao 440523) and a large rural county of the west
+(Ruoqiang 652824). An unknown code in the address is a message until another district is picked.
+
+The stores' side (what a save on one district leaves of the others) is tests/test_app_stores.py.
+"""
 
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from geo.app import district
-from geo.io import data, districts
-from tests.app_helpers import goto, metrics, ok, page_text, start
+from geo.app import cache, district
+from geo.io import districts
+from tests.app_helpers import TIMEOUT, W, goto, metrics, ok, page_text, start
+from tests.conftest import JINPING, NANAO, OTHERS
 
 pytestmark = pytest.mark.slow
 
-NANAO = "440523"  # 南澳县: 3 streets, 46 communities (small, so its layers build in seconds)
+LONGHU_WORDS = ("龙湖", "Longhu")
+OUTSIDE_JINPING = ("116.7500", "23.3900")  # Longhu, 3 km east of Jinping: the case of issue 20
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """Other districts' layers built once into a private folder (never data/user)."""
-    folder = tmp_path_factory.mktemp("districts")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(districts, "CACHE_DIR", folder)
-        districts.ensure(NANAO, cache=folder)
-        yield folder
+@pytest.fixture
+def app_cache(district_cache, monkeypatch):
+    """The app finds the other districts' layers in the test's cache (never data/user)."""
+    monkeypatch.setattr(districts, "CACHE_DIR", district_cache)
+    return district_cache
 
 
-def _without_picker(text: str, lang: str) -> str:
+def without_picker(text: str, lang: str) -> str:
     """The page's words less the picker's list of every unit of China (which names Longhu too)."""
     for label in district.options(lang).values():
         text = text.replace(label, " ")
     return text
 
 
-def test_the_address_names_the_district_of_every_page(cache_dir):
-    at = start()
-    at.query_params["district"] = NANAO
-    ok(at.run())
-    with data.district_data(cache_dir / NANAO):
-        n_centres = len(data.load_centers())
-    assert any(m.value == "### 南澳县15分钟党群服务圈" for m in at.markdown)
-    assert any(c.value.startswith(f"汕头市南澳县 · {n_centres} 个") for c in at.caption)
-    assert metrics(at)["纳入计算的中心"] == str(n_centres)
-    assert at.selectbox(key="district_pick_planner_zh").value == NANAO
-    assert "龙湖" not in _without_picker(page_text(at), "zh")
+def says_longhu(at: AppTest, lang: str = "zh") -> list[str]:
+    """The lines of the page (less the picker's list) that name Longhu."""
+    return [line for line in without_picker(page_text(at), lang).splitlines() if any(w in line for w in LONGHU_WORDS)]
+
+
+def on(code: str, page: str = "planner", **state) -> AppTest:
+    """A fresh session on ``page`` of district ``code`` (named in the address, as a shared link)."""
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["district"] = code
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    return at if page == "planner" else goto(at, page)
+
+
+# --------------------------------------------------------------------------- every page, three districts
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_every_page_names_its_district_and_counts_its_data(app_cache, other_district, code):
+    place = other_district(code)
+    layers = place.layers()
+    n, name, full = len(layers.centers), place.label("zh"), place.label("zh", full=True)
+    at = ok(on(code))
+    assert any(m.value == f"### {name}15分钟党群服务圈" for m in at.markdown)
+    assert any(c.value.startswith(f"{full} · {n} 个党群服务中心") for c in at.caption)
+    assert metrics(at)["纳入计算的中心"] == str(n)
+    assert at.selectbox(key="district_pick_planner_zh").value == code
+    assert not says_longhu(at)
+    ok(goto(at, "resident"))
+    assert any(c.value == f"{full} · {n} 个服务中心（站）" for c in at.caption) and not says_longhu(at)
+    ok(goto(at, "data"))
+    streets, comms = len(layers.streets), len(layers.communities)
+    subtitle = f"{full} · 当前使用：{n} 个服务中心（站）、{streets} 个街道、{comms} 个村（社区）"
+    assert any(c.value == subtitle for c in at.caption) and not says_longhu(at)
     at.session_state["lang"] = "en"
     for page in ("planner", "resident", "data"):
-        words = _without_picker(page_text(ok(goto(at, page))), "en")
-        assert "Longhu" not in words and "Nan'ao County" in words, page
-        assert at.query_params["district"] == NANAO  # the address keeps naming it: a link can be shared
-    store = next(c.value for c in at.caption if ".gpkg" in c.value)
-    assert f"longhu\\-{NANAO}\\.gpkg" in store  # its own store beside Longhu's
+        ok(goto(at, page))
+        assert place.label("en") in page_text(at) and not says_longhu(at, "en"), page
+        assert at.query_params["district"] == code  # the address keeps naming it: a link can be shared
 
 
-def test_the_picker_changes_the_district_and_the_address(cache_dir):
+def test_the_resident_page_answers_in_its_district_name(app_cache, other_district):
+    """Jinping's resident page: a place in Longhu is 'outside 金平区', in both languages; swapped
+    values are 'swapped' with Jinping's position as the hint."""
+    jinping = other_district(JINPING)
+    lon, lat = OUTSIDE_JINPING
+    at = ok_but_errors(on(JINPING, "resident", resident_input="coords", lon=lon, lat=lat))
+    far = [e.value for e in at.error]
+    assert len(far) == 1 and far[0].startswith("这个位置在金平区外约") and "本页只查找金平区的服务中心" in far[0]
+    at.text_input(key=W("lon")).input(lat)
+    at.text_input(key=W("lat")).input(lon).run()
+    near_lon, near_lat = jinping.point
+    assert [e.value for e in ok_but_errors(at).error] == [
+        f"经度和纬度似乎填反了（经度 {float(lat):g}，纬度 {float(lon):g}）：金平区约在经度 {near_lon:.1f}、"
+        f"纬度 {near_lat:.1f}，请交换两个值。"]
+    at.session_state["lang"] = "en"
+    at.text_input(key=W("lon")).input(lon)
+    at.text_input(key=W("lat")).input(lat).run()
+    assert any("outside Jinping District; this page finds the centres of Jinping District" in e.value
+               for e in ok_but_errors(at).error)
+    assert not says_longhu(at, "en")
+
+
+def ok_but_errors(at: AppTest) -> AppTest:
+    """No exception (the error boxes are what the test reads)."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# --------------------------------------------------------------------------- the parts that rerun alone
+
+
+def resident_panel_alone(code: str, cache_dir: str) -> None:
+    """The resident's fragment as its own rerun runs it: only the fragment, with the Frame it was
+    given -- nothing of the page's start (no picker, no address, no header) runs before it."""
+    from geo.app import cache, resident, state
+    from geo.app.page import Frame
+    from geo.io.district import District
+
+    state.init()
+    resident.panel(Frame(state.lang(), cache.layers(District.open(code, cache=cache_dir))))
+
+
+def planner_workspace_alone(code: str, cache_dir: str) -> None:
+    """The planner's fragment (map, gaps, suggestions) as its own rerun runs it."""
+    from geo.app import cache, planner, screen, state
+    from geo.app.page import Frame
+    from geo.io.district import District
+
+    state.init()
+    frame = Frame(state.lang(), cache.layers(District.open(code, cache=cache_dir)))
+    planner.workspace(screen.analyse(frame))
+
+
+def alone(script, code: str, cache_dir, **state) -> AppTest:
+    at = AppTest.from_function(script, args=(code, str(cache_dir)), default_timeout=TIMEOUT)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return ok_but_errors(at.run())
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "金平区"), ("en", "Jinping District")])
+def test_the_resident_fragment_alone_names_its_district(app_cache, other_district, lang, words):
+    """Typed coordinates, swapped ones and 'use my location' (a found position) outside Jinping:
+    every message of the fragment's own rerun names Jinping."""
+    lon, lat = OUTSIDE_JINPING
+    at = alone(resident_panel_alone, JINPING, app_cache, lang=lang, resident_input="coords", lon=lon, lat=lat)
+    assert len(at.error) == 1 and words in at.error[0].value and not says_longhu(at, lang)
+    at.text_input(key=W("lon")).input(lat)
+    at.text_input(key=W("lat")).input(lon).run()
+    assert len(at.error) == 1 and words in at.error[0].value and not says_longhu(at, lang)
+    assert at.button(key="res_swap")  # the swap button
+    found = {"last_clicked": {"lat": float(lat), "lng": float(lon)}}  # the map's locate button
+    at = alone(resident_panel_alone, JINPING, app_cache, lang=lang, resident_input="click", res_map=found)
+    assert len(at.error) == 1 and words in at.error[0].value and not says_longhu(at, lang)
+
+
+def test_the_resident_fragment_alone_answers_with_its_centres(app_cache, other_district):
+    jinping = other_district(JINPING)
+    centre = jinping.layers().centers.iloc[3]
+    at = alone(resident_panel_alone, JINPING, app_cache, resident_input="coords",
+               lon=f"{centre['lon']:.6f}", lat=f"{centre['lat']:.6f}")
+    assert not at.error and any(s.value.startswith(f"最近：{centre['name']}") for s in at.success)
+
+
+def test_the_planner_fragment_alone_suggests_for_its_district(app_cache, other_district):
+    nanao = other_district(NANAO)
+    n = len(nanao.layers().centers)
+    at = alone(planner_workspace_alone, NANAO, app_cache, work_tab="新增站点建议")
+    at.button(key="suggest_run").click().run()
+    key, plan = ok(at).session_state["plan"]
+    assert key[0] == NANAO  # the analysis' key names the district
+    assert plan.covered_pct_before == pytest.approx(cache.analysis(
+        NANAO, *key[1:], nanao.layers(), None).covered_pct)
+    assert len(plan.sites) == 5 and not says_longhu(at)
+    assert nanao.layers().centers.shape[0] == n  # nothing saved before the click
+
+
+# --------------------------------------------------------------------------- the picker and the address
+
+
+def test_the_picker_changes_the_district_and_the_address(app_cache, other_district):
     at = ok(start())
     assert "district" not in at.query_params  # Longhu, the default, needs no parameter
     at.selectbox(key="district_pick_planner_zh").set_value(NANAO).run()
-    ok(at)
-    assert at.query_params["district"] == NANAO
-    assert any("南澳县" in c.value for c in at.caption)
+    assert ok(at).query_params["district"] == NANAO
+    assert any(c.value.startswith("汕头市南澳县 · ") for c in at.caption)
     for page in ("resident", "data", "planner"):  # the choice stays while the user moves between pages
         assert any("南澳县" in c.value for c in ok(goto(at, page)).caption), page
     at.selectbox(key="district_pick_planner_zh").set_value(districts.SHIPPED_CODE).run()
@@ -66,10 +192,25 @@ def test_the_picker_changes_the_district_and_the_address(cache_dir):
     assert any(c.value.startswith("汕头市龙湖区 · 172 个") for c in at.caption)
 
 
-def test_an_unknown_code_in_the_address_is_a_message(cache_dir):
+@pytest.mark.parametrize("code", ["999999", "4405"])  # no such unit; a city, not a county-level unit
+def test_an_unknown_code_is_a_message_until_another_district_is_picked(app_cache, code):
     at = start()
-    at.query_params["district"] = "4405"  # a city, not a county-level unit
+    at.query_params["district"] = code
     at.run()
     assert not at.exception and not at.error
-    assert any("4405" in w.value for w in at.warning)
-    assert any(c.value.startswith("汕头市龙湖区 · 172 个") for c in at.caption)
+    assert [w.value for w in at.warning if code in w.value]
+    assert any(c.value.startswith("汕头市龙湖区 · 172 个") for c in at.caption)  # the district stays
+    at.selectbox(key="district_pick_planner_zh").set_value(JINPING).run()
+    assert not [w.value for w in ok(at).warning if code in w.value]
+    assert at.query_params["district"] == JINPING and any("金平区" in c.value for c in at.caption)
+    goto(at, "resident")
+    assert not [w.value for w in ok(at).warning if code in w.value]
+
+
+def test_two_districts_never_share_a_cached_layer(app_cache, other_district, longhu):
+    places = [longhu] + [other_district(c) for c in OTHERS]
+    tokens = [cache.layers_token(p) for p in places]
+    assert [t.split(":")[0] for t in tokens] == [p.code for p in places]
+    got = [cache.layers(p) for p in places]
+    assert [g.place.code for g in got] == [p.code for p in places]
+    assert len({len(g.centers) for g in got}) == len(places)
