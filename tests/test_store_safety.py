@@ -8,7 +8,9 @@ import multiprocessing
 import os
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +22,7 @@ from geo.io import editing
 from geo.io.district import District
 from geo.io.errors import DataError
 from geo.io.store import ConflictError, Store
+from tests.conftest import JINPING, NANAO, RUOQIANG
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -370,3 +373,157 @@ def test_module_and_function_sizes(module):
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             assert node.end_lineno - node.lineno + 1 <= 60, f"{module}: {node.name} is too long"
+
+
+# --------------------------------------------------------------------------- 6. a store knows its district
+
+
+def file_state(p: Path) -> tuple:
+    """A store file's bytes and mtime, and whether a -wal/-shm lies beside it."""
+    return p.read_bytes(), p.stat().st_mtime_ns, Path(f"{p}-wal").exists(), Path(f"{p}-shm").exists()
+
+
+def inside_points(place: District, n: int) -> list[tuple[float, float]]:
+    """``n`` points well inside the district (in different communities)."""
+    comm = place.shipped("communities")
+    pts = comm.to_crs(place.metric_crs).representative_point().to_crs("EPSG:4326").iloc[:n]
+    return [(float(p.x), float(p.y)) for p in pts]
+
+
+def plan_at(points: list[tuple[float, float]]) -> SimpleNamespace:
+    """A siting plan's sites (all that accepting a plan reads of it)."""
+    lon, lat = zip(*points)
+    return SimpleNamespace(sites=pd.DataFrame({"lon": lon, "lat": lat}))
+
+
+def test_nanaos_store_refuses_longhus_centres_in_one_line_and_stays_byte_identical(other_district):
+    from geo.engine import siting
+
+    nanao, longhu = other_district(NANAO), District.open()
+    s = nanao.store()
+    s.seed("centers")
+    before = file_state(s.path)
+    theirs = longhu.shipped("centers")
+    wrong_plan = plan_at(inside_points(longhu, 3))  # a suggestion computed for Longhu (the issue's failure)
+    # the page passes the wrong layer: Longhu's centres (with its plan accepted) saved as Nan'ao's
+    wrong = siting.accept_sites(wrong_plan, theirs, longhu.shipped("streets"), longhu.shipped("communities"))
+    with pytest.raises(DataError) as e:
+        s.save("centers", wrong, "accepted 3 proposed sites", base_version=s.head("centers"))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{s.path.name}: centers ")
+    assert "is not a division of Nan'ao County (440523)" in msg and "nothing was saved" in msg
+    with pytest.raises(DataError, match="outside Nan'ao County"):  # accepting the plan: the validator speaks first
+        editing.CenterEditor(s).add_proposed(wrong_plan)
+    with pytest.raises(DataError, match="outside Nan'ao County"):  # importing Longhu's centres
+        editing.CenterEditor(s).replace(pd.DataFrame(theirs.drop(columns="geometry")), "import",
+                                        base_version=s.head("centers"))
+    assert file_state(s.path) == before
+    assert len(s.load("centers")) == 50 and s.head("centers") == 1
+
+
+def test_jinpings_store_opened_as_longhus_is_refused_for_reading_and_writing(other_district, tmp_path):
+    jinping = other_district(JINPING)
+    jinping.store().seed("centers")
+    before = file_state(jinping.store_path)
+    as_longhu = District.open().with_store(jinping.store_path)
+    said = "this store belongs to Jinping District (440511), not to Longhu District (440507)"
+    attempts = [lambda: as_longhu.store(readonly=True).load("centers"),
+                lambda: as_longhu.store(readonly=True).versions(),
+                lambda: as_longhu.store().load("centers"),
+                lambda: as_longhu.store().seed("streets"),
+                lambda: editing.CenterEditor(as_longhu.store()).add("站", "station", 116.742, 23.396),
+                lambda: as_longhu.layers()]
+    for attempt in attempts:
+        with pytest.raises(DataError) as e:
+            attempt()
+        assert said in str(e.value) and "\n" not in str(e.value)
+    assert file_state(jinping.store_path) == before
+    assert len(jinping.store(readonly=True).load("centers")) == 183  # its own district reads it as before
+
+
+def test_a_save_with_another_districts_codes_or_positions_is_refused(path, other_district):
+    s = longhu_store(path)
+    s.seed("centers")
+    jinping = other_district(JINPING)
+    c = s.load("centers")
+    coded = c.copy()
+    coded.loc[5, "street_code"] = "440511001"  # Jinping's 石炮台街道, the position still in Longhu
+    with pytest.raises(DataError, match=rf"centers {c['id'][5]}: street_code 440511001 is not a division of "
+                                        r"Longhu District \(440507\); nothing was saved"):
+        s.save("centers", coded, "wrong code", base_version=1)
+    moved = c.copy()
+    x, y = jinping.point  # inside Jinping, codes blank: the position alone says it is not Longhu's
+    moved.loc[6, ["lon", "lat", "street_code", "community_code"]] = [x, y, "", ""]
+    moved.loc[6, "geometry"] = gpd.points_from_xy([x], [y])[0]
+    with pytest.raises(DataError, match=rf"centers {c['id'][6]}: lies [\d.]+ km outside Longhu District"):
+        s.save("centers", moved, "moved away", base_version=1)
+    with pytest.raises(DataError, match="streets 440511001: code 440511001 is not a division of Longhu District"):
+        s.save("streets", jinping.shipped("streets"), "Jinping's streets", base_version=0)
+    assert s.head("centers") == 1 and s.head("streets") is None and len(s.versions()) == 1
+
+
+def test_edits_accepts_imports_and_restores_leave_the_other_districts_stores_byte_identical(other_district):
+    places = [District.open()] + [other_district(code) for code in (JINPING, NANAO, RUOQIANG)]
+    assert len({p.store_path for p in places}) == 4
+    for place in places:
+        place.store().seed("centers")
+    for place in places:
+        others = {p.code: file_state(p.store_path) for p in places if p != place}
+        mine = file_state(place.store_path)
+        s, ed = place.store(), editing.CenterEditor(place.store())
+        (ax, ay), (bx, by), (px, py) = inside_points(place, 3)
+        added = ed.add("新站", "station", ax, ay).added[0]
+        ed.move(added, bx, by)
+        ed.rename(added, "新站（改名）")
+        ed.add_proposed(plan_at([(px, py)]))  # accepting a suggestion
+        table = pd.DataFrame(s.load("centers").drop(columns="geometry")).iloc[:-1]
+        ed.replace(table, "imported a sheet", base_version=s.head("centers"))  # importing
+        ed.delete(added)
+        assert s.restore("centers", 2).created  # restoring (the version with the added centre)
+        assert len(s.versions("centers")) == 8 and file_state(place.store_path) != mine
+        assert {p.code: file_state(p.store_path) for p in places if p != place} == others, place.code
+    for place in places:  # each store holds only its district's rows
+        got = place.store(readonly=True).load("centers")
+        assert got["street_code"].map(place.owns).all() and got.within(place.geometry.buffer(0.01)).all()
+
+
+def test_reading_a_store_never_changes_the_file(path):
+    s = longhu_store(path)
+    c = s.load("centers")
+    s.save("centers", c.iloc[:100], "fewer", base_version=0)
+    editing.CenterEditor(s).rename(c["id"][3], "改名")
+    before = file_state(path)
+    place = District.open().with_store(path)
+    ro = place.store(readonly=True)
+    assert ro.layers() == ["centers"] and ro.head("centers") == 2 and len(ro.load("centers", 1)) == 100
+    assert len(ro.versions()) == 2 and ro.diff("centers", 1, 2).changed == [c["id"][3]]
+    assert len(ro.changed_rows("centers", 2)[0]) == 1 and ro.load("streets").attrs["version"] == 0
+    assert place.layers().sources["centers"] == "store:2"
+    assert file_state(path) == before  # same bytes, same mtime, no -wal/-shm
+
+
+def test_a_store_from_before_stamps_is_adopted_only_by_its_own_district(path, other_district):
+    from geo.io import stamp
+
+    s = longhu_store(path)
+    s.seed("centers")
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE store_district")  # as every store saved before stamps
+    con.commit()
+    con.close()
+    before = file_state(path)
+    nanao = other_district(NANAO).with_store(path)
+    assert len(nanao.store(readonly=True).load("centers")) == 172  # unstamped: nothing to refuse on reading
+    with pytest.raises(DataError, match="has no district stamp and holds another district's rows, so it cannot "
+                                        "become Nan'ao County's store"):
+        editing.CenterEditor(nanao.store()).rename(nanao.shipped("centers")["id"][0], "x")
+    assert file_state(path) == before
+    editing.CenterEditor(s).rename(s.load("centers")["id"][0], "龙湖中心")  # Longhu writes: adopted
+    with closing(sqlite3.connect(path)) as con:
+        assert stamp.stamped(con) == "440507"
+    bad = s.load("centers")
+    bad.loc[0, "community_code"] = "440523100001"  # its new rows are still checked
+    with pytest.raises(DataError, match="community_code 440523100001 is not a division of Longhu District"):
+        s.save("centers", bad, "a Nan'ao code")
+    with pytest.raises(DataError, match="belongs to Longhu District"):
+        nanao.store(readonly=True).load("centers")
