@@ -18,6 +18,7 @@ import pytest
 from geo import batch, cli
 from geo import region as rg
 from geo.io import districts
+from geo.jobs import unit
 
 ROOT = Path(__file__).resolve().parents[1]
 WUHAI = "1503"  # 乌海市: 3 small units (22 streets, 87 communities), quick to build
@@ -262,15 +263,18 @@ def test_a_region_network_is_clipped_to_each_unit_and_its_walking_reach():
     assert rg.clip_graph(g, away, 1000.0) is None
 
 
-def test_every_job_travels_to_a_worker():
+def test_every_job_travels_to_a_worker(cache):
     import pickle
 
     from geo.engine import coverage
 
-    job = batch.UnitJob("150302", "海勃湾区", coverage.Settings(), Path("/tmp/out"), Path("/tmp/cache"))
+    job = unit.UnitJob("150302", "海勃湾区", coverage.Settings(), Path("/tmp/out"), cache)
     again = pickle.loads(pickle.dumps(job))
     assert again == job
-    row = batch._row(job, "ok", {"district_area_km2": 1.0, "covered_pct": 2.0, "n_centers": 3, "n_gaps": 4})
+    place = again.place()  # the task opens its own District from the code and the cache
+    assert (place.code, place.folder, place.label("zh")) == ("150302", cache / "150302", "海勃湾区")
+    assert pickle.loads(pickle.dumps(place)) == place
+    row = unit.summary_row(job, "ok", {"district_area_km2": 1.0, "covered_pct": 2.0, "n_centers": 3, "n_gaps": 4})
     assert list(row) == rg.SUMMARY_COLUMNS and row["n_streets"] == 8 and row["n_communities"] == 43
 
 
@@ -289,7 +293,7 @@ def test_network_mode_runs_each_unit_on_its_part_of_the_region_network(cache, tm
     v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
     g = wg.graph_from_arrays(xs.ravel(), ys.ravel(), u, v, crs=metric)
     settings = coverage.Settings(mode="network", minutes=(10.0,))
-    jobs = batch.jobs_for(reg, settings, tmp_path / "out", shapes, graph=g)
+    jobs = unit.jobs_for(reg, settings, tmp_path / "out", shapes, graph=g)
     assert all(j.graph is not None and j.graph.n_nodes < g.n_nodes for j in jobs)
     rows = batch.run(jobs, "serial")
     assert [r["status"] for r in rows] == ["ok"] * 3

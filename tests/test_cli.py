@@ -13,6 +13,7 @@ import pytest
 
 from geo.io import data, results
 from tests.cli_helpers import run
+from tests.conftest import JINPING, NANAO, OTHERS
 
 ROOT = data.ROOT
 
@@ -120,10 +121,10 @@ def test_suggest_prints_the_contract_json(tmp_path):
     assert run("suggest", "--k", 0, "--out", tmp_path).returncode == 2
 
 
-def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path):
+def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path, longhu):
     from geo.engine import crs
 
-    c = data.load_centers()
+    c = longhu.shipped("centers")
     lon, lat = crs.wgs84_to_gcj02(c["lon"].to_numpy(), c["lat"].to_numpy())
     sheet = pd.DataFrame({"名称": c["name"], "级别": c["tier"], "经度": lon, "纬度": lat})
     f = tmp_path / "amap.csv"
@@ -151,10 +152,8 @@ def test_export_all_layers_as_geopackage_and_csv(tmp_path):
     assert bad.returncode == 2 and "unknown format 'docx'" in bad.stderr
 
 
-def test_coverage_from_the_apps_store(tmp_path):
-    from geo.io import store
-
-    s = store.Store(tmp_path / "user.gpkg")
+def test_coverage_from_the_apps_store(tmp_path, longhu):
+    s = longhu.with_store(tmp_path / "user.gpkg").store()
     centres = s.load("centers")
     s.save("centers", centres[centres["tier"] != "station"], "remove the stations",
            base_version=centres.attrs["version"])
@@ -185,3 +184,137 @@ def test_suggest_with_user_candidates_in_amap_coordinates(tmp_path):
     f.write_text("名称,经度,纬度\n空置厂房,116.80,23.38\n商场,东经116度,23.39\n", encoding="utf-8")
     bad = run("suggest", "--k", 1, "--out", tmp_path / "s", "--candidates", f)
     assert bad.returncode == 2 and "sites.csv" in bad.stderr and "row 3" in bad.stderr
+
+
+# --------------------------------------------------------------------------- other districts: the district is held
+
+
+@pytest.fixture
+def cache(district_cache, monkeypatch):
+    """The command line finds the other districts' layers where the session built them."""
+    from geo.io import districts
+
+    monkeypatch.setattr(districts, "CACHE_DIR", district_cache)
+    return district_cache
+
+
+LONGHU_WORDS = ("龙湖", "Longhu", "longhu")
+
+
+def no_longhu(*texts: str) -> None:
+    for text in texts:
+        assert not [w for w in LONGHU_WORDS if w in text], text[:2000]
+
+
+def folder_text(folder) -> str:
+    return "".join(p.read_text(encoding="utf-8-sig") for p in sorted(folder.iterdir())
+                   if p.suffix in (".csv", ".geojson"))
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_coverage_and_its_brief_are_of_the_district_given(cache, other_district, tmp_path, code):
+    pypdf = pytest.importorskip("pypdf")
+    place = other_district(code)
+    p = run("coverage", "--district", code, "--out", tmp_path / "o", "--json")
+    assert p.returncode == 0, p.stderr
+    head = json.loads(p.stdout)
+    area = place.outline.to_crs(place.metric_crs).area.iat[0] / 1e6
+    assert head["n_centers"] == len(place.shipped("centers")) and head["district_area_km2"] == pytest.approx(area, 1e-3)
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv", dtype={"code": str}, encoding="utf-8-sig")
+    streets = place.shipped("streets")
+    assert sorted(summary.loc[summary["level"] == "street", "name"]) == sorted(streets["name"])
+    assert summary["code"].str.startswith(code).all()
+    cov = gpd.read_file(tmp_path / "o" / "coverage.geojson")
+    assert set(cov["center_id"]) == set(place.shipped("centers")["id"])
+    brief = run("export", "--district", code, "--format", "brief", "--out", tmp_path / "brief.pdf")
+    assert brief.returncode == 0, brief.stderr
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(str(tmp_path / "brief.pdf")).pages)
+    assert f"{place.label('zh')}15分钟党群服务圈覆盖图" in text and streets["name"].iat[0] in text
+    no_longhu(p.stdout, p.stderr, brief.stdout, brief.stderr, folder_text(tmp_path / "o"), text)
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_nearest_answers_with_the_districts_centres(cache, other_district, code):
+    place = other_district(code)
+    lon, lat = place.point
+    p = run("nearest", "--district", code, "--lon", lon, "--lat", lat, "-k", 3, "--json")
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert len(rows) == 3 and {r["id"] for r in rows} <= set(place.shipped("centers")["id"])
+    assert "outside" not in p.stderr
+    no_longhu(p.stdout, p.stderr)
+
+
+def test_nearest_outside_jinping_names_jinping(cache, other_district, longhu):
+    import shapely
+
+    jinping = other_district(JINPING)
+    lon, lat = longhu.point  # in Longhu, about 3 km east of Jinping
+    assert not jinping.geometry.contains(shapely.Point(lon, lat))
+    p = run("nearest", "--district", JINPING, "--lon", lon, "--lat", lat, "-k", 2, "--json")
+    assert p.returncode == 0, p.stderr
+    assert f"note: the point is outside {jinping.label('en')}" in p.stderr and "Jinping District" in p.stderr
+    assert {r["id"] for r in json.loads(p.stdout)} <= set(jinping.shipped("centers")["id"])
+    no_longhu(p.stdout, p.stderr)
+
+
+def test_a_store_of_another_district_is_refused_in_one_line_and_nothing_is_written(cache, other_district, tmp_path):
+    jinping = other_district(JINPING).with_store(tmp_path / "jinping.gpkg")
+    s = jinping.store()
+    c = s.load("centers")
+    s.save("centers", c.iloc[:-1], "one centre fewer", base_version=0)
+    before = (tmp_path / "jinping.gpkg").read_bytes()
+    for args, here in ((), ("Longhu", "440507")), (("--district", NANAO), ("Nan'ao", "440523")):
+        p = run("coverage", *args, "--out", tmp_path / "o", "--store", tmp_path / "jinping.gpkg", "--json")
+        assert p.returncode == 2
+        assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("error: --store ")
+        assert "金平区 (440511)" in p.stderr or "Jinping District (440511)" in p.stderr
+        assert "--district 440511" in p.stderr
+        assert all(word in p.stderr for word in here)  # the district asked for, by name and code
+        assert not (tmp_path / "o").exists()
+    assert (tmp_path / "jinping.gpkg").read_bytes() == before
+    mine = run("coverage", "--district", JINPING, "--out", tmp_path / "o", "--store", tmp_path / "jinping.gpkg",
+               "--json")
+    assert mine.returncode == 0, mine.stderr
+    assert json.loads(mine.stdout)["n_centers"] == len(c) - 1
+    assert "note: the store holds no district, streets, communities; using the Jinping District layout's" in mine.stderr
+    no_longhu(mine.stdout, mine.stderr)
+
+
+def test_the_command_line_and_a_batch_task_give_the_same_figures(cache, other_district, tmp_path):
+    from geo import batch
+    from geo import region as rg
+    from geo.engine import coverage
+    from geo.jobs import unit
+
+    place = other_district(NANAO)
+    shipped = place.shipped("centers")
+    f = tmp_path / "nanao_centres.csv"
+    shipped.iloc[::3][["name", "tier", "lon", "lat"]].to_csv(f, index=False)
+    p = run("coverage", "--district", NANAO, "--centers", f, "--minutes", "10", "--out", tmp_path / "cli", "--json")
+    assert p.returncode == 0, p.stderr
+    reg = rg.region(NANAO)
+    jobs = unit.jobs_for(reg, coverage.Settings(minutes=(10.0,)), tmp_path / "batch", rg.outlines(reg), centers=f,
+                         cache=cache)
+    [row] = batch.run(jobs, "serial")
+    assert row["status"] == "ok"
+    head = json.loads(p.stdout)
+    assert head["n_centers"] == row["n_centers"] == len(shipped.iloc[::3])
+    assert (head["covered_pct"], head["n_gaps"], head["district_area_km2"]) == \
+        (row["covered_pct"], row["n_gaps"], row["area_km2"])
+    assert (tmp_path / "cli" / "summary.csv").read_bytes() == (tmp_path / "batch" / NANAO / "summary.csv").read_bytes()
+
+
+def test_fetch_network_asks_for_the_districts_outline_and_names_the_file_after_it(cache, other_district,
+                                                                                 monkeypatch):
+    from geo.io import networks
+
+    asked = []
+    monkeypatch.setattr(networks, "fetch_network", lambda polygon, margin_m, path: asked.append((polygon, path)))
+    jinping = other_district(JINPING)
+    p = run("fetch-network", "--district", JINPING)
+    assert p.returncode == 0, p.stderr
+    [(polygon, path)] = asked
+    assert polygon.equals(jinping.geometry) and str(path) == "data/network/jinping_walk.graphml"
+    assert p.stdout.strip() == "saved walking network to data/network/jinping_walk.graphml"
+    no_longhu(p.stdout, p.stderr)

@@ -17,6 +17,7 @@ import shapely
 from geo import cli
 from geo.engine import crs
 from geo.io import data, districts, registry
+from geo.io.district import District
 
 ROOT = Path(__file__).resolve().parents[1]
 NANAO = "440523"  # 南澳县: an island county, 3 streets and 46 communities -- the quickest to build
@@ -53,7 +54,7 @@ def test_the_registry_knows_every_unit_of_shantou_and_guangdong():
 
 
 def test_the_shipped_registry_is_the_nationwide_one_cut_to_longhu():
-    shipped = data.load_divisions().sort_values("code").reset_index(drop=True)
+    shipped = data.load_divisions(data.DATA_DIR / "divisions.csv").sort_values("code").reset_index(drop=True)
     derived = districts.divisions("440507").sort_values("code").reset_index(drop=True)
     pd.testing.assert_frame_equal(shipped, derived)
 
@@ -94,10 +95,10 @@ def test_the_outline_is_converted_from_gcj02_and_in_its_utm_zone():
 
 @pytest.mark.slow
 def test_a_unit_is_built_with_the_checks_of_the_shipped_layers(nanao):
-    with data.district_data(nanao):
-        district, div = data.load_district(), data.load_divisions()
-        streets, comms = data.load_streets(), data.load_communities()
-        centers = data.load_centers()
+    place = District.from_folder(nanao)
+    district, div = place.outline, place.divisions
+    streets, comms = place.shipped("streets"), place.shipped("communities")
+    centers = place.shipped("centers")
     assert district["name"].iat[0] == "南澳县"
     assert len(streets) == 3 and len(comms) == 46 and len(div) == 49
     assert len(centers) == 1 + 3 + 46 and set(centers["tier"]) == {"district", "street", "community"}
@@ -159,23 +160,26 @@ def test_coverage_runs_on_any_district_and_names_it(cache, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_titles_and_messages_follow_the_district_in_use(cache, tmp_path, capsys):
+def test_titles_and_messages_follow_the_district_given(cache, tmp_path, capsys):
     from geo.render import brief_tables
 
-    with data.district_data(cache / NANAO):
-        assert data.district_label() == "Nan'ao County" and data.district_label(lang="zh") == "南澳县"
-        check = registry.check_coordinates(["116.7417"], ["23.3956"])
-        assert "outside Nan'ao County" in check.issues[0].reason
-        assert "Nan'ao County" in registry.crs_warning("wgs84", "gcj02", {"wgs84": 0, "gcj02": 3}, 3).reason
-        reg = registry.Registry(data.load_divisions())
-        assert "440523" in reg.resolve("不存在街道", "street")[1]
-        assert "not in the registry of Nan'ao County's divisions" in reg.resolve("440507001", "street")[1]
+    place = District.open(NANAO)
+    assert place.label() == "南澳县" and place.label("en") == "Nan'ao County"
+    check = registry.check_coordinates(["116.7417"], ["23.3956"], district=place.outline)
+    assert "outside Nan'ao County" in check.issues[0].reason
+    warning = registry.crs_warning("wgs84", "gcj02", {"wgs84": 0, "gcj02": 3}, 3, place.outline)
+    assert "Nan'ao County" in warning.reason
+    reg = place.registry
+    assert "440523" in reg.resolve("不存在街道", "street")[1]
+    assert "not in the registry of Nan'ao County's divisions" in reg.resolve("440507001", "street")[1]
 
-        class Result:  # what default_title reads
-            class settings:  # noqa: N801
-                limit_minutes = 15.0
-        assert brief_tables.default_title(Result) == "南澳县15分钟党群服务圈覆盖图"
-    assert data.district_label() == "Longhu District"  # the shipped district again outside the block
+    class Result:  # what default_title reads
+        place = {"code": NANAO, "name": "南澳县"}
+
+        class settings:  # noqa: N801
+            limit_minutes = 15.0
+    assert brief_tables.default_title(Result) == "南澳县15分钟党群服务圈覆盖图"
+    assert District.open().label("en") == "Longhu District"  # each value names its own district
     assert cli.main(["nearest", "--district", NANAO, "--lon", "116.7417", "--lat", "23.3956"]) == 0
     assert "outside Nan'ao County" in capsys.readouterr().err
 
@@ -187,7 +191,9 @@ def test_no_module_hard_codes_longhu():
                ("geo/io/registry.py", "EPSG:32650")}
     found = []
     files = [p for d in ("geo/io", "geo/render", "geo/engine") for p in (ROOT / d).glob("*.py")]
-    files += [ROOT / "geo/cli.py", ROOT / "geo/batch.py", ROOT / "geo/region.py"]
+    files += [ROOT / "geo" / name for name in ("cli.py", "cli_common.py", "cli_lifecircle.py", "batch.py",
+                                               "region.py", "__main__.py")]
+    files += list((ROOT / "geo" / "jobs").glob("*.py"))
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docs = {id(n.value) for n in ast.walk(tree)  # docstrings: bare strings, not values
@@ -203,7 +209,7 @@ def test_no_module_hard_codes_longhu():
 
 def _help_text(rel: str, node: ast.Constant) -> bool:
     """The command line's help may say what the default district is."""
-    return rel == "geo/cli.py" and ("default" in node.value or "store" in node.value)
+    return rel in ("geo/cli.py", "geo/cli_common.py") and ("default" in node.value or "store" in node.value)
 
 
 def test_the_layout_takes_any_utm_zone_and_cell():
@@ -233,17 +239,17 @@ def test_english_names_are_pinyin_with_the_kind_of_unit(name, kind, expected):
     assert districts.english_name(name, kind=kind) == expected
 
 
-def test_the_district_label_follows_the_district_in_use(tmp_path):
-    assert data.district_label(lang="zh", full=True) == "汕头市龙湖区"
-    assert data.district_label(lang="en", full=True) == "Longhu District, Shantou"
-    folder = districts.ensure("440523", cache=tmp_path)
-    with data.district_data(folder):
-        assert data.district_label(lang="zh") == "南澳县"
-        assert data.district_label(lang="en", full=True) == "Nan'ao County, Shantou"
-        assert data.district_slug() == "nanao"
-        lon, lat = data.district_point()
-        assert shapely.Point(lon, lat).within(data.load_district().geometry.iat[0])
-    assert data.district_slug() == "longhu"
+def test_the_district_label_is_the_districts_own(tmp_path):
+    longhu = District.open()
+    assert longhu.label("zh", full=True) == "汕头市龙湖区"
+    assert longhu.label("en", full=True) == "Longhu District, Shantou"
+    nanao = District.open("440523", cache=tmp_path)
+    assert nanao.label("zh") == "南澳县"
+    assert nanao.label("en", full=True) == "Nan'ao County, Shantou"
+    assert nanao.slug == "nanao" and longhu.slug == "longhu"
+    lon, lat = nanao.point
+    assert shapely.Point(lon, lat).within(nanao.geometry)
+    assert nanao.metric_crs == "EPSG:32650" and District.open("650102", cache=tmp_path).metric_crs == "EPSG:32645"
 
 
 def test_each_district_has_its_own_store_beside_longhus(monkeypatch, tmp_path):
@@ -252,7 +258,8 @@ def test_each_district_has_its_own_store_beside_longhus(monkeypatch, tmp_path):
     monkeypatch.setenv("LONGHU_STORE", str(tmp_path / "mine.gpkg"))
     assert store.default_path() == tmp_path / "mine.gpkg"
     assert store.default_path("440511") == tmp_path / "mine-440511.gpkg"
-    assert store.Store().path == tmp_path / "mine.gpkg"
+    assert District.open().store().path == tmp_path / "mine.gpkg"
+    assert District.open("440523", cache=tmp_path).store().path == tmp_path / "mine-440523.gpkg"
 
 
 def test_every_region_keeps_its_minimum_of_cells():

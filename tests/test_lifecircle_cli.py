@@ -14,17 +14,25 @@ import pytest
 import shapely
 
 from geo.io import catalogue as cat_io
-from geo.io import data, lifecircle_results, online
+from geo.io import lifecircle_results, online
+from geo.io.district import District
 from tests.cli_helpers import run
+from tests.conftest import OTHERS
 
 CAT = cat_io.load_catalogue()
 
 
 @pytest.fixture(scope="module")
-def fac_file(tmp_path_factory):
+def shipped():
+    """The shipped district (Longhu) as a District value."""
+    return District.open()
+
+
+@pytest.fixture(scope="module")
+def fac_file(tmp_path_factory, shipped):
     """Test facilities: two of every category, at points inside the shipped communities; the
     file name says they are illustrative."""
-    cm = data.load_communities().to_crs("EPSG:32650")
+    cm = shipped.shipped("communities").to_crs("EPSG:32650")
     pts = cm.sample_points(2, rng=np.random.default_rng(7)).explode().to_crs("EPSG:4326").iloc[:2 * len(CAT.keys)]
     names = [c.name_zh if i % 2 else c.name_en for c in CAT.categories for i in range(2)]
     df = pd.DataFrame({"名称": [f"测试设施{i}" for i in range(len(names))], "类别": names,
@@ -57,10 +65,10 @@ def test_lifecircle_writes_the_contract_table_and_prints_one_json_line(circle_ru
     assert "illustrative" in p.stderr.lower()
 
 
-def test_nearest_m_is_the_straight_line_from_the_community_centroid(circle_run, fac_file):
+def test_nearest_m_is_the_straight_line_from_the_community_centroid(circle_run, fac_file, shipped):
     _, out = circle_run
     t = pd.read_csv(out / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
-    cm = data.load_communities().to_crs("EPSG:32650").set_index("code")
+    cm = shipped.shipped("communities").to_crs("EPSG:32650").set_index("code")
     f = pd.read_csv(fac_file, encoding="utf-8-sig")
     kg = f[f["类别"].isin(["幼儿园", "Kindergarten"])]
     pts = gpd.GeoSeries(gpd.points_from_xy(kg["经度"], kg["纬度"]), crs="EPSG:4326").to_crs("EPSG:32650")
@@ -134,8 +142,8 @@ def _grid_graphml(path, bounds, step_deg=0.0025):
 
 
 @pytest.mark.slow
-def test_network_mode_walks_at_least_the_straight_line(fac_file, tmp_path, circle_run):
-    bounds = data.load_district().total_bounds
+def test_network_mode_walks_at_least_the_straight_line(fac_file, tmp_path, circle_run, shipped):
+    bounds = shipped.outline.total_bounds
     _grid_graphml(tmp_path / "grid.graphml", bounds)
     p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "n", "--network", tmp_path / "grid.graphml",
             "--json")
@@ -186,11 +194,11 @@ def test_fetch_facilities_offline_is_one_line_and_quick(monkeypatch, tmp_path):
     assert p.returncode == 2 and "--margin-m" in p.stderr
 
 
-def test_fetch_facilities_saves_what_osm_returns(monkeypatch, tmp_path):
+def test_fetch_facilities_saves_what_osm_returns(monkeypatch, tmp_path, shipped):
     import osmnx as ox
 
     monkeypatch.setattr(online, "require_osm_online", lambda *a, **k: None)
-    pt = data.load_communities().to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326").iat[0]
+    pt = shipped.shipped("communities").to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326").iat[0]
     features = gpd.GeoDataFrame({"name": ["测试幼儿园"], "amenity": ["kindergarten"]}, geometry=[pt], crs="EPSG:4326")
     monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: features)
     p = run("fetch-facilities", "--out", tmp_path / "osm.csv")
@@ -205,13 +213,13 @@ def test_the_help_lists_the_commands():
     assert shapely is not None
 
 
-def test_the_brief_speaks_the_language_asked_and_labels_illustrative_data():
+def test_the_brief_speaks_the_language_asked_and_labels_illustrative_data(shipped):
     from matplotlib import rc_context
 
     from geo.engine import lifecircle as lc
     from geo.render import brief, fonts, lifecircle_brief
 
-    cm = data.load_communities().iloc[:6]
+    cm = shipped.shipped("communities").iloc[:6]
     spots = cm.to_crs("EPSG:32650").representative_point().to_crs("EPSG:4326")
     test_fac = gpd.GeoDataFrame({"category": ["kindergarten", "middle_school"]}, geometry=list(spots.iloc[:2]),
                                 crs="EPSG:4326")
@@ -238,3 +246,59 @@ def test_long_lists_of_missing_services_are_cut_between_names_and_counted():
 
 def _offline(instead: str, **_kw) -> None:
     raise online.OfflineError(f"could not reach OpenStreetMap (test: offline); {instead}")
+
+
+# --------------------------------------------------------------------------- other districts
+
+
+@pytest.fixture
+def cache(district_cache, monkeypatch):
+    """The command line finds the other districts' layers where the session built them."""
+    from geo.io import districts
+
+    monkeypatch.setattr(districts, "CACHE_DIR", district_cache)
+    return district_cache
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", OTHERS)
+def test_the_life_circle_of_another_district_is_of_its_communities(cache, other_district, tmp_path, code):
+    """TEST DATA (illustrative): one facility per community of the district, inside it. Ruoqiang's
+    198,535 km² take 500 m cells (at 50 m its heat-map grid does not fit in memory)."""
+    pypdf = pytest.importorskip("pypdf")
+    place = other_district(code)
+    cm = place.shipped("communities")
+    pts = cm.to_crs(place.metric_crs).representative_point().to_crs("EPSG:4326")
+    f = tmp_path / "facilities_illustrative.csv"
+    pd.DataFrame({"名称": [f"测试设施{i}" for i in range(len(pts))],
+                  "类别": [CAT.categories[i % len(CAT.categories)].name_zh for i in range(len(pts))],
+                  "经度": pts.x.round(7).to_numpy(), "纬度": pts.y.round(7).to_numpy()}).to_csv(f, index=False)
+    cell = ["--cell-m", "500"] if cm.to_crs(place.metric_crs).area.sum() > 1e10 else []
+    p = run("lifecircle", "--district", code, "--facilities", f, "--out", tmp_path / "o", "--json", *cell,
+            "--brief", tmp_path / "brief.pdf")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["communities"] == len(cm)
+    t = pd.read_csv(tmp_path / "o" / "lifecircle_communities.csv", dtype={"code": str}, encoding="utf-8-sig")
+    assert set(t["code"]) == set(cm["code"]) and set(t["name"]) == set(cm["name"])
+    cats = pd.read_csv(tmp_path / "o" / "lifecircle_categories.csv", encoding="utf-8-sig")
+    assert cats["facilities"].sum() == len(pts)  # every facility of the file is inside the district
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(str(tmp_path / "brief.pdf")).pages)
+    assert place.shipped("streets")["name"].iat[0] in text
+    written = "".join(q.read_text(encoding="utf-8-sig") for q in (tmp_path / "o").iterdir())
+    for out in (p.stdout, p.stderr, written, text):
+        assert "龙湖" not in out and "Longhu" not in out
+
+
+def test_fetch_facilities_asks_for_the_district_given(cache, other_district, monkeypatch, tmp_path):
+    import osmnx as ox
+
+    place = other_district(OTHERS[1])
+    asked = []
+    monkeypatch.setattr(online, "require_osm_online", lambda *a, **k: None)
+    pt = place.geometry.representative_point()
+    features = gpd.GeoDataFrame({"name": ["测试幼儿园"], "amenity": ["kindergarten"]}, geometry=[pt], crs="EPSG:4326")
+    monkeypatch.setattr(ox, "features_from_polygon", lambda polygon, tags: asked.append(polygon) or features)
+    p = run("fetch-facilities", "--district", place.code, "--out", tmp_path / "osm.csv", "--margin-m", 0)
+    assert p.returncode == 0, p.stderr
+    assert len(asked) == 1 and asked[0].buffer(1e-6).contains(place.geometry)
+    assert not asked[0].intersects(District.open().geometry)  # Longhu is 30 km away, across the sea
