@@ -31,7 +31,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from geo.engine import coverage as cv  # noqa: E402
 from geo.engine import covering, siting, solvers  # noqa: E402
-from geo.io import data
+from geo.io.district import District  # noqa: E402
+from geo.jobs.coverage import CoverageJob  # noqa: E402
 
 BUDGET_S = 60.0
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ks = [int(k) for k in args.ks.split(",")]
 
     t = time.perf_counter()
-    result = cv.analyse(data.load_district(), data.load_streets(), data.load_communities(), data.load_centers())
+    result = CoverageJob(District.open().layers(use_store=False), cv.Settings()).run()
     t_cov = time.perf_counter() - t
     opts = siting.SitingOptions(candidate_cell_m=args.cell_m, demand_cell_m=args.cell_m,
                                 candidate_margin_m=args.margin_m)
