@@ -159,3 +159,11 @@ def test_stored_centres_take_their_codes_from_the_boundaries_in_use(longhu):
     s.save("centers", c, "codes cleared", base_version=0)
     got = longhu.layers().centers
     assert (got["street_code"] == longhu.shipped("centers")["street_code"]).all()  # found again from the position
+
+
+def test_the_importers_warnings_on_the_files_given_come_with_the_layers(longhu, tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text(f"name,tier,lon,lat,备注\nA,station,{IN_LONGHU[0]},{IN_LONGHU[1]},x\n", encoding="utf-8")
+    L = longhu.layers(use_store=False, centers=p)
+    assert L.warnings == ("c.csv, row 1: columns not imported (not part of a centre's record) (value '备注')",)
+    assert longhu.layers(use_store=False).warnings == ()  # the district's own files: nothing to warn about

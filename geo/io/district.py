@@ -21,6 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,9 @@ from geo.io import data, districts, registry
 from geo.io import store as gstore
 from geo.io.errors import DataError
 from geo.io.registry import Registry
+
+if TYPE_CHECKING:
+    from geo.io.centers import ImportReport
 
 LAYERS = ("district", "streets", "communities", "centers")
 FILES = data.FILES
@@ -157,12 +161,16 @@ class District:
     def user_boundaries(self, path: str | Path, level: str) -> gpd.GeoDataFrame:
         """A user's boundary file through the one validator, strictly: matched to this
         district's registry, coordinates in range and near its outline, polygons."""
+        return self._boundaries_file(path, level)[0]
+
+    def _boundaries_file(self, path: str | Path, level: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+        """:meth:`user_boundaries` and the validator's warnings, one line each."""
         from geo.io import boundaries
 
         report = boundaries.import_boundaries(Path(path), level, district=self)
         if report.problems:
             raise DataError(report.source, list(report.problems))
-        return report.layer
+        return report.layer, _warning_lines(path, report.warnings)
 
     def layers(self, *, use_store: bool = True, streets: str | Path | None = None,
                communities: str | Path | None = None, centers: str | Path | None = None,
@@ -190,17 +198,24 @@ class District:
                 sources[layer] = "shipped"
                 if held:
                     notes.append(layer)
-        got["district"] = got.get("district", self.outline)
+        got["district"], warned = got.get("district", self.outline), []
         for level, layer in (("street", "streets"), ("community", "communities")):
-            if layer not in got:
-                got[layer] = (self.user_boundaries(given[layer], level) if given[layer] is not None
-                              else self.shipped(layer))
-        shipped_bounds = sources["streets"] == sources["communities"] == "shipped"
-        got["centers"] = (locate_in(got["centers"], got["streets"], got["communities"]) if "centers" in got
-                          else self._centers_file(centers, centers_crs, got["streets"], got["communities"],
-                                                  shipped_bounds))
+            if layer in got:
+                continue
+            if given[layer] is None:
+                got[layer] = self.shipped(layer)
+            else:
+                got[layer], said = self._boundaries_file(given[layer], level)
+                warned += said
+        if "centers" in got:
+            got["centers"] = locate_in(got["centers"], got["streets"], got["communities"])
+        else:
+            shipped_bounds = sources["streets"] == sources["communities"] == "shipped"
+            got["centers"], said = self._centers_file(centers, centers_crs, got["streets"], got["communities"],
+                                                      shipped_bounds)
+            warned += said
         return Layers(self, got["district"], self.divisions, got["streets"], got["communities"], got["centers"],
-                      sources, tuple(notes))
+                      sources, tuple(notes), tuple(warned))
 
     def _held(self) -> dict[str, tuple[gpd.GeoDataFrame, int]]:
         """``{layer: (frame, version)}`` of the layers the store holds (none when there is no store)."""
@@ -215,22 +230,36 @@ class District:
         return out
 
     def _centers_file(self, path: str | Path | None, crs: str, streets: gpd.GeoDataFrame,
-                      communities: gpd.GeoDataFrame, shipped_bounds: bool) -> gpd.GeoDataFrame:
-        """The centres of a file (``path``, else the folder's), checked against the boundaries in use."""
+                      communities: gpd.GeoDataFrame, shipped_bounds: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+        """The centres of a file (``path``, else the folder's), checked against the boundaries in
+        use, and the importer's warnings on a file given (one line each)."""
         if path is None and shipped_bounds:
-            return self.shipped("centers")
-        return import_centers_strict(self, path or self.folder / FILES["centers"], crs if path else "wgs84",
-                                     streets, communities)
+            return self.shipped("centers"), []
+        report = _centers_report(self, path or self.folder / FILES["centers"], crs if path else "wgs84",
+                                 streets, communities)
+        return report.valid, (_warning_lines(path, report.warnings) if path is not None else [])
 
 
 def import_centers_strict(district: District, path: str | Path, crs: str, streets: gpd.GeoDataFrame,
                           communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A centres file through the one importer, every problem raised as one :class:`DataError`."""
+    return _centers_report(district, path, crs, streets, communities).valid
+
+
+def _centers_report(district: District, path: str | Path, crs: str, streets: gpd.GeoDataFrame,
+                    communities: gpd.GeoDataFrame) -> ImportReport:
+    """The one importer's report on a centres file; any problem raised as one :class:`DataError`."""
     from geo.io import centers
 
     report = centers.import_centers(path, crs, district=district, streets=streets, communities=communities)
     report.raise_for_problems()
-    return report.valid
+    return report
+
+
+def _warning_lines(path: str | Path, warnings: list) -> list[str]:
+    """An importer's warnings as lines naming the file and the row: 'c.csv, row 3: …'."""
+    return [f"{Path(path).name}, {w.where() or 'file'}: {w.reason}" + (f" (value {w.value!r})" if w.value else "")
+            for w in warnings]
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,7 +268,8 @@ class Layers:
 
     ``sources`` maps each layer to ``store:VERSION``, ``file:PATH`` or ``shipped``; ``notes``
     names the layers taken from the district's folder although a store is in use (one note,
-    shown by the front end in its language).
+    shown by the front end in its language); ``warnings`` are the importers' warnings on the
+    files given, one line each naming the file and the row. Compared by identity (it holds frames).
     """
 
     place: District
@@ -250,6 +280,7 @@ class Layers:
     centers: gpd.GeoDataFrame
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def illustrative(self) -> bool:
