@@ -66,7 +66,7 @@ def open_district(code: str | None, store: Path | None = None) -> District:
     missing; with ``--store`` its store is that file, checked now: readable, a store of this
     district (the stamp), holding at least one layer. Opened read-only: never written."""
     code = districts.check_code(code or districts.SHIPPED_CODE)
-    if not is_built(districts.district_dir(code)):
+    if not is_built(districts.district_dir(code)) and districts.has_outline(code):  # else one error line
         say(f"building the layers of {districts.name_of(code)} ({code}) once …")
     place = District.open(code)
     if store is None:

@@ -128,6 +128,17 @@ def test_init_refuses_bad_codes_in_one_line(capsys):
     assert "has no outline" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("command", [["coverage", "--out", "out"], ["nearest", "--lon", "116.7", "--lat", "23.4"],
+                                     ["fetch-network"]])
+def test_every_command_refuses_a_unit_without_an_outline_in_one_line(capsys, tmp_path, monkeypatch, command):
+    monkeypatch.setattr(districts, "CACHE_DIR", tmp_path)
+    assert cli.main([*command, "--district", "130171"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and "has no outline" in err
+    assert list(tmp_path.iterdir()) == []  # nothing built
+
+
 @pytest.mark.slow
 def test_building_refuses_layers_that_fail_the_checks(monkeypatch, tmp_path):
     from geo.io import layout
