@@ -80,6 +80,7 @@ def test_accepting_sites_on_nanao_saves_into_nanao_only(places):
     saved = nanao.store(readonly=True).load("centers")
     assert len(saved) == n + 5 and (saved["position_source"] == "proposed").sum() == 5
     assert all(nanao.owns(c) for c in saved["community_code"] if c)
+    assert any(s.value.startswith("已保存 5 个拟建服务站") for s in at.success)  # said on the page that saved
     assert metrics(at)["纳入计算的中心"] == str(n + 5)  # the page counts Nanao's centres, the map stays
     assert len(at.get("component_instance")) == 1
 

@@ -111,7 +111,7 @@ def _picked(key: str) -> None:
 
 def picker(place: District, lang: str, page: str) -> None:
     """The district picker at the top of the sidebar (type to search: name, city or code), set
-    to ``place``, the District of this run.
+    to ``place``, the District of this run, with its full name beneath (never cut).
 
     One widget per page and language (Streamlit gives each page's widgets their own identity,
     and forgets a selectbox's choice when its labels change), each set to the district of the
@@ -122,3 +122,5 @@ def picker(place: District, lang: str, page: str) -> None:
         ss[key] = place.code
     st.sidebar.selectbox(tr("district_pick", lang), list(labels), key=key, format_func=labels.get,
                          help=tr("district_pick_help", lang, n=len(labels)), on_change=_picked, args=(key,))
+    # the field is one line and cuts a long label; its district is named in full beneath it
+    st.sidebar.caption(f"{md(place.label(lang, full=True))} · {place.code}")

@@ -150,7 +150,7 @@ def show_plan(plan: siting.SitingPlan, ctx: Ctx) -> siting.SitingPlan:
         except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
             show_error(exc, lang, "suggest_accept", ctx.place)  # refused: nothing saved, the map stays
             return plan
-        ss["data_flash"] = ("success", tr("plan.accepted", lang, n=len(plan.sites), v=version))
+        ss["plan_flash"] = (ctx.place.code, tr("plan.accepted", lang, n=len(plan.sites), v=version))
         ss.pop("plan", None)
         st.rerun(scope="app")
     return plan

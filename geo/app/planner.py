@@ -43,7 +43,9 @@ def metrics(result: cv.CoverageResult, lang: str) -> None:
     row.metric(tr("n_centers", lang), f"{len(result.centers)}", help=tr("n_centers_help", lang), width=width)
     row.metric(tr("n_gaps", lang), tr("gaps_value", lang, n=len(result.gaps)),
                help=tr("n_gaps_help", lang, km2=result.gaps["area_m2"].sum() / 1e6), width=width)
-    row.metric(tr("district_area", lang), f"{result.district_area_km2:.1f} km²", width=width)
+    area = result.district_area_km2  # a county of the west is 200,000 km²: whole numbers, the width it needs
+    row.metric(tr("district_area", lang), f"{area:,.0f} km²" if area >= 1000 else f"{area:.1f} km²",
+               width=width if area < 1000 else "content")
 
 
 def gap_panel(ctx: Ctx) -> int:
@@ -117,6 +119,9 @@ def page(place: District) -> None:
         return
     lang = frame.lang
     notice(lang, frame.layers)
+    flash = ss.pop("plan_flash", None)  # sites accepted on this district's page: said once, after the save
+    if flash is not None and flash[0] == place.code:
+        st.success(flash[1])
     sidebar(frame.layers, lang)
     ctx = analyse(frame)
     if ctx.result is None:
