@@ -84,7 +84,8 @@ def open_district(code: str | None, store: Path | None = None) -> District:
 
 def layers_of(place: District, args: argparse.Namespace) -> Layers:
     """The layers in use for a command's options (:meth:`District.layers`: the store, then the
-    files given, then the district's folder), with the note on fallbacks on stderr."""
+    files given, then the district's folder), with the note on fallbacks and the files' warnings
+    on stderr."""
     store = getattr(args, "store", None)
     try:
         layers = place.layers(use_store=store is not None, streets=getattr(args, "streets", None),
@@ -96,6 +97,8 @@ def layers_of(place: District, args: argparse.Namespace) -> Layers:
         raise
     if layers.note("en"):
         say(f"note: {layers.note('en')}")
+    for line in layers.warnings:
+        say(f"warning: {line}")
     return layers
 
 
