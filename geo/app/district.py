@@ -17,6 +17,7 @@ Jinping district. Each district keeps its own store of edits (:func:`geo.io.stor
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from geo.app.state import ss
 from geo.app.text import md, tr
@@ -45,17 +46,17 @@ def options(lang: str) -> dict[str, str]:
     return out
 
 
-def current(lang: str) -> str:
+def current(lang: str, slot: DeltaGenerator | None = None) -> str:
     """The code of the district of this run: the one the page address names when it is a known
-    unit (else a message, and the one chosen before stays), else the one chosen earlier in this
-    session (the picker's callback has put a new choice there before the run)."""
+    unit (else a message in ``slot``, and the one chosen before stays), else the one chosen
+    earlier in this session (the picker's callback has put a new choice there before the run)."""
     ss.setdefault(PARAM, DEFAULT)
     asked = st.query_params.get(PARAM)
     if asked and asked != ss[PARAM]:
         if asked in options("zh"):
             ss[PARAM] = asked
         else:
-            st.warning(tr("district_unknown", lang, code=md(asked)))
+            (slot or st).warning(tr("district_unknown", lang, code=md(asked)))
     address(ss[PARAM])
     return ss[PARAM]
 
@@ -86,7 +87,10 @@ def place(code: str, lang: str = "zh") -> District:
 def resolve(lang: str) -> District:
     """The District of this run (:func:`current`, then :func:`place`). A unit that cannot be
     used is a message, and the default district is used instead."""
-    code = current(lang)
+    # the first element of the page, filled only for an unknown code: the next run empties it at
+    # once, before a new district's layers are built (a spinner alone would leave it standing)
+    slot = st.empty()
+    code = current(lang, slot)
     try:
         return place(code, lang)
     except (districts.DistrictError, DataError) as exc:
