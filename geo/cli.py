@@ -353,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except (UsageError, errors.DataError, coverage.CoverageError, NetworkError) as exc:
+        for line in getattr(exc, "warnings", ()):  # a refused file's hints ("looks like GCJ-02") first
+            print(f"warning: {line}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:

@@ -152,9 +152,6 @@ def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path, longhu):
     assert "warning: amap.csv, file: the community of" in right.stderr  # found from the illustrative boundaries
 
 
-@pytest.mark.xfail(strict=True, reason="a refused file's warnings are lost: Layers.warnings exists only when the "
-                                       "layers are made, and the DataError of a refused file does not carry them "
-                                       "(asked of geo.io.district)")
 def test_a_refused_amap_sheet_still_says_it_looks_like_gcj02(tmp_path, longhu):
     f = tmp_path / "amap.csv"
     _amap_sheet(f, longhu.shipped("centers"), False, longhu.geometry)

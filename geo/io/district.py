@@ -168,9 +168,10 @@ class District:
         from geo.io import boundaries
 
         report = boundaries.import_boundaries(Path(path), level, district=self)
+        lines = _warning_lines(path, report.warnings)
         if report.problems:
-            raise DataError(report.source, list(report.problems))
-        return report.layer, _warning_lines(path, report.warnings)
+            raise DataError(report.source, list(report.problems), lines)
+        return report.layer, lines
 
     def layers(self, *, use_store: bool = True, streets: str | Path | None = None,
                communities: str | Path | None = None, centers: str | Path | None = None,
@@ -252,7 +253,8 @@ def _centers_report(district: District, path: str | Path, crs: str, streets: gpd
     from geo.io import centers
 
     report = centers.import_centers(path, crs, district=district, streets=streets, communities=communities)
-    report.raise_for_problems()
+    if report.problems:  # the warnings go with the refusal: "looks like GCJ-02" matters most then
+        raise DataError(report.source, list(report.problems), _warning_lines(path, report.warnings))
     return report
 
 

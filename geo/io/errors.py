@@ -27,7 +27,9 @@ class Problem:
 class DataError(ValueError):
     """A layer failed validation. ``problems`` lists every problem found."""
 
-    def __init__(self, path: str | Path | None, problems: list[Problem] | str):
+    def __init__(self, path: str | Path | None, problems: list[Problem] | str, warnings: tuple[str, ...] = ()):
+        self.warnings = tuple(warnings)
+        """The importer's warnings on the refused file, one line each (shown before the error)."""
         if isinstance(problems, str):
             problems = [Problem(None, None, "", problems)]
         self.path = str(path) if path is not None else "<data>"
