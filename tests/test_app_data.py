@@ -20,7 +20,7 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.app import data_export, text
+from geo.app import data_export, data_import, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.engine import schema
@@ -28,6 +28,7 @@ from geo.io import data, editing
 from geo.io import store as gstore
 from geo.io.district import District, locate_in
 from tests.app_helpers import edit, editor, frame, goto, map_args, ok, start, tab, upload
+from tests.conftest import RUOQIANG
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -243,6 +244,23 @@ def test_bad_rows_are_all_listed_in_chinese_and_the_valid_rows_import(app, store
     ok(at)
     # by id: the two bad rows change nothing, the 170 good ones update their centres
     assert centres_row(at)[0] == 172 and len(longhu_store(store_path).load("centers")) == 172
+
+
+def test_an_import_measures_in_the_district_s_own_zone(other_district):
+    """Ruoqiang (88.9°E) lies in UTM zone 45N: a centre read back 97 m from where it was is 'in
+    place' (keeps its street), as measured there -- Shantou's zone 50N would make it 104 m."""
+    ruoqiang = other_district(RUOQIANG)
+    centres = ruoqiang.layers(use_store=False).centers
+    row = centres.iloc[[4]].copy()
+    moved = gpd.GeoSeries(row.geometry.values, crs=4326).to_crs(ruoqiang.metric_crs).translate(97, 0).to_crs(4326)
+    row = row.set_geometry(moved.values).assign(lon=moved.x.values, lat=moved.y.values, street_code="")
+    plan = data_import.plan_import(centres, row.reset_index(drop=True), np.array([True]), "upsert",
+                                   metric_crs=ruoqiang.metric_crs)
+    kept = plan.centers.set_index("id").loc[row["id"].iloc[0], "street_code"]
+    assert ruoqiang.metric_crs == "EPSG:32645" and kept == centres["street_code"].iloc[4] != ""
+    far = data_import.plan_import(centres, row.reset_index(drop=True), np.array([True]), "upsert",
+                                  metric_crs="EPSG:32650")
+    assert far.centers.set_index("id").loc[row["id"].iloc[0], "street_code"] == ""  # the fixed zone was wrong
 
 
 @pytest.mark.slow

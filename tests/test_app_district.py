@@ -9,12 +9,13 @@ The stores' side (what a save on one district leaves of the others) is tests/tes
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.app import cache, district
 from geo.io import districts
-from tests.app_helpers import TIMEOUT, W, goto, metrics, ok, page_text, start
+from tests.app_helpers import TIMEOUT, W, frame, goto, metrics, ok, page_text, start, tab, upload
 from tests.conftest import JINPING, NANAO, OTHERS
 
 pytestmark = pytest.mark.slow
@@ -99,6 +100,21 @@ def test_the_resident_page_answers_in_its_district_name(app_cache, other_distric
     assert any("outside Jinping District; this page finds the centres of Jinping District" in e.value
                for e in ok_but_errors(at).error)
     assert not says_longhu(at, "en")
+
+
+def test_the_data_page_s_examples_and_reasons_are_the_district_s_own(app_cache, other_district):
+    """An import on Jinping's data page: a cell that is not a number gets a point of Jinping as
+    the example, a point in Longhu is 'not in 金平区'."""
+    jinping = other_district(JINPING)
+    lon, lat = jinping.point
+    sheet = pd.DataFrame({"name": ["坏数", "远处"], "tier": ["station"] * 2, "lon": ["abc", OUTSIDE_JINPING[0]],
+                          "lat": [lat, OUTSIDE_JINPING[1]]})
+    at = on(JINPING, "data")
+    tab(at, "导入服务中心")
+    upload(at, "imp_file_", "x.csv", sheet.to_csv(index=False).encode())
+    reasons = list(frame(ok_but_errors(at), "原因")["原因"])
+    assert f"不是数字；请填写十进制度数，例如 {lon:.4f} 和 {lat:.4f}" in reasons
+    assert any(r.startswith("不在金平区内") for r in reasons) and not says_longhu(at)
 
 
 def ok_but_errors(at: AppTest) -> AppTest:

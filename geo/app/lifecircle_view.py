@@ -140,7 +140,7 @@ def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     b.metric(tr("lc.m_facilities", lang), f"{len(fac):,}")
     st_folium(reach_map(res, lang), height=420, use_container_width=True, returned_objects=[], key="lc_map")
     scorecard(res, lang)
-    brief_download(res, streets, status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh))
+    brief_download(res, streets, status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh), place.slug)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -153,7 +153,7 @@ def _brief_bytes(key: tuple, lang: str, fmt: str, status: str, _res: lc.LifeCirc
 
 
 def brief_download(res: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, status: str, lang: str,
-                   key: tuple) -> None:
+                   key: tuple, stem: str) -> None:
     """The one-page life-circle brief (PDF or PNG) in the page's language, made on request."""
     fmt = st.radio(tr("lc.brief_fmt", lang), ("pdf", "png"), horizontal=True, key="lc_brief_fmt",
                    format_func=str.upper)
@@ -161,7 +161,7 @@ def brief_download(res: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, s
         ss["lc_brief"] = (key, lang, fmt, _brief_bytes(key, lang, fmt, status, res, streets))
     made = ss.get("lc_brief")
     if made and made[:3] == (key, lang, fmt):
-        st.download_button(tr("lc.brief_download", lang), made[3], file_name=f"lifecircle_brief.{fmt}",
+        st.download_button(tr("lc.brief_download", lang), made[3], file_name=f"{stem}_lifecircle_brief.{fmt}",
                            mime="application/pdf" if fmt == "pdf" else "image/png", key="lc_brief_dl")
 
 
