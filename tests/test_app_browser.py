@@ -284,6 +284,7 @@ def test_a_three_row_file_adds_three_and_keeps_172(server, browser):
 def test_the_chinese_data_page_words_the_uploader_in_chinese_and_has_no_deploy_button(server, browser):
     base, _ = server
     page = open_page(browser, base, "data", DESK)
+    page.locator("[data-testid='stFileUploaderDropzoneInstructions'] span").first.wait_for(timeout=30_000)  # under load
     after = """sel => getComputedStyle(document.querySelector(sel), '::after').content"""
     assert "选择文件" in page.evaluate(after, "[data-testid='stFileUploaderDropzone'] button p")
     assert "50 MB" in page.evaluate(after, "[data-testid='stFileUploaderDropzoneInstructions'] span")
