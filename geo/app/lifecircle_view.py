@@ -30,6 +30,7 @@ from geo.io import facilities as fio
 from geo.io.catalogue import load_catalogue
 from geo.io.district import District, Layers
 from geo.io.errors import DataError
+from geo.jobs.lifecircle import LifeCircleJob
 from geo.render import lifecircle_brief
 from geo.render.safe_html import escape_text
 
@@ -94,9 +95,10 @@ def import_panel(place: District, lang: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _analysis(key: tuple, _communities: gpd.GeoDataFrame, _facilities: gpd.GeoDataFrame,
-              keys: tuple[str, ...], speed_kmh: float) -> lc.LifeCircleResult:
-    return lc.analyse(_communities, _facilities, catalogue().select(list(keys)), lc.Settings(speed_kmh=speed_kmh))
+def _analysis(key: tuple, _job: LifeCircleJob) -> lc.LifeCircleResult:
+    """The job's result, cached on ``key`` (the district's code and layers, the facilities'
+    version, the categories and the speed)."""
+    return _job.run()
 
 
 def planner_section(layers: Layers, lang: str, speed_kmh: float) -> None:
@@ -110,8 +112,7 @@ def planner_section(layers: Layers, lang: str, speed_kmh: float) -> None:
 
 def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     """The open life-circle section: facilities in, the level and categories, the scorecard."""
-    place, communities, streets = layers.place, layers.communities, layers.streets
-    token, status = f"{place.code}:{layers.token}", "illustrative" if layers.illustrative else "user"
+    place, token = layers.place, f"{layers.place.code}:{layers.token}"
     st.caption(tr("lc.hint", lang))
     fac = saved_facilities(place)
     with st.expander(tr("lc.import", lang), expanded=fac is None):
@@ -128,9 +129,9 @@ def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     if not keys:
         st.warning(tr("lc.no_category", lang))
         return
+    job = LifeCircleJob(layers, fac, cat.select(list(keys)), lc.Settings(speed_kmh=speed_kmh))
     try:
-        res = _analysis((token, fac.attrs.get("version"), tuple(keys), speed_kmh), communities, fac,
-                        tuple(keys), speed_kmh)
+        res = _analysis((token, fac.attrs.get("version"), tuple(keys), speed_kmh), job)
     except lc.LifeCircleError as exc:
         st.error(tr("lc.error", lang, msg=str(exc)))
         return
@@ -140,7 +141,8 @@ def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     b.metric(tr("lc.m_facilities", lang), f"{len(fac):,}")
     st_folium(reach_map(res, lang), height=420, use_container_width=True, returned_objects=[], key="lc_map")
     scorecard(res, lang)
-    brief_download(res, streets, status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh), place.slug)
+    brief_download(res, layers.streets, job.status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh),
+                   place.slug)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
