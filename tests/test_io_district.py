@@ -167,3 +167,12 @@ def test_the_importers_warnings_on_the_files_given_come_with_the_layers(longhu, 
     L = longhu.layers(use_store=False, centers=p)
     assert L.warnings == ("c.csv, row 1: columns not imported (not part of a centre's record) (value '备注')",)
     assert longhu.layers(use_store=False).warnings == ()  # the district's own files: nothing to warn about
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_a_cell_that_is_not_a_number_gets_an_example_inside_its_own_district(other_district, longhu, code):
+    place = other_district(code)
+    check = registry.check_coordinates(["abc"], [str(place.point[1])], district=place.outline)
+    reason = check.issues[0].reason
+    assert f"{place.point[0]:.4f} and {place.point[1]:.4f}" in reason
+    assert f"{longhu.point[0]:.4f}" not in reason and "116.7417" not in reason

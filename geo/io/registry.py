@@ -210,7 +210,9 @@ class CoordCheck:
     suggested: str | None
 
 
-NOT_A_NUMBER = "not a number; write decimal degrees such as 116.7417 and 23.3956"
+def not_a_number(example: tuple[float, float]) -> str:
+    """The reason of a cell that is not a number, with an example inside the district."""
+    return f"not a number; write decimal degrees such as {example[0]:.4f} and {example[1]:.4f}"
 
 
 def parse_numbers(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray, Sequence[object]]:
@@ -235,8 +237,11 @@ def parse_number(s: str) -> float:
 
 
 def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, cx: Sequence[object],
-                 cy: Sequence[object], skip: np.ndarray) -> tuple[np.ndarray, list[CoordIssue]]:
-    """(usable mask, issues) of the number, range and swap checks, pair by pair."""
+                 cy: Sequence[object], skip: np.ndarray, example: tuple[float, float]
+                 ) -> tuple[np.ndarray, list[CoordIssue]]:
+    """(usable mask, issues) of the number, range and swap checks, pair by pair (``example``: a
+    point of the district for the 'not a number' reason)."""
+    nan_reason = not_a_number(example)
     xs, ys = _Cells(cx), _Cells(cy)
     both = ex & ey & ~skip
     bad_x = ~skip & ~both & (ex | np.isnan(x))
@@ -251,9 +256,9 @@ def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, c
         (both, lambda i: CoordIssue(i, "lon", "", "empty coordinates; fill in longitude and latitude (经度, 纬度)",
                                     True)),
         (bad_x, lambda i: CoordIssue(i, "lon", "", "empty longitude") if ex[i] else CoordIssue(i, "lon", xs[i],
-                                                                                             NOT_A_NUMBER)),
+                                                                                             nan_reason)),
         (bad_y, lambda i: CoordIssue(i, "lat", "", "empty latitude") if ey[i] else CoordIssue(i, "lat", ys[i],
-                                                                                            NOT_A_NUMBER)),
+                                                                                            nan_reason)),
         (swapped, lambda i: CoordIssue(i, "lon", f"{xs[i]}, {ys[i]}", "longitude and latitude look swapped; "
                                        "swap the two values", True)),
         (x_out, lambda i: CoordIssue(i, "lon", xs[i], "longitude out of range [-180, 180]")),
@@ -304,7 +309,8 @@ def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] 
     y, ey, cy = parse_numbers(lat)
     skipped = np.zeros(len(x), bool)
     skipped[list(skip)] = True
-    usable, issues = _cell_issues(x, y, ex, ey, cx, cy, skipped)
+    inside = district_geom(district).representative_point()
+    usable, issues = _cell_issues(x, y, ex, ey, cx, cy, skipped, (inside.x, inside.y))
     xs, ys = _Cells(cx), _Cells(cy)
     x, y = np.where(usable, x, np.nan), np.where(usable, y, np.nan)
     wx, wy = _crs.convert(x, y, chosen, "wgs84")
