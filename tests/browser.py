@@ -37,6 +37,43 @@ def require_chromium() -> None:
 
 
 REPO = Path(__file__).resolve().parents[1]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESK = {"viewport": {"width": 1400, "height": 1000}}
+
+
+@contextlib.contextmanager
+def private_store(path: Path) -> Iterator[Path]:
+    """``LONGHU_STORE`` pointed at ``path`` for a module's server (a test's own store), then restored."""
+    old = os.environ.get("LONGHU_STORE")
+    os.environ["LONGHU_STORE"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("LONGHU_STORE", None)
+        else:
+            os.environ["LONGHU_STORE"] = old
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def idle(page, timeout: float = 90_000) -> None:
+    """Wait until the page's script run is over (after letting a rerun start)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 def free_port() -> int:

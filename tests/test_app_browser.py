@@ -7,7 +7,6 @@ docs/img/pages/ (the set in the repository is the last run's).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,16 +14,12 @@ import pytest
 
 from geo.engine import coverage as cv
 from geo.io.district import District
-from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium, streamlit_server
+from tests.browser import DESK, MAP, PHONE, chromium, idle, private_store, require_chromium, streamlit_server
 from tests.lang_check import SWITCH_WORDS, stray_cjk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "img" / "pages"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESK = {"viewport": {"width": 1400, "height": 1000}}
 NEW_ROWS = ("新站一", "新站二", "新站三")
 
 
@@ -33,31 +28,16 @@ def server(tmp_path_factory):
     """One `streamlit run app.py` for the module, on its own store."""
     require_chromium()
     folder = tmp_path_factory.mktemp("browser")
-    old = os.environ.get("LONGHU_STORE")
-    os.environ["LONGHU_STORE"] = str(folder / "store.gpkg")
-    try:
+    with private_store(folder / "store.gpkg"):
         with streamlit_server("app.py", folder / "streamlit.log") as base:
             yield base, folder
-    finally:
-        if old is None:
-            os.environ.pop("LONGHU_STORE", None)
-        else:
-            os.environ["LONGHU_STORE"] = old
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
-
-def idle(page, timeout: float = 60_000) -> None:
-    page.wait_for_timeout(300)  # let a rerun start before waiting for its end
-    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 def open_page(browser, base: str, path: str, device: dict):

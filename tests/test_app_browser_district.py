@@ -15,15 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, LAUNCH_ARGS, REPO, require_chromium, streamlit_server
+from tests.browser import (
+    DESK,
+    MAP,
+    PHONE,
+    REPO,
+    chromium,
+    idle,
+    private_store,
+    require_chromium,
+    streamlit_server,
+)
 from tests.conftest import JINPING, NANAO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESK = {"viewport": {"width": 1400, "height": 1000}}
 CHAOYANG = "440513"  # 潮阳区: not among the tests' prepared districts, so it is built when picked
 SHOTS = Path(os.environ.get("DISTRICT_SHOTS", "")) if os.environ.get("DISTRICT_SHOTS") else None
 
@@ -48,31 +54,16 @@ def server(tmp_path_factory, district_cache):
     (folder / "static").symlink_to(REPO / "static", target_is_directory=True)
     script = folder / "district_app.py"
     script.write_text(LAUNCHER.format(repo=str(REPO), cache=str(district_cache), app=str(REPO / "app.py")))
-    old = os.environ.get("LONGHU_STORE")
-    os.environ["LONGHU_STORE"] = str(folder / "store.gpkg")
-    try:
+    with private_store(folder / "store.gpkg"):
         with streamlit_server(script, folder / "streamlit.log") as base:
             yield base, folder
-    finally:
-        if old is None:
-            os.environ.pop("LONGHU_STORE", None)
-        else:
-            os.environ["LONGHU_STORE"] = old
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
-
-def idle(page, timeout: float = 90_000) -> None:
-    page.wait_for_timeout(300)  # let a rerun start before waiting for its end
-    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 def open_page(browser, base: str, path: str, device: dict = DESK):

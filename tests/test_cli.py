@@ -300,7 +300,7 @@ def test_a_store_of_another_district_is_refused_in_one_line_and_nothing_is_writt
                "--json")
     assert mine.returncode == 0, mine.stderr
     assert json.loads(mine.stdout)["n_centers"] == len(c) - 1
-    assert "note: the store holds no district, streets, communities; using the Jinping District layout's" in mine.stderr
+    assert "note: the store holds no district, streets, communities; using Jinping District's own" in mine.stderr
     no_longhu(mine.stdout, mine.stderr)
 
 

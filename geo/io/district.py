@@ -300,7 +300,7 @@ class Layers:
         if not self.notes:
             return ""
         if lang == "en":
-            return f"the store holds no {', '.join(self.notes)}; using the {self.place.label('en')} layout's"
+            return f"the store holds no {', '.join(self.notes)}; using {self.place.label('en')}'s own"
         names = {"district": "区界", "streets": "街道边界", "communities": "社区边界", "centers": "服务中心"}
         return f"存储中没有{'、'.join(names[n] for n in self.notes)}，使用{self.place.label('zh')}的默认图层"
 
