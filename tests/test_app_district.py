@@ -9,6 +9,8 @@ The stores' side (what a save on one district leaves of the others) is tests/tes
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -230,3 +232,20 @@ def test_two_districts_never_share_a_cached_layer(app_cache, other_district, lon
     got = [cache.layers(p) for p in places]
     assert [g.place.code for g in got] == [p.code for p in places]
     assert len({len(g.centers) for g in got}) == len(places)
+
+
+@pytest.mark.parametrize("code", (JINPING, NANAO))
+def test_the_page_and_the_command_line_give_the_same_figures(app_cache, code, tmp_path):
+    """One job behind both front ends: the planner's covered share, centres and gaps are the
+    command line's ``coverage --district CODE --json`` for the same district and files."""
+    from tests.app_helpers import covered
+    from tests.cli_helpers import run
+
+    cli = run("coverage", "--district", code, "--out", tmp_path / "out", "--json")
+    assert cli.returncode == 0, cli.stderr
+    head = json.loads(cli.stdout)
+    at = ok(on(code))
+    shown = metrics(at)
+    assert covered(at) == pytest.approx(head["covered_pct"], abs=0.05)
+    assert shown["纳入计算的中心"] == str(head["n_centers"])
+    assert shown["未覆盖空白"].split()[0] == str(head["n_gaps"])
