@@ -7,9 +7,9 @@ community codes under its adcode, positions and boundaries on its outline -- or 
 is refused and nothing is written. A page that hands a store the wrong layer cannot put one
 district's centres into another's history.
 
-A store from before stamps is adopted by the first district that writes to it, provided the
-rows it holds now belong to that district (a store that already holds another district's rows
-is refused, not adopted).
+A store from before stamps is read, and adopted by the first district that writes to it, only
+when the rows it holds belong to that district; one that holds another district's rows is
+refused, reading or writing.
 """
 
 from __future__ import annotations
@@ -50,9 +50,17 @@ def stamped(con: sqlite3.Connection) -> str | None:
 
 
 def check_stamp(con: sqlite3.Connection, path: Path, district: District) -> None:
-    """Refuse a store stamped with another district (one line naming both)."""
+    """Refuse a store stamped with another district (one line naming both), or a store without a
+    stamp whose rows are another district's (a store from before stamps is never analysed as
+    the wrong district's)."""
     code = stamped(con)
-    if code is not None and code != district.code:
+    if code is None:
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_features'").fetchone():
+            for layer, rows in _current_rows(con).items():
+                _check(path, district, layer, rows, "this store has no district stamp and holds another "
+                                                    "district's rows; open it with the --district it was made for")
+        return
+    if code != district.code:
         from geo.io import districts
 
         theirs = districts.name_of(code)
@@ -62,19 +70,10 @@ def check_stamp(con: sqlite3.Connection, path: Path, district: District) -> None
 
 
 def stamp(con: sqlite3.Connection, path: Path, district: District) -> None:
-    """Stamp a store opened for writing with its district (once), after checking the stamp.
-
-    A store without a stamp (from before stamps) is adopted only when every row it holds now
-    belongs to ``district``. Runs inside the save's transaction: a save that is refused or
-    rolled back leaves the store unstamped.
-    """
+    """Stamp a store opened for writing with its district (once), after :func:`check_stamp`
+    (which refuses an unstamped store holding another district's rows). Runs inside the save's
+    transaction: a save that is refused or rolled back leaves the store unstamped."""
     check_stamp(con, path, district)
-    if stamped(con) is not None:
-        return
-    for layer, rows in _current_rows(con).items():
-        _check(path, district, layer, rows, f"this store has no district stamp and holds another district's "
-                                            f"rows, so it cannot become {district.label('en')}'s store; "
-                                            "move it away to start a new one")
     con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (adcode TEXT NOT NULL)")
     con.execute(f"INSERT INTO {TABLE} (adcode) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM {TABLE})",
                 (district.code,))
