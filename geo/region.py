@@ -79,9 +79,9 @@ def split_by_unit(path: Path, crs: str, schema: sources.Schema | str, reg: Regio
     reader and split its rows by the unit they lie in. Returns the shares and a problem for
     every row that cannot be placed: a bad coordinate cell, or outside every unit."""
     src, t = sources.load_table(path, schema)
-    problems, skip = registry.point_columns(src.name, t, ["lon", "lat"])
     whole = gpd.GeoDataFrame({"code": [reg.prefix], "name": [reg.name or reg.label]},
                              geometry=[shapes.geometry.union_all()], crs="EPSG:4326")
+    problems, skip = registry.point_columns(src.name, t, ["lon", "lat"], whole)
     check, cell_problems = registry.table_coordinates(t, crs, whole, skip)
     problems += [p for p in cell_problems if p.level == "error"]
     ok = np.flatnonzero(check.ok)

@@ -176,3 +176,13 @@ def test_a_cell_that_is_not_a_number_gets_an_example_inside_its_own_district(oth
     reason = check.issues[0].reason
     assert f"{place.point[0]:.4f} and {place.point[1]:.4f}" in reason
     assert f"{longhu.point[0]:.4f}" not in reason and "116.7417" not in reason
+
+
+def test_a_bad_longitude_latitude_cell_gets_an_example_of_its_own_district(other_district, longhu, tmp_path):
+    nanao = other_district(NANAO)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("名称,级别,经纬度\n甲,station,116.74\n", encoding="utf-8")
+    rep = centers.import_centers(bad, district=nanao)
+    reason = rep.problems[0].reason
+    inside = nanao.geometry.representative_point()
+    assert f"(for example {inside.x:.4f},{inside.y:.4f})" in reason and "116.7417" not in reason

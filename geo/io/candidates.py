@@ -54,7 +54,7 @@ def load_candidates(path: str | Path, crs: str = "wgs84", *,
 
 def _validate_candidates(name: str, t: Table, chosen: str, warnings: list[ImportProblem],
                          district: gpd.GeoDataFrame) -> ImportReport:
-    problems, skip = point_columns(name, t, ("lon", "lat"))
+    problems, skip = point_columns(name, t, ("lon", "lat"), district)
     coords, found = table_coordinates(t, chosen, district, skip)
     problems += found
     if coords.suggested:

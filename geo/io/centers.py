@@ -176,7 +176,7 @@ def _validate_centers(name: str, t: Table, chosen: str, warnings: list[ImportPro
                       streets: gpd.GeoDataFrame | None, communities: gpd.GeoDataFrame | None) -> ImportReport:
     """Every check of a centres table, in the order its problems are listed."""
     r = _Rows(t, warnings)
-    r.problems, skip = point_columns(name, t, _REQUIRED)
+    r.problems, skip = point_columns(name, t, _REQUIRED, district.outline)
     names = _check_names(r)
     tiers = _check_tiers(r)
     ids = _check_ids(r)

@@ -61,7 +61,7 @@ class CenterEditor:
         (``wgs84``, ``gcj02`` for AMap/Tencent, ``bd09`` for Baidu). ``id`` defaults to the
         next ``C0001``-style id never used in the layer.
         """
-        x, y = _wgs84(lon, lat, crs)
+        x, y = _wgs84(lon, lat, crs, self.store.district.point)
         name = str(name or "").strip()
         canon = tier_of(tier) or str(tier)  # an unknown tier is left for the validator to report
 
@@ -82,7 +82,7 @@ class CenterEditor:
     def move(self, id: str, lon: float, lat: float, *, crs: str = "wgs84", base_version: int | None = None,
              author: str = "", description: str | None = None) -> SaveResult:
         """Move a centre; its street/community follow when it leaves them."""
-        x, y = _wgs84(lon, lat, crs)
+        x, y = _wgs84(lon, lat, crs, self.store.district.point)
 
         def fn(gdf: gpd.GeoDataFrame, bounds: Bounds, _used: Callable[[], set[str]]) -> gpd.GeoDataFrame:
             i = _row_of(gdf, id)
@@ -195,13 +195,14 @@ def next_id(used: set[str]) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-def _wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
-    """A position in WGS-84. Positions out of range are left as given for the validator to report."""
+def _wgs84(lon: float, lat: float, crs: str, example: tuple[float, float]) -> tuple[float, float]:
+    """A position in WGS-84 (``example``: a point of the district, for the reason of a cell that
+    is not a number). Positions out of range are left as given for the validator to report."""
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
         raise DataError(LAYER, [ImportProblem(None, "lon/lat", f"{lon}, {lat}", "not a number; give decimal "
-                                              "degrees such as 116.7417, 23.3956", field="lon")]) from None
+                                              f"degrees such as {example[0]}, {example[1]}", field="lon")]) from None
     chosen = _crs.check_crs(crs)
     if chosen != "wgs84" and math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90:
         wx, wy = _crs.convert(x, y, chosen, "wgs84")

@@ -130,7 +130,7 @@ def _split_issues(t: Table, check, margin: float) -> tuple[list[ImportProblem], 
 
 def _validate(name: str, t: Table, catalogue: Catalogue, chosen: str, warnings: list[ImportProblem],
               district: gpd.GeoDataFrame, margin: float) -> FacilityReport:
-    problems, skip = point_columns(name, t, ("lon", "lat"))
+    problems, skip = point_columns(name, t, ("lon", "lat"), district)
     check = check_coordinates(t.df["lon"].tolist(), t.df["lat"].tolist(), chosen, district=district,
                               tolerance_m=margin, skip=sorted(skip))
     errors, outside = _split_issues(t, check, margin)

@@ -331,10 +331,12 @@ def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] 
     return CoordCheck(np.asarray(wx, float), np.asarray(wy, float), usable, ok, issues, counts, suggested)
 
 
-def point_columns(name: str, t: Table, required: Sequence[str]) -> tuple[list[ImportProblem], set[int]]:
+def point_columns(name: str, t: Table, required: Sequence[str], district: gpd.GeoDataFrame
+                  ) -> tuple[list[ImportProblem], set[int]]:
     """Make sure a table of points has its ``required`` columns (``lon``/``lat`` may come from a
     combined 'longitude,latitude' column) and a row; returns the problems of records whose
-    position cannot be read (bad combined cell, not a point) and those records."""
+    position cannot be read (bad combined cell, not a point) and those records. ``district``:
+    the area the points belong to (its own point is the example a reason gives)."""
     bad = split_lonlat(t)
     missing = [f for f in required if f not in t.headers]
     if missing:
@@ -343,8 +345,9 @@ def point_columns(name: str, t: Table, required: Sequence[str]) -> tuple[list[Im
                                              field=f) for f in missing])
     if len(t.df) == 0:
         raise DataError(name, f"the file has no {t.schema.items}; add at least one row under the header")
+    inside = district_geom(district).representative_point() if bad else None
     problems = [t.problem(i, "lon", t.df["lonlat"].iat[i], "expected 'longitude,latitude' (for example "
-                          "116.7417,23.3956)") for i in bad]
+                          f"{inside.x:.4f},{inside.y:.4f})") for i in bad]
     problems += [t.problem(i, "lon", value, reason, column="geometry") for i, (value, reason) in t.notes.items()]
     return problems, set(bad) | set(t.notes)
 
