@@ -155,8 +155,6 @@ def reason_text(reason: str, lang: str = "zh", place: District | None = None) ->
                 fields["ill"] = tr("why.ill_suffix", lang) if m.group("ill") else ""
             if key == "why.no_match_any":
                 fields["ex"] = (m.group("ex") or "").replace(" or ", tr("why.or", lang)) or "—"
-            if key == "why.not_number" and place is not None:  # the example: a point of the page's district
-                return tr(key, lang, place=place)
             return tr(key, lang, **fields)
     for pattern, key in NESTED:
         m = pattern.fullmatch(text)
