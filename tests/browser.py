@@ -76,6 +76,15 @@ def idle(page, timeout: float = 90_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+def type_point(page, lon: str, lat: str) -> None:
+    """Type a longitude and latitude into the resident page's fields (Chinese labels), press Enter
+    and wait for the answer."""
+    page.get_by_label("经度").fill(lon)
+    page.get_by_label("纬度").fill(lat)
+    page.get_by_label("纬度").press("Enter")
+    idle(page)
+
+
 def free_port() -> int:
     """A free local TCP port."""
     with socket.socket() as s:

@@ -14,7 +14,17 @@ import pytest
 
 from geo.engine import coverage as cv
 from geo.io.district import District
-from tests.browser import DESK, MAP, PHONE, chromium, idle, private_store, require_chromium, streamlit_server
+from tests.browser import (
+    DESK,
+    MAP,
+    PHONE,
+    chromium,
+    idle,
+    private_store,
+    require_chromium,
+    streamlit_server,
+    type_point,
+)
 from tests.lang_check import SWITCH_WORDS, stray_cjk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -147,10 +157,7 @@ def test_swapped_coordinates_are_refused_then_swapped(server, browser):
     page = open_page(browser, base, "resident", PHONE)
     page.get_by_text("输入坐标", exact=True).click()
     idle(page)
-    page.get_by_label("经度").fill("23.37")
-    page.get_by_label("纬度").fill("116.73")
-    page.get_by_label("纬度").press("Enter")
-    idle(page)
+    type_point(page, "23.37", "116.73")
     page.get_by_text("似乎填反了").first.wait_for(timeout=20_000)
     assert page.get_by_text("最近的 3 个服务中心").count() == 0  # a message, never an answer
     page.get_by_role("button", name="交换经度和纬度").click()

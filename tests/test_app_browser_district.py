@@ -25,6 +25,7 @@ from tests.browser import (
     private_store,
     require_chromium,
     streamlit_server,
+    type_point,
 )
 from tests.conftest import JINPING, NANAO
 
@@ -94,19 +95,13 @@ def test_jinping_resident_page_answers_in_jinping_s_name(server, browser, other_
     page = open_page(browser, base, f"resident?district={JINPING}")
     page.get_by_text("输入坐标", exact=True).click()
     idle(page)
-    page.get_by_label("经度").fill("116.7500")
-    page.get_by_label("纬度").fill("23.3900")
-    page.get_by_label("纬度").press("Enter")
-    idle(page)
+    type_point(page, "116.7500", "23.3900")
     page.get_by_text("本页只查找").wait_for(timeout=30_000)
     said = [a for a in alerts(page) if "本页只查找" in a]
     assert len(said) == 1 and said[0].startswith("这个位置在金平区外约") and "龙湖" not in said[0]
     assert "金平区" in page.locator("[data-testid='stCaptionContainer']").first.inner_text()
     shot(page, "jinping_resident_outside_zh")
-    page.get_by_label("经度").fill("23.3900")
-    page.get_by_label("纬度").fill("116.7500")
-    page.get_by_label("纬度").press("Enter")
-    idle(page)
+    type_point(page, "23.3900", "116.7500")
     page.get_by_text("似乎填反了").wait_for(timeout=30_000)
     said = [a for a in alerts(page) if "填反" in a]
     lon, lat = other_district(JINPING).point
