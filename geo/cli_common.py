@@ -15,7 +15,7 @@ from geo.engine.limits import SettingError
 from geo.io import districts, networks
 from geo.io.data import ILLUSTRATIVE_NOTICE_EN
 from geo.io.district import LAYERS, District, Layers, is_built
-from geo.io.errors import DataError
+from geo.io.errors import DataError, warning_lines
 
 
 class UsageError(Exception):
@@ -48,8 +48,8 @@ def usage(exc: SettingError, short: tuple[str, ...] = ()) -> Exception:
 
 def warn(path: Path, report) -> None:
     """An importer's warnings on stderr, one line each, naming the file and the row."""
-    for w in report.warnings:
-        say(f"warning: {Path(path).name}, {w.where() or 'file'}: {w.reason}")
+    for line in warning_lines(path, report.warnings):
+        say(f"warning: {line}")
 
 
 def add_district_option(p: argparse.ArgumentParser) -> None:

@@ -31,7 +31,7 @@ import shapely
 from geo.engine import schema
 from geo.io import data, districts, registry
 from geo.io import store as gstore
-from geo.io.errors import DataError
+from geo.io.errors import DataError, warning_lines
 from geo.io.registry import Registry
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class District:
         from geo.io import boundaries
 
         report = boundaries.import_boundaries(Path(path), level, district=self)
-        lines = _warning_lines(path, report.warnings)
+        lines = warning_lines(path, report.warnings)
         if report.problems:
             raise DataError(report.source, list(report.problems), lines)
         return report.layer, lines
@@ -238,7 +238,7 @@ class District:
             return self.shipped("centers"), []
         report = _centers_report(self, path or self.folder / FILES["centers"], crs if path else "wgs84",
                                  streets, communities)
-        return report.valid, (_warning_lines(path, report.warnings) if path is not None else [])
+        return report.valid, (warning_lines(path, report.warnings) if path is not None else [])
 
 
 def import_centers_strict(district: District, path: str | Path, crs: str, streets: gpd.GeoDataFrame,
@@ -254,14 +254,8 @@ def _centers_report(district: District, path: str | Path, crs: str, streets: gpd
 
     report = centers.import_centers(path, crs, district=district, streets=streets, communities=communities)
     if report.problems:  # the warnings go with the refusal: "looks like GCJ-02" matters most then
-        raise DataError(report.source, list(report.problems), _warning_lines(path, report.warnings))
+        raise DataError(report.source, list(report.problems), warning_lines(path, report.warnings))
     return report
-
-
-def _warning_lines(path: str | Path, warnings: list) -> list[str]:
-    """An importer's warnings as lines naming the file and the row: 'c.csv, row 3: …'."""
-    return [f"{Path(path).name}, {w.where() or 'file'}: {w.reason}" + (f" (value {w.value!r})" if w.value else "")
-            for w in warnings]
 
 
 @dataclass(frozen=True, eq=False)

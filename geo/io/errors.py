@@ -53,3 +53,9 @@ class ImportProblem(Problem):
 
     field: str = ""
     level: str = "error"
+
+
+def warning_lines(path: str | Path, warnings: list[Problem]) -> list[str]:
+    """An importer's warnings as one line each, naming the file and the row: 'c.csv, row 3: … (value 'x')'."""
+    return [f"{Path(path).name}, {w.where() or 'file'}: {w.reason}" + (f" (value {w.value!r})" if w.value else "")
+            for w in warnings]
