@@ -95,8 +95,8 @@ def layers_of(place: District, args: argparse.Namespace) -> Layers:
         if store is not None and exc.path == str(place.store_path):
             raise UsageError(f"--store {store}: {exc.problems[0].reason}") from None
         raise
-    if layers.note("en"):
-        say(f"note: {layers.note('en')}")
+    if layers.note():
+        say(f"note: {layers.note()}")
     for line in layers.warnings:
         say(f"warning: {line}")
     return layers

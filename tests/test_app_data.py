@@ -520,3 +520,16 @@ def test_a_corrupt_store_is_reported_and_the_shipped_layers_still_work(tmp_path,
     assert not at.exception
     assert any("broken" in e.value and "gpkg" in e.value for e in at.error)
     assert any(m.value == "172" for m in at.metric)  # the page still analyses the shipped centres
+
+
+@pytest.mark.slow
+def test_the_layers_that_fall_back_to_the_district_s_own_are_named_in_the_page_s_words(longhu):
+    """A store holding only communities: the data page names the other layers, in each language,
+    from its catalogue (never io's words)."""
+    longhu.store().save("communities", longhu.shipped("communities").iloc[:40], "fewer", base_version=0)
+    at = ok(start("data"))
+    assert any(c.value == "存储中没有区界、街道、服务中心（站），使用龙湖区自带的图层。" for c in at.caption)
+    at.session_state["lang"] = "en"
+    at = ok(goto(at, "data"))
+    assert any(c.value == "The store holds no District outline, Streets, Centres; Longhu District's own are used."
+               for c in at.caption)

@@ -50,8 +50,9 @@ def in_use(layers: Layers, lang: str) -> None:
                                        for f in frames.values()],
     }), hide_index=True)
     st.caption(tr("data.store_at", lang, path=md(layers.place.store_path)))
-    if layers.notes:
-        st.caption(md(layers.note(lang)))
+    if layers.notes:  # the layers that fell back to the district's own files, named in the page's words
+        names = tr("list_sep", lang).join(layer_label(n, lang) for n in layers.notes)
+        st.caption(tr("data.fallback", lang, place=layers.place, layers=names))
 
 
 def sidebar_status(layers: Layers, lang: str) -> str:

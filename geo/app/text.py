@@ -139,6 +139,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.l_district": ("区界", "District outline"), "data.l_streets": ("街道", "Streets"),
     "data.l_communities": ("村（社区）", "Communities"), "data.l_centers": ("服务中心（站）", "Centres"),
     "data.shipped": ("程序自带", "shipped"),
+    "data.fallback": ("存储中没有{layers}，使用{district}自带的图层。",
+                      "The store holds no {layers}; {district}'s own are used."),
     "data.store_at": ("我的数据保存在 {path}；每次修改都是一个新版本，可随时恢复。",
                       "Your data is kept in {path}; every change is a new version you can restore."),
     "data.tab_import": ("导入服务中心", "Import centres"), "data.tab_edit": ("编辑服务中心", "Edit centres"),

@@ -264,7 +264,7 @@ class Layers:
 
     ``sources`` maps each layer to ``store:VERSION``, ``file:PATH`` or ``shipped``; ``notes``
     names the layers taken from the district's folder although a store is in use (one note,
-    shown by the front end in its language); ``warnings`` are the importers' warnings on the
+    worded by the front end); ``warnings`` are the importers' warnings on the
     files given, one line each naming the file and the row. Compared by identity (it holds frames).
     """
 
@@ -289,14 +289,12 @@ class Layers:
         text = f"{self.place.code}|{self.place.folder}|{self.place.store_path}|{sorted(self.sources.items())}"
         return hashlib.sha1(text.encode()).hexdigest()[:16]
 
-    def note(self, lang: str = "en") -> str:
-        """The one note on fallbacks ('' when none)."""
+    def note(self) -> str:
+        """The one note on fallbacks for the command line ('' when none); a page words
+        :attr:`notes` from its own catalogue."""
         if not self.notes:
             return ""
-        if lang == "en":
-            return f"the store holds no {', '.join(self.notes)}; using {self.place.label('en')}'s own"
-        names = {"district": "区界", "streets": "街道边界", "communities": "社区边界", "centers": "服务中心"}
-        return f"存储中没有{'、'.join(names[n] for n in self.notes)}，使用{self.place.label('zh')}的默认图层"
+        return f"the store holds no {', '.join(self.notes)}; using {self.place.label('en')}'s own"
 
 
 def locate_in(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
