@@ -32,6 +32,7 @@ from geo.io import networks
 from geo.jobs.unit import UnitJob, jobs_for, life_jobs, run_unit
 
 CONNECT_TIMEOUT_S = 5.0  # an address that does not answer is reported within 10 s
+WORKERS_TIMEOUT_S = 30.0  # a scheduler without workers is reported after this wait
 Say = Callable[[str], None]
 
 
@@ -64,13 +65,45 @@ def client_for(scheduler: str, workers: int = 2) -> Iterator[Any]:
             yield client
         return
     try:
+        probe(scheduler, CONNECT_TIMEOUT_S)
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError) as exc:
-        raise BatchError(f"--scheduler {scheduler}: no dask scheduler answers there "
-                         f"({str(exc).splitlines()[0]}); start one (`dask scheduler`) or use --scheduler local") \
-            from None
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+        raise BatchError(f"--scheduler {scheduler}: no dask scheduler answers there ({reason}); "
+                         "start one (`dask scheduler`) or use --scheduler local") from None
     with client:
+        _need_workers(client, scheduler)
         yield client
+
+
+def probe(address: str, seconds: float) -> None:
+    """Return once a dask scheduler at ``address`` has completed dask's handshake; ``TimeoutError``
+    after ``2 × seconds`` at most. ``Client(address, timeout=…)`` alone waits for ever on a peer
+    that accepts the connection and never answers (its handshake read has no deadline), so the
+    whole handshake is run here first, under one."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=seconds)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), 2 * seconds))
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"no answer to dask's handshake within {2 * seconds:g} s") from None
+
+
+def _need_workers(client: Any, scheduler: str) -> None:
+    """A scheduler with no worker would leave the tasks waiting for ever: one line instead."""
+    if client.scheduler_info().get("workers"):
+        return
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise BatchError(f"--scheduler {scheduler}: the scheduler has no workers ({exc}); start one "
+                         f"(`dask worker {scheduler}`) or use --scheduler local") from None
 
 
 def check_scheduler(scheduler: str, workers: int) -> None:

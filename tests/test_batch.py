@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +89,50 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_10_s(tmp_path, caps
     assert time.perf_counter() - start < 10.0
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: --scheduler tcp://127.0.0.1:") and "no dask scheduler answers" in err[-1]
+
+
+@pytest.fixture
+def silent_peer():
+    """tcp://127.0.0.1:PORT of a peer that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for c in held:
+        c.close()
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_accepts_and_never_answers_is_one_line_within_15_s(silent_peer, tmp_path, capsys):
+    start = time.perf_counter()  # dask's Client waited for ever on such a peer (its handshake has no deadline)
+    assert cli.main(["batch", "--region", WUHAI, "--out", str(tmp_path), "--scheduler", silent_peer]) == 2
+    assert time.perf_counter() - start < 15.0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: --scheduler {silent_peer}: no dask scheduler answers there (no answer")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_one_line_not_a_wait_for_ever(monkeypatch, tmp_path, capsys):
+    from dask.distributed import LocalCluster
+
+    monkeypatch.setattr(batch, "WORKERS_TIMEOUT_S", 1.0)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
+        assert cli.main(["batch", "--region", WUHAI, "--out", str(tmp_path), "--scheduler",
+                         cluster.scheduler_address]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "the scheduler has no workers" in err[-1] and "dask worker" in err[-1]
 
 
 @pytest.mark.slow
