@@ -43,7 +43,7 @@ class Region:
 
 def region(prefix: object) -> Region:
     """The units of a code prefix; :class:`~geo.io.districts.DistrictError` (one line) when none."""
-    p = str(prefix).strip()
+    p = districts.region_code(str(prefix).strip())  # 440500 is 4405 (汕头市)
     if not p.isdigit() or len(p) > 6:
         raise districts.DistrictError(f"--region {p!r}: give the first digits of an adcode: 44 (广东省), "
                                       "4405 (汕头市) or a unit's 6 digits")

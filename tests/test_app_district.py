@@ -225,6 +225,28 @@ def test_an_unknown_code_is_a_message_until_another_district_is_picked(app_cache
     assert not [w.value for w in ok(at).warning if code in w.value]
 
 
+@pytest.mark.parametrize("code, lang, says", [
+    ("440500", "zh", "网址中的代码“440500”是汕头市，不是县级行政区；请在左侧选择其下辖的 7 个区县之一"),
+    ("44", "en", "which is Guangdong Province, not a county-level unit; pick one of its 124 districts"),
+])
+def test_a_city_or_province_in_the_address_is_named_with_its_units(app_cache, code, lang, says):
+    at = start()
+    at.query_params["district"] = code
+    if lang == "en":
+        at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning if says in w.value]
+
+
+def test_a_stray_newline_in_the_address_is_trimmed(app_cache):
+    at = start()
+    at.query_params["district"] = JINPING + "\n"
+    ok(at.run())
+    assert not [w.value for w in at.warning if JINPING in w.value] and at.query_params["district"] == JINPING
+    assert any("金平区" in c.value for c in at.caption)
+
+
 def test_two_districts_never_share_a_cached_layer(app_cache, other_district, longhu):
     places = [longhu] + [other_district(c) for c in OTHERS]
     tokens = [cache.layers_token(p) for p in places]

@@ -60,8 +60,11 @@ def test_the_shipped_registry_is_the_nationwide_one_cut_to_longhu():
 
 
 @pytest.mark.parametrize("code, says", [
-    ("4405", "汕头市 is a city, not a county-level unit; give one of its 7 units"),
-    ("44", "广东省 is a province, not a county-level unit; give one of its 124 units"),
+    ("4405", "汕头市 (4405) is a city, not a county-level unit; give one of its 7 units"),
+    ("440500", "--district 440500: 汕头市 (4405) is a city, not a county-level unit; give one of its 7 units"),
+    ("440000", "--district 440000: 广东省 (44) is a province, not a county-level unit; give one of its 124"),
+    ("440500000000", "汕头市 (4405) is a city"),
+    ("44", "广东省 (44) is a province, not a county-level unit; give one of its 124 units"),
     ("440511001", "金平区"),
     ("440511001001", "is a community"),
     ("440599", "unknown code"),
@@ -71,6 +74,13 @@ def test_a_code_that_is_not_a_county_level_unit_is_one_line(code, says):
     with pytest.raises(districts.DistrictError) as e:
         districts.check_code(code)
     assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_city_code_zero_padded_is_the_city_for_a_region():
+    from geo import region as rg
+
+    assert rg.region("440500").prefix == rg.region("4405").prefix == "4405"
+    assert districts.region_code("440507") == "440507" and districts.region_code("440599") == "440599"
 
 
 def test_a_unit_without_an_outline_says_so():

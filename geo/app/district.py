@@ -51,14 +51,25 @@ def current(lang: str, slot: DeltaGenerator | None = None) -> str:
     unit (else a message in ``slot``, and the one chosen before stays), else the one chosen
     earlier in this session (the picker's callback has put a new choice there before the run)."""
     ss.setdefault(PARAM, DEFAULT)
-    asked = st.query_params.get(PARAM)
+    asked = (st.query_params.get(PARAM) or "").strip()  # a link's stray newline or space, as on the command line
     if asked and asked != ss[PARAM]:
         if asked in options("zh"):
             ss[PARAM] = asked
         else:
-            (slot or st).warning(tr("district_unknown", lang, code=md(asked)))
+            (slot or st).warning(_not_a_unit(asked, lang))
     address(ss[PARAM])
     return ss[PARAM]
+
+
+def _not_a_unit(code: str, lang: str) -> str:
+    """Why the address's code is not a district: a city or province (440500, 4405, 44) names
+    itself and how many units it has; anything else is unknown."""
+    region = districts.region_code(code)
+    name = districts.name_of(region) if len(region) in (2, 4) else ""
+    if not name:
+        return tr("district_unknown", lang, code=md(code))
+    return tr("district_is_region", lang, code=md(code), n=len(districts.units(region)),
+              name=districts.english_name(name) if lang == "en" else name)
 
 
 def address(code: str) -> None:

@@ -179,10 +179,22 @@ def units(prefix: str = "") -> pd.DataFrame:
     return out
 
 
+def region_code(code: str) -> str:
+    """A province's or city's code as the registry writes it ('44', '4405') when ``code`` is its
+    zero-padded form ('440000', '440500', '440500000000'); any other code as it is."""
+    if len(code) not in (6, 9, 12) or name_of(code):
+        return code
+    for n in (2, 4, 6, 9):
+        if len(code) > n and code == code[:n].ljust(len(code), "0") and name_of(code[:n]):
+            return code[:n]
+    return code
+
+
 def check_code(adcode: object) -> str:
     """``adcode`` as the 6-digit code of a county-level unit of the registry, else
     :class:`DistrictError` with one line saying what the code is and what to give."""
     code = str(adcode).strip().removesuffix(".0")
+    given, code = code, region_code(code)
     if not code.isdigit():
         raise DistrictError(f"--district {code!r}: not a code; give the 6-digit code of a county-level unit "
                             f"(区/县/县级市), for example {SHIPPED_CODE} ({name_of(SHIPPED_CODE)})")
@@ -193,8 +205,8 @@ def check_code(adcode: object) -> str:
     if name and level in ("province", "city"):
         first = units(code)["code"]
         example = f", for example {first.iat[0]} ({name_of(first.iat[0])})" if len(first) else ""
-        raise DistrictError(f"--district {code}: {name} is a {level}, not a county-level unit; give one of its "
-                            f"{len(first)} units{example}, or run them all with `batch --region {code}`")
+        raise DistrictError(f"--district {given}: {name} ({code}) is a {level}, not a county-level unit; give "
+                            f"one of its {len(first)} units{example}, or run them all with `batch --region {code}`")
     if name:
         raise DistrictError(f"--district {code}: {name} is a {level}; give the 6-digit code of its "
                             f"county-level unit, {code[:6]} ({name_of(code[:6])})")
