@@ -15,6 +15,19 @@ Formula guard (OWASP "CSV injection"), decided per format:
   Excel sets itself when ``'=x`` is typed), so it stays text when the cell is edited. The
   value is not changed: a literal ``'`` would show in the cell and come back from every
   reader of the workbook.
+
+Line breaks and characters a format cannot hold, decided per format (everything else, bidi
+marks, CJK and emoji included, is written as is and reads back unchanged):
+
+* CSV rows end in CRLF (RFC 4180, as Excel writes them), so a cell holding CR, LF or both is
+  quoted and reads back as one cell: a ``=``/``@`` after a line break inside a name never
+  starts a row or a cell. NUL becomes U+FFFD (``\ufffd``): Excel cuts text at NUL and the
+  project's reader refuses it.
+* XLSX: CR and CRLF become LF (XML keeps only LF line ends; Excel breaks the line the same
+  way), and the characters XML 1.0 cannot hold -- NUL, the other C0 controls but tab and LF,
+  U+FFFE and U+FFFF -- become U+FFFD, so the workbook is always written. An empty text cell
+  reads back as an empty cell.
+* GeoJSON, GeoPackage: NUL becomes U+FFFD (GDAL would end the text at it); nothing else changes.
 """
 
 from __future__ import annotations
@@ -38,8 +51,11 @@ from geo.io.files import atomic_write, resolve_inside, safe_filename, staged_fol
 FORMATS: tuple[str, ...] = ("geojson", "gpkg", "csv", "xlsx")
 EXCEL_CELL_MAX = 32767
 NOTES_SHEET = "说明"
-_EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_WIDTH = 80
+REPLACEMENT = "\ufffd"
+"""What a character the format cannot hold becomes (see the module notes)."""
+_NUL = (re.compile("\x00"), REPLACEMENT)
+_XML_TEXT = (re.compile("\r\n?"), "\n"), (re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"), REPLACEMENT)
 
 # --------------------------------------------------------------------------- plain tables
 
@@ -76,9 +92,27 @@ def _formula_mask(s: pd.Series) -> pd.Series:
     return is_text & s.where(is_text, "").astype(str).str.match(FORMULA_LEADING.pattern)
 
 
+def _replace_text(df: pd.DataFrame, subs: tuple[tuple[re.Pattern, str], ...]) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and text headers have each ``(pattern, replacement)`` applied."""
+    def fix(v: str) -> str:
+        for pattern, replacement in subs:
+            v = pattern.sub(replacement, v)
+        return v
+
+    out = df.copy()
+    for c in list(_text_columns(out)):
+        s = out[c].astype(object)
+        is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
+        if is_text.any():
+            out[c] = s.mask(is_text, s.where(is_text, "").astype(str).map(fix))
+    out.columns = [fix(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
 def guard_table(df: pd.DataFrame) -> pd.DataFrame:
-    """A plain copy of ``df`` in which formula-leading text cells and headers start with ``'``."""
-    out = plain_table(df)
+    """A plain copy of ``df`` in which formula-leading text cells and headers start with ``'``
+    and NUL is replaced (see the module notes)."""
+    out = _replace_text(plain_table(df), (_NUL,))
     for c in list(_text_columns(out)):
         s = out[c].astype(object)
         mask = _formula_mask(s)
@@ -91,8 +125,9 @@ def guard_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """``df`` as UTF-8 CSV with BOM (Excel shows Chinese correctly), formula-leading text guarded."""
-    return guard_table(df).to_csv(index=False).encode("utf-8-sig")
+    """``df`` as UTF-8 CSV with BOM (Excel shows Chinese correctly), formula-leading text guarded,
+    rows ending in CRLF so that a cell holding a line break is quoted (see the module notes)."""
+    return guard_table(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
@@ -128,9 +163,6 @@ def _check_cells(where: str | Path | None, sheet: str, table: pd.DataFrame) -> N
         for i in np.flatnonzero(lengths > EXCEL_CELL_MAX)[:5]:
             problems.append(Problem(int(i) + 2, str(c), "", f"sheet {sheet}: text of {lengths[i]:,} characters "
                                     "does not fit an Excel cell (32,767); export as GeoJSON, GeoPackage or CSV"))
-        for i in np.flatnonzero(text.str.contains(_EXCEL_ILLEGAL.pattern).to_numpy())[:5]:
-            problems.append(Problem(int(i) + 2, str(c), "", f"sheet {sheet}: the text holds a control character "
-                                    "Excel cannot store; remove it or export as CSV"))
     if problems:
         raise DataError(where, problems)
 
@@ -183,9 +215,9 @@ def _fill_sheet(ws, table: pd.DataFrame) -> None:
 def _workbook(sheets: dict[str, pd.DataFrame], notes: list[str] | None, where: str | Path | None):
     from openpyxl import Workbook
 
-    tables = {name: plain_table(df) for name, df in sheets.items()}
+    tables = {name: _replace_text(plain_table(df), _XML_TEXT) for name, df in sheets.items()}
     if notes:
-        tables[NOTES_SHEET] = pd.DataFrame({"说明 / Notes": [str(n) for n in notes]})
+        tables[NOTES_SHEET] = _replace_text(pd.DataFrame({"说明 / Notes": [str(n) for n in notes]}), _XML_TEXT)
     for name, table in tables.items():
         _check_cells(where, name, table)
     wb = Workbook()
@@ -202,7 +234,8 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str] | None = None) 
     """A workbook of one sheet per table (in order), plus a 说明 sheet of ``notes``, as bytes.
 
     Geometry columns become lon/lat or WKT (:func:`plain_table`). Cells are numbers or text,
-    never formulas. Raises :class:`DataError` (sheet, row, column) for text Excel cannot hold.
+    never formulas; line breaks and characters XML cannot hold are replaced (module notes). Raises
+    :class:`DataError` (sheet, row, column) for text longer than an Excel cell holds.
     """
     buf = io.BytesIO()
     _workbook(sheets, notes, "workbook.xlsx").save(buf)
@@ -220,6 +253,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, *, notes: list
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in WGS-84, NUL in its text replaced (see the module notes)."""
+    gdf = _replace_text(gdf, (_NUL,))
     return gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
 
 
