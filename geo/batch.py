@@ -91,7 +91,7 @@ def probe(address: str, seconds: float) -> None:
 
     try:
         asyncio.run(asyncio.wait_for(handshake(), 2 * seconds))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TimeoutError(f"no answer to dask's handshake within {2 * seconds:g} s") from None
 
 

@@ -18,7 +18,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geo import cli_common, cli_lifecircle
-from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, open_district, say, usage, warn
+from geo.cli_common import (
+    UsageError,
+    add_district_option,
+    layers_of,
+    network,
+    notice,
+    open_district,
+    out_path,
+    say,
+    usage,
+    warn,
+)
 from geo.engine import coverage, schema
 from geo.engine import crs as _crs
 from geo.engine.graph import NetworkError
@@ -69,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("coverage", help="coverage, gaps and the per-street/community table")
     _add_coverage_options(c)
-    c.add_argument("--out", type=Path, required=True, help="output folder")
+    c.add_argument("--out", type=out_path, required=True, help="output folder")
     c.add_argument("--json", action="store_true", help="print the headline figures as JSON")
 
     n = sub.add_parser("nearest", help="the k nearest centres to a point by walking time")
@@ -86,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_district_option(n)
 
     f = sub.add_parser("fetch-network", help="download the district's walking network from OpenStreetMap (online)")
-    f.add_argument("--out", type=Path, help="default data/network/SLUG_walk.graphml (the district's name: "
+    f.add_argument("--out", type=out_path, help="default data/network/SLUG_walk.graphml (the district's name: "
                                             "longhu_walk.graphml, jinping_walk.graphml)")
     f.add_argument("--margin-m", type=float, default=500.0)
     add_district_option(f)
@@ -95,14 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_coverage_options(e)
     e.add_argument("--format", required=True,
                    help="png, pdf, html, brief, xlsx (one file) or geojson, gpkg, csv (all layers into a folder)")
-    e.add_argument("--out", type=Path, required=True, help="output file (a folder for geojson/gpkg/csv)")
+    e.add_argument("--out", type=out_path, required=True, help="output file (a folder for geojson/gpkg/csv)")
     e.add_argument("--title", help="map title (default <district>15分钟党群服务圈覆盖图)")
     e.add_argument("--paper", default="a4", help="a4 (landscape), a3 or slide (16:9)")
 
     s = sub.add_parser("suggest", help="where new stations would close the gaps best")
     _add_coverage_options(s)
     s.add_argument("--k", type=int, required=True, help="number of new stations (1-20)")
-    s.add_argument("--out", type=Path, required=True, help="output folder")
+    s.add_argument("--out", type=out_path, required=True, help="output folder")
     s.add_argument("--json", action="store_true")
     s.add_argument("--method", default="auto", help="exact, greedy or auto")
     s.add_argument("--candidates", type=Path,
@@ -119,7 +130,7 @@ def _add_init_parser(sub) -> None:
     i = sub.add_parser("init", help="build the layers of any county-level unit (outline, registry, "
                                     "illustrative layout)")
     i.add_argument("--district", default=None, help="the unit's code (adcode); default 440507 (龙湖区)")
-    i.add_argument("--out", type=Path, help="output folder (default data/user/districts/ADCODE)")
+    i.add_argument("--out", type=out_path, help="output folder (default data/user/districts/ADCODE)")
     i.add_argument("--stations", type=int, default=0, help="illustrative stations to place besides the street and "
                                                            "community centres (default 0)")
 
@@ -144,7 +155,7 @@ def _add_batch_parser(sub) -> None:
     b.add_argument("--tiers", default=",".join(schema.TIERS))
     b.add_argument("--buffer-m", type=float, default=30.0)
     b.add_argument("--min-gap-m2", type=float, default=2000.0)
-    b.add_argument("--out", type=Path, required=True, help="output folder")
+    b.add_argument("--out", type=out_path, required=True, help="output folder")
     b.add_argument("--scheduler", default="local",
                    help="local (a LocalCluster of worker processes), serial (no dask), or tcp://HOST:PORT")
     b.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster")
@@ -250,8 +261,11 @@ def cmd_export(args: argparse.Namespace, place: District) -> int:
     if args.format not in brief.FORMATS + LAYER_FORMATS:
         raise UsageError(f"--format: unknown format {args.format!r}; "
                          f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
-    if args.format not in LAYER_FORMATS:
-        brief.check_writable(args.out)
+    if args.format not in LAYER_FORMATS:  # the file can be written, under a name that says what it is
+        try:
+            brief.check_suffix(brief.check_writable(args.out), args.format)
+        except brief.ExportError as exc:
+            raise UsageError(f"--out: {exc}") from None
     job = _coverage_job(args, place)
     result = _run(job)
     if args.format in LAYER_FORMATS:
@@ -291,8 +305,6 @@ def cmd_init(args: argparse.Namespace, place: None = None) -> int:
     from geo.io import districts
 
     code = districts.check_code(args.district or districts.SHIPPED_CODE)
-    if args.stations < 0:
-        raise UsageError("--stations: give 0 or more")
     out = args.out or districts.CACHE_DIR / code
     say(f"building the layers of {districts.name_of(code)} ({code}) …")
     print(districts.build(code, out, stations=args.stations).describe())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 
 from geo.engine.limits import SettingError
@@ -27,6 +28,17 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}")
+
+
+def out_path(text: str) -> Path:
+    """``--out``: a file or folder name that is not empty (which would write into the current
+    folder) and has no control character (a newline makes a name nobody can type again)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; give a file or folder name")
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} holds a control character ({bad!r}); give a plain name")
+    return Path(text)
 
 
 def say(text: str) -> None:

@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, say, usage, warn
+from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, out_path, say, usage, warn
 from geo.engine import crs as _crs
 from geo.engine import lifecircle as lc
 from geo.engine.graph import NetworkError
@@ -43,15 +43,15 @@ def add_parsers(sub) -> None:
     lcp.add_argument("--cell-m", type=float, default=50.0, help="grid cell of the heat map (m)")
     lcp.add_argument("--communities", type=Path, help="community boundaries (GeoJSON/GPKG); default: shipped")
     lcp.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
-    lcp.add_argument("--out", type=Path, required=True, help="output folder")
+    lcp.add_argument("--out", type=out_path, required=True, help="output folder")
     lcp.add_argument("--json", action="store_true", help="print the headline figures as JSON")
-    lcp.add_argument("--brief", type=Path, help="also write the one-page brief (FILE.pdf or FILE.png)")
+    lcp.add_argument("--brief", type=out_path, help="also write the one-page brief (FILE.pdf or FILE.png)")
     lcp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief")
     add_district_option(lcp)
 
     ff = sub.add_parser("fetch-facilities", help="download the catalogue's facilities from OpenStreetMap (online)")
     ff.add_argument("--catalogue", type=Path)
-    ff.add_argument("--out", type=Path, default=facilities.OSM_CACHE, help="CSV to save them in")
+    ff.add_argument("--out", type=out_path, default=facilities.OSM_CACHE, help="CSV to save them in")
     ff.add_argument("--margin-m", type=float, default=1000.0, help="distance around the district to include (m)")
     add_district_option(ff)
 

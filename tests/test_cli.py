@@ -70,17 +70,28 @@ def test_nearest_json_sorted_by_minutes():
     (["coverage", "--out", "{tmp}", "--centers", "{tmp}/bad.csv"], "bad.csv, row 3, column lat"),
     (["nearest", "--lon", "116.7", "--lat", "23.4", "--crs", "mars"], "unknown coordinate system"),
     (["coverage"], "--out"),
+    (["coverage", "--out", ""], "argument --out: empty; give a file or folder name"),  # was: the current folder
+    (["coverage", "--out", "{tmp}/a\nb"], "holds a control character ('\\n')"),  # was: exit 1, internal error
+    (["lifecircle", "--facilities", "{tmp}/bad.csv", "--out", "{tmp}", "--brief", "b\r.pdf"], "control character"),
+    (["coverage", "--out", "{tmp}", "--minutes", "120.0001"], "at most 120 min, got 120.0001"),  # was: got 120
+    (["export", "--format", "png", "--out", "{tmp}/x.pdf"], "format png writes a .png file; name it x.png"),
+    (["export", "--format", "brief", "--out", "{tmp}/x"], "format brief writes a .pdf file; name it x.pdf"),
+    (["init", "--stations", "1000000", "--out", "{tmp}/st"], "--stations must be a whole number from 0 to 1000"),
+    (["init", "--district", "440500"], "--district 440500: 汕头市 (4405) is a city"),  # was: unknown code
+    (["coverage", "--district", "440500", "--out", "{tmp}"], "`batch --region 4405`"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
     (tmp_path / "empty.csv").write_text("name,tier,lon,lat\n", encoding="utf-8")
     (tmp_path / "not_a_graph.graphml").write_text("hello, I am not a graph\n", encoding="utf-8")
     (tmp_path / "bad.csv").write_text("name,tier,lon,lat\nA,street,116.7,23.4\nB,street,116.7,north\n",
                                       encoding="utf-8")
+    before = sorted(tmp_path.iterdir())
     p = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert p.returncode == 2
     lines = [ln for ln in p.stderr.splitlines() if ln.startswith("error")]
     assert len(lines) == 1 and needle in lines[0], p.stderr
     assert "Traceback" not in p.stderr
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
 
 
 def test_nearest_on_the_real_helsinki_network_is_never_shorter_than_the_straight_line(tmp_path):

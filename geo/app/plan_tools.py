@@ -43,7 +43,6 @@ LABELS = {"png": "plan.f_png", "pdf": "plan.f_pdf", "brief": "plan.f_brief", "ht
           "xlsx": "plan.f_xlsx"}
 MIME = {"png": "image/png", "pdf": "application/pdf", "brief": "application/pdf", "html": "text/html",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-SUFFIX = {"png": ".png", "pdf": ".pdf", "brief": ".pdf", "html": ".html", "xlsx": ".xlsx"}
 METHODS = ("greedy", "auto", "exact")  # greedy first: an answer in a blink; exact on request
 
 
@@ -220,7 +219,7 @@ def export_file(key: tuple, fmt: str, title: str, paper: str, basemap: str, lang
                 _result: cv.CoverageResult) -> bytes:
     """One briefing output as bytes, in ``lang`` (cached on the analysis key and the options)."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = brief.export(_result, fmt, Path(tmp) / f"out{SUFFIX[fmt]}", title=title or None, paper=paper,
+        path = brief.export(_result, fmt, Path(tmp) / f"out{brief.SUFFIXES[fmt]}", title=title or None, paper=paper,
                             basemap=basemap if fmt == "html" else "none", lang=lang)
         return path.read_bytes()
 
@@ -265,5 +264,5 @@ def _exports(place: District, result: cv.CoverageResult, key: tuple, basemap: st
                 col.error(tr("plan.export_error", lang, msg=md(exc)))
         if fresh:
             col.download_button(tr("plan.download", lang, what=what), ss[f"made_{fmt}"][1],
-                                f"{place.slug}_{fmt}_{lang}_{tag}{SUFFIX[fmt]}", MIME[fmt], key=f"dl_{fmt}",
+                                f"{place.slug}_{fmt}_{lang}_{tag}{brief.SUFFIXES[fmt]}", MIME[fmt], key=f"dl_{fmt}",
                                 on_click="ignore", use_container_width=True, wrap=True)

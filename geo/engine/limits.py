@@ -23,7 +23,8 @@ class SettingError(ValueError):
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    """A number as typed, without float noise: 120, 0.5, 120.0001 (``:g`` would say 120)."""
+    return f"{x:.15g}"
 
 
 @dataclass(frozen=True)

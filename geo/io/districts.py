@@ -297,11 +297,20 @@ def build(adcode: object, out: str | Path, stations: int = 0) -> Built:
     """Write the unit's layers to ``out`` (all or none) after checking them: the counts equal
     the registry's, the area is sane, the streets and communities tile the outline."""
     code = check_code(adcode)
+    try:
+        layout.STATIONS.check("stations", stations)
+    except ValueError as exc:
+        raise DistrictError(f"--{exc}") from None
     district = outline(code)
     div = divisions(code)
     if not (div["level"] == "street").any():
         raise DistrictError(f"--district {code}: the registry lists no street of {name_of(code)}")
     streets, communities, centers = layout.build_layout(district, div, n_stations=stations)
+    room = len(centers) - 1 - int(div["level"].isin(("street", "community")).sum())  # besides the centres of
+    # the district, each street and each community
+    if room < stations:
+        raise DistrictError(f"--stations {stations}: {name_of(code)} has room for {room} illustrative stations "
+                            f"(one per {2 * layout.CELL_M:g} m lattice point at most); give {room} or fewer")
     area = _check(district, div, streets, communities, centers, stations)
     with files.staged_folder(Path(out)) as tmp:
         tables.write_geojson(district, tmp / "district.geojson")

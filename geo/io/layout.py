@@ -44,11 +44,13 @@ from scipy import ndimage
 from scipy.cluster.vq import kmeans2
 
 from geo.engine import crs as _crs
+from geo.engine.limits import Range
 
 CELL_M = 50.0
 MAX_CELLS = 80_000  # a larger district gets larger cells (Longhu: 57,000 cells of 50 m)
 VILLAGE_WEIGHT = 4.0
 N_STATIONS = 36  # the shipped Longhu layers
+STATIONS = Range(0, 1000, integer=True)  # illustrative stations a unit can be given (Longhu has 36)
 SMOOTH_M = 60.0  # border smoothing for 50 m cells (scaled with the cell)
 ILLUSTRATIVE = "illustrative"
 

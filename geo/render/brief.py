@@ -56,6 +56,7 @@ from geo.render.cartography import (
 from geo.render.words import check_lang, notice_text, word
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
+SUFFIXES: dict[str, str] = {"png": ".png", "pdf": ".pdf", "html": ".html", "brief": ".pdf", "xlsx": ".xlsx"}
 # Paper sizes in inches, chosen so 300 dpi gives whole pixels: A4 3508×2480, A3 4961×3508,
 # 16:9 slide 4000×2250 (13.33 × 7.5 in, PowerPoint's widescreen page).
 PAPERS: dict[str, tuple[float, float]] = {
@@ -334,6 +335,14 @@ def check_glyphs(fig: Figure, font: fonts.CJKFont) -> None:
                           f"set {fonts.ENV_VAR} to a font that covers these characters")
 
 
+def check_suffix(path: str | Path, fmt: str) -> None:
+    """:class:`ExportError` when the file's name says another kind than ``fmt`` writes (a PNG
+    named ``.pdf`` opens in nothing); a name without a suffix is refused the same way."""
+    p, want = Path(path), SUFFIXES[fmt]
+    if p.suffix.lower() != want:
+        raise ExportError(f"cannot write {p}: format {fmt} writes a {want} file; name it {p.stem or 'map'}{want}")
+
+
 def check_writable(path: str | Path) -> Path:
     """The output path, after checking that its folder exists and accepts a new file;
     :class:`ExportError` with a one-line message otherwise. Nothing is left behind."""
@@ -395,6 +404,7 @@ def export(result: cv.CoverageResult, fmt: str, path: str | Path, title: str | N
         except maps.MapError as exc:
             raise ExportError(str(exc)) from None
     p = check_writable(path)
+    check_suffix(p, fmt)
     if fmt in ("png", "pdf"):
         render_figure(result, "map", p, fmt, title=title, paper=paper, dpi=dpi, date=date, lang=lang)
     elif fmt == "brief":
