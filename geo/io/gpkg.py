@@ -154,6 +154,41 @@ class State:
     rows: dict[str, tuple[str, bytes | None]]
 
 
+class BadRow(Exception):
+    """A stored row that cannot be read back (the store words it as one line, naming its file)."""
+
+    def __init__(self, layer: str, row: str, what: str):
+        self.layer, self.row, self.what = layer, row, what
+        super().__init__(f"layer {layer}, {row}: {what}")
+
+
+def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | None]], *,
+                tolerant: bool = False) -> dict[str, tuple[str, bytes | None]]:
+    """Stored ``(key, props, geom)`` rows (text as bytes) as a state's rows, every one checked:
+    UTF-8 text, properties a JSON object, geometry WKB. A row that fails raises :class:`BadRow`
+    naming its key; ``tolerant`` keeps it instead with empty properties and no geometry (a
+    value no save ever equals, so a whole-layer save replaces it)."""
+    wkb = np.array([g for *_, g in raw], dtype=object)
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore") if len(raw) else wkb
+    rows: dict[str, tuple[str, bytes | None]] = {}
+    for (k, p, g), geom in zip(raw, geoms):
+        key = k.decode("utf-8", "replace")
+        try:
+            k.decode("utf-8")
+            props = p.decode("utf-8")
+            if not isinstance(json.loads(props), dict):
+                raise ValueError
+            what = "its geometry is not valid WKB" if g is not None and geom is None else ""
+        except UnicodeDecodeError:
+            what = "its key or properties are not UTF-8 text"
+        except ValueError:
+            what = "its properties are not a JSON object"
+        if what and not tolerant:
+            raise BadRow(layer, f"key {key} (version {version})", what)
+        rows[key] = ("", None) if what else (props, g)
+    return rows
+
+
 @dataclass(frozen=True)
 class Diff:
     """Keys added, removed and changed between two versions of a layer."""

@@ -33,18 +33,17 @@ import os
 import re
 import sqlite3
 import zlib
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.request import pathname2url
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.io import data, gpkg, stamp
+from geo.io import data, gpkg, stamp, storefile
 from geo.io.districts import SHIPPED_CODE
 from geo.io.errors import DataError
 from geo.io.gpkg import Diff, State
@@ -127,77 +126,43 @@ class Store:
 
     # ---------------------------------------------------------------- connections
 
+    def _own(self) -> str:
+        """What to give instead of a file that is not a store."""
+        return f"give the store the app saves ({default_path(self.district.code).name})"
+
     def _connect(self) -> sqlite3.Connection:
-        """A read-write connection; creates the file and the schema when missing."""
+        """A read-write connection, for a save only (:func:`geo.io.storefile.open_write`)."""
         if self.readonly:
             raise ValueError(f"the store {self.path} was opened read-only; open it with readonly=False to save")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise DataError(self.path, f"cannot open the store ({exc})") from None
-        try:
-            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            stamp.check_stamp(con, self.path, self.district)  # before anything could change the file
-            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = FULL")
-            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone():
-                gpkg.create_schema(con)
-        except sqlite3.DatabaseError as exc:
-            con.close()
-            raise DataError(self.path, f"the store is not a readable GeoPackage/SQLite file ({exc}); "
-                                       "move it away to start a new one") from None
-        except DataError:
-            con.close()
-            raise
-        return con
+        return storefile.open_write(self.path, self.timeout, self.district, self._own())
 
-    def _open_readonly(self) -> tuple[sqlite3.Connection, bool]:
-        """(a read-only connection, whether it is ``immutable``), after checking it is a store.
-
-        With no ``-wal``/``-journal`` beside the file, every committed change is in the file
-        itself: it is opened ``immutable`` (no locks, no ``-shm``), and :meth:`_read` checks
-        the file did not change meanwhile. Otherwise a writer is active: plain ``mode=ro``.
-        """
-        p, own = self.path, f"give the store the app saves ({default_path(self.district.code).name})"
-        if not p.is_file():
-            raise DataError(p, "store not found; the app creates it on the first save")
-        if p.stat().st_size == 0:
-            raise DataError(p, f"not a store: the file is empty; {own}")
-        quiet = not any(Path(f"{p}{suffix}").exists() for suffix in ("-wal", "-journal"))
-        uri = f"file:{pathname2url(str(p.resolve()))}?mode=ro" + ("&immutable=1" if quiet else "")
+    @contextmanager
+    def _writing(self, layer: str) -> Iterator[sqlite3.Connection]:
+        """A save's connection; a damaged or read-only store raised as one line."""
+        con = self._connect()
         try:
-            con = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise DataError(p, f"cannot open the store ({exc})") from None
-        try:
-            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_versions'").fetchone():
-                raise DataError(p, "not a store: a SQLite/GeoPackage file without the app's version history "
-                                   f"(no store_versions table); {own}")
-            stamp.check_stamp(con, p, self.district)
-        except sqlite3.DatabaseError as exc:
+            yield con
+        except storefile.DAMAGE as exc:
+            raise storefile.failure(self.path, exc, layer) from None
+        finally:
             con.close()
-            raise DataError(p, f"not a store: not a SQLite/GeoPackage file ({exc}); {own}") from None
-        except DataError:
-            con.close()
-            raise
-        return con, quiet
 
-    def _read(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        """``fn(connection)``; a read-only store is read again when the file changed meanwhile."""
-        if not self.readonly:
-            with closing(self._connect()) as con:
+    def _read(self, fn: Callable[[sqlite3.Connection], _T], layer: str | None = None) -> _T:
+        """``fn(connection)`` on a read-only connection, whatever ``readonly`` says (reading never
+        writes); read again when the file changed meanwhile. A store not made yet reads as empty
+        unless the Store is ``readonly``."""
+        if not self.readonly and storefile.is_new(self.path):
+            with closing(storefile.open_empty()) as con:
                 return fn(con)
         for _ in range(5):
             before = _stamp(self.path)
-            con, immutable = self._open_readonly()
+            con, immutable = storefile.open_read(self.path, self.timeout, self.district, self._own())
             try:
                 result = fn(con)
-            except sqlite3.DatabaseError:
-                if not immutable or _stamp(self.path) == before:
-                    raise
-                continue  # torn by a concurrent checkpoint: read again
+            except storefile.DAMAGE as exc:
+                if immutable and _stamp(self.path) != before:
+                    continue  # torn by a concurrent checkpoint: read again
+                raise storefile.failure(self.path, exc, layer) from None
             finally:
                 con.close()
             if not immutable or _stamp(self.path) == before:
@@ -211,20 +176,30 @@ class Store:
         row = con.execute("SELECT MAX(version) FROM store_versions WHERE layer = ?", (layer,)).fetchone()
         return row[0]
 
-    def _state(self, con: sqlite3.Connection, layer: str, version: int) -> State:
-        """``layer`` at ``version`` (0: the district's own file)."""
+    def _state(self, con: sqlite3.Connection, layer: str, version: int, *, tolerant: bool = False) -> State:
+        """``layer`` at ``version`` (0: the district's own file), every row checked
+        (:func:`geo.io.gpkg.decode_rows`: a damaged one raises :class:`geo.io.gpkg.BadRow`);
+        ``tolerant``: damaged rows kept as values no save equals, missing ones left out (the
+        current state a whole-layer save replaces, so a restore can mend a damaged store)."""
         if version == 0 and layer in SHIPPED:
             return _shipped_state(self.district, layer)
         meta = con.execute(
-            "SELECT key_column, columns, key_order FROM store_versions WHERE layer = ? AND version <= ? "
+            "SELECT version, key_column, columns, key_order FROM store_versions WHERE layer = ? AND version <= ? "
             "ORDER BY version DESC LIMIT 1", (layer, version)).fetchone()
         if meta is None:
             raise KeyError(f"layer {layer!r} has no version {version}")
-        key, columns, order = meta[0], json.loads(meta[1]), json.loads(zlib.decompress(meta[2]))
-        rows = {k: (p, g) for k, p, g in con.execute(
-            "SELECT key, props, geom FROM store_features WHERE layer = ? AND valid_from <= ? "
-            "AND (valid_to IS NULL OR valid_to > ?)", (layer, version, version))}
-        return State(key, columns, order, rows)
+        try:
+            key, columns, order = meta[1], json.loads(meta[2]), json.loads(zlib.decompress(meta[3]))
+        except (ValueError, zlib.error) as exc:
+            raise gpkg.BadRow(layer, f"version {meta[0]}", f"its columns or key order cannot be read ({exc})") from None
+        raw = con.execute("SELECT CAST(key AS BLOB), CAST(props AS BLOB), geom FROM store_features WHERE layer = ? "
+                          "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)", (layer, version, version))
+        rows = gpkg.decode_rows(layer, version, raw.fetchall(), tolerant=tolerant)
+        missing = [k for k in order if k not in rows]
+        if missing and not tolerant:
+            raise gpkg.BadRow(layer, f"key {missing[0]} (version {version})",
+                              "the version lists it but the store holds no row for it")
+        return State(key, columns, [k for k in order if k in rows] if missing else order, rows)
 
     def layers(self) -> list[str]:
         """Names of the layers saved in the store."""
@@ -234,7 +209,7 @@ class Store:
     def head(self, layer: str) -> int | None:
         """The current version of ``layer``, or None when it was never saved."""
         _check_layer(layer)
-        return self._read(lambda con: self._head(con, layer))
+        return self._read(lambda con: self._head(con, layer), layer)
 
     def load(self, layer: str, version: int | None = None, *, shipped: bool = True) -> gpd.GeoDataFrame:
         """A layer at ``version`` (default: current) as a GeoDataFrame in EPSG:4326.
@@ -245,7 +220,7 @@ class Store:
         merge against) when ``shipped`` is true, else ``KeyError``.
         """
         _check_layer(layer)
-        return self._read(lambda con: self._load(con, layer, version, shipped))
+        return self._read(lambda con: self._load(con, layer, version, shipped), layer)
 
     def _load(self, con: sqlite3.Connection, layer: str, version: int | None, shipped: bool) -> gpd.GeoDataFrame:
         con.execute("BEGIN")  # one consistent snapshot
@@ -277,7 +252,7 @@ class Store:
             _check_layer(layer)
             sql += " WHERE layer = ?"
             args = (layer,)
-        rows = self._read(lambda con: con.execute(sql + " ORDER BY version DESC", args).fetchall())
+        rows = self._read(lambda con: con.execute(sql + " ORDER BY version DESC", args).fetchall(), layer)
         cols = ["version", "layer", "created_at", "description", "author", "base_version", "restored_from",
                 "merged", "added", "removed", "changed", "n_features"]
         df = pd.DataFrame(rows, columns=cols)
@@ -291,7 +266,7 @@ class Store:
     def diff(self, layer: str, old: int, new: int) -> Diff:
         """Keys added, removed and changed from version ``old`` to ``new`` of ``layer``."""
         _check_layer(layer)
-        return self._read(lambda con: gpkg.diff(self._state(con, layer, old), self._state(con, layer, new)))
+        return self._read(lambda con: gpkg.diff(self._state(con, layer, old), self._state(con, layer, new)), layer)
 
     def changed_rows(self, layer: str, version: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """(rows after, rows before) for the features a version added/changed/removed."""
@@ -311,7 +286,7 @@ class Store:
             before.order = [k for k in before.order if k in removed | changed]
             return gpkg.gdf_from_state(after, version), gpkg.gdf_from_state(before, prev)
 
-        return self._read(read)
+        return self._read(read, layer)
 
     # ---------------------------------------------------------------- writing
 
@@ -335,7 +310,7 @@ class Store:
         if base_version is None and not force:
             base_version = _attrs_version(gdf)
         mine = gpkg.state_from_gdf(gdf, key, layer)
-        with closing(self._connect()) as con:
+        with self._writing(layer) as con:
             return self._transaction(con, layer, lambda base: mine, description,
                                      None if force else base_version, author, force=force, require_base=not force)
 
@@ -357,7 +332,7 @@ class Store:
         description = _check_description(description)
         if layer in SHIPPED and self.head(layer) is None:
             self.seed(layer, author)
-        with closing(self._connect()) as con:
+        with self._writing(layer) as con:
             def build(base: State | None) -> State:
                 if base is None:
                     raise KeyError(f"layer {layer!r} is not in the store {self.path}")
@@ -381,7 +356,7 @@ class Store:
         """
         _check_layer(layer)
         desc = _check_description(description or f"restored version {version}")
-        with closing(self._connect()) as con:
+        with self._writing(layer) as con:
             def build(_base: State | None) -> State:
                 if not con.execute("SELECT 1 FROM store_versions WHERE layer = ? AND version = ?",
                                    (layer, version)).fetchone():
@@ -400,7 +375,7 @@ class Store:
         if head is not None:
             return SaveResult(layer, int(head), created=False)
         mine = gpkg.state_from_gdf(self.district.shipped(layer), KEYS[layer], layer)
-        with closing(self._connect()) as con:
+        with self._writing(layer) as con:
             def build(base: State | None) -> State:
                 return base if base is not None else mine  # someone else seeded meanwhile: keep theirs
 
@@ -425,7 +400,7 @@ class Store:
             gdf = gpd.GeoDataFrame(gdf, geometry=gdf.geometry.name, crs="EPSG:4326")
         desc = _check_description(description or f"replaced {layer} ({len(gdf)} features)")
         mine = gpkg.state_from_gdf(gdf, "code", layer)
-        with closing(self._connect()) as con:
+        with self._writing(layer) as con:
             return self._transaction(con, layer, lambda base: mine, desc, base_version, author, whole=True)
 
     # ---------------------------------------------------------------- the write transaction
@@ -476,7 +451,7 @@ class Store:
                              f"version it started from, so it could overwrite others' changes: pass "
                              f"base_version=gdf.attrs['version'] of Store.load({layer!r}), or force=True to "
                              f"replace the layer on purpose. 请先加载再保存。")
-        head_state = self._state(con, layer, head) if head is not None else None
+        head_state = self._state(con, layer, head, tolerant=whole) if head is not None else None
         if whole and head is not None and base_version is not None and base_version != head:
             raise ConflictError(layer, base_version, head, ["(whole layer)"], self._who(con, layer, base_version))
         if base_version == 0 and head is not None and not force:
