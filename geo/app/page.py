@@ -22,6 +22,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from geo.app import cache, district, state
+from geo.app.reasons import error_text
 from geo.app.state import ss
 from geo.app.text import LANG_NAMES, md, tr
 from geo.engine import coverage as cv
@@ -101,12 +102,12 @@ def load_layers(place: District, lang: str) -> Layers | None:
         return cache.layers(place)
     except errors.DataError as exc:
         first = str(exc)
-        st.error(tr("error_data", lang, msg=md(exc)))
+        st.error(tr("error_data", lang, msg=error_text(exc, lang, place)))
     try:
         return place.layers(use_store=False)
     except errors.DataError as exc:
         if str(exc) != first:  # the folder's own problem, not the store's said again
-            st.error(tr("error_data", lang, msg=md(exc)))
+            st.error(tr("error_data", lang, msg=error_text(exc, lang, place)))
         return None
 
 

@@ -110,12 +110,33 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
      r"\((?P<b>\d+)%\); .*", "why.bounds_crs"),
     (r"(?P<name>.+) has (?P<n>\d+) features \(rows (?P<rows>.+)\); merged into one", "why.merged"),
     (r"(?P<n>\d+) of the registry's (?P<all>\d+) (?P<lv>\w+)s have no boundary in this file", "why.missing_bounds"),
+    # the store (geo.io.storefile): the parts of "the store is damaged: …" (NESTED) and its other refusals
+    (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its geometry is not valid WKB", "why.dmg_geom"),
+    (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its key or properties are not UTF-8 text",
+     "why.dmg_text"),
+    (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its properties are not a JSON object",
+     "why.dmg_json"),
+    (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): the version lists it but the store holds no "
+     r"row for it", "why.dmg_missing"),
+    (r"layer (?P<layer>\w+), version (?P<v>\d+): its columns or key order cannot be read \((?P<e>.+)\)",
+     "why.dmg_meta"),
+    (r"layer (?P<layer>\w+) cannot be read \((?P<e>.+)\)", "why.dmg_layer"),
+    (r"the file cannot be read \((?P<e>.+)\)", "why.dmg_file"),
+    (r"restore an earlier version on the app's data page \(.+\), or move the store file away to start a new one",
+     "why.dmg_rescue"),
+    (r"the store is read-only: (?P<p>.+); make it writable or choose another store", "why.store_readonly"),
+    (r"not a store: a SQLite/GeoPackage file without the app's version history \(no store_versions table\); "
+     r"nothing was written; give the store the app saves \((?P<name>.+)\)", "why.not_store"),
+    (r"not a readable store \((?P<e>.+)\): not a SQLite/GeoPackage file, or a damaged one; give the store the app "
+     r"saves \((?P<name>.+)\), or move this file away to start a new one", "why.store_unreadable"),
+    (r"not a store: the file is empty; give the store the app saves \((?P<name>.+)\)", "why.store_empty"),
 ]]
 
 #: Reasons that hold other reasons: (pattern, catalogue key, the group(s) holding reasons).
 NESTED: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k in [
     (r"not matched to the registry: (?P<rest>.+)", "why.not_matched"),
     (r"(?P<label>.+?): (?P<rest>.+) \(a vertex of the boundary\)", "why.vertex"),
+    (r"the store is damaged: (?P<rest>.+)", "why.store_damaged"),
 ]]
 
 LEVELS = ("street", "community", "district")

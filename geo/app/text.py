@@ -481,6 +481,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.bounds_crs": ("按 {s} 读取时边界与{district}更吻合（{a}% 在区内），按 {c} 只有 {b}%；请选择 {s} 后重新导入", "bounds crs"),
     "why.merged": ("{name} 有 {n} 个要素（第 {rows} 行）；已合并为一个", "merged"), "why.missing_bounds": ("名录中的 {all} 个{lv}里有 {n} 个在本文件中没有边界", "missing"),
     "why.not_matched": ("未能与名录匹配：{rest}", "not matched: {rest}"), "why.vertex": ("{label}：{rest}（边界的一个顶点）", "{label}: {rest} (a vertex)"),
+    # the store (geo.io.storefile)
+    "why.store_damaged": ("数据文件已损坏：{rest}", "the store is damaged: {rest}"),
+    "why.dmg_geom": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的几何不是有效的 WKB", "bad geometry"),
+    "why.dmg_text": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的编号或属性不是 UTF-8 文本", "bad text"),
+    "why.dmg_json": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的属性无法读取", "bad properties"),
+    "why.dmg_missing": ("图层 {layer} 的版本 {v} 列出了编号 {fid} 的要素，但文件中没有这一行", "missing row"),
+    "why.dmg_meta": ("图层 {layer} 版本 {v} 的字段或要素顺序无法读取（{e}）", "bad version row"),
+    "why.dmg_layer": ("图层 {layer} 无法读取（{e}）", "layer unreadable"), "why.dmg_file": ("文件无法读取（{e}）", "file unreadable"),
+    "why.dmg_rescue": ("请在“数据管理 → 版本记录”中恢复较早的版本，或将该文件移走后重新开始", "restore or move away"),
+    "why.store_readonly": ("数据文件是只读的：{p}；请将其改为可写，或换一个数据文件", "read-only store"),
+    "why.not_store": ("不是本工具的数据文件：这是没有版本记录（无 store_versions 表）的 SQLite/GeoPackage 文件；未写入任何内容；"
+                      "请使用本工具保存的数据文件（{name}）", "not a store"),
+    "why.store_unreadable": ("无法读取数据文件（{e}）：不是 SQLite/GeoPackage 文件，或文件已损坏；请使用本工具保存的数据文件（{name}），"
+                             "或将该文件移走后重新开始", "unreadable store"),
+    "why.store_empty": ("不是本工具的数据文件：文件是空的；请使用本工具保存的数据文件（{name}）", "empty store"),
 }
 
 
