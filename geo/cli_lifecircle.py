@@ -92,10 +92,7 @@ def _facilities(args: argparse.Namespace, cat: lc.Catalogue, district) -> facili
     report = facilities.import_facilities(args.facilities, cat, args.facilities_crs, district=district)
     warn(args.facilities, report)
     report.raise_for_problems()
-    if len(report.valid) == 0:
-        raise UsageError(f"{args.facilities.name}: no row matches a category of the catalogue "
-                         f"({len(report.unmatched)} rows unassigned); give a category/类别 column with the "
-                         "catalogue's names, or an AMap export with type and typecode columns")
+    report.require_facilities()
     return report
 
 

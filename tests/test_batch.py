@@ -91,6 +91,25 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_10_s(tmp_path, caps
     assert err[-1].startswith("error: --scheduler tcp://127.0.0.1:") and "no dask scheduler answers" in err[-1]
 
 
+@pytest.mark.parametrize("category, where, says", [
+    ("图书馆", "inside", "no row matches a category of the catalogue (1 rows unassigned)"),
+    ("幼儿园", "longhu", "all 1 facilities lie outside the area analysed"),
+])
+def test_facilities_with_nothing_to_analyse_are_refused_as_by_lifecircle(cache, tmp_path, capsys, category, where,
+                                                                         says):
+    """Was: exit 0 and 0 % for every category, as if measured."""
+    inside = pd.read_csv(cache / "150302" / "centers.csv", dtype=str).iloc[0]
+    lon, lat = (inside["lon"], inside["lat"]) if where == "inside" else ("116.73", "23.39")
+    f = tmp_path / "facilities.csv"
+    pd.DataFrame({"名称": ["x"], "类别": [category], "经度": [lon], "纬度": [lat]}).to_csv(f, index=False)
+    out = tmp_path / "out"
+    assert cli.main(["batch", "--region", WUHAI, "--facilities", str(f), "--out", str(out), "--scheduler",
+                     "serial"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: facilities.csv") and says in err[-1]
+    assert not out.exists()
+
+
 @pytest.fixture
 def silent_peer():
     """tcp://127.0.0.1:PORT of a peer that accepts connections and never says a word."""

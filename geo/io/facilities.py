@@ -65,6 +65,18 @@ class FacilityReport(ImportReport):
         """Valid facilities per category key."""
         return self.valid["category"].value_counts()
 
+    def require_facilities(self) -> None:
+        """:class:`DataError` (one line) when no row is left to analyse: a life circle of nothing
+        would report every category at 0 % as if measured."""
+        if len(self.valid):
+            return
+        if self.outside and self.unmatched.empty:
+            raise DataError(self.source, f"all {len(self.outside)} facilities lie outside the area analysed; check "
+                                         "the coordinate system (GCJ-02 for AMap) or the file")
+        raise DataError(self.source, f"no row matches a category of the catalogue ({len(self.unmatched)} rows "
+                                     "unassigned); give a category/类别 column with the catalogue's names, or an "
+                                     "AMap export with type and typecode columns")
+
 
 def _auto_crs(t: Table, crs: str | None, warnings: list[ImportProblem]) -> str:
     """The coordinate system: as given, else GCJ-02 for an AMap export (a type code column), else WGS-84."""

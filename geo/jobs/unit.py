@@ -122,6 +122,7 @@ def life_jobs(path: Path, crs: str | None, catalogue: lc.Catalogue, settings: lc
                              geometry=[shapes.geometry.union_all()], crs="EPSG:4326")
     report = fio.import_facilities(path, catalogue, crs, district=whole)
     report.raise_for_problems()
+    report.require_facilities()  # else every unit would report 0 % as if measured
     reach = max(settings.limit_m(c) for c in catalogue.categories)
     fac = report.valid
     jobs = {}
