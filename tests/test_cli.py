@@ -306,6 +306,9 @@ def test_a_store_of_another_district_is_refused_in_one_line_and_nothing_is_writt
         assert "--district 440511" in p.stderr
         assert all(word in p.stderr for word in here)  # the district asked for, by name and code
         assert not (tmp_path / "o").exists()
+    p = run("export", "--format", "brief", "--out", tmp_path / "brief.pdf", "--store", tmp_path / "jinping.gpkg")
+    assert p.returncode == 2 and p.stderr.startswith("error: --store ") and "440511" in p.stderr
+    assert not (tmp_path / "brief.pdf").exists()  # no Longhu brief built from Jinping's store
     assert (tmp_path / "jinping.gpkg").read_bytes() == before
     mine = run("coverage", "--district", JINPING, "--out", tmp_path / "o", "--store", tmp_path / "jinping.gpkg",
                "--json")
