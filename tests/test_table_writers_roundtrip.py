@@ -36,7 +36,8 @@ from geo.io.cells import NUMBER, unguard_formula
 REPLACEMENT = "\ufffd"
 SPECIAL = ["\x00", "\r", "\n", "\r\n", "\t", "=", "+", "-", "@", "'", '"', ",", ";", " ", "\u202e", "\u200f",
            "中", "区", "😀", "\x01", "\x0b", "\x1f", "\x7f", "\x85", "\u2028", "\ufeff", "\ufffe", "1", ".", "e"]
-TEXT = st.lists(st.one_of(st.sampled_from(SPECIAL), st.characters(exclude_categories=("Cs",))), max_size=10).map("".join)
+CHARS = st.one_of(st.sampled_from(SPECIAL), st.characters(exclude_categories=("Cs",)))
+TEXT = st.lists(CHARS, max_size=10).map("".join)
 NAMES = st.lists(TEXT, min_size=1, max_size=8)
 FUZZ = settings(max_examples=int(os.environ.get("GEO_FUZZ_EXAMPLES", "40")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])

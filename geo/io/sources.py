@@ -21,10 +21,10 @@ import pandas as pd
 import shapely
 
 from geo.engine import crs as _crs
-from geo.io import files
+from geo.io import files, unpack
 from geo.io.cells import cell_text, isna, unguard_formula
 from geo.io.errors import DataError, ImportProblem
-from geo.io.files import USER_DIR, check_name, resolve_inside, safe_filename
+from geo.io.files import USER_DIR, resolve_inside, safe_filename
 from geo.io.schemas import CENTERS, SCHEMAS, Schema
 
 # --------------------------------------------------------------------------- settings
@@ -37,6 +37,11 @@ MAX_COLUMNS: int = 500
 """Files with more columns (or properties) than this are refused, before their rows are read."""
 MAX_UNZIPPED_RATIO: int = 10
 """A zip (XLSX, zipped Shapefile) may unpack to at most this many times ``MAX_BYTES``."""
+MAX_XML_BYTES: int = 100 * 1024 * 1024
+"""An XLSX workbook's parts (sheets, shared strings...) may unpack to at most this many bytes."""
+MAX_CELLS: int = 1_000_000
+"""A sheet may hold at most this many cells (``MAX_ROWS`` rows of 10 columns); counted in its XML
+before it is parsed, and again as it is read (the empty cells Excel pads a row with included)."""
 
 NUL_MESSAGE = ("the data contains NUL bytes (\\x00), which no table cell can hold; remove them, "
                "or save the file again as CSV UTF-8")
@@ -115,26 +120,6 @@ def _sniff(name: str, raw: bytes) -> str:
             raise DataError(name, "a Shapefile is several files; upload them zipped together (.zip)")
         return "zip"
     return "csv"
-
-
-def _check_zip(src: Source, max_bytes: int) -> list[zipfile.ZipInfo]:
-    """Members of a zip, refusing zip bombs and names that would leave the folder."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(src.raw)) as z:
-            infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise DataError(src.name, f"not a readable zip file ({exc}); zip the files again") from None
-    total = sum(i.file_size for i in infos)
-    if total > max_bytes * MAX_UNZIPPED_RATIO:
-        raise DataError(src.name, f"the archive unpacks to {total / 1e6:.0f} MB, over the limit; "
-                                  "split it into smaller files")
-    for i in infos:
-        try:
-            check_name(i.filename, "archive member")
-        except DataError:
-            raise DataError(src.name, f"archive member {i.filename!r} has an unsafe path "
-                                      "(absolute or '..'); make the zip again from the files") from None
-    return infos
 
 
 # --------------------------------------------------------------------------- tables
@@ -225,10 +210,12 @@ def _open_sheet(src: Source, wb, sheet: str | None, warnings: list[ImportProblem
 
 def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
               warnings: list[ImportProblem]) -> list[tuple[int, list[str]]]:
-    """(spreadsheet row, cells) of one sheet of an XLSX workbook."""
+    """(spreadsheet row, cells) of one sheet of an XLSX workbook; what it unpacks to is measured
+    first (:data:`MAX_XML_BYTES`, :data:`MAX_CELLS`) and reading stops at the first cell over."""
     import openpyxl
 
-    _check_zip(src, max_bytes)
+    infos = unpack.members(src.name, src.raw, max_bytes * MAX_UNZIPPED_RATIO)
+    unpack.check_workbook(src.name, src.raw, infos, MAX_XML_BYTES, MAX_CELLS)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(src.raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds on damaged files)
@@ -236,11 +223,14 @@ def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
                                   f"({exc.__class__.__name__}); open it in Excel and save as .xlsx") from None
     try:
         chosen, ws = _open_sheet(src, wb, sheet, warnings)
-        rows = []
+        rows, cells = [], 0
         try:
             for i, rec in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+                cells += len(rec)
                 if i > max_rows + 50:
                     raise DataError(src.name, _too_many(max_rows))
+                if cells > MAX_CELLS:
+                    raise unpack.too_many_cells(src.name, MAX_CELLS)
                 if len(rec) > MAX_COLUMNS:
                     if _width(rec) > MAX_COLUMNS:
                         raise _too_wide(src.name, _width(rec), MAX_COLUMNS)
@@ -378,7 +368,7 @@ def split_lonlat(t: Table) -> list[int]:
 def _zip_target(src: Source, path: Path, layer: str | None, max_bytes: int,
                 warnings: list[ImportProblem]) -> tuple[str, str | None, str | None]:
     """(GDAL path, layer, encoding) of the Shapefile to read inside a zip."""
-    infos = _check_zip(src, max_bytes)
+    infos = unpack.members(src.name, src.raw, max_bytes * MAX_UNZIPPED_RATIO)
     shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
     if not shps:
         raise DataError(src.name, "the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together")
@@ -450,7 +440,8 @@ def vector_frame(src: Source, layer: str | None, max_rows: int, max_bytes: int,
         if src.kind == "zip":
             target, layer, encoding = _zip_target(src, path, layer, max_bytes, warnings)
         try:
-            gdf = _read_layer(src, target, layer, encoding, max_rows, warnings)
+            with unpack.geojson_objects(src.kind == "geojson"):
+                gdf = _read_layer(src, target, layer, encoding, max_rows, warnings)
         except DataError:
             raise
         except Exception as exc:  # noqa: BLE001  (GDAL's errors vary; all mean an unreadable file)
