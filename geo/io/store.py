@@ -9,9 +9,12 @@ File layout: a GeoPackage 1.3 (:mod:`geo.io.gpkg`) whose feature tables hold eac
 **current** version (GDAL/QGIS read them: ``geopandas.read_file(path, layer="centers")``), with
 the history beside them; a save only adds the features it changed.
 
-Reading without writing: ``District.store(readonly=True)`` opens the file with SQLite's
-``mode=ro``; it never creates a file, folder, table or ``-wal``/``-shm``, never changes the
-journal mode, and refuses a file that is not a store.
+Reading never writes (:mod:`geo.io.storefile`): every read opens the file with SQLite's
+``mode=ro``, whether the Store was made ``readonly`` or not; it never creates a file, folder,
+table or ``-wal``/``-shm``, never changes the journal mode, and refuses a file that is not a
+store. Only a save opens it read-write, and refuses first (one line, nothing written) a file
+that is not a store and a read-only file or folder; a damaged row is one line naming it.
+``readonly=True`` only forbids saving (and a missing file is an error, not an empty store).
 
 Atomicity: a save is one SQLite transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) writing the
 version row, the history and the current table together; a process killed before ``COMMIT``
