@@ -117,11 +117,14 @@ def test_a_store_still_to_be_made_reads_as_empty_and_is_made_by_the_first_save(c
     if content is not None:
         p.parent.mkdir()
         p.write_bytes(content)
-    s = District.open().with_store(p).store()
+    place = District.open().with_store(p)
+    s = place.store()
     assert s.layers() == [] and s.head("centers") is None and s.versions().empty
-    assert s.load("centers").attrs["version"] == 0
+    assert s.load("centers").attrs["version"] == 0 and not s.made
+    assert place.layers().sources["centers"] == "shipped" and cache.store_heads(place) == {}  # the pages
     assert (p.read_bytes() if p.exists() else None) == content  # reading made nothing
-    assert s.seed("centers").version == 1 and s.layers() == ["centers"]
+    assert s.seed("centers").version == 1 and s.layers() == ["centers"] and s.made
+    assert place.layers().sources["centers"] == "store:1" and cache.store_heads(place) == {"centers": 1}
 
 
 @pytest.mark.slow

@@ -40,7 +40,7 @@ NETWORK_SUFFIXES = (".graphml", ".osm", ".osm.pbf", ".pbf", ".osm.xml")
 # --------------------------------------------------------------------------- assets, layers
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=1)
 def install_assets(static_dir: str) -> dict[str, str]:
     """Write Leaflet & co. under ``static/vendor`` once per server process."""
     return webassets.install_static_assets(Path(static_dir))
@@ -68,9 +68,9 @@ def store_heads(place: District) -> dict[str, int]:
 
     Read-only: looking never creates or changes the store file.
     """
-    if not place.store_path.is_file():
-        return {}
     s = place.store(readonly=True)
+    if not s.made:
+        return {}
     return {layer: int(s.head(layer)) for layer in s.layers() if layer in LAYERS}
 
 

@@ -220,9 +220,9 @@ class District:
 
     def _held(self) -> dict[str, tuple[gpd.GeoDataFrame, int]]:
         """``{layer: (frame, version)}`` of the layers the store holds (none when there is no store)."""
-        if not self.store_path.is_file():
-            return {}
         s = self.store(readonly=True)
+        if not s.made:
+            return {}
         out = {}
         for layer in s.layers():
             if layer in LAYERS:

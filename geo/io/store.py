@@ -127,6 +127,11 @@ class Store:
         self.readonly = readonly
         self.district = district
 
+    @property
+    def made(self) -> bool:
+        """Whether the file holds anything yet (no file or an empty one: the first save makes the store)."""
+        return not storefile.is_new(self.path)
+
     # ---------------------------------------------------------------- connections
 
     def _own(self) -> str:
