@@ -114,7 +114,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), k) for p, k
     (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its geometry is not valid WKB", "why.dmg_geom"),
     (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its key or properties are not UTF-8 text",
      "why.dmg_text"),
-    (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): its properties are not a JSON object",
+    (r"layer (?P<layer>\w+), key (?P<fid>.+?)(?: \(version \d+\))?: its properties are not a JSON object",
      "why.dmg_json"),
     (r"layer (?P<layer>\w+), key (?P<fid>.+) \(version (?P<v>\d+)\): the version lists it but the store holds no "
      r"row for it", "why.dmg_missing"),

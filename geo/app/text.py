@@ -485,7 +485,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.store_damaged": ("数据文件已损坏：{rest}", "the store is damaged: {rest}"),
     "why.dmg_geom": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的几何不是有效的 WKB", "bad geometry"),
     "why.dmg_text": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的编号或属性不是 UTF-8 文本", "bad text"),
-    "why.dmg_json": ("图层 {layer} 中编号 {fid} 的要素（版本 {v}）的属性无法读取", "bad properties"),
+    "why.dmg_json": ("图层 {layer} 中编号 {fid} 的要素的属性无法读取", "bad properties"),
     "why.dmg_missing": ("图层 {layer} 的版本 {v} 列出了编号 {fid} 的要素，但文件中没有这一行", "missing row"),
     "why.dmg_meta": ("图层 {layer} 版本 {v} 的字段或要素顺序无法读取（{e}）", "bad version row"),
     "why.dmg_layer": ("图层 {layer} 无法读取（{e}）", "layer unreadable"), "why.dmg_file": ("文件无法读取（{e}）", "file unreadable"),

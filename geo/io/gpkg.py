@@ -165,7 +165,8 @@ class BadRow(Exception):
 def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | None]], *,
                 tolerant: bool = False) -> dict[str, tuple[str, bytes | None]]:
     """Stored ``(key, props, geom)`` rows (text as bytes) as a state's rows, every one checked:
-    UTF-8 text, properties a JSON object, geometry WKB. A row that fails raises :class:`BadRow`
+    UTF-8 text, geometry WKB (the properties' JSON: :func:`gdf_from_state`). A row that fails
+    raises :class:`BadRow`
     naming its key; ``tolerant`` keeps it instead with empty properties and no geometry (a
     value no save ever equals, so a whole-layer save replaces it)."""
     wkb = np.array([g for *_, g in raw], dtype=object)
@@ -176,13 +177,9 @@ def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | 
         try:
             k.decode("utf-8")
             props = p.decode("utf-8")
-            if not isinstance(json.loads(props), dict):
-                raise ValueError
             what = "its geometry is not valid WKB" if g is not None and geom is None else ""
         except UnicodeDecodeError:
             what = "its key or properties are not UTF-8 text"
-        except ValueError:
-            what = "its properties are not a JSON object"
         if what and not tolerant:
             raise BadRow(layer, f"key {key} (version {version})", what)
         rows[key] = ("", None) if what else (props, g)
@@ -257,9 +254,15 @@ def state_from_gdf(gdf: gpd.GeoDataFrame, key: str, layer: str) -> State:
     return State(key, columns, keys, rows)
 
 
-def gdf_from_state(st: State, version: int | None) -> gpd.GeoDataFrame:
-    """A state as a GeoDataFrame in EPSG:4326, ``attrs["version"] = version``."""
-    recs = [json.loads(st.rows[k][0]) for k in st.order]
+def gdf_from_state(st: State, version: int | None, layer: str = "") -> gpd.GeoDataFrame:
+    """A state as a GeoDataFrame in EPSG:4326, ``attrs["version"] = version``; properties that
+    are not a JSON object raise :class:`BadRow` naming the row (of ``layer``)."""
+    try:
+        recs = [dict(json.loads(st.rows[k][0])) for k in st.order]
+    except (ValueError, TypeError):
+        bad = next(k for k in st.order if not _json_object(st.rows[k][0]))
+        row = f"key {bad}" + (f" (version {version})" if version is not None else "")
+        raise BadRow(layer, row, "its properties are not a JSON object") from None
     names = [c for c, _ in st.columns]
     df = pd.DataFrame(recs, columns=names)
     for c, dtype in st.columns:
@@ -271,6 +274,13 @@ def gdf_from_state(st: State, version: int | None) -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     gdf.attrs["version"] = version
     return gdf
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------- the current table

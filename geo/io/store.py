@@ -242,11 +242,11 @@ class Store:
                 raise KeyError(f"layer {layer!r} is not in the store {self.path}")
             v = head if version is None else int(version)
             if v == 0 and layer in SHIPPED:
-                return gpkg.gdf_from_state(_shipped_state(self.district, layer), 0)
+                return gpkg.gdf_from_state(_shipped_state(self.district, layer), 0, layer)
             if not con.execute("SELECT 1 FROM store_versions WHERE layer = ? AND version = ?",
                                (layer, v)).fetchone():
                 raise KeyError(f"layer {layer!r} has no version {v}; see versions()")
-            return gpkg.gdf_from_state(self._state(con, layer, v), v)
+            return gpkg.gdf_from_state(self._state(con, layer, v), v, layer)
         finally:
             con.execute("COMMIT")
 
@@ -292,7 +292,7 @@ class Store:
             before = self._state(con, layer, prev) if prev is not None else State(after.key, after.columns, [], {})
             after.order = [k for k in after.order if k in added | changed]
             before.order = [k for k in before.order if k in removed | changed]
-            return gpkg.gdf_from_state(after, version), gpkg.gdf_from_state(before, prev)
+            return gpkg.gdf_from_state(after, version, layer), gpkg.gdf_from_state(before, prev, layer)
 
         return self._read(read, layer)
 
@@ -348,7 +348,7 @@ class Store:
                 def used() -> set[str]:  # read inside the write lock
                     return self._used_keys(con, layer)
 
-                return gpkg.state_from_gdf(fn(gpkg.gdf_from_state(base, None), used), key, layer)
+                return gpkg.state_from_gdf(fn(gpkg.gdf_from_state(base, None, layer), used), key, layer)
 
             def checked(st: State, touched: list[str]) -> None:
                 if check is not None and touched:
