@@ -391,7 +391,7 @@ TEXT: dict[str, tuple[str, str]] = {
                            "{n} county-level units of China with an outline; type a name, city or code. The outline and the register of streets and communities are real; street and community boundaries and centre positions are generated (illustrative) until real ones are imported on the data page."),
     "district_building": ("正在生成{name}的图层（首次使用，约需几秒到半分钟）…", "Building the layers of {name} (first use; a few seconds to half a minute)…"),
     "district_failed": ("无法使用这个区县：{msg}；已改回{district}。", "This district cannot be used: {msg}; back to {district}."),
-    "district_is_region": ("网址中的代码“{code}”是{name}，不是县级行政区；请在左侧选择其下辖的 {n} 个区县之一。当前区县不变。", "The address names code “{code}”, which is {name}, not a county-level unit; pick one of its {n} districts and counties on the left. The district in use stays."),
+    "district_is_region": ("网址中的代码“{code}”是{name}，不是县级行政区；请在侧栏的区县选择框（手机上点左上角 »）中选择其下辖的 {n} 个区县之一。当前区县不变。", "The address names code “{code}”, which is {name}, not a county-level unit; pick one of its {n} districts and counties in the sidebar's district picker (on a phone, tap » at the top left). The district in use stays."),
     "district_unknown": ("网址中的区县代码“{code}”不是有边界的县级行政区，仍使用当前区县。", "The address names district code “{code}”, which is not a county-level unit with an outline; the district in use stays."),
     "res.subtitle": ("{district_full} · {n} 个服务中心（站）", "{district_full} · {n} centres"),
     "res.tap_hint": ("在地图上点按您所在的位置，或点地图左上角的定位按钮使用手机定位。", "Tap where you are on the map, or use the locate button at the map's top left."),
