@@ -14,7 +14,8 @@ Two modes behind the same functions:
     the real walking area on a street network (:mod:`geo.engine.isochrones`): the union of the reachable
     street segments, including the reachable part of segments cut by the limit, buffered by
     ``buffer_m``. A centre farther than ``max_snap_m`` from every street is reported as
-    unreachable and covers nothing; it never fails the run.
+    unreachable and covers nothing; it never fails the run. A centre on a fragment of the
+    network (:mod:`geo.engine.components`) is kept and reported (``fragment_centers``).
 """
 
 from __future__ import annotations
@@ -291,7 +292,7 @@ def catchments(
             raise CoverageError("network mode needs a walking network")
         gx, gy = _grid(district, cell_m)
         src = snap_centers(pts, graph, settings.max_snap_m)
-        q = wg.snap_points(graph, gx, gy, max_distance_m=settings.max_snap_m)
+        q = wg.snap_points(graph, gx, gy, max_distance_m=settings.max_snap_m, toward=src)
         dist, who = routing.distance_to_nearest(graph, src, q)
         ok = np.isfinite(dist) & (dist <= limit) & (who >= 0)
         poly = _cells_to_polygons(gx[ok], gy[ok], who[ok], cell_m, district, metric, "source")
@@ -357,6 +358,15 @@ class CoverageResult:
         """Centres that are farther than the snapping limit from every street."""
         a = self.areas[self.areas["minutes"] == self.settings.limit_minutes]
         return a[~a["reachable"]]
+
+    @property
+    def fragment_centers(self) -> gpd.GeoDataFrame:
+        """Centres (network mode) whose nearest street within the limit is a fragment of the
+        network, a piece joined to no main street: their walks stay on that piece."""
+        if self.graph is None or len(self.centers) == 0:
+            return self.centers.iloc[:0]
+        snap = snap_centers(self.centers.to_crs(self.graph.crs), self.graph, self.settings.max_snap_m)
+        return self.centers[self.graph.on_fragment(snap)]
 
     def headline(self) -> dict:
         """The figures ``python -m geo coverage --json`` prints."""

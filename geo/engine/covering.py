@@ -191,7 +191,7 @@ def coverage_matrix_network(graph: wg.WalkGraph, candidate_xy: np.ndarray, deman
     """
     L = float(reach_m)
     cs = wg.snap_points(graph, candidate_xy[:, 0], candidate_xy[:, 1], max_distance_m=max_snap_m)
-    ds = wg.snap_points(graph, demand_xy[:, 0], demand_xy[:, 1], max_distance_m=max_snap_m)
+    ds = wg.snap_points(graph, demand_xy[:, 0], demand_xy[:, 1], max_distance_m=max_snap_m, toward=cs)
     shape = (len(demand_xy), len(candidate_xy))
     qi = np.flatnonzero(ds.edge >= 0)
     if qi.size == 0 or not cs.reachable.any():

@@ -12,9 +12,13 @@ Conventions
 * Distances are metres of walking.
 * Walking is undirected: one-way tags are ignored, parallel edges keep the
   shortest length in the routing matrix.
+* Every connected part of the network is kept; the small ones joined to nothing
+  are *fragments* (:mod:`geo.engine.components`: under 1 km of streets, not the longest).
 * Centres and query points are first *snapped* (:func:`snap_points`) to the
-  nearest point on the nearest street segment; the straight walk from the
-  point to the street (``access``) is always counted.
+  nearest point on the nearest street segment of the main network (or of a part
+  holding a centre) within the access limit; to a fragment only when no such
+  street is within the limit. The straight walk from the point to the street
+  (``access``) is always counted.
 
 Reading files and downloading from OpenStreetMap is :mod:`geo.io.networks`.
 """
@@ -28,8 +32,8 @@ import numpy as np
 import pyproj
 import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components
 
+from geo.engine import components as _parts
 from geo.engine import crs as _crs
 from geo.engine.limits import SettingError
 
@@ -76,6 +80,13 @@ class WalkGraph:
         Spatial index over ``geometry``.
     inc_indptr, inc_edge, inc_end : ndarray
         Node -> incident edges (``inc_end`` is 0 when the node is ``u``, 1 for ``v``).
+    part : ndarray of int64
+        Connected part of each node (:func:`geo.engine.components.label`).
+    main_part : ndarray of bool
+        Whether each part is main (else a fragment).
+    main_edges : ndarray of int64
+        The edges on main parts, ascending; ``main_tree`` indexes their geometries (it is
+        ``tree`` itself when the network has no fragment).
     name : str
         Where the graph came from (file name), used in messages.
     """
@@ -95,6 +106,10 @@ class WalkGraph:
     inc_indptr: np.ndarray
     inc_edge: np.ndarray
     inc_end: np.ndarray
+    part: np.ndarray
+    main_part: np.ndarray
+    main_edges: np.ndarray
+    main_tree: shapely.STRtree
     name: str = IN_MEMORY
     _to_metric: Any = field(default=None, repr=False)
 
@@ -111,6 +126,19 @@ class WalkGraph:
     def n_edges(self) -> int:
         """Number of edges."""
         return int(self.u.shape[0])
+
+    def parts(self) -> _parts.Parts:
+        """The network's connected parts in numbers (count, length, the largest's share,
+        fragments), for the one-line report on load."""
+        return _parts.summary(self.part, self.main_part, self.u, self.length)
+
+    def on_fragment(self, snap: Snap) -> np.ndarray:
+        """Boolean mask of the snapped points that lie on a fragment (never false alarms for
+        unreachable points)."""
+        out = np.zeros(len(snap), bool)
+        ok = snap.reachable
+        out[ok] = ~self.main_part[self.part[self.u[snap.edge[ok]]]]
+        return out
 
     def from_lonlat(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
         """Project WGS-84 longitude/latitude to the graph's metric CRS."""
@@ -302,11 +330,10 @@ def _orient(a: _Arrays) -> np.ndarray:
 
 
 def _largest_component(a: _Arrays, geom_length: np.ndarray) -> np.ndarray:
-    """Keep only the largest connected component (in place); returns the kept ``geom_length``."""
-    n, m = a.x.shape[0], a.u.shape[0]
-    adj = sp.coo_matrix((np.ones(m), (a.u, a.v)), shape=(n, n)).tocsr()
-    _, labels = connected_components(adj, directed=False)
-    keep = labels == np.bincount(labels).argmax()
+    """Keep only the longest connected part (in place); returns the kept ``geom_length``."""
+    part, _ = _parts.label(a.x.shape[0], a.u, a.v, a.length)
+    street = np.bincount(part[a.u], weights=a.length, minlength=int(part.max()) + 1)
+    keep = part == int(np.argmax(street))
     new_index = np.cumsum(keep) - 1
     e_keep = keep[a.u]  # both ends share a component
     a.node_ids, a.x, a.y = a.node_ids[keep], a.x[keep], a.y[keep]
@@ -339,10 +366,15 @@ def _build(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
     n = a.x.shape[0]
     csr, csr_edge = _routing_matrix(n, a.u, a.v, a.length)
     inc_indptr, inc_edge, inc_end = _incidence(n, a.u, a.v)
+    part, main_part = _parts.label(n, a.u, a.v, a.length)
+    tree = shapely.STRtree(a.geoms)
+    main_edges = np.flatnonzero(main_part[part[a.u]])
+    main_tree = tree if main_edges.size == a.u.shape[0] else shapely.STRtree(a.geoms[main_edges])
     return WalkGraph(crs=metric, node_ids=a.node_ids, x=a.x, y=a.y, u=a.u, v=a.v,
                      length=a.length, geometry=a.geoms, geom_length=geom_length, csr=csr,
-                     csr_edge=csr_edge, tree=shapely.STRtree(a.geoms), inc_indptr=inc_indptr,
-                     inc_edge=inc_edge, inc_end=inc_end, name=name)
+                     csr_edge=csr_edge, tree=tree, inc_indptr=inc_indptr,
+                     inc_edge=inc_edge, inc_end=inc_end, part=part, main_part=main_part,
+                     main_edges=main_edges, main_tree=main_tree, name=name)
 
 
 def _routing_matrix(n: int, u: np.ndarray, v: np.ndarray,
@@ -453,9 +485,41 @@ def graph_from_networkx(G: Any, *, crs: Any = None, largest_component: bool = Fa
 # --------------------------------------------------------------------------- #
 # snapping
 # --------------------------------------------------------------------------- #
+def _preferred(graph: WalkGraph, toward: Snap | None) -> tuple[Any, np.ndarray | None]:
+    """The index a snap searches first and its edges (None: every edge, in ``graph.tree``):
+    the main parts, and the parts holding a reachable point of ``toward``."""
+    if toward is None or not toward.reachable.any():
+        prefer = graph.main_part
+    else:
+        prefer = graph.main_part.copy()
+        prefer[graph.part[graph.u[toward.edge[toward.reachable]]]] = True
+        if np.array_equal(prefer, graph.main_part):
+            prefer = graph.main_part
+    if prefer is graph.main_part:
+        same = graph.main_edges.size == graph.n_edges
+        return (graph.tree, None) if same else (graph.main_tree, graph.main_edges)
+    edges = np.flatnonzero(prefer[graph.part[graph.u]])
+    if edges.size == graph.n_edges:
+        return graph.tree, None
+    return shapely.STRtree(graph.geometry[edges]), edges
+
+
+def _nearest(tree: Any, pts: np.ndarray, max_distance_m: float | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, its nearest geometry of ``tree`` within the limit (ties: the lowest
+    index): ``(point position, tree index, distance)`` of the points that have one."""
+    (src, tgt), dist = tree.query_nearest(pts, max_distance=max_distance_m,
+                                          return_distance=True, all_matches=True)
+    order = np.lexsort((tgt, src))
+    src, tgt, dist = src[order], tgt[order], dist[order]
+    first = np.ones(src.shape[0], bool)
+    first[1:] = src[1:] != src[:-1]
+    return src[first], tgt[first], dist[first]
+
+
 def snap_points(graph: WalkGraph, x: Any, y: Any,
-                max_distance_m: float | None = 200.0) -> Snap:
-    """Snap points to the nearest point on the nearest edge.
+                max_distance_m: float | None = 200.0, *, toward: Snap | None = None) -> Snap:
+    """Snap points to the nearest point of the nearest street from which the walk can go on.
 
     Parameters
     ----------
@@ -463,13 +527,18 @@ def snap_points(graph: WalkGraph, x: Any, y: Any,
     x, y : array_like
         Points in the graph's metric CRS (see :meth:`WalkGraph.from_lonlat`).
     max_distance_m : float or None
-        Points farther from every street get ``edge == -1`` (unreachable).
+        The access limit: points farther from every street get ``edge == -1`` (unreachable).
+    toward : Snap, optional
+        The points the walks go to or come from (the centres, already snapped): the parts
+        they lie on are preferred too, so a centre on a fragment still serves its neighbours.
 
     Notes
     -----
-    One ``STRtree.query_nearest`` call for all points; ties (equal distance
-    to several edges, e.g. a point nearest to a junction) go to the lowest
-    edge index.
+    A point takes the nearest street within the limit among the main parts of the network
+    and the parts ``toward`` lies on (:mod:`geo.engine.components`); only a point with no
+    such street within the limit takes the nearest street of any part (a fragment). Two
+    ``STRtree.query_nearest`` calls at most, for all points at once; ties (equal distance to
+    several edges, e.g. a point nearest to a junction) go to the lowest edge index.
     """
     px = np.atleast_1d(np.asarray(x, float))
     py = np.atleast_1d(np.asarray(y, float))
@@ -477,17 +546,25 @@ def snap_points(graph: WalkGraph, x: Any, y: Any,
     edge = np.full(k, -1, np.int64)
     access = np.full(k, np.inf)
     pts = shapely.points(px, py)
-    valid = np.isfinite(px) & np.isfinite(py)
-    if valid.any():
-        qi = np.flatnonzero(valid)
-        (src, tgt), dist = graph.tree.query_nearest(
-            pts[qi], max_distance=max_distance_m, return_distance=True, all_matches=True)
-        order = np.lexsort((tgt, src))  # per point, lowest edge index first
-        src, tgt, dist = src[order], tgt[order], dist[order]
-        first = np.ones(src.shape[0], bool)
-        first[1:] = src[1:] != src[:-1]
-        edge[qi[src[first]]] = tgt[first]
-        access[qi[src[first]]] = dist[first]
+    todo = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
+    tree, ids = _preferred(graph, toward)
+    for _ in range(2):
+        if todo.size == 0:
+            break
+        src, tgt, dist = _nearest(tree, pts[todo], max_distance_m)
+        edge[todo[src]] = tgt if ids is None else ids[tgt]
+        access[todo[src]] = dist
+        if ids is None:
+            break
+        todo = todo[edge[todo] < 0]  # nothing preferred within the limit: any part
+        tree, ids = graph.tree, None
+    return _placed(graph, pts, edge, access, px, py)
+
+
+def _placed(graph: WalkGraph, pts: np.ndarray, edge: np.ndarray, access: np.ndarray,
+            px: np.ndarray, py: np.ndarray) -> Snap:
+    """The :class:`Snap` of points given their edges: the snapped point and its offset."""
+    k = edge.shape[0]
     ok = edge >= 0
     offset = np.full(k, np.nan)
     sx, sy = np.full(k, np.nan), np.full(k, np.nan)

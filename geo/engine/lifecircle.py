@@ -221,14 +221,19 @@ def circle_distances(fx: np.ndarray, fy: np.ndarray, qx: np.ndarray, qy: np.ndar
 
 
 def network_distances(graph: wg.WalkGraph, fx: np.ndarray, fy: np.ndarray, queries: list[wg.Snap],
-                      max_snap_m: float) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+                      max_snap_m: float) -> tuple[list[tuple[np.ndarray, np.ndarray]], int, int]:
     """Walking distance from each snapped query point to the nearest facility and that facility's
-    index (-1 when none), for each list of queries, after one multi-source pass; and how many
-    facilities are off the network."""
+    index (-1 when none), for each list of queries, after one multi-source pass; how many
+    facilities are off the network, and how many on a fragment of it. When a facility lies on a
+    fragment, the queries are snapped again toward the facilities (the one rule of
+    :func:`wg.snap_points`)."""
     src = wg.snap_points(graph, fx, fy, max_distance_m=max_snap_m)
+    on_fragment = int(graph.on_fragment(src).sum())
+    if on_fragment:
+        queries = [wg.snap_points(graph, q.px, q.py, max_distance_m=max_snap_m, toward=src) for q in queries]
     nearest = routing.nearest_source(graph, src)
     out = [routing.distance_to_nearest(graph, src, q, nearest) for q in queries]
-    return out, int((~src.reachable).sum())
+    return out, int((~src.reachable).sum()), on_fragment
 
 
 def circle_shares(geoms: np.ndarray, fx: np.ndarray, fy: np.ndarray, limit_m: float) -> np.ndarray:
@@ -323,11 +328,14 @@ def _measure(cat: Category, limit: float, fac: gpd.GeoDataFrame, geoms: np.ndarr
         near, which = circle_nearest(fx, fy, places.cx, places.cy)
         cells = circle_distances(fx, fy, places.gx, places.gy)
         return near, _facility_names(pts, which), circle_shares(geoms, fx, fy, limit), cells
-    ((near, which), (cells, _)), off = network_distances(graph, fx, fy, [places.centroid_snap, places.grid_snap],
-                                                         settings.max_snap_m)
+    ((near, which), (cells, _)), off, stray = network_distances(
+        graph, fx, fy, [places.centroid_snap, places.grid_snap], settings.max_snap_m)
     if off:
         notes.append(f"{off} {cat.name_en} facilities are more than {settings.max_snap_m:g} m from any street "
                      "and were left out")
+    if stray:
+        notes.append(f"{stray} {cat.name_en} facilities lie on a fragment of the walking network (a piece "
+                     "joined to no main street); they serve only the places whose nearest street is on it")
     share = grid_shares(cells <= limit, places.owner, len(geoms), near <= limit)
     return near, _facility_names(pts, which), share, cells
 

@@ -98,14 +98,14 @@ def _table(centers: gpd.GeoDataFrame, dist: np.ndarray, speed_kmh: float, k: int
 
 
 def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) -> NearestResult:
+    cx, cy = graph.from_lonlat(centers.geometry.x.to_numpy(), centers.geometry.y.to_numpy())
+    c = wg.snap_points(graph, cx, cy, max_distance_m=max_snap_m)
     qx, qy = graph.from_lonlat([point.x], [point.y])
-    q = wg.snap_points(graph, qx, qy, max_distance_m=max_snap_m)
+    q = wg.snap_points(graph, qx, qy, max_distance_m=max_snap_m, toward=c)
     if not q.reachable[0]:
         return NearestResult(pd.DataFrame(columns=COLUMNS), point, None, None, None, inside,
                              message=f"this point is more than {max_snap_m:.0f} m from any street of the "
                                      f"walking network (该点距最近道路超过 {max_snap_m:.0f} 米)")
-    cx, cy = graph.from_lonlat(centers.geometry.x.to_numpy(), centers.geometry.y.to_numpy())
-    c = wg.snap_points(graph, cx, cy, max_distance_m=max_snap_m)
     # the query is the only source; every centre asks for its distance to it
     dist, _ = routing.distance_to_nearest(graph, q, c)
     dist = np.where(c.reachable, dist, np.inf)

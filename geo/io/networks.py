@@ -2,6 +2,11 @@
 
 Every reader failure becomes one :class:`~geo.engine.graph.NetworkError` naming the file and
 saying what to give instead. Files over :data:`MAX_BYTES` are refused before they are read.
+
+One rule for every way in: a file and a download both keep every connected part of the
+network; the snap (:func:`geo.engine.graph.snap_points`) uses a fragment only where nothing
+else is within the access limit, so the same streets give the same answers however they were
+loaded. :func:`describe` words the parts found, in the one line the command line prints.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import pyproj
 import shapely
 
 from geo.engine import crs as _crs
+from geo.engine.components import FRAGMENT_M, Parts
 from geo.engine.graph import (
     NetworkError,
     WalkGraph,
@@ -24,7 +30,8 @@ from geo.engine.limits import Range
 from geo.io import files
 from geo.io.online import OfflineError, osmnx_limits, require_osm_online
 
-__all__ = ["MARGIN_M", "MAX_BYTES", "OFFLINE_INSTEAD", "fetch_network", "load_network", "require_osm_online"]
+__all__ = ["MARGIN_M", "MAX_BYTES", "OFFLINE_INSTEAD", "describe", "fetch_network", "load_network",
+           "require_osm_online"]
 
 MAX_BYTES: int = 2 * 1024**3
 """The largest network file read (2 GiB): a district's walking network is a few MB."""
@@ -101,7 +108,8 @@ def load_network(path: str | os.PathLike, *, largest_component: bool = False) ->
     path : str or PathLike
         ``.graphml`` (osmnx), ``.osm``/``.xml`` (OSM XML) or ``.osm.pbf``.
     largest_component : bool
-        Keep only the largest connected component.
+        Keep only the longest connected part (default: keep every part, as a download does;
+        the snap prefers the main network, see :mod:`geo.engine.components`).
 
     Raises
     ------
@@ -135,8 +143,11 @@ def load_network(path: str | os.PathLike, *, largest_component: bool = False) ->
 
 def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
                   path: str | os.PathLike = "data/network/walk.graphml",
-                  largest_component: bool = True) -> WalkGraph:
+                  largest_component: bool = False) -> WalkGraph:
     """Download the walking network around a WGS-84 polygon and save it as GraphML.
+
+    Every connected part is kept, as :func:`load_network` keeps them when the saved file is
+    loaded again: the same streets give the same graph and the same answers.
 
     The polygon is buffered by ``margin_m`` (in metres, in its UTM zone) so
     that walks crossing the boundary are kept. Before osmnx is even imported,
@@ -183,3 +194,18 @@ def _widened(polygon_wgs84: Any, margin_m: float) -> Any:
     metric = shapely.transform(polygon_wgs84, lambda a, b: fwd.transform(a, b), interleaved=False)
     return shapely.transform(metric.buffer(margin_m), lambda a, b: back.transform(a, b),
                              interleaved=False)
+
+
+def describe(parts: Parts) -> str:
+    """The one line reporting a network's connected parts on load (English; the app words
+    :meth:`WalkGraph.parts` from its own catalogue), e.g. ``walking network: 62 connected parts,
+    82.9 km of streets, the largest 96.8 %; 61 fragments under 1,000 m (2.6 km) kept, used only
+    by points with no other street within the access limit``."""
+    s = "s" if parts.count != 1 else ""
+    head = (f"walking network: {parts.count:,} connected part{s}, {parts.total_m / 1000:,.1f} km of "
+            f"streets, the largest {100 * parts.largest_share:.1f} %")
+    if not parts.fragments:
+        return head
+    s = "s" if parts.fragments != 1 else ""
+    return (f"{head}; {parts.fragments:,} fragment{s} under {FRAGMENT_M:,.0f} m ({parts.fragment_m / 1000:,.1f} km) "
+            "kept, used only by points with no other street within the access limit")
