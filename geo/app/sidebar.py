@@ -78,6 +78,8 @@ def network_panel(lang: str) -> None:
     net = ss.get("network")
     if net is not None:
         st.success(tr("net_loaded", lang, name=net["name"], nodes=net["nodes"], edges=net["edges"]))
+        if "parts" in net:
+            st.caption(tr("net_parts", lang, **net["parts"]))
         st.button(tr("net_unload", lang), key="net_unload", on_click=state.unload_network)
         return
     src = choice(st.radio, tr("net_source", lang), ("dir", "upload"), "net_source", lang, horizontal=True,
@@ -94,6 +96,9 @@ def network_panel(lang: str) -> None:
         bar.empty()
         st.error(tr("error_net", lang, msg=str(exc)))
         return
-    ss["network"] = {"token": token, "name": name, "nodes": graph.n_nodes, "edges": graph.n_edges}
+    parts = graph.parts()
+    ss["network"] = {"token": token, "name": name, "nodes": graph.n_nodes, "edges": graph.n_edges,
+                     "parts": {"count": parts.count, "km": parts.total_m / 1000,
+                               "share": 100 * parts.largest_share, "fragments": parts.fragments}}
     ss["net_just_loaded"] = True
     st.rerun()
