@@ -200,6 +200,7 @@ def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: 
         if network is not None:
             say(f"loading walking network {network} …")
             graph = networks.load_network(network)
+            say(networks.describe(graph.parts()))
         jobs = jobs_for(reg, settings, Path(out), shapes, centers=centers, centers_crs=centers_crs, graph=graph,
                         life=life)
         t = time.perf_counter()

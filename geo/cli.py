@@ -190,6 +190,9 @@ def _run(job: CoverageJob) -> coverage.CoverageResult:
     for _, r in result.unreachable.iterrows():
         say(f"warning: centre {r['center_id']} ({r['name']}) is more than {job.settings.max_snap_m:.0f} m "
             "from any street; it is reported as unreachable")
+    for _, r in result.fragment_centers.iterrows():
+        say(f"note: centre {r['id']} ({r['name']}) lies on a fragment of the walking network; it serves only "
+            "the points whose nearest street is on that piece")
     return result
 
 

@@ -125,4 +125,6 @@ def network(path: Path | None):
     if path is None:
         return None
     say(f"loading walking network {path} …")
-    return networks.load_network(path)
+    graph = networks.load_network(path)
+    say(networks.describe(graph.parts()))
+    return graph

