@@ -310,6 +310,7 @@ def test_network_mode_is_offered_only_after_loading(monkeypatch, network_dir, la
     ok(at)
     assert not at.radio(key=K("mode")).disabled and at.radio(key=K("mode")).value == "network"
     assert any("已加载路网：grid.osm" in s.value for s in at.sidebar.success)
+    assert any(c.value.startswith("路网连成一体，共 8") for c in at.sidebar.caption)  # one part, no fragment words
     from geo.io import networks
     graph = networks.load_network(network_dir / "grid.osm")
     want = cv.analyse(layers["district"], layers["streets"], layers["communities"], layers["centers"],

@@ -79,7 +79,11 @@ def network_panel(lang: str) -> None:
     if net is not None:
         st.success(tr("net_loaded", lang, name=net["name"], nodes=net["nodes"], edges=net["edges"]))
         if "parts" in net:
-            st.caption(tr("net_parts", lang, **net["parts"]))
+            parts = net["parts"]
+            words = [tr("net_parts" if parts["count"] > 1 else "net_one_part", lang, **parts)]
+            if parts["fragments"]:
+                words.append(tr("net_fragments", lang, **parts))
+            st.caption(" ".join(words))
         st.button(tr("net_unload", lang), key="net_unload", on_click=state.unload_network)
         return
     src = choice(st.radio, tr("net_source", lang), ("dir", "upload"), "net_source", lang, horizontal=True,

@@ -61,11 +61,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "net_loading": ("正在读取路网 {name} …", "Reading network {name} …"),
     "net_loaded": ("已加载路网：{name}（{nodes:,} 个节点，{edges:,} 条路段）",
                    "Network loaded: {name} ({nodes:,} nodes, {edges:,} segments)"),
-    "net_parts": ("路网含 {count:,} 个连通部分，共 {km:,.1f} 公里道路，最大部分占 {share:.1f}%；"
-                  "{fragments:,} 个不足 1 公里的碎片已保留，仅在限距内没有其他道路的点使用。",
-                  "{count:,} connected parts, {km:,.1f} km of streets, the largest {share:.1f} %; "
-                  "{fragments:,} fragments under 1 km kept, used only by points with no other street "
-                  "within the access limit."),
+    "net_parts": ("路网含 {count:,} 个连通部分，共 {km:,.1f} 公里道路，最大部分占 {share:.1f}%。",
+                  "{count:,} connected parts, {km:,.1f} km of streets, the largest {share:.1f} %."),
+    "net_one_part": ("路网连成一体，共 {km:,.1f} 公里道路。", "The network is one connected whole: {km:,.1f} km of streets."),
+    "net_fragments": ("{fragments:,} 个不足 1 公里的碎片已保留，仅在限距内没有其他道路的点使用。",
+                      "{fragments:,} fragments under 1 km kept, used only by points with no other street "
+                      "within the access limit."),
     "net_unreachable": ("{n} 个服务中心距路网超过 {m:.0f} 米，未计入覆盖（请检查路网范围）。",
                         ("{n} centre(s) are more than {m:.0f} m from the network and cover nothing "
                          "(check the network's extent).")),
