@@ -138,6 +138,37 @@ def test_phone_tap_shows_the_three_nearest_numbered_and_fitted(server, browser):
     shot(page, "resident_phone_answer_list")
 
 
+def test_a_tap_on_a_centre_marker_answers_for_that_place(server, browser):
+    """Issue 23: in the dense west a tap landed on a marker, opened its tooltip and asked nothing."""
+    base, _ = server
+    page = open_page(browser, base, "resident", PHONE)
+    frame = map_frame(page)
+    page.locator(MAP).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    found = frame.evaluate("""() => {  // a community centre's marker that is on top where it is drawn
+        const markers = [];
+        window.map.eachLayer(l => { if (l instanceof L.Marker && l._icon
+                                        && l._icon.classList.contains('lh-centre-community')) markers.push(l); });
+        for (const m of markers) {
+            const r = m._icon.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (x < 40 || y < 40 || x > innerWidth - 40 || y > innerHeight - 40) continue;
+            if (m._icon.contains(document.elementFromPoint(x, y)))
+                return {x, y, lat: m.getLatLng().lat, lng: m.getLatLng().lng};
+        }
+        return null; }""")
+    assert found, "a community centre's marker is visible on the phone's map"
+    box = page.locator(MAP).bounding_box()
+    assert 0 < box["y"] + found["y"] < PHONE["viewport"]["height"]  # on the screen, where a finger can reach
+    page.touchscreen.tap(box["x"] + found["x"], box["y"] + found["y"])
+    page.get_by_text("最近的 3 个服务中心").wait_for(timeout=30_000)
+    idle(page)
+    frame.locator(".lh-query").wait_for(timeout=10_000)
+    asked = frame.evaluate("""() => { let p = null; window.map.eachLayer(l => {
+        if (l.options && l.options.className === 'lh-query' && l.getLatLng) p = l.getLatLng(); }); return p; }""")
+    assert abs(asked["lat"] - found["lat"]) < 1e-5 and abs(asked["lng"] - found["lng"]) < 1e-5  # the marker's place
+    assert "0 米" in page.locator("[data-testid='stMainBlockContainer']").inner_text()  # that centre, 0 m away
+
+
 def test_use_my_location_answers_for_the_phone_s_position(server, browser):
     """The locate button asks the phone where it is and answers for that place."""
     base, _ = server

@@ -96,10 +96,20 @@ class ImmediateClicks(MacroElement):
     its own 250 ms debounce. This handler sends the same value (``{"last_clicked": latlng}``,
     what the component sends with ``returned_objects=["last_clicked"]``) straight away through
     the component's ``window.Streamlit`` and records it as the component's last value, so the
-    debounced call that follows finds nothing new and sends nothing."""
+    debounced call that follows finds nothing new and sends nothing.
+
+    A tap on a marker is a tap on the map too: Leaflet's markers keep their clicks to themselves
+    (``bubblingMouseEvents: false``), so in the dense west of Longhu a resident's tap opened a
+    centre's tooltip and asked nothing. Every marker, those drawn later included, lets its clicks
+    reach the map, which answers for the marker's place."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
+        (function (map) {
+            function through(layer) { if (layer instanceof L.Marker) { layer.options.bubblingMouseEvents = true; } }
+            map.eachLayer(through);
+            map.on('layeradd', function (e) { through(e.layer); });
+        })({{ this._parent.get_name() }});
         {{ this._parent.get_name() }}.on('click', function (e) {
             var g = window.__GLOBAL_DATA__, st = window.Streamlit;
             if (!g || !st || !(g.returned_objects || []).includes('last_clicked')) { return; }
