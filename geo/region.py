@@ -115,7 +115,8 @@ def raise_for_rows(path: Path, problems: list[ImportProblem]) -> None:
 
 def clip_graph(graph: wg.WalkGraph, outline: gpd.GeoDataFrame, margin_m: float) -> wg.WalkGraph | None:
     """The part of a region's walking network a unit's analysis can use: the streets with an end
-    within ``margin_m`` (the walking limit) of the unit's outline. None when there is none."""
+    within ``margin_m`` (the walking limit) of the unit's outline. None when there is none.
+    A piece of the region's main network stays main however short the cut leaves it."""
     area = outline.to_crs(graph.crs).geometry.union_all().buffer(margin_m, quad_segs=4)
     shapely.prepare(area)
     near = shapely.contains_xy(area, graph.x, graph.y)
@@ -127,7 +128,8 @@ def clip_graph(graph: wg.WalkGraph, outline: gpd.GeoDataFrame, margin_m: float) 
     new[nodes] = np.arange(nodes.size)
     return wg.graph_from_arrays(graph.x[nodes], graph.y[nodes], new[graph.u[edges]], new[graph.v[edges]],
                                 graph.length[edges], geometry=graph.geometry[edges], crs=graph.crs,
-                                node_ids=graph.node_ids[nodes], name=graph.name)
+                                node_ids=graph.node_ids[nodes], name=graph.name,
+                                main_nodes=graph.main_part[graph.part[nodes]])  # the region's main, not the cut's
 
 
 # --------------------------------------------------------------------------- outputs

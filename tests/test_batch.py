@@ -327,6 +327,30 @@ def test_a_region_network_is_clipped_to_each_unit_and_its_walking_reach():
     assert rg.clip_graph(g, away, 1000.0) is None
 
 
+def test_a_short_cut_of_the_region_s_main_network_stays_main_and_a_fragment_stays_a_fragment():
+    """A unit whose outline the region's main street crosses twice gets two short pieces of it
+    (600 m each): both stay main, so its residents snap to them; the region's 50 m stray path
+    stays a fragment. Clipped without the region's labels, one piece would be a 'fragment'."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.engine import graph as wg
+
+    line = np.arange(0, 5001.0, 100.0)  # a 5 km street: the region's main part
+    x = np.r_[line, 2500.0, 2550.0] + 470000
+    y = np.r_[np.zeros(line.size), 40.0, 40.0] + 2570000
+    n = line.size
+    g = wg.graph_from_arrays(x, y, np.r_[np.arange(n - 1), n], np.r_[np.arange(1, n), n + 1], crs="EPSG:32650")
+    assert g.parts().fragments == 1
+    boxes = shapely.MultiPolygon([shapely.box(470000, 2569900, 470500, 2570100),
+                                  shapely.box(472400, 2569900, 472900, 2570100)])
+    shape = gpd.GeoDataFrame({"code": ["x"]}, geometry=[boxes], crs="EPSG:32650").to_crs("EPSG:4326")
+    part = rg.clip_graph(g, shape, 50.0)
+    p = part.parts()
+    assert (p.count, p.main, p.fragments) == (3, 2, 1)
+    assert p.fragment_m == pytest.approx(50.0)
+
+
 def test_every_job_travels_to_a_worker(cache):
     import pickle
 

@@ -67,18 +67,22 @@ class Parts:
         return self.largest_m / self.total_m if self.total_m > 0 else 1.0
 
 
-def label(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def label(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray,
+          main_nodes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Connected parts of a network: ``(part of each node, main flag of each part)``.
 
     Parts are numbered by scipy; a node without edges is a part of its own (no street).
     The longest part (ties: the lowest number) and every part with ``FRAGMENT_M`` or more of
-    streets are main.
+    streets are main; with ``main_nodes`` (a boolean per node: on a main part of a larger
+    network this one was cut from) so is every part holding one of them.
     """
     adj = sp.coo_matrix((np.ones(u.shape[0]), (u, v)), shape=(n, n)).tocsr()
     k, part = connected_components(adj, directed=False)
     street = np.bincount(part[u], weights=length, minlength=k)
     main = street >= FRAGMENT_M
     main[int(np.argmax(street))] = True
+    if main_nodes is not None:
+        main[np.unique(part[np.asarray(main_nodes, bool)])] = True
     return part.astype(np.int64), main
 
 

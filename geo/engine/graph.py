@@ -356,7 +356,7 @@ def _incidence(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _build(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
            v: np.ndarray, length: np.ndarray | None, geoms: np.ndarray | None,
-           crs: Any, name: str, largest_component: bool) -> WalkGraph:
+           crs: Any, name: str, largest_component: bool, main_nodes: np.ndarray | None = None) -> WalkGraph:
     """Validate arrays, project to a metric CRS and assemble a :class:`WalkGraph`."""
     a = _checked(node_ids, x, y, u, v, length, geoms, name)
     metric = _to_metric(a, crs, name)
@@ -366,7 +366,7 @@ def _build(node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, u: np.ndarray,
     n = a.x.shape[0]
     csr, csr_edge = _routing_matrix(n, a.u, a.v, a.length)
     inc_indptr, inc_edge, inc_end = _incidence(n, a.u, a.v)
-    part, main_part = _parts.label(n, a.u, a.v, a.length)
+    part, main_part = _parts.label(n, a.u, a.v, a.length, None if largest_component else main_nodes)
     tree = shapely.STRtree(a.geoms)
     main_edges = np.flatnonzero(main_part[part[a.u]])
     main_tree = tree if main_edges.size == a.u.shape[0] else shapely.STRtree(a.geoms[main_edges])
@@ -406,7 +406,7 @@ def _routing_matrix(n: int, u: np.ndarray, v: np.ndarray,
 def graph_from_arrays(x: Any, y: Any, u: Any, v: Any, length: Any = None, *,
                       geometry: Any = None, crs: Any = SHANTOU_CRS,
                       node_ids: Any = None, largest_component: bool = False,
-                      name: str = IN_MEMORY) -> WalkGraph:
+                      name: str = IN_MEMORY, main_nodes: Any = None) -> WalkGraph:
     """Build a :class:`WalkGraph` from plain arrays.
 
     Parameters
@@ -425,10 +425,13 @@ def graph_from_arrays(x: Any, y: Any, u: Any, v: Any, length: Any = None, *,
         Node identifiers, default ``0..n-1``.
     largest_component : bool
         Keep only the largest connected component.
+    main_nodes : array_like of bool, optional
+        Per node: on a main part of the network this one is cut from (:func:`geo.region.clip_graph`),
+        so a piece of the main network the cut leaves short is not taken for a fragment.
     """
     x = np.asarray(x, float)
     ids = np.arange(x.shape[0]) if node_ids is None else np.asarray(node_ids)
-    return _build(ids, x, y, u, v, length, geometry, crs, name, largest_component)
+    return _build(ids, x, y, u, v, length, geometry, crs, name, largest_component, main_nodes)
 
 
 def graph_from_networkx(G: Any, *, crs: Any = None, largest_component: bool = False,
