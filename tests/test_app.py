@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 import shapely
 
-from geo.app import cache, search, state, tables, text
+from geo.app import cache, search, state, tables
 from geo.app import layers as maplayers
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
@@ -258,13 +258,6 @@ def test_downloads_csv_and_xlsx(layers):
     assert wb.sheetnames == ["街道", "村（社区）", "空白区域", "说明"]
     notes = [row[0].value for row in wb["说明"].iter_rows(min_row=2)]
     assert any("示意数据" in n for n in notes) and any("95.1%" in n for n in notes)
-
-
-def test_every_page_text_has_both_languages():
-    for key, (zh, en) in text.TEXT.items():
-        assert zh and en, key
-        if not key.startswith("why."):  # reasons: English is geo.io's own text (geo.app.reasons)
-            assert set(re.findall(r"{(\w+)", zh)) == set(re.findall(r"{(\w+)", en)), key
 
 
 # --------------------------------------------------------------------------- walking network

@@ -21,11 +21,12 @@ def test_app_py_only_wires_the_screens():
 
 
 def test_one_text_catalogue():
-    """Only geo/app/text.py holds a table of words; every other module looks words up there."""
-    for path in APP_MODULES:
-        if path.name == "text.py":
-            continue
+    """No module holds a table of words (the catalogue is geo/locale's .po files): a module-level
+    dict whose values are (Chinese, English) pairs is a second catalogue."""
+    for path in sorted(Path("geo").rglob("*.py")):
         for node in _tree(path).body:
-            targets = node.targets if isinstance(node, ast.Assign) else \
-                [node.target] if isinstance(node, ast.AnnAssign) else []
-            assert not any(getattr(t, "id", "") == "TEXT" for t in targets), path.name
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            if isinstance(value, ast.Dict) and value.values:
+                pairs = [v for v in value.values if isinstance(v, ast.Tuple) and len(v.elts) == 2
+                         and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in v.elts)]
+                assert len(pairs) < 3, (path, node.lineno)

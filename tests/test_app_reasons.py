@@ -98,7 +98,7 @@ def test_boundary_reasons_are_in_chinese(longhu):
 
 
 def test_patterns_name_catalogue_keys():
-    from geo.app.text import TEXT
+    from geo import locale
 
-    assert all(key in TEXT for _, key in PATTERNS)
+    assert all(locale.has(key) for _, key in PATTERNS)
     assert reason_text("something new the importer says", "zh") == "something new the importer says"

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from geo import locale
 from geo.app.reasons import error_text, reason_text
-from geo.app.text import TEXT, md, tr
+from geo.app.text import md, tr
 from geo.io import store as gstore
 from geo.io.district import District
 from geo.io.errors import DataError
@@ -36,7 +37,7 @@ def version_of(gdf: pd.DataFrame) -> int:
 
 def layer_label(layer: str, lang: str) -> str:
     """A layer's name in the page language (its own name when it has none)."""
-    return tr(f"data.l_{layer}", lang) if f"data.l_{layer}" in TEXT else layer
+    return tr(f"data.l_{layer}", lang) if locale.has(f"data.l_{layer}") else layer
 
 
 def source_label(values, lang: str) -> str:

@@ -58,7 +58,7 @@ def in_use(layers: Layers, lang: str) -> None:
 def sidebar_status(layers: Layers, lang: str) -> str:
     """One line for the planner's sidebar: what is in use, and where to manage it."""
     saved = any(version_of(getattr(layers, n)) for n in LAYER_NAMES)
-    kind = tr("data.sb_illustrative" if layers.illustrative else "data.sb_user", lang)
+    kind = tr("data.sb_illustrative", lang) if layers.illustrative else tr("data.sb_user", lang)
     saved_text = tr("data.sb_saved", lang) if saved else ""
     return tr("data.sb_status", lang, kind=kind, n=len(layers.centers), saved=saved_text) + tr("data.sb_hint", lang)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from geo.app.text import crs_label, tr
 from geo.io.errors import DataError
+from geo.locale import Msg
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -163,6 +164,8 @@ def reason_text(reason: str, lang: str = "zh", place: District | None = None) ->
 
     A reason naming a district (in English) names it in ``lang`` when it is ``place``, the
     District of the page; another name is kept as the reason gives it."""
+    if isinstance(reason, Msg):
+        return reason.text(lang)
     text = str(reason)
     if lang == "en":
         return text

@@ -21,8 +21,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from geo import locale
 from geo.engine import lifecircle as lc
-from geo.io import data
 from geo.io.files import atomic_write
 from geo.render import brief, fonts
 from geo.render.cartography import (
@@ -39,35 +39,6 @@ from geo.render.cartography import (
 
 LANGS = ("zh", "en")
 FORMATS = ("pdf", "png")
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("居住区生活圈配套设施步行可达简报", "Residential life circle: walking access to daily services"),
-    "mode_circle": ("直线距离", "straight-line distance"),
-    "mode_network": ("路网步行距离", "walking on the street network"),
-    "basis_distance": ("按标准步行距离", "the standard's walking distances"),
-    "basis_time": ("按圈层分钟×步速", "the circle's minutes at the walking speed"),
-    "speed": ("步速", "walking speed"), "categories": ("设施类别", "categories"),
-    "communities": ("村（社区）", "communities"),
-    "kpi_full": ("全部设施步行可达的村（社区）", "communities reaching every required service"),
-    "kpi_worst": ("覆盖最低的设施类别", "least-covered service"),
-    "kpi_cats": ("纳入评估的设施类别", "services assessed"),
-    "streets": ("各街道生活圈达标村（社区）数", "Communities fully served, by street"),
-    "street": ("街道", "Street"), "n": ("村（社区）数", "Communities"),
-    "lv5": ("5分钟", "5 min"), "lv10": ("10分钟", "10 min"), "lv15": ("15分钟", "15 min"), "all": ("全部", "All"),
-    "total": ("合计", "Total"),
-    "worst": ("缺项最多的{n}个村（社区）", "The {n} communities missing the most"),
-    "none_missing": ("所有村（社区）均已步行可达全部设施", "Every community reaches every required service"),
-    "community": ("村（社区）", "Community"), "missing_n": ("缺项", "Missing"),
-    "missing": ("步行不可达的设施", "Services out of walking reach"),
-    "heat": ("步行可达的设施类别数", "Services within walking reach"),
-    "source": ("依据：GB 50180-2018《城市居住区规划设计标准》；TD/T 1062-2021《社区生活圈规划技术指南》。目录：{cat}。"
-               "可达：村（社区）几何中心在该类设施步行限值内；覆盖率按面积（人口均匀分布）计算。",
-               "References: GB 50180-2018 (residential area planning); TD/T 1062-2021 (community life circle guide). "
-               "Catalogue: {cat}. Reached: the community's centroid is within the service's walking limit; "
-               "shares are of area (residents assumed evenly spread)."),
-    "illustrative": (data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN),
-    "illustrative_facilities": ("设施数据为示意（演示用），并非实测。",
-                                "The facilities are illustrative (for demonstration), not surveyed."),
-}
 
 
 class BriefError(brief.ExportError):
@@ -76,7 +47,7 @@ class BriefError(brief.ExportError):
 
 def tr(key: str, lang: str) -> str:
     """The brief's text ``key`` in ``lang``."""
-    return TEXT[key][1 if lang == "en" else 0]
+    return locale.text(f"lcb.{key}", lang)
 
 
 def wrap(text: str, width: int, lang: str) -> str:
