@@ -174,4 +174,4 @@ def test_nearest_network_route_and_far_point():
     assert route.length == pytest.approx(480.0, abs=0.5)
     far = gpd.GeoSeries([shapely.Point(X0 + 9500, Y0 + 9500)], crs=UTM).to_crs("EPSG:4326").iloc[0]
     r = nearest.nearest_centers(centers, far.x, far.y, mode="network", graph=g)
-    assert len(r.table) == 0 and "200 m" in r.message
+    assert len(r.table) == 0 and "200 m" in str(r.message)

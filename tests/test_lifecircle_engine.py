@@ -192,7 +192,7 @@ def test_network_mode_needs_a_graph_and_leaves_out_facilities_off_the_streets():
         lc.analyse(square(), facilities(("kindergarten", 0, 0)), catalogue(), lc.Settings(mode="network"))
     r = lc.analyse(square(), facilities(("kindergarten", 100, 900)), catalogue(),
                    lc.Settings(mode="network", max_snap_m=200), graph=street())
-    assert np.isnan(row(r, "kindergarten")["nearest_m"]) and any("more than 200 m" in n for n in r.notes)
+    assert np.isnan(row(r, "kindergarten")["nearest_m"]) and any("more than 200 m" in str(n) for n in r.notes)
 
 
 # --------------------------------------------------------------------------- settings and catalogue

@@ -132,7 +132,8 @@ def test_headline_contract_outputs_and_accept(tmp_path, trap):
     assert set(head) == HEADLINE_KEYS
     assert all(set(s) == {"lon", "lat", "added_demand"} for s in head["sites"])
     assert head["covered_pct_after"] >= head["covered_pct_before"]
-    assert "MCLP" in plan.describe() and "服务站" in plan.describe()
+    assert "MCLP" in plan.describe("zh") and "服务站" in plan.describe("zh")
+    assert "Suggested 2 new stations (MCLP" in plan.describe("en") and "服务" not in plan.describe("en")
     results.write_plan(plan, tmp_path, "user")
     assert {p.name for p in tmp_path.iterdir()} == {"sites.geojson", "sites.csv", "coverage_after.geojson"}
     after = gpd.read_file(tmp_path / "coverage_after.geojson")

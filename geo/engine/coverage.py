@@ -33,10 +33,10 @@ from geo.engine import graph as wg
 from geo.engine import isochrones, routing
 from geo.engine.limits import Range, SettingError
 from geo.engine.schema import TIERS
+from geo.locale import Msg, Name, text
 
 MODES = ("circle", "network")
 SPEED_PRESETS: dict[str, float] = {"adult": 4.0, "elderly": 3.0}  # km/h; 老年人步行 3.0
-SPEED_LABELS = {"adult": "成人步行 4.0 km/h", "elderly": "老年人步行 3.0 km/h"}
 DEFAULT_MINUTES = 15.0
 GRID_M = 50.0  # resolution of catchment and overlap maps
 
@@ -72,10 +72,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise CoverageError(f"unknown mode {self.mode!r}: use circle or network", setting="mode")
+            raise CoverageError(Msg.of("set.unknown_mode", mode=repr(self.mode)), setting="mode")
         given = self.minutes if isinstance(self.minutes, (tuple, list, np.ndarray)) else (self.minutes,)
         if len(given) == 0:
-            raise CoverageError("minutes must hold at least one time limit", setting="minutes")
+            raise CoverageError(Msg.of("set.no_minutes"), setting="minutes")
         mins = tuple(sorted({RANGES["minutes"].check("minutes", m, CoverageError) for m in given}))
         object.__setattr__(self, "minutes", mins)
         for name in ("speed_kmh", "buffer_m", "min_gap_m2", "max_snap_m"):
@@ -83,9 +83,9 @@ class Settings:
         tiers = tuple(self.tiers)
         unknown = [t for t in tiers if t not in TIERS]
         if unknown:
-            raise CoverageError(f"unknown tier {unknown[0]!r}: use {', '.join(TIERS)}", setting="tiers")
+            raise CoverageError(Msg.of("set.unknown_tier", tier=repr(unknown[0]), tiers=list(TIERS)), setting="tiers")
         if not tiers:
-            raise CoverageError("choose at least one tier", setting="tiers")
+            raise CoverageError(Msg.of("set.no_tier"), setting="tiers")
         object.__setattr__(self, "tiers", tiers)
 
     @property
@@ -115,7 +115,8 @@ def select_centers(centers: gpd.GeoDataFrame, tiers: Sequence[str]) -> gpd.GeoDa
     """The centres of the chosen tiers; error when none is left."""
     out = centers[centers["tier"].isin(list(tiers))]
     if len(out) == 0:
-        raise CoverageError(f"no centres of tier(s) {', '.join(tiers)}; load centres or choose other tiers")
+        tiers_named = [Name(text(f"tier_{t}", "zh"), t) for t in tiers]  # the zh label, the key as typed in English
+        raise CoverageError(Msg.of("set.no_centres_of_tiers", n=len(tiers), tiers=tiers_named))
     return out
 
 
@@ -137,7 +138,7 @@ def coverage_areas(centers: gpd.GeoDataFrame, settings: Settings, metric,
             frames.append(_area_frame(pts, m, geoms, np.ones(len(pts), bool), metric))
     else:
         if graph is None:
-            raise CoverageError("network mode needs a walking network: load one with --network")
+            raise CoverageError(Msg.of("set.needs_network"), setting="network")
         snaps = snap_centers(pts, graph, settings.max_snap_m)
         polys = isochrones.isochrones_multi(graph, snaps, [settings.reach_m(m) for m in settings.minutes],
                                          buffer_m=settings.buffer_m)
@@ -289,7 +290,7 @@ def catchments(
         )
     else:
         if graph is None:
-            raise CoverageError("network mode needs a walking network")
+            raise CoverageError(Msg.of("set.needs_network"), setting="network")
         gx, gy = _grid(district, cell_m)
         src = snap_centers(pts, graph, settings.max_snap_m)
         q = wg.snap_points(graph, gx, gy, max_distance_m=settings.max_snap_m, toward=src)
@@ -388,7 +389,7 @@ def analyse(
 ) -> CoverageResult:
     """Coverage, gaps and the per-street/community table for the chosen centres."""
     if settings.mode == "network" and graph is None:
-        raise CoverageError("network mode needs a walking network: load one with --network")
+        raise CoverageError(Msg.of("set.needs_network"), setting="network")
     metric = metric_crs(district, graph if settings.mode == "network" else None)
     chosen = select_centers(centers, settings.tiers)
     dist_geom = district.to_crs(metric).geometry.union_all()

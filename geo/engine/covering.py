@@ -28,6 +28,7 @@ from geo.engine import graph as wg
 from geo.engine import routing
 from geo.engine.limits import Range
 from geo.engine.solvers import SOLVERS, SitingError
+from geo.locale import Msg
 
 OPTION_RANGES: dict[str, Range] = {
     "candidate_cell_m": Range(10.0, 1000.0, "m"),
@@ -59,7 +60,7 @@ class SitingOptions:
         for name, allowed in OPTION_RANGES.items():
             object.__setattr__(self, name, allowed.check(name, getattr(self, name), SitingError))
         if self.solver not in SOLVERS:
-            raise SitingError(f"unknown solver {self.solver!r}: use highs or cbc", setting="solver")
+            raise SitingError(Msg.of("set.unknown_solver", solver=repr(self.solver)), setting="solver")
 
 
 DEFAULT_OPTIONS = SitingOptions()
@@ -229,10 +230,9 @@ def coverage_matrix_network(graph: wg.WalkGraph, candidate_xy: np.ndarray, deman
 def _user_candidates(user: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
     """User sites as candidates (``source="user"``) in the analysis' CRS."""
     if not isinstance(user, gpd.GeoDataFrame):
-        raise SitingError(f"candidate sites must be a GeoDataFrame of points, not {type(user).__name__}; "
-                          "read a file with geo.io.candidates.load_candidates")
+        raise SitingError(Msg.of("set.candidates_type", type=type(user).__name__))
     if user.crs is None:
-        raise SitingError("candidate sites have no CRS; set one (EPSG:4326 for longitude/latitude)")
+        raise SitingError(Msg.of("set.candidates_no_crs"))
     user = user.to_crs(crs)
     names = user["name"].astype(str).to_numpy() if "name" in user else ""
     return gpd.GeoDataFrame({"source": "user", "name": names}, geometry=np.asarray(user.geometry.values),
@@ -248,7 +248,7 @@ def build_instance(result: cv.CoverageResult, graph: wg.WalkGraph | None = None,
     """
     s = result.settings
     if s.mode == "network" and graph is None:
-        raise SitingError("network mode needs the walking network: pass graph= (the one used for the coverage)")
+        raise SitingError(Msg.of("set.needs_graph"), setting="network")
     cells, total, covered, unit = demand_cells(result, options.demand_cell_m)
     cands = grid_candidates(result, options.candidate_cell_m, options.candidate_margin_m)
     if candidates is not None:

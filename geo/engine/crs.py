@@ -23,6 +23,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.engine.limits import SettingError
+from geo.locale import Msg
+
 CRS = Literal["wgs84", "gcj02", "bd09"]
 CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
 CRS_LABELS: dict[str, str] = {
@@ -158,7 +161,9 @@ _FROM_WGS = {"wgs84": None, "gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
 
 
 def check_crs(name: str) -> str:
-    """Normalise a coordinate-system name ('WGS-84', 'gcj02', '高德' …) or raise ValueError."""
+    """Normalise a coordinate-system name ('WGS-84', 'gcj02', '高德' …), or raise
+    :class:`~geo.engine.limits.SettingError` (a ``ValueError``: ``set.unknown_crs``)."""
+
     key = str(name).strip().lower().replace("-", "").replace("_", "")
     aliases = {
         "wgs84": "wgs84", "wgs": "wgs84", "epsg4326": "wgs84", "gps": "wgs84",
@@ -166,9 +171,7 @@ def check_crs(name: str) -> str:
         "bd09": "bd09", "bd": "bd09", "baidu": "bd09", "百度": "bd09",
     }
     if key not in aliases:
-        raise ValueError(
-            f"unknown coordinate system {name!r}: use one of wgs84, gcj02 (AMap/高德), bd09 (Baidu/百度)"
-        )
+        raise SettingError(Msg.of("set.unknown_crs", name=repr(name)), setting="crs")
     return aliases[key]
 
 

@@ -36,6 +36,7 @@ import shapely
 from geo.engine import components as _parts
 from geo.engine import crs as _crs
 from geo.engine.limits import SettingError
+from geo.locale import Msg
 
 #: Metric CRS used for Shantou (UTM zone 50N).
 SHANTOU_CRS = "EPSG:32650"
@@ -271,20 +272,18 @@ def _checked(node_ids: Any, x: Any, y: Any, u: Any, v: Any, length: Any, geoms: 
     u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
     n, m = x.shape[0], u.shape[0]
     if n == 0:
-        raise NetworkError(f"walking network '{name}' has no nodes; "
-                           "give a file that contains a street network")
+        raise NetworkError(Msg.of("set.net_no_nodes", name=name))
     if m == 0:
-        raise NetworkError(f"walking network '{name}' has {n} nodes but no edges; "
-                           "give a file that contains streets or footpaths")
+        raise NetworkError(Msg.of("set.net_no_edges", name=name, n=n))
     if y.shape != x.shape or u.shape != v.shape:
-        raise NetworkError(f"walking network '{name}': x/y or u/v arrays differ in length")
+        raise NetworkError(Msg.of("set.net_lengths_differ", name=name))
     if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
-        raise NetworkError(f"walking network '{name}': edge refers to a node that does not exist")
+        raise NetworkError(Msg.of("set.net_bad_edge", name=name))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise NetworkError(f"walking network '{name}': some nodes have no coordinates (x/y)")
+        raise NetworkError(Msg.of("set.net_no_xy", name=name))
     length = np.full(m, np.nan) if length is None else np.asarray(length, float).copy()
     if length.shape != (m,):
-        raise NetworkError(f"walking network '{name}': 'length' must have one value per edge")
+        raise NetworkError(Msg.of("set.net_bad_length", name=name))
     geoms = np.full(m, None, dtype=object) if geoms is None else np.asarray(geoms, dtype=object)
     return _Arrays(np.asarray(node_ids), x, y, u, v, length, geoms)
 
@@ -294,12 +293,11 @@ def _to_metric(a: _Arrays, crs: Any, name: str) -> pyproj.CRS:
     try:
         src_crs = pyproj.CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError and others
-        raise NetworkError(f"walking network '{name}': unknown CRS {crs!r} ({exc})") from exc
+        raise NetworkError(Msg.of("set.net_unknown_crs", name=name, crs=repr(crs), e=str(exc))) from exc
     if _is_metric(src_crs):
         return src_crs
     if src_crs.is_geographic and not (np.abs(a.x).max() <= 180 and np.abs(a.y).max() <= 90):
-        raise NetworkError(f"walking network '{name}': CRS {src_crs.name} is in degrees but "
-                           "coordinates are out of range; give the right crs")
+        raise NetworkError(Msg.of("set.net_degrees_out_of_range", name=name, crs=src_crs.name))
     lon, lat = pyproj.Transformer.from_crs(src_crs, 4326, always_xy=True).transform(a.x, a.y)
     metric = pyproj.CRS.from_user_input(_crs.utm_crs(float(np.nanmean(lon)), float(np.nanmean(lat))))
     t = pyproj.Transformer.from_crs(src_crs, metric, always_xy=True)
@@ -448,18 +446,16 @@ def graph_from_networkx(G: Any, *, crs: Any = None, largest_component: bool = Fa
         nodes = list(G.nodes(data=True))
         edges = list(G.edges(data=True))
     except Exception as exc:
-        raise NetworkError(f"walking network '{name}' is not a networkx graph ({exc})") from exc
+        raise NetworkError(Msg.of("set.net_not_networkx", name=name, e=str(exc))) from exc
     if not nodes:
-        raise NetworkError(f"walking network '{name}' has no nodes; "
-                           "give a file that contains a street network")
+        raise NetworkError(Msg.of("set.net_no_nodes", name=name))
     try:
         ids = np.empty(len(nodes), dtype=object)
         ids[:] = [k for k, _ in nodes]
         x = np.array([float(d["x"]) for _, d in nodes])
         y = np.array([float(d["y"]) for _, d in nodes])
     except (KeyError, TypeError, ValueError) as exc:
-        raise NetworkError(f"walking network '{name}': nodes need numeric 'x' and 'y' "
-                           f"attributes (missing or bad {exc})") from exc
+        raise NetworkError(Msg.of("set.net_node_xy", name=name, e=str(exc))) from exc
     if all(isinstance(i, (int, np.integer)) for i in ids):
         ids = ids.astype(np.int64)
     position = {k: i for i, (k, _) in enumerate(nodes)}
@@ -481,7 +477,7 @@ def graph_from_networkx(G: Any, *, crs: Any = None, largest_component: bool = Fa
         if np.abs(x).max() <= 180 and np.abs(y).max() <= 90:
             crs = "EPSG:4326"
         else:
-            raise NetworkError(f"walking network '{name}' has no CRS; pass crs=")
+            raise NetworkError(Msg.of("set.net_no_crs", name=name))
     return _build(ids, x, y, u, v, length, geoms, crs, name, largest_component)
 
 

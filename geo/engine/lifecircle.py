@@ -41,6 +41,7 @@ from geo.engine import crs as _crs
 from geo.engine import graph as wg
 from geo.engine import routing
 from geo.engine.limits import Range, SettingError
+from geo.locale import Msg, Name
 
 LEVELS: tuple[int, ...] = (5, 10, 15)
 """The circle levels (minutes) of GB 50180-2018's residential life circle."""
@@ -103,10 +104,10 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         if not self.categories:
-            raise LifeCircleError("the catalogue has no categories")
+            raise LifeCircleError(Msg.of("set.catalogue_empty"))
         keys = [c.key for c in self.categories]
         if len(set(keys)) != len(keys):
-            raise LifeCircleError(f"the catalogue repeats a category key: {keys}")
+            raise LifeCircleError(Msg.of("set.catalogue_repeats", keys=sorted({k for k in keys if keys.count(k) > 1})))
 
     @property
     def keys(self) -> list[str]:
@@ -118,7 +119,7 @@ class Catalogue:
         for c in self.categories:
             if c.key == key:
                 return c
-        raise LifeCircleError(f"no category {key!r} in the catalogue; it has {', '.join(self.keys)}")
+        raise LifeCircleError(Msg.of("set.no_category", category=repr(key), keys=self.keys))
 
     def select(self, keys: list[str] | tuple[str, ...] | None) -> Catalogue:
         """The catalogue restricted to ``keys`` (all when None)."""
@@ -143,10 +144,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise LifeCircleError(f"unknown mode {self.mode!r}: use circle or network", setting="mode")
+            raise LifeCircleError(Msg.of("set.unknown_mode", mode=repr(self.mode)), setting="mode")
         if self.basis not in BASES:
-            raise LifeCircleError(f"unknown basis {self.basis!r}: use distance (the standard's metres) or "
-                                  "time (the circle's minutes at the walking speed)", setting="basis")
+            raise LifeCircleError(Msg.of("set.unknown_basis", basis=repr(self.basis)), setting="basis")
         for name in ("speed_kmh", "max_snap_m", "cell_m"):
             object.__setattr__(self, name, RANGES[name].check(name, getattr(self, name), LifeCircleError))
 
@@ -274,7 +274,8 @@ class LifeCircleResult:
     """District totals per category."""
     grid: gpd.GeoDataFrame
     """Areas by how many categories they reach (``count``), from the ``cell_m`` grid."""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
+    """What the reader should know (facilities off the streets or on a fragment), as messages."""
 
     def headline(self) -> dict:
         """The figures ``python -m geo lifecircle --json`` prints."""
@@ -300,16 +301,16 @@ def metric_crs(communities: gpd.GeoDataFrame, graph: wg.WalkGraph | None = None)
 def _check_inputs(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, settings: Settings,
                   graph: wg.WalkGraph | None) -> None:
     if settings.mode == "network" and graph is None:
-        raise LifeCircleError("network mode needs a walking network: load one with --network", setting="network")
+        raise LifeCircleError(Msg.of("set.needs_network"), setting="network")
     if len(communities) == 0:
-        raise LifeCircleError("no communities to analyse; load community boundaries")
+        raise LifeCircleError(Msg.of("set.no_communities"))
     missing = [c for c in ("code", "name") if c not in communities.columns]
     if missing:
-        raise LifeCircleError(f"the communities have no {', '.join(missing)} column")
+        raise LifeCircleError(Msg.of("set.communities_no_column", n=len(missing), columns=missing))
     if communities.crs is None or facilities.crs is None:
-        raise LifeCircleError("the communities and the facilities need a coordinate system (crs)")
+        raise LifeCircleError(Msg.of("set.no_crs"))
     if "category" not in facilities.columns:
-        raise LifeCircleError("the facilities have no 'category' column (a catalogue key per facility)")
+        raise LifeCircleError(Msg.of("set.facilities_no_category"))
 
 
 def _population(communities: gpd.GeoDataFrame) -> np.ndarray | None:
@@ -319,7 +320,7 @@ def _population(communities: gpd.GeoDataFrame) -> np.ndarray | None:
 
 
 def _measure(cat: Category, limit: float, fac: gpd.GeoDataFrame, geoms: np.ndarray, places: _Places,
-             settings: Settings, graph: wg.WalkGraph | None, notes: list[str]) -> tuple[np.ndarray, ...]:
+             settings: Settings, graph: wg.WalkGraph | None, notes: list[Msg]) -> tuple[np.ndarray, ...]:
     """(centroid distance, the nearest facility's name, area share, grid distance) of one
     category: one pass over its facilities."""
     pts = fac[fac["category"] == cat.key]
@@ -330,12 +331,11 @@ def _measure(cat: Category, limit: float, fac: gpd.GeoDataFrame, geoms: np.ndarr
         return near, _facility_names(pts, which), circle_shares(geoms, fx, fy, limit), cells
     ((near, which), (cells, _)), off, stray = network_distances(
         graph, fx, fy, [places.centroid_snap, places.grid_snap], settings.max_snap_m)
+    name = Name(cat.name_zh, cat.name_en)
     if off:
-        notes.append(f"{off} {cat.name_en} facilities are more than {settings.max_snap_m:g} m from any street "
-                     "and were left out")
+        notes.append(Msg.of("set.note_off_street", n=off, category=name, m=f"{settings.max_snap_m:g}"))
     if stray:
-        notes.append(f"{stray} {cat.name_en} facilities lie on a fragment of the walking network (a piece "
-                     "joined to no main street); they serve only the places whose nearest street is on it")
+        notes.append(Msg.of("set.note_on_fragment", n=stray, category=name))
     share = grid_shares(cells <= limit, places.owner, len(geoms), near <= limit)
     return near, _facility_names(pts, which), share, cells
 
@@ -360,7 +360,7 @@ def analyse(communities: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, catalog
     fac = facilities.to_crs(metric)
     geoms = np.asarray(cm.geometry.values)
     places = _places(geoms, settings, graph if settings.mode == "network" else None)
-    notes: list[str] = []
+    notes: list[Msg] = []
     frames, counts = [], np.zeros(len(places.gx), np.int64)
     for cat in catalogue.categories:
         limit = settings.limit_m(cat)

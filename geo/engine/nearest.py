@@ -20,6 +20,7 @@ from geo.engine import coverage, routing
 from geo.engine import crs as _crs
 from geo.engine import graph as wg
 from geo.engine.limits import Range
+from geo.locale import Msg
 
 COLUMNS = ["id", "name", "tier", "distance_m", "minutes"]
 RANGES: dict[str, Range] = {
@@ -42,7 +43,7 @@ class NearestResult:
     access_m: float | None           # straight walk from the point to the street
     route: shapely.LineString | None  # WGS-84 line to the nearest centre (network mode)
     inside_district: bool
-    message: str | None = None       # plain-language problem, e.g. too far from any street
+    message: Msg | None = None       # the problem, e.g. too far from any street (``set.nearest_*``)
 
 
 def nearest_centers(centers: gpd.GeoDataFrame, lon: float, lat: float, *, crs: str = "wgs84",
@@ -57,17 +58,17 @@ def nearest_centers(centers: gpd.GeoDataFrame, lon: float, lat: float, *, crs: s
     """
     lon, lat, k, speed_kmh, max_snap_m = check_arguments(lon, lat, k, speed_kmh, max_snap_m)
     if len(centers) == 0:
-        raise coverage.CoverageError("no centres to search; load centres first")
+        raise coverage.CoverageError(Msg.of("set.no_centres"))
     lon_w, lat_w = (float(v) for v in _crs.convert(lon, lat, crs, "wgs84"))
     if not (-180 <= lon_w <= 180 and -90 <= lat_w <= 90):
-        raise coverage.CoverageError(f"coordinates out of range: lon={lon}, lat={lat}")
+        raise coverage.CoverageError(Msg.of("set.coords_out_of_range", lon=f"{lon:.15g}", lat=f"{lat:.15g}"))
     point = shapely.Point(lon_w, lat_w)
     inside = True
     if district is not None:
         inside = bool(district.to_crs("EPSG:4326").geometry.union_all().covers(point))
     if mode == "network":
         if graph is None:
-            raise coverage.CoverageError("network mode needs a walking network: load one with --network")
+            raise coverage.CoverageError(Msg.of("set.needs_network"), setting="network")
         return _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside)
     metric = _crs.utm_crs(lon_w, lat_w)
     pts = centers.to_crs(metric)
@@ -104,8 +105,7 @@ def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) ->
     q = wg.snap_points(graph, qx, qy, max_distance_m=max_snap_m, toward=c)
     if not q.reachable[0]:
         return NearestResult(pd.DataFrame(columns=COLUMNS), point, None, None, None, inside,
-                             message=f"this point is more than {max_snap_m:.0f} m from any street of the "
-                                     f"walking network (该点距最近道路超过 {max_snap_m:.0f} 米)")
+                             message=Msg.of("set.nearest_too_far", m=f"{max_snap_m:.0f}"))
     # the query is the only source; every centre asks for its distance to it
     dist, _ = routing.distance_to_nearest(graph, q, c)
     dist = np.where(c.reachable, dist, np.inf)
@@ -122,5 +122,5 @@ def _network_nearest(centers, point, k, speed_kmh, graph, max_snap_m, inside) ->
             lon, lat = graph.to_lonlat(xy[:, 0], xy[:, 1])
             route = shapely.LineString(np.column_stack([lon, lat]))
     else:
-        message = "no centre can be reached on the walking network from this point (该点无法步行到达任何服务中心)"
+        message = Msg.of("set.nearest_no_route")
     return NearestResult(table, point, snapped, float(q.access[0]), route, inside, message)

@@ -29,6 +29,7 @@ from geo.engine import isochrones, schema, solvers
 from geo.engine.covering import DEFAULT_OPTIONS, Instance, SitingOptions, build_instance
 from geo.engine.limits import Range
 from geo.engine.solvers import SitingError
+from geo.locale import Msg
 
 METHODS = ("auto", "exact", "greedy")
 K_RANGE = (1, 20)
@@ -38,7 +39,8 @@ RANGES: dict[str, Range] = {
 }
 """The allowed values of :func:`suggest`'s ``k`` and :func:`suggest_cover`'s ``target_pct``."""
 PROPOSED_NAME = "拟建服务站"
-METHOD_LABELS = {"exact": "精确解 exact", "greedy": "贪心 greedy"}
+METHOD_WORDS = {"exact": Msg.of("set.method_exact"), "greedy": Msg.of("set.method_greedy")}
+MODE_WORDS = {"circle": Msg.of("set.mode_circle"), "network": Msg.of("set.mode_network")}
 
 
 def check_k(k: int) -> int:
@@ -49,7 +51,7 @@ def check_k(k: int) -> int:
 def check_method(method: str) -> str:
     """``method`` if it is one of :data:`METHODS`, else :class:`SitingError`."""
     if method not in METHODS:
-        raise SitingError(f"unknown method {method!r}: use auto, exact or greedy", setting="method")
+        raise SitingError(Msg.of("set.unknown_method", method=repr(method)), setting="method")
     return method
 
 
@@ -92,7 +94,8 @@ class SitingPlan:
     exact_seconds: float | None = None
     n_candidates: int = 0
     n_demand: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Msg, ...] = field(default_factory=tuple)
+    """What the reader should know about the answer (a fallback, a time limit), as messages."""
 
     @property
     def demand_pct_before(self) -> float:
@@ -111,33 +114,37 @@ class SitingPlan:
                 "covered_pct_before": round(self.covered_pct_before, 2),
                 "covered_pct_after": round(self.covered_pct_after, 2)}
 
-    def describe(self) -> str:
-        """A short bilingual summary for the terminal and the app."""
-        n, mins, mode = len(self.sites), self.settings.limit_minutes, self.settings.mode
-        how = METHOD_LABELS[self.method] + (f", {self.solver}" if self.method == "exact" else "") \
-            + f", {self.solve_seconds:.1f} s"
-        if self.model == "LSCP":
-            lines = [f"最少新增 {n} 个服务站，可使覆盖需求达到可达需求的 {self.target_pct:g}%（LSCP，{how}）。",
-                     (f"At least {n} new station(s) bring covered demand to {self.target_pct:g}% "
-                     f"of the reachable demand (LSCP, {how}).")]
-        else:
-            lines = [f"建议新增 {n} 个服务站（MCLP，{how}）。",
-                     f"Suggested {n} new station(s) (MCLP, {how})."]
-        lines.append(f"{mins:g} 分钟步行覆盖面积 Area within {mins:g} min ({mode}): "
-                     f"{self.covered_pct_before:.1f}% → {self.covered_pct_after:.1f}%")
+    def messages(self) -> list[Msg]:
+        """The summary as messages, one per line (:meth:`describe` words them)."""
+        n = len(self.sites)
+        method, s = METHOD_WORDS[self.method], f"{self.solve_seconds:.1f}"
+        how = (Msg.of("set.plan_exact", method=method, solver=self.solver, s=s) if self.method == "exact"
+               else Msg.of("set.plan_greedy", method=method, s=s))
+        lines = [Msg.of("set.plan_lscp", n=n, target=f"{self.target_pct:g}", how=how) if self.model == "LSCP"
+                 else Msg.of("set.plan_mclp", n=n, how=how)]
+        lines.append(Msg.of("set.plan_area", m=f"{self.settings.limit_minutes:g}",
+                            mode=MODE_WORDS[self.settings.mode], before=f"{self.covered_pct_before:.1f}",
+                            after=f"{self.covered_pct_after:.1f}"))
         if self.demand_unit == "people":
-            lines.append(f"覆盖人口 People covered: {self.demand_pct_before:.1f}% → {self.demand_pct_after:.1f}%")
+            lines.append(Msg.of("set.plan_people", before=f"{self.demand_pct_before:.1f}",
+                                after=f"{self.demand_pct_after:.1f}"))
         for r in self.sites.itertuples():
-            added = (f"+{r.added_demand / 1e6:.2f} km²" if self.demand_unit == "m2"
-                     else f"+{r.added_demand:,.0f} 人 people")
-            label = f"  {r.name}" if r.name else ""
-            lines.append(f"  {int(r.rank):2d}. {r.lon:.6f}, {r.lat:.6f}  {added}{label}")
+            added = (Msg.of("set.plan_added_km2", a=f"{r.added_demand / 1e6:.2f}") if self.demand_unit == "m2"
+                     else Msg.of("set.plan_added_people", n=round(float(r.added_demand)),
+                                 shown=f"{r.added_demand:,.0f}"))
+            lines.append(Msg.of("set.plan_site", rank=f"{int(r.rank):2d}", lon=f"{r.lon:.6f}", lat=f"{r.lat:.6f}",
+                                added=added, name=f"  {r.name}" if r.name else ""))
         if self.gap_pct is not None:
-            lines.append(f"贪心算法与最优解差距 Greedy vs exact gap: {self.gap_pct:.2f}%")
-        return "\n".join(lines + list(self.notes))
+            lines.append(Msg.of("set.plan_gap", gap=f"{self.gap_pct:.2f}"))
+        return lines + list(self.notes)
+
+    def describe(self, lang: str = "en") -> str:
+        """A short summary in ``lang`` for the terminal: the model, the coverage before and after,
+        each site, the gap and the notes."""
+        return "\n".join(m.text(lang) for m in self.messages())
 
 
-def _use_exact(inst: Instance, method: str, options: SitingOptions) -> tuple[bool, str | None]:
+def _use_exact(inst: Instance, method: str, options: SitingOptions) -> tuple[bool, Msg | None]:
     """Whether to solve exactly, and a note when ``auto`` falls back to greedy (too large)."""
     if method != "auto":
         return method == "exact", None
@@ -145,8 +152,7 @@ def _use_exact(inst: Instance, method: str, options: SitingOptions) -> tuple[boo
     size = A.shape[0] * A.shape[1]
     if size <= options.exact_max_terms:
         return True, None
-    return False, (f"instance too large for the exact solver ({A.shape[0]} demand × {A.shape[1]} "
-                   f"candidates after reduction > {options.exact_max_terms:,}); greedy used, gap unknown")
+    return False, Msg.of("set.note_too_large", rows=A.shape[0], cols=A.shape[1], limit=f"{options.exact_max_terms:,}")
 
 
 def new_areas(result: cv.CoverageResult, xy: np.ndarray, graph: wg.WalkGraph | None = None) -> np.ndarray:
@@ -210,14 +216,14 @@ def _timed(fn, *args, **kw):
     return out, time.perf_counter() - t
 
 
-def _exact(solve, method: str, notes: list[str]) -> tuple[solvers.Exact, float] | None:
+def _exact(solve, method: str, notes: list[Msg]) -> tuple[solvers.Exact, float] | None:
     """Run an exact solve; when it stops, ``None`` and a note (``auto``) or the error (``exact``)."""
     try:
         return _timed(solve)
     except SitingError as exc:
         if method == "exact":
             raise
-        notes.append(f"exact solve stopped: {exc}; greedy answer shown, gap unknown")
+        notes.append(Msg.of("set.note_exact_stopped", reason=exc.msg))
         return None
 
 
@@ -226,7 +232,7 @@ def _greedy_info(seconds: float, objective: float) -> dict:
                 "exact_objective": None, "gap_pct": None, "objective": objective}
 
 
-def _mclp(inst: Instance, k: int, method: str, options: SitingOptions) -> tuple[np.ndarray, dict, list[str]]:
+def _mclp(inst: Instance, k: int, method: str, options: SitingOptions) -> tuple[np.ndarray, dict, list[Msg]]:
     """The MCLP answer (greedy, or exact with greedy's gap): chosen candidates, plan fields, notes."""
     use_exact, note = _use_exact(inst, method, options)
     g_sel, g_sec = _timed(solvers.greedy_mclp, inst.cover, inst.weight, k)
@@ -241,11 +247,11 @@ def _mclp(inst: Instance, k: int, method: str, options: SitingOptions) -> tuple[
     ex, e_sec = solved
     e_obj = solvers.covered_weight(inst.cover, inst.weight, ex.chosen)
     if e_obj < g_obj:
-        notes.append("the time-limited exact solve fell below greedy: greedy's answer is kept")
+        notes.append(Msg.of("set.note_below_greedy"))
     if not ex.optimal:
-        notes.append(f"time limit {options.time_limit_s:g} s reached: best solution found"
-                     + (f", within {100 * (ex.bound - e_obj) / ex.bound:.2f}% of the optimum"
-                        if ex.bound else ""))
+        notes.append(Msg.of("set.note_time_limit_within", s=f"{options.time_limit_s:g}",
+                            pct=f"{100 * (ex.bound - e_obj) / ex.bound:.2f}") if ex.bound
+                     else Msg.of("set.note_time_limit_best", s=f"{options.time_limit_s:g}"))
     info.update(method="exact", solver=f"{ex.solver} via spopt", solve_seconds=e_sec,
                 exact_objective=e_obj, exact_seconds=e_sec, objective=max(e_obj, g_obj),
                 gap_pct=100.0 * (e_obj - g_obj) / e_obj if e_obj > 0 else 0.0)
@@ -269,8 +275,7 @@ def suggest(result: cv.CoverageResult, k: int = 5, method: str = "auto", *,
     chosen = np.asarray(chosen, np.int64)
     chosen = chosen[solvers.marginal_gains(inst.cover[:, chosen], inst.weight, np.arange(len(chosen))) > 0]
     if len(chosen) < k:
-        notes.append(f"只需 {len(chosen)} 个站即可覆盖候选点可达的全部需求 / {len(chosen)} site(s) "
-                     "already reach all the demand the candidates can reach")
+        notes.append(Msg.of("set.note_fewer_sites", n=len(chosen)))
     return _plan(result, inst, chosen, "MCLP", graph, notes=tuple(notes), **info)
 
 
@@ -297,7 +302,7 @@ def suggest_cover(result: cv.CoverageResult, target_pct: float = 100.0, method: 
     ex, e_sec = solved
     chosen = ex.chosen if len(ex.chosen) <= len(g_sel) else g_sel
     if not ex.optimal:
-        notes.append(f"time limit {options.time_limit_s:g} s reached: the count may not be minimal")
+        notes.append(Msg.of("set.note_time_limit_count", s=f"{options.time_limit_s:g}"))
     info.update(method="exact", solver=f"{ex.solver} via spopt", solve_seconds=e_sec,
                 exact_objective=float(len(chosen)), exact_seconds=e_sec, objective=float(len(chosen)),
                 gap_pct=100.0 * (len(g_sel) - len(chosen)) / len(chosen) if len(chosen) else 0.0)

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from geo.engine.coverage import CoverageError
+from geo.locale import Msg
 
 SOLVERS = ("highs", "cbc")
 
@@ -150,7 +151,7 @@ def _solver(solver: str, time_limit_s: float):
         return pulp.HiGHS(msg=False, gapRel=0.0, timeLimit=time_limit_s), name
     if pulp.PULP_CBC_CMD().available():
         return pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, timeLimit=time_limit_s), "CBC"
-    raise SitingError("no MILP solver available: pip install highspy (or use method='greedy')")
+    raise SitingError(Msg.of("set.no_solver"))
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,7 @@ def _run(model, solver: str, time_limit_s: float) -> tuple[np.ndarray, bool, flo
     else:
         vals = np.array([np.nan if v.value() is None else v.value() for v in model.fac_vars], float)
     if np.isnan(vals).any():
-        raise SitingError(f"{name} found no solution within {time_limit_s:g} s "
-                          "(raise time_limit_s or use method='greedy')")
+        raise SitingError(Msg.of("set.solver_no_solution", solver=name, s=f"{time_limit_s:g}"))
     optimal = model.problem.sol_status == pulp.LpSolutionOptimal
     bound = None
     if not optimal and hasattr(model.problem, "solverModel"):

@@ -126,6 +126,9 @@ class Msg:
     def __str__(self) -> str:
         return self.text("en")
 
+    def __reduce__(self):  # a mapping proxy cannot be pickled (st.cache_data, dask): rebuild from a dict
+        return (Msg, (self.code, dict(self.params)))
+
     def __hash__(self) -> int:
         return hash((self.code, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
 
