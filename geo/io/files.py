@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from geo.io.errors import DataError
+from geo.locale import Msg
 
 DATA_ROOT: Path = Path(__file__).resolve().parents[2] / "data"
 """The data folder: nothing named by a user's file is ever written outside it."""
@@ -67,17 +68,25 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 1
                      *(f"lpt{i}" for i in range(1, 10))}
 
 
-def check_name(name: str, what: str) -> None:
+FILE_NAME = Msg.of("why.what_file_name")
+PATH = Msg.of("why.what_path")
+MEMBER = Msg.of("why.what_member")
+"""What :func:`check_name` checks, in words: a file name, a path, an archive member."""
+
+
+def check_name(name: str, what: Msg) -> None:
+    """Refuse (``DataError``) an empty name, control characters, an absolute path or ``..``;
+    ``what`` is what the name is (:data:`FILE_NAME`, :data:`PATH`, :data:`MEMBER`)."""
     if not isinstance(name, str) or not name.strip():
-        raise DataError(None, f"empty {what}; give a file name")
+        raise DataError(None, Msg.of("why.name_empty", what=what))
     if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
-        raise DataError(None, f"{what} {name!r} contains control characters; rename it")
+        raise DataError(None, Msg.of("why.name_control", what=what, name=repr(name)))
     if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
             or PureWindowsPath(name).drive or name.startswith(("\\", "/")):
-        raise DataError(None, f"{what} {name!r} is an absolute path; give a name inside the data folder")
+        raise DataError(None, Msg.of("why.name_absolute", what=what, name=repr(name)))
     parts = re.split(r"[\\/]+", name)
     if any(p in ("..", ".") for p in parts):
-        raise DataError(None, f"{what} {name!r} contains '..' or '.'; give a plain name inside the data folder")
+        raise DataError(None, Msg.of("why.name_dots", what=what, name=repr(name)))
 
 
 def safe_filename(name: str, default_suffix: str = "") -> str:
@@ -87,13 +96,13 @@ def safe_filename(name: str, default_suffix: str = "") -> str:
     characters; otherwise keeps letters (Chinese too), digits, ``-_.()`` and spaces, turns
     anything else into ``_`` and caps the length at 120 characters.
     """
-    check_name(name, "file name")
+    check_name(name, FILE_NAME)
     if re.search(r"[\\/]", name):
-        raise DataError(None, f"file name {name!r} contains a folder; give a plain file name")
+        raise DataError(None, Msg.of("why.name_folder", name=repr(name)))
     clean = unicodedata.normalize("NFC", name).strip()
     clean = re.sub(r"[^\w\-.() （）]", "_", clean).strip(" .")
     if not clean or clean.split(".")[0].lower() in _WINDOWS_RESERVED:
-        raise DataError(None, f"file name {name!r} is not usable; rename it")
+        raise DataError(None, Msg.of("why.name_unusable", name=repr(name)))
     stem, dot, suffix = clean.rpartition(".")
     if not dot:
         stem, suffix = clean, ""
@@ -111,12 +120,11 @@ def resolve_inside(base: str | Path, name: str | Path) -> Path:
     ``name`` may contain sub-folders; absolute paths, ``..`` and links that leave ``base``
     raise ``DataError``.
     """
-    check_name(str(name), "path")
+    check_name(str(name), PATH)
     root = Path(base).resolve()
     target = (root / str(name)).resolve()
     if not target.is_relative_to(root):
-        raise DataError(str(name), f"{str(name)!r} leads outside the data folder {root}; "
-                                   "remove the link or choose another name")
+        raise DataError(str(name), Msg.of("why.name_outside", name=repr(str(name)), root=str(root)))
     return target
 
 

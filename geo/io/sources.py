@@ -26,6 +26,7 @@ from geo.io.cells import cell_text, isna, unguard_formula
 from geo.io.errors import DataError, ImportProblem
 from geo.io.files import USER_DIR, resolve_inside, safe_filename
 from geo.io.schemas import CENTERS, SCHEMAS, Schema
+from geo.locale import Msg
 
 # --------------------------------------------------------------------------- settings
 
@@ -43,19 +44,30 @@ MAX_CELLS: int = 1_000_000
 """A sheet may hold at most this many cells (``MAX_ROWS`` rows of 10 columns); counted in its XML
 before it is parsed, and again as it is read (the empty cells Excel pads a row with included)."""
 
-NUL_MESSAGE = ("the data contains NUL bytes (\\x00), which no table cell can hold; remove them, "
-               "or save the file again as CSV UTF-8")
+NUL_MESSAGE = Msg.of("why.nul")
+"""The refusal of data holding NUL bytes, which no table cell can hold."""
 
 # --------------------------------------------------------------------------- sources
 
 
-def _too_big(n: int, limit: int) -> str:
-    return (f"the file is {n / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit; "
-            "split it or remove unused columns and sheets")
+def _too_big(n: int, limit: int) -> Msg:
+    return Msg.of("why.too_big", n=n / 1e6, limit=limit / 1e6)
 
 
-def _too_many(limit: int) -> str:
-    return f"the file has more than {limit:,} rows, over the limit; split it into smaller files"
+def _too_many(limit: int) -> Msg:
+    return Msg.of("why.too_many_rows", n=limit)
+
+
+def items_of(schema: Schema) -> Msg | str:
+    """What a schema's rows are, in words (``centres`` / ``服务中心``)."""
+    return {"centers": Msg.of("why.items_centers"), "candidates": Msg.of("why.items_candidates"),
+            "facilities": Msg.of("why.items_facilities")}.get(schema.kind, schema.items)
+
+
+def _record_of(schema: Schema) -> Msg | str:
+    """A schema's record, for 'not part of …' (``a centre's record`` / ``服务中心``)."""
+    return {"centers": Msg.of("why.record_centers"), "candidates": Msg.of("why.record_candidates"),
+            "facilities": Msg.of("why.record_facilities")}.get(schema.kind, schema.record)
 
 
 @dataclass
@@ -80,9 +92,9 @@ def read_source(source: str | os.PathLike | bytes | io.IOBase, filename: str | N
         p = Path(source)
         name = filename or p.name
         if not p.exists():
-            raise DataError(p, f"file not found: {p}; check the path")
+            raise DataError(p, Msg.of("why.not_found", p=str(p)))
         if not p.is_file():
-            raise DataError(p, f"not a file: {p}")
+            raise DataError(p, Msg.of("why.not_file", p=str(p)))
         size = p.stat().st_size
         if size > max_bytes:
             raise DataError(p, _too_big(size, max_bytes))
@@ -108,7 +120,7 @@ def _sniff(name: str, raw: bytes) -> str:
             return "zip"
         return "xlsx"
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(name, "old Excel .xls files are not supported; save the sheet as .xlsx or CSV")
+        raise DataError(name, Msg.of("why.xls"))
     if suffix in (".geojson", ".json"):
         return "geojson"
     if suffix in (".gpkg",):
@@ -117,7 +129,7 @@ def _sniff(name: str, raw: bytes) -> str:
         return "xlsx"
     if suffix in (".zip", ".shp"):
         if suffix == ".shp":
-            raise DataError(name, "a Shapefile is several files; upload them zipped together (.zip)")
+            raise DataError(name, Msg.of("why.shapefile_parts"))
         return "zip"
     return "csv"
 
@@ -126,8 +138,7 @@ def _sniff(name: str, raw: bytes) -> str:
 
 
 def _too_wide(name: str, n: int, limit: int) -> DataError:
-    return DataError(name, f"the file has {n:,} columns, over the {limit:,} limit; delete the unused "
-                           "columns (or properties) and save it again")
+    return DataError(name, Msg.of("why.too_many_columns", n=n, limit=limit))
 
 
 def _width(cells: Sequence[object]) -> int:
@@ -149,8 +160,7 @@ def _decode(src: Source) -> str:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise DataError(src.name, "cannot read the text encoding; save the file as CSV UTF-8 "
-                              "(Excel: 另存为 → CSV UTF-8)")
+    raise DataError(src.name, Msg.of("why.encoding"))
 
 
 def csv_rows(src: Source, max_rows: int) -> list[tuple[int, list[str]]]:
@@ -182,7 +192,7 @@ def csv_rows(src: Source, max_rows: int) -> list[tuple[int, list[str]]]:
                 rec = rec[:_width(rec)]
             rows.append((i, [unguard_formula(c) for c in rec]))
     except csv.Error as exc:
-        raise DataError(src.name, f"cannot read the file as CSV ({exc}); save it again as CSV UTF-8") from None
+        raise DataError(src.name, Msg.of("why.bad_csv", e=str(exc))) from None
     return rows
 
 
@@ -190,17 +200,16 @@ def _open_sheet(src: Source, wb, sheet: str | None, warnings: list[ImportProblem
     """The sheet to read (default the first), refused when it is a chart or too wide."""
     names = wb.sheetnames
     if not names:
-        raise DataError(src.name, "the workbook has no sheets")
+        raise DataError(src.name, Msg.of("why.no_sheets"))
     if sheet is not None and sheet not in names:
-        raise DataError(src.name, f"no sheet named {sheet!r}; the sheets are {', '.join(names)}")
+        raise DataError(src.name, Msg.of("why.no_sheet", s=sheet, all=list(names)))
     chosen = sheet or names[0]
     if sheet is None and len(names) > 1:
-        warnings.append(ImportProblem(None, None, chosen,
-                                      f"the workbook has {len(names)} sheets ({', '.join(names)}); "
-                                      f"read the first, {chosen!r}", level="warning"))
+        warnings.append(ImportProblem(None, None, chosen, Msg.of("why.many_sheets", n=len(names), all=list(names),
+                                                                 first=chosen), level="warning"))
     ws = wb[chosen]
     if not hasattr(ws, "iter_rows"):
-        raise DataError(src.name, f"sheet {chosen!r} is a chart, not a table")
+        raise DataError(src.name, Msg.of("why.chart", s=chosen))
     declared = getattr(ws, "max_column", None)  # the sheet's own <dimension>: no cell read yet
     if isinstance(declared, int) and declared > MAX_COLUMNS:
         raise _too_wide(src.name, declared, MAX_COLUMNS)
@@ -219,8 +228,7 @@ def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
     try:
         wb = openpyxl.load_workbook(io.BytesIO(src.raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds on damaged files)
-        raise DataError(src.name, f"cannot read the file as an Excel workbook "
-                                  f"({exc.__class__.__name__}); open it in Excel and save as .xlsx") from None
+        raise DataError(src.name, Msg.of("why.bad_xlsx", e=exc.__class__.__name__)) from None
     try:
         chosen, ws = _open_sheet(src, wb, sheet, warnings)
         rows, cells = [], 0
@@ -239,8 +247,7 @@ def xlsx_rows(src: Source, max_rows: int, max_bytes: int, sheet: str | None,
         except DataError:
             raise
         except Exception as exc:  # noqa: BLE001  (any failure of a damaged sheet is the user's file)
-            raise DataError(src.name, f"cannot read sheet {chosen!r} ({exc.__class__.__name__}); "
-                                      "open it in Excel and save as .xlsx") from None
+            raise DataError(src.name, Msg.of("why.bad_sheet", s=chosen, e=exc.__class__.__name__)) from None
         return rows
     finally:
         wb.close()
@@ -271,7 +278,7 @@ class Table:
     rows: list[int]  # spreadsheet row of each record
     headers: dict[str, str]  # canonical field -> header as written in the file
     header_row: int | None
-    notes: dict[int, tuple[str, str]] = field(default_factory=dict)  # record -> (value, reason)
+    notes: dict[int, tuple[str, Msg | str]] = field(default_factory=dict)  # record -> (value, reason)
     schema: Schema = CENTERS
 
     @property
@@ -280,14 +287,14 @@ class Table:
         lon, lat = self.headers.get("lon", "lon"), self.headers.get("lat", "lat")
         return lon if lon == lat else f"{lon}/{lat}"
 
-    def problem(self, i: int, f: str, value: str, reason: str, level: str = "error",
+    def problem(self, i: int, f: str, value: str, reason: Msg | str, level: str = "error",
                 column: str | None = None) -> ImportProblem:
         """A problem of record ``i`` in field ``f``, named by its spreadsheet row and header."""
         return ImportProblem(self.rows[i], column or self.headers.get(f, self.schema.hint(f)), value, reason,
                              field=f, level=level)
 
 
-def _map_columns(header: list[str], schema: Schema, header_row: int | None, what: str,
+def _map_columns(header: list[str], schema: Schema, header_row: int | None, what: Msg,
                  warnings: list[ImportProblem]) -> dict[str, int]:
     """Canonical field -> position of its column; warns of second and unknown columns."""
     found: dict[str, int] = {}
@@ -298,14 +305,14 @@ def _map_columns(header: list[str], schema: Schema, header_row: int | None, what
             if h.strip():
                 ignored.append(h.strip())
             if canon is not None and header_row is not None:
-                warnings.append(ImportProblem(header_row, h.strip(), "", f"a second {canon!r} column; only "
-                                              f"{header[found[canon]].strip()!r} is used", field=canon,
-                                              level="warning"))
+                warnings.append(ImportProblem(header_row, h.strip(), "", Msg.of(
+                    "why.second_column", c=canon, used=header[found[canon]].strip()), field=canon, level="warning"))
             continue
         found[canon] = j
     if ignored:
         warnings.append(ImportProblem(header_row, None, ", ".join(ignored),
-                                      f"{what} not imported (not part of {schema.record})", level="warning"))
+                                      Msg.of("why.not_imported", what=what, record=_record_of(schema)),
+                                      level="warning"))
     return found
 
 
@@ -316,21 +323,19 @@ def table_from_rows(src: Source, rows: list[tuple[int, list[str]]], max_rows: in
         raise DataError(src.name, NUL_MESSAGE)
     k = _find_header(rows, schema)
     if k < 0:
-        raise DataError(src.name, f"the file is empty; add a header row ({schema.example}) and the {schema.items}")
+        raise DataError(src.name, Msg.of("why.empty_file", ex=schema.example, items=items_of(schema)))
     header_row, header = rows[k]
     if k > 0 and any(any(c.strip() for c in cells) for _, cells in rows[:k]):
-        warnings.append(ImportProblem(None, None, "", f"rows 1–{header_row - 1} above the header were "
-                                                      "skipped (title rows)", level="warning"))
+        warnings.append(ImportProblem(None, None, "", Msg.of("why.title_rows", n=header_row - 1), level="warning"))
     body = [(r, cells) for r, cells in rows[k + 1:] if any(c.strip() for c in cells)]
     if len(body) > max_rows:
         raise DataError(src.name, _too_many(max_rows))
-    found = _map_columns(header, schema, header_row, "columns", warnings)
+    found = _map_columns(header, schema, header_row, Msg.of("why.what_columns"), warnings)
     columns = {canon: [cells[j].strip() if j < len(cells) else "" for _, cells in body]
                for canon, j in found.items()}
     long_rows = [r for r, cells in body if len(cells) > len(header) and any(c.strip() for c in cells[len(header):])]
     for r in long_rows[:20]:
-        warnings.append(ImportProblem(r, None, "", "values beyond the last header column were ignored; "
-                                                   "add a header for them", level="warning"))
+        warnings.append(ImportProblem(r, None, "", Msg.of("why.beyond_header"), level="warning"))
     df = pd.DataFrame(columns, dtype=object, index=range(len(body)))
     return Table(df, [r for r, _ in body], {c: header[j].strip() for c, j in found.items()}, header_row,
                  schema=schema)
@@ -371,18 +376,17 @@ def _zip_target(src: Source, path: Path, layer: str | None, max_bytes: int,
     infos = unpack.members(src.name, src.raw, max_bytes * MAX_UNZIPPED_RATIO)
     shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
     if not shps:
-        raise DataError(src.name, "the zip holds no .shp file; zip the .shp, .shx, .dbf and .prj together")
+        raise DataError(src.name, Msg.of("why.no_shp"))
     if layer is not None:
         pick = [s for s in shps if Path(s).stem == layer]
         if not pick:
-            raise DataError(src.name, f"no Shapefile named {layer!r} in the zip; it holds "
-                                      f"{', '.join(Path(s).stem for s in shps)}")
+            raise DataError(src.name, Msg.of("why.no_shp_named", l=layer, all=[Path(s).stem for s in shps]))
         shp = pick[0]
     else:
         shp = shps[0]
         if len(shps) > 1:
-            warnings.append(ImportProblem(None, None, shp, f"the zip holds {len(shps)} Shapefiles; "
-                                          f"read {Path(shp).stem!r}", level="warning"))
+            warnings.append(ImportProblem(None, None, shp, Msg.of("why.many_shp", n=len(shps), l=Path(shp).stem),
+                                          level="warning"))
     has_cpg = any(i.filename.lower() == shp[:-4].lower() + ".cpg" for i in infos)
     return f"/vsizip/{path}/{shp}", None, (None if has_cpg else "detect")
 
@@ -394,10 +398,10 @@ def _read_layer(src: Source, target: str, layer: str | None, encoding: str | Non
 
     layers = [str(n) for n, *_ in pyogrio.list_layers(target)]
     if layer is not None and layer not in layers:
-        raise DataError(src.name, f"no layer named {layer!r}; the layers are {', '.join(layers)}")
+        raise DataError(src.name, Msg.of("why.no_layer", l=layer, all=layers))
     if layer is None and len(layers) > 1:
-        warnings.append(ImportProblem(None, None, layers[0], f"the file has {len(layers)} layers "
-                                      f"({', '.join(layers)}); read the first", level="warning"))
+        warnings.append(ImportProblem(None, None, layers[0], Msg.of("why.many_layers", n=len(layers), all=layers),
+                                      level="warning"))
     use = layer or (layers[0] if layers else None)
     info = pyogrio.read_info(target, layer=use)
     if info.get("features") is not None and info["features"] > max_rows:
@@ -419,14 +423,13 @@ def _in_wgs84(src: Source, gdf: pd.DataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         b = gdf.total_bounds if len(gdf) and gdf.geometry.notna().any() else np.zeros(4)
         if np.all(np.isfinite(b)) and (abs(b[[0, 2]]).max() > 180 or abs(b[[1, 3]]).max() > 90):
-            raise DataError(src.name, "the file has no coordinate system (.prj) and its coordinates are "
-                                      "not degrees; add the .prj file or export as WGS-84")
+            raise DataError(src.name, Msg.of("why.no_prj"))
         return gdf.set_crs("EPSG:4326", allow_override=True)
     if not gdf.crs.equals("EPSG:4326"):
         try:
             return gdf.to_crs("EPSG:4326")
         except Exception as exc:  # noqa: BLE001  (PROJ's errors vary; all mean the same to a user)
-            raise DataError(src.name, f"cannot convert from {gdf.crs.name} to WGS-84 ({exc})") from None
+            raise DataError(src.name, Msg.of("why.no_convert", a=gdf.crs.name, e=str(exc))) from None
     return gdf
 
 
@@ -445,15 +448,17 @@ def vector_frame(src: Source, layer: str | None, max_rows: int, max_bytes: int,
         except DataError:
             raise
         except Exception as exc:  # noqa: BLE001  (GDAL's errors vary; all mean an unreadable file)
-            raise DataError(src.name, f"cannot read the file as {_KIND_LABEL[src.kind]} "
-                                      f"({exc.__class__.__name__}: {str(exc)[:200]})") from None
+            raise DataError(src.name, Msg.of("why.unreadable", k=_kind_label(src.kind),
+                                             e=f"{exc.__class__.__name__}: {str(exc)[:200]}")) from None
     if len(gdf) > max_rows:
         raise DataError(src.name, _too_many(max_rows))
     return _in_wgs84(src, gdf)
 
 
-_KIND_LABEL = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "zip": "a zipped Shapefile",
-               "csv": "CSV", "xlsx": "XLSX"}
+def _kind_label(kind: str) -> Msg | str:
+    """A file format's name: the formats' own names, a zipped Shapefile in words."""
+    return Msg.of("why.kind_zip") if kind == "zip" else {"geojson": "GeoJSON", "gpkg": "GeoPackage",
+                                                          "csv": "CSV", "xlsx": "XLSX"}.get(kind, kind)
 
 
 def _looks_misdecoded(df: pd.DataFrame) -> bool:
@@ -472,7 +477,7 @@ def vector_table(src: Source, layer: str | None, max_rows: int, max_bytes: int,
     """Point features as a table: ``lon``/``lat`` from the geometry, else from attributes."""
     gdf = vector_frame(src, layer, max_rows, max_bytes, warnings)
     props = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    found = _map_columns(props, schema, None, "properties", warnings)
+    found = _map_columns(props, schema, None, Msg.of("why.what_properties"), warnings)
     columns = {canon: gdf[props[j]].map(lambda v: "" if isna(v) else cell_text(v).strip()).tolist()
                for canon, j in found.items()}
     if any("\x00" in v for col in columns.values() for v in col):
@@ -488,7 +493,8 @@ def vector_table(src: Source, layer: str | None, max_rows: int, max_bytes: int,
     lat[point] = [cell_text(v) for v in shapely.get_y(geoms[point])]
     other = ~point & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & (lon == "") & (lat == "")
     kinds = shapely.get_type_id(geoms)
-    notes = {int(i): (_GEOM_NAMES[kinds[i]], f"a {_GEOM_NAMES[kinds[i]]}, not a point; {schema.items} must be points")
+    items = items_of(schema)
+    notes = {int(i): (_GEOM_NAMES[kinds[i]], Msg.of("why.not_point", geom=_GEOM_NAMES[kinds[i]], items=items))
              for i in np.flatnonzero(other)}
     columns["lon"], columns["lat"] = lon.tolist(), lat.tolist()
     headers = {c: props[j] for c, j in found.items()} | {f: props[found[f]] if f in found else "geometry"
@@ -526,8 +532,7 @@ def load_table(source: str | os.PathLike | bytes | io.IOBase, schema: Schema | s
     elif src.kind in ("geojson", "gpkg"):
         table = vector_table(src, layer, max_rows, max_bytes, warnings, schema)
     else:
-        raise DataError(src.name, f"a zip file is not a {schema.items} table; upload CSV, XLSX, GeoJSON or "
-                                  "GeoPackage")
+        raise DataError(src.name, Msg.of("why.zip_table", items=items_of(schema)))
     return src, table
 
 
@@ -543,10 +548,10 @@ def read_plain(source: str | os.PathLike | bytes, filename: str | None = None) -
     elif src.kind == "xlsx":
         rows = xlsx_rows(src, MAX_ROWS, MAX_BYTES, None, [])
     else:
-        raise DataError(src.name, "expected a CSV or XLSX table")
+        raise DataError(src.name, Msg.of("why.csv_xlsx"))
     rows = [(r, cells) for r, cells in rows if any(c.strip() for c in cells)]
     if not rows:
-        raise DataError(src.name, "the file is empty; add the header row and the records")
+        raise DataError(src.name, Msg.of("why.empty_plain"))
     (_, header), body = rows[0], rows[1:]
     if len(body) > MAX_ROWS:
         raise DataError(src.name, _too_many(MAX_ROWS))
@@ -582,6 +587,6 @@ def import_options(crs: str, filename: str | None, max_bytes: int | None,
     try:
         chosen = _crs.check_crs(crs)
     except ValueError as exc:
-        raise DataError(filename, str(exc)) from None
+        raise DataError(filename, getattr(exc, "msg", None) or str(exc)) from None
     return (chosen, MAX_BYTES if max_bytes is None else max_bytes,
             MAX_ROWS if max_rows is None else max_rows)

@@ -25,14 +25,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from geo.io.errors import DataError
-from geo.io.files import check_name
+from geo.io.files import MEMBER, check_name
+from geo.locale import Msg
 
 _CELL_TAGS = tuple(b"<c" + end for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))  # <c ...>, <c>, <c/>
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")  # <x:c ...>
 _CHUNK = 1 << 20
 _GDAL_OPTIONS = threading.Lock()
 _GEOJSON_MAX = "OGR_GEOJSON_MAX_OBJ_SIZE"
-_SPLIT = "split the sheet into smaller files or keep only the columns needed, and save it again"
 
 
 def members(name: str, raw: bytes, max_unpacked: int) -> list[zipfile.ZipInfo]:
@@ -42,17 +42,15 @@ def members(name: str, raw: bytes, max_unpacked: int) -> list[zipfile.ZipInfo]:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise DataError(name, f"not a readable zip file ({exc}); zip the files again") from None
+        raise DataError(name, Msg.of("why.bad_zip", e=str(exc))) from None
     total = sum(i.file_size for i in infos)
     if total > max_unpacked:
-        raise DataError(name, f"the archive unpacks to {total / 1e6:.0f} MB, over the limit; "
-                              "split it into smaller files")
+        raise DataError(name, Msg.of("why.zip_bomb", n=total / 1e6))
     for i in infos:
         try:
-            check_name(i.filename, "archive member")
+            check_name(i.filename, MEMBER)
         except DataError:
-            raise DataError(name, f"archive member {i.filename!r} has an unsafe path "
-                                  "(absolute or '..'); make the zip again from the files") from None
+            raise DataError(name, Msg.of("why.zip_path", m=i.filename)) from None
     return infos
 
 
@@ -62,12 +60,11 @@ def check_workbook(name: str, raw: bytes, infos: list[zipfile.ZipInfo], max_xml_
     whose parts holds more than ``max_cells`` cells -- before any of it is parsed."""
     total = sum(i.file_size for i in infos)
     if total > max_xml_bytes:
-        raise DataError(name, f"the workbook unpacks to {total / 1e6:.0f} MB of XML, over the "
-                              f"{max_xml_bytes / 1e6:.0f} MB limit; {_SPLIT}")
+        raise DataError(name, Msg.of("why.xml_bytes", n=total / 1e6, limit=max_xml_bytes / 1e6))
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         for info in infos:
             if _cells_over(z, info, max_cells):
-                raise DataError(name, f"a sheet holds more than {max_cells:,} cells, over the limit; {_SPLIT}")
+                raise DataError(name, Msg.of("why.too_many_cells", n=max_cells))
 
 
 def _cells_over(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bool:
@@ -97,7 +94,7 @@ def _cells(text: bytes) -> int:
 
 def too_many_cells(name: str, limit: int) -> DataError:
     """The refusal of a sheet found, while it is read, to hold more than ``limit`` cells."""
-    return DataError(name, f"the sheet holds more than {limit:,} cells, over the limit; {_SPLIT}")
+    return DataError(name, Msg.of("why.sheet_too_many_cells", n=limit))
 
 
 @contextmanager
