@@ -14,6 +14,7 @@ workbook come from :mod:`geo.render.brief_tables`.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import tempfile
 import textwrap
 import threading
@@ -53,7 +54,7 @@ from geo.render.cartography import (
     place_legend,
     scale_bar,
 )
-from geo.render.words import check_lang, notice_text, word
+from geo.render.words import area, check_lang, notice_text, num, percent, word
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
 SUFFIXES: dict[str, str] = {"png": ".png", "pdf": ".pdf", "html": ".html", "brief": ".pdf", "xlsx": ".xlsx"}
@@ -87,32 +88,37 @@ def _rc(family: str) -> dict:
 # --------------------------------------------------------------------------- the page
 
 
-def _notice_box(fig: Figure, x: float, y: float, width_chars: int, fs: float, va: str = "bottom",
+def _notice_box(fig: Figure, x: float, y: float, right: float, fs: float, va: str = "bottom",
                 lang: str = "zh") -> None:
-    fig.text(x, y, _wrap(notice_text(lang), width_chars, lang), ha="left", va=va, fontsize=8.2 * fs, color="#7a4a00",
+    """The illustrative notice in a yellow box from ``x`` to ``right`` (figure fractions)."""
+    size, pad = 8.2 * fs, 0.55
+    inner = (right - x) * fig.bbox.width - 2 * (pad + 0.3) * size * fig.dpi / 72
+    fig.text(x, y, wrap_px(fig, notice_text(lang), inner, size), ha="left", va=va, fontsize=size, color="#7a4a00",
              linespacing=1.45,
-             bbox={"boxstyle": "round,pad=0.55", "facecolor": "#fff4ce", "edgecolor": "#e0b000", "linewidth": 0.8})
+             bbox={"boxstyle": f"round,pad={pad}", "facecolor": "#fff4ce", "edgecolor": "#e0b000", "linewidth": 0.8})
 
 
 _NO_LINE_START = set("，。；：、）」』！？%,.;:)")
+#: what a line is never broken inside: a number with its unit (``6.91 km²``, ``95.1%``), a Latin
+#: word, or one other character
+_TOKEN = re.compile(r"[-+]?\d[\d,.]*(?:\s?(?:km²|km|m²|m|ha|%)(?![A-Za-z]))?|[A-Za-z][A-Za-z0-9_'’-]*|\s+|.")
 
 
 def _wrap(text: str, width: int, lang: str = "zh") -> str:
-    """Wrap text at ``width`` characters (CJK has no spaces, so cut by count), never starting a
-    line with closing punctuation (it stays at the end of the line before). English is wrapped
-    between words, about two letters to a Chinese character's width."""
+    """Wrap text at ``width`` characters (CJK has no spaces, so cut by count), never inside a
+    number or a word and never starting a line with closing punctuation (it stays at the end
+    of the line before). English is wrapped between words, about two letters to a Chinese
+    character's width."""
     if lang == "en":
         return textwrap.fill(text, int(width * 1.7), break_long_words=False)
     lines: list[str] = []
     line = ""
-    for ch in text:
-        if not line and lines and ch in _NO_LINE_START:
-            lines[-1] += ch
+    for tok in _TOKEN.findall(text):
+        if line and len(line) + len(tok) > width and tok[0] not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line = "" if tok.isspace() else tok
             continue
-        line += ch
-        if len(line) >= width:
-            lines.append(line)
-            line = ""
+        line += tok
     if line:
         lines.append(line)
     return "\n".join(lines)
@@ -167,11 +173,11 @@ def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str =
     # side panel: key figures, legend, notice
     px = 0.67
     fig.text(px, 0.835, word("covered_share", lang), ha="left", va="top", fontsize=10 * fs, color=GREY)
-    fig.text(px, 0.805, f"{result.covered_pct:.1f}%", ha="left", va="top", fontsize=30 * fs,
+    fig.text(px, 0.805, percent(result.covered_pct, lang), ha="left", va="top", fontsize=30 * fs,
              fontweight="bold", color="#1b6f5f")
-    gaps_km2 = float(result.gaps["area_m2"].sum()) / 1e6 if len(result.gaps) else 0.0
-    facts = word("facts", lang, area=f"{result.district_area_km2:,.1f}", n=len(result.gaps), gaps=f"{gaps_km2:,.2f}",
-                 centres=len(result.centers))
+    facts = "\n".join([word("fact_area", lang, area=area(result.district_area_km2, lang)),
+                       word("fact_gaps", lang, n=len(result.gaps), area=area(_gaps_km2(result), lang)),
+                       word("fact_centres", lang, n=len(result.centers))])
     fig.text(px, 0.715, facts, ha="left", va="top", fontsize=9.5 * fs, color=INK, linespacing=1.6)
     leg_ax = fig.add_axes((px, 0.2, 0.3, 0.42))
     leg_ax.set_axis_off()
@@ -181,12 +187,19 @@ def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str =
                         borderaxespad=0)
     leg.get_title().set_fontweight("bold")
     if maps.illustrative(result):
-        _notice_box(fig, px + 0.005, 0.085, 24, fs, lang=lang)
+        _notice_box(fig, px + 0.005, 0.085, 0.965, fs, lang=lang)
     _footer(fig, result, fs, 120 if paper != "slide" else 130, lang)
     return fig
 
 
 # --------------------------------------------------------------------------- the one-page brief
+
+
+#: the brief's tables: left edge, width (figure fractions) and the share of each column
+TABLE_X, TABLE_W = 0.52, 0.445
+STREET_COLS, GAP_COLS = [0.28, 0.19, 0.15, 0.19, 0.19], [0.08, 0.16, 0.52, 0.24]
+CELL_PAD = 0.012  # a cell's text starts this far (a fraction of the table's width) from its rule
+TABLE_FS = 8.4
 
 
 def _table(fig: Figure, x: float, top: float, width: float, header: list[str], rows: list[list[str]],
@@ -209,8 +222,8 @@ def _table(fig: Figure, x: float, top: float, width: float, header: list[str], r
         for c, text in enumerate(cells):
             right = align[c] == "r"
             colour = highlight(r - 1, c) if (highlight and r > 0) else None
-            ax.text(xs[c + 1] - 0.012 if right else xs[c] + 0.012, mid, text, ha="right" if right else "left",
-                    va="center", fontsize=8.4 * fs, color=colour or INK, linespacing=1.3,
+            ax.text(xs[c + 1] - CELL_PAD if right else xs[c] + CELL_PAD, mid, text, ha="right" if right else "left",
+                    va="center", fontsize=TABLE_FS * fs, color=colour or INK, linespacing=1.3,
                     fontweight="bold" if (r == 0 or colour) else "normal")
         y -= hgt
         ax.add_artist(Line2D([0, 1], [y, y], color="#9a9a9a" if r == 0 else "#dddddd",
@@ -220,24 +233,68 @@ def _table(fig: Figure, x: float, top: float, width: float, header: list[str], r
     return top - total
 
 
-def _names(text: str, limit: int = 4, width: int | None = None, lang: str = "zh") -> str:
-    """At most ``limit`` names of a 、-separated list (then 等N个), lines of ``width`` characters
-    broken only between names."""
-    names = [n for n in str(text).split("、") if n]
+def _gaps_km2(result: cv.CoverageResult) -> float:
+    return float(result.gaps["area_m2"].sum()) / 1e6 if len(result.gaps) else 0.0
+
+
+def name_parts(names: list[str], limit: int, lang: str = "zh") -> tuple[list[str], int]:
+    """At most ``limit`` of ``names`` as the pieces a cell is made of (each but the last with
+    the language's separator), then "and N more" naming how many are NOT listed; and that N."""
     if not names:
-        return "—"
-    shown = names if len(names) <= limit else names[:limit]
-    sep, more = word("list_sep", lang), word("and_more", lang, n=len(names))
-    parts = [n + sep for n in shown[:-1]] + [shown[-1] + (more if len(names) > limit else "")]
-    if width is None:
-        return "".join(parts)
-    lines, line = [], ""
+        return ["—"], 0
+    shown = names[:limit]
+    more = len(names) - len(shown)
+    sep = word("list_sep", lang)
+    parts = [n + sep for n in shown[:-1]] + [shown[-1]]
+    return (parts + [word("and_more", lang, n=more)] if more else parts), more
+
+
+def text_width(fig: Figure, text: str, fontsize: float) -> float:
+    """The width in pixels ``text`` takes on ``fig`` at ``fontsize`` (the figure's fonts)."""
+    return Text(0, 0, text, fontsize=fontsize, figure=fig).get_window_extent(fig.canvas.get_renderer()).width
+
+
+def fit_lines(fig: Figure, parts: list[str], width_px: float, fontsize: float) -> str:
+    """``parts`` in lines no wider than ``width_px``, broken only between parts (a part that
+    alone is wider is broken between its characters, never inside a number or word)."""
+    lines: list[str] = []
+    line = ""
     for part in parts:
-        if line and len(line) + len(part) > width:
-            lines.append(line)
-            line = ""
-        line += part
-    return "\n".join(lines + [line])
+        if line and text_width(fig, (line + part).rstrip(), fontsize) > width_px:
+            lines.append(line.rstrip())
+            line = part.lstrip()
+        else:
+            line += part
+        toks = _TOKEN.findall(line)
+        while len(toks) > 1 and text_width(fig, line.rstrip(), fontsize) > width_px:
+            cuts = [k for k in range(1, len(toks)) if toks[k][0] not in _NO_LINE_START]
+            fits = [k for k in cuts if text_width(fig, "".join(toks[:k]).rstrip(), fontsize) <= width_px]
+            if not cuts:
+                break
+            cut = max(fits) if fits else cuts[0]
+            lines.append("".join(toks[:cut]).rstrip())
+            line = "".join(toks[cut:]).lstrip()
+            toks = _TOKEN.findall(line)
+    return "\n".join(lines + [line.rstrip()])
+
+
+def wrap_px(fig: Figure, text: str, width_px: float, fontsize: float) -> str:
+    """``text`` in lines no wider than ``width_px``, broken between words, numbers (with their
+    units) and Chinese characters, never before closing punctuation."""
+    parts: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if parts and (tok[0] in _NO_LINE_START or (tok.isspace() and not parts[-1].isspace())):
+            parts[-1] += tok
+        else:
+            parts.append(tok)
+    return fit_lines(fig, parts, width_px, fontsize)
+
+
+def _cell_names(fig: Figure, text: str, limit: int, width_px: float, fontsize: float, lang: str) -> str:
+    """A 、-separated list of names in a table cell: at most ``limit`` and "and N more", fitted
+    to the cell's width."""
+    parts, _ = name_parts([n for n in str(text).split("、") if n], limit, lang)
+    return fit_lines(fig, parts, width_px, fontsize)
 
 
 def _brief_map(fig: Figure, result: cv.CoverageResult, fs: float, lang: str = "zh") -> None:
@@ -263,22 +320,23 @@ def brief_figure(result: cv.CoverageResult, title: str | None = None, paper: str
     """One page: the map, the district coverage, a table per street and the five largest gaps."""
     fig, fs = _page(result, title, paper, date, lang)
     _brief_map(fig, result, fs, lang)
-    px = 0.52
+    px = TABLE_X
     _kpis(fig, result, px, fs, lang)
     bottom = _street_block(fig, result, px, fs, lang)
-    _gaps_block(fig, result, px, bottom - 0.028, fs, paper, lang)
+    _gaps_block(fig, result, px, bottom - 0.028, fs, lang)
     if maps.illustrative(result):
-        _notice_box(fig, px + 0.004, 0.072, 62, fs * 0.92, lang=lang)
+        _notice_box(fig, px + 0.004, 0.072, 0.965, fs * 0.92, lang=lang)
     _footer(fig, result, fs, 120 if paper != "slide" else 130, lang)
     return fig
 
 
 def _kpis(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: str) -> None:
     """The three key figures: covered share, gaps, centres."""
-    gaps_km2 = float(result.gaps["area_m2"].sum()) / 1e6 if len(result.gaps) else 0.0
-    kpis = [(f"{result.covered_pct:.1f}%", word("covered_share", lang)),
-            (word("kpi_gaps", lang, n=len(result.gaps)), word("kpi_gaps_note", lang, km2=f"{gaps_km2:.2f}")),
-            (word("kpi_centres", lang, n=len(result.centers)), word("kpi_centres_note", lang))]
+    n_gaps, n_centres = len(result.gaps), len(result.centers)
+    kpis = [(percent(result.covered_pct, lang), word("covered_share", lang)),
+            (word("kpi_gaps", lang, n=n_gaps), word("kpi_gaps_note", lang, n=n_gaps,
+                                                      area=area(_gaps_km2(result), lang))),
+            (word("kpi_centres", lang, n=n_centres), word("kpi_centres_note", lang, n=n_centres))]
     for i, (big, small) in enumerate(kpis):
         x = px + i * 0.15
         fig.text(x, 0.84, big, ha="left", va="top", fontsize=(22 if i == 0 else 17) * fs, fontweight="bold",
@@ -286,37 +344,45 @@ def _kpis(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: st
         fig.text(x, 0.772, _wrap(small, 11, lang), ha="left", va="top", fontsize=8 * fs, color=GREY)
 
 
+def column_px(fig: Figure, shares: list[float], i: int) -> float:
+    """The width in pixels text may take in column ``i`` of a brief's table."""
+    return fig.bbox.width * TABLE_W * (shares[i] / sum(shares) - 2 * CELL_PAD)
+
+
 def _street_block(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: str) -> float:
     """The table per street (low coverage in red) with its total; returns its bottom."""
     st = street_table(result)
     fig.text(px, 0.735, word("street_head", lang), ha="left", va="top", fontsize=10.5 * fs, fontweight="bold",
              color=INK)
-    rows = [[r.name, f"{r.communities}", f"{r.centers}", f"{r.area_km2:.1f}", f"{r.covered_pct:.1f}%"]
-            for r in st.itertuples()]
+    name_px = column_px(fig, STREET_COLS, 0)
+    rows = [[fit_lines(fig, [r.name], name_px, TABLE_FS * fs), num(r.communities, lang), num(r.centers, lang),
+             num(r.area_km2, lang, 1), percent(r.covered_pct, lang)] for r in st.itertuples()]
     total_area = st["area_km2"].sum()
     total_cov = st["covered_km2"].sum()
-    rows.append([word("total", lang), f"{st['communities'].sum()}", f"{st['centers'].sum()}", f"{total_area:.1f}",
-                 f"{100 * total_cov / total_area:.1f}%" if total_area else "—"])
+    rows.append([word("total", lang), num(st["communities"].sum(), lang), num(st["centers"].sum(), lang),
+                 num(total_area, lang, 1), percent(100 * total_cov / total_area if total_area else None, lang)])
     low = [p < LOW_PCT for p in st["covered_pct"]] + [False]
     row_h = 0.30 / (len(rows) + 1)
     header = [word(k, lang) for k in ("h_street", "h_communities", "h_centres", "h_area", "h_covered")]
-    return _table(fig, px, 0.705, 0.445, header, rows, [0.28, 0.19, 0.15, 0.19, 0.19], "lrrrr", fs,
+    return _table(fig, px, 0.705, TABLE_W, header, rows, STREET_COLS, "lrrrr", fs,
                   row_h=min(row_h, 0.0255), highlight=lambda r, c: "#b2182b" if c == 4 and low[r] else None)
 
 
-def _gaps_block(fig: Figure, result: cv.CoverageResult, px: float, gy: float, fs: float, paper: str,
-                lang: str) -> None:
-    """The five largest gaps with the communities and streets they touch."""
+def _gaps_block(fig: Figure, result: cv.CoverageResult, px: float, gy: float, fs: float, lang: str) -> None:
+    """The five largest gaps with the communities and streets they touch, each cell fitted to
+    its column."""
     gt = gap_table(result, 5)
     fig.text(px, gy, word("gaps_head", lang, n=len(gt)) if len(gt) else word("gaps_none", lang),
              ha="left", va="top", fontsize=10.5 * fs, fontweight="bold", color=INK)
     if not len(gt):
         return
-    per_line = 17 if paper != "a3" else 19  # the names are Chinese in either language
-    rows = [[f"{int(r.gap_id)}", f"{r.area_ha:,.1f}", _names(r.communities, 4, per_line, lang),
-             _names(r.streets, 2, None, lang)] for r in gt.itertuples()]
+    size = TABLE_FS * fs
+    comms_px, streets_px = column_px(fig, GAP_COLS, 2), column_px(fig, GAP_COLS, 3)
+    rows = [[num(int(r.gap_id), lang), num(r.area_ha, lang, 1),
+             _cell_names(fig, r.communities, 4, comms_px, size, lang),
+             _cell_names(fig, r.streets, 2, streets_px, size, lang)] for r in gt.itertuples()]
     header = [word(k, lang) for k in ("h_gap", "h_gap_ha", "h_gap_comms", "h_gap_streets")]
-    _table(fig, px, gy - 0.03, 0.445, header, rows, [0.08, 0.16, 0.52, 0.24], "lrll", fs, row_h=0.0255)
+    _table(fig, px, gy - 0.03, TABLE_W, header, rows, GAP_COLS, "lrll", fs, row_h=0.0255)
 
 
 # --------------------------------------------------------------------------- guards and writing

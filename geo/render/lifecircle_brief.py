@@ -36,6 +36,7 @@ from geo.render.cartography import (
     north_arrow,
     scale_bar,
 )
+from geo.render.words import date_value, notice_text, num, percent
 
 LANGS = ("zh", "en")
 FORMATS = ("pdf", "png")
@@ -45,9 +46,28 @@ class BriefError(brief.ExportError):
     """A brief that cannot be made: unknown language or format, unwritable path, missing glyphs."""
 
 
-def tr(key: str, lang: str) -> str:
-    """The brief's text ``key`` in ``lang``."""
-    return locale.text(f"lcb.{key}", lang)
+def brief_word(key: str, lang: str, **fmt: object) -> str:
+    """The brief's text ``key`` in ``lang`` (the catalogue's ``lcb.`` keys), formatted with ``fmt``."""
+    return locale.text(f"lcb.{key}", lang, **fmt)
+
+
+def category_name(result: lc.LifeCircleResult, key: str, lang: str) -> str:
+    """A category's name in ``lang``, from the result's catalogue (its key when it has none)."""
+    try:
+        return result.catalogue.get(key).name(lang)
+    except lc.LifeCircleError:
+        return key
+
+
+def missing_names(result: lc.LifeCircleResult, lang: str) -> dict[str, list[str]]:
+    """Per community code, the required categories it does not reach, named in ``lang`` (the
+    catalogue's order)."""
+    required = [c.key for c in result.catalogue.categories if c.required]
+    t = result.table[result.table["category_key"].isin(required) & ~result.table["reached"].astype(bool)]
+    order = {k: i for i, k in enumerate(required)}
+    t = t.assign(_o=t["category_key"].map(order)).sort_values(["code", "_o"], kind="stable")
+    return {str(code): [category_name(result, k, lang) for k in g["category_key"]]
+            for code, g in t.groupby("code", sort=False)}
 
 
 def wrap(text: str, width: int, lang: str) -> str:
@@ -67,11 +87,10 @@ def _check(lang: str, fmt: str) -> None:
 def subtitle(result: lc.LifeCircleResult, lang: str) -> str:
     """Mode, basis, speed and the number of communities and categories in one line."""
     s = result.settings
-    sep = " · "
-    return sep.join([tr(f"mode_{s.mode}", lang), tr(f"basis_{s.basis}", lang),
-                     f"{tr('speed', lang)} {s.speed_kmh:.1f} km/h",
-                     f"{len(result.communities)} {tr('communities', lang)}",
-                     f"{len(result.categories)} {tr('categories', lang)}"])
+    return " · ".join([brief_word(f"mode_{s.mode}", lang), brief_word(f"basis_{s.basis}", lang),
+                       brief_word("speed_value", lang, speed=num(s.speed_kmh, lang, 1)),
+                       brief_word("n_communities", lang, n=len(result.communities)),
+                       brief_word("n_categories", lang, n=len(result.categories))])
 
 
 # --------------------------------------------------------------------------- the map
@@ -116,7 +135,7 @@ def _colour_key(fig: Figure, result: lc.LifeCircleResult, box: tuple[float, floa
     cb = fig.colorbar(_mappable(cmap, norm), cax=cax, orientation="horizontal", ticks=range(n + 1))
     cb.ax.tick_params(labelsize=7 * fs, length=0)
     cb.outline.set_linewidth(0.5)
-    cax.set_title(tr("heat", lang), fontsize=8 * fs, color=INK, loc="left", pad=3)
+    cax.set_title(brief_word("heat", lang), fontsize=8 * fs, color=INK, loc="left", pad=3)
 
 
 def _mappable(cmap, norm):
@@ -131,11 +150,11 @@ def _mappable(cmap, norm):
 def _kpis(fig: Figure, result: lc.LifeCircleResult, x: float, fs: float, lang: str) -> None:
     head = result.headline()
     worst = result.categories.sort_values("covered_pct", kind="stable").iloc[0]
-    worst_name = worst["category_en"] if lang == "en" else worst["category"]
-    kpis = [(f"{head['fully_served_communities']} / {head['communities']}", tr("kpi_full", lang), "#1b6f5f"),
-            (f"{worst['covered_pct']:.1f}%", f"{tr('kpi_worst', lang)}：{worst_name}".replace(
-                "：", ": " if lang == "en" else "："), "#b2182b"),
-            (f"{head['categories']}", tr("kpi_cats", lang), INK)]
+    kpis = [(f"{num(head['fully_served_communities'], lang)} / {num(head['communities'], lang)}",
+             brief_word("kpi_full", lang), "#1b6f5f"),
+            (percent(worst["covered_pct"], lang), brief_word("kpi_worst_named", lang, name=category_name(
+                result, worst["category_key"], lang)), "#b2182b"),
+            (num(head["categories"], lang), brief_word("kpi_cats", lang), INK)]
     for i, (big, small, colour) in enumerate(kpis):
         fig.text(x + i * 0.15, 0.84, big, ha="left", va="top", fontsize=(19 if i == 0 else 16) * fs,
                  fontweight="bold", color=colour)
@@ -143,11 +162,12 @@ def _kpis(fig: Figure, result: lc.LifeCircleResult, x: float, fs: float, lang: s
                  fontsize=7.6 * fs, color=GREY, linespacing=1.3)
 
 
-def _street_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None) -> list[list[str]]:
+def _street_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, lang: str) -> list[list[str]]:
     st = lc.street_summary(result, streets)
     cols = [f"served_{lv}" for lv in lc.LEVELS] + ["fully_served"]
-    rows = [[str(r["street"]), str(r["communities"])] + [str(int(r[c])) for c in cols] for _, r in st.iterrows()]
-    rows.append([""] + [str(int(st[c].sum())) for c in ["communities"] + cols])
+    rows = [[str(r["street"]), num(r["communities"], lang)] + [num(int(r[c]), lang) for c in cols]
+            for _, r in st.iterrows()]
+    rows.append([brief_word("total", lang)] + [num(int(st[c].sum()), lang) for c in ["communities"] + cols])
     return rows
 
 
@@ -155,21 +175,19 @@ def _worst_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, l
                 top: int) -> list[list[str]]:
     worst = lc.worst_communities(result, top)
     names = dict(zip(streets["code"].astype(str), streets["name"])) if streets is not None else {}
-    zh_to_en = dict(zip(result.categories["category"], result.categories["category_en"]))
+    missing = missing_names(result, lang)
     rows = []
     for _, r in worst.iterrows():
-        missing = [m for m in str(r["missing"]).split("、") if m]
-        if lang == "en":
-            missing = [zh_to_en.get(m, m) for m in missing]
         rows.append([str(r["name"]), str(names.get(str(r.get("street_code", "")), r.get("street_code", ""))),
-                     str(int(r["n_missing"])), shorten(missing, 22 if lang == "zh" else 46, 2, lang)])
+                     num(int(r["n_missing"]), lang), shorten(missing.get(str(r["code"]), []),
+                                                              22 if lang == "zh" else 46, 2, lang)])
     return rows
 
 
 def shorten(names: list[str], width: int, lines: int, lang: str) -> str:
     """Names joined in at most ``lines`` lines of ``width`` characters, broken between names;
-    what does not fit is counted (``等11项`` / ``… (11 in all)``)."""
-    sep = "、" if lang == "zh" else ", "
+    what does not fit is counted: "and N more" names how many are not listed."""
+    sep = locale.text("list_sep", lang)
     out, line, shown = [], "", 0
     for i, name in enumerate(names):
         piece = name + (sep if i < len(names) - 1 else "")
@@ -181,26 +199,25 @@ def shorten(names: list[str], width: int, lines: int, lang: str) -> str:
         line += piece
         shown += 1
     if shown < len(names):
-        line = line.rstrip(sep.strip() + " ") + (f" 等{len(names)}项" if lang == "zh" else f" … ({len(names)} in all)")
+        line = line.rstrip(sep.strip() + " ") + brief_word("and_more", lang, n=len(names) - shown)
     return "\n".join(out + [line])
 
 
 def _tables(fig: Figure, result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, x: float, fs: float,
             lang: str) -> None:
-    fig.text(x, 0.735, tr("streets", lang), ha="left", va="top", fontsize=10 * fs, fontweight="bold", color=INK)
-    rows = _street_rows(result, streets)
-    rows[-1][0] = tr("total", lang)
-    header = [tr(k, lang) for k in ("street", "n", "lv5", "lv10", "lv15", "all")]
+    fig.text(x, 0.735, brief_word("streets", lang), ha="left", va="top", fontsize=10 * fs, fontweight="bold", color=INK)
+    rows = _street_rows(result, streets, lang)
+    header = [brief_word(k, lang) for k in ("street", "n", "lv5", "lv10", "lv15", "all")]
     row_h = min(0.28 / (len(rows) + 1), 0.023)
     bottom = brief._table(fig, x, 0.705, 0.445, header, rows, [0.26, 0.16, 0.145, 0.145, 0.145, 0.145], "lrrrrr",
                           fs, row_h=row_h)
     top = 5
     worst = _worst_rows(result, streets, lang, top)
     y = bottom - 0.026
-    fig.text(x, y, tr("worst", lang).format(n=len(worst)) if worst else tr("none_missing", lang), ha="left",
+    fig.text(x, y, brief_word("worst", lang, n=len(worst)) if worst else brief_word("none_missing", lang), ha="left",
              va="top", fontsize=10 * fs, fontweight="bold", color=INK)
     if worst:
-        header = [tr(k, lang) for k in ("community", "street", "missing_n", "missing")]
+        header = [brief_word(k, lang) for k in ("community", "street", "missing_n", "missing")]
         brief._table(fig, x, y - 0.03, 0.445, header, worst, [0.2, 0.15, 0.08, 0.57], "llrl", fs, row_h=0.023)
 
 
@@ -219,7 +236,7 @@ def brief_figure(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None =
     fs = 1.0
     fig = Figure(figsize=(w, h), dpi=brief.DPI, facecolor="white")
     FigureCanvasAgg(fig)
-    fig.text(0.035, 0.955, title or tr("title", lang), ha="left", va="top", fontsize=19 * fs, fontweight="bold",
+    fig.text(0.035, 0.955, title or brief_word("title", lang), ha="left", va="top", fontsize=19 * fs, fontweight="bold",
              color=INK)
     fig.text(0.035, 0.897, subtitle(result, lang), ha="left", va="top", fontsize=9.5 * fs, color=GREY)
     fig.text(0.965, 0.953, _date(date, lang), ha="right", va="top", fontsize=8.5 * fs, color=GREY)
@@ -234,19 +251,18 @@ def brief_figure(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None =
 
 
 def _date(date: _dt.date | None, lang: str) -> str:
-    d = date or _dt.date.today()
-    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
+    return date_value(date, lang)
 
 
 def _notice(status: str, illustrative_facilities: bool, lang: str) -> str:
-    parts = ([tr("illustrative", lang)] if status == "illustrative" else []) + (
-        [tr("illustrative_facilities", lang)] if illustrative_facilities else [])
+    parts = ([notice_text(lang)] if status == "illustrative" else []) + (
+        [brief_word("illustrative_facilities", lang)] if illustrative_facilities else [])
     return (" " if lang == "en" else "").join(parts)
 
 
 def _footer(fig: Figure, result: lc.LifeCircleResult, notice: str, fs: float, lang: str) -> None:
     fig.add_artist(Line2D([0.035, 0.965], [0.052, 0.052], color="#b0b0b0", linewidth=0.6))
-    text = tr("source", lang).format(cat=result.catalogue.source or "lifecircle.toml")
+    text = brief_word("source", lang, cat=result.catalogue.source or "lifecircle.toml")
     fig.text(0.035, 0.038, wrap(text, 150 if lang == "zh" else 260, lang), ha="left", va="top", fontsize=6.8 * fs,
              color=GREY, linespacing=1.4)
     if notice:
@@ -276,7 +292,7 @@ def export_brief(result: lc.LifeCircleResult, path: str | Path, *, streets: gpd.
         fig = brief_figure(result, streets, lang=lang, status=status, illustrative_facilities=illustrative_facilities,
                            title=title, date=date)
         brief.check_glyphs(fig, font)
-        meta = {"Title": title or tr("title", lang), "Creator": "longhu-service-circles"}
+        meta = {"Title": title or brief_word("title", lang), "Creator": "longhu-service-circles"}
         if fmt == "png":
             meta = {"Title": meta["Title"], "Software": meta["Creator"]}
         atomic_write(p, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta))

@@ -29,10 +29,9 @@ from geo.engine import crs as _crs
 from geo.engine import schema
 from geo.io import data
 from geo.render.safe_html import escape_text
-from geo.render.words import district_name, minutes_text, notice_text, tier_name, word
+from geo.render.words import district_name, minutes_text, notice_text, num, percent, tier_name, word
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
-BASEMAP_LABELS: dict[str, str] = {b: word(f"basemap_{b}") for b in BASEMAPS}
 AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
               "&x={x}&y={y}&z={z}")
 AMAP_ATTR = "&copy; 高德地图 AutoNavi"
@@ -179,7 +178,9 @@ def base_map(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh",
     """An empty map fitted to the district, with the chosen basemap (or none)."""
     check_basemap(basemap)
     kwargs.setdefault("zoom_snap", 0.25)  # fit the district snugly, not to a whole zoom level
-    m = folium.Map(tiles=None, control_scale=False, **kwargs)
+    zoom = kwargs.pop("zoom_control", True)
+    m = folium.Map(tiles=None, control_scale=False, zoom_control=False, **kwargs)
+    MapWords(lang, zoom=bool(zoom)).add_to(m)
     add_panes(m)
     ScaleBar().add_to(m)
     if basemap == "osm":
@@ -312,7 +313,7 @@ def gaps_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh
     info = cv.gap_communities(result).set_index("gap_id")
     gaps = result.gaps.copy()
     sep = word("list_sep", lang)
-    gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=f"{a / 1e4:,.1f}",
+    gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=num(a / 1e4, lang, 1),
                         comms=esc(sep.join(str(info.at[g, "communities"] or "—").split("、"))),
                         streets=esc(sep.join(str(info.at[g, "streets"] or "—").split("、"))))
                    for g, a in zip(gaps["gap_id"], gaps["area_m2"])]
@@ -410,6 +411,42 @@ class FoldControl(MacroElement):
                         f"list-style-position:inside'>{summary}</summary>"
                         f"<div class='lh-fold-body' style='margin-top:4px;max-height:55vh;overflow:auto'>"
                         f"{body}</div></details>")
+
+
+class MapWords(MacroElement):
+    """Leaflet's own buttons in the map's language: the zoom buttons (the map is made without
+    Leaflet's, whose titles are English) and the layer switcher's button, titled whenever a
+    switcher is added to this map (the app adds one with every change of its layers)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map, words) {
+            map.__lhWords = words;
+            {%- if this.zoom %}
+            L.control.zoom({position: 'topleft', zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out}).addTo(map);
+            {%- endif %}
+            var P = L.Control.Layers.prototype;
+            if (P.__lhWords) { return; }
+            var init = P._initLayout;
+            P._initLayout = function () {
+                init.call(this);
+                var w = this._map && this._map.__lhWords;
+                if (w && this._layersLink) {
+                    this._layersLink.title = w.layers;
+                    this._layersLink.setAttribute('aria-label', w.layers);
+                }
+            };
+            P.__lhWords = true;
+        })({{ this._parent.get_name() }}, {{ this.words|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str = "zh", zoom: bool = True):
+        super().__init__()
+        self._name = "MapWords"
+        self.zoom = zoom
+        self.words = {"zoom_in": word("zoom_in", lang), "zoom_out": word("zoom_out", lang),
+                      "layers": word("layers_button", lang)}
 
 
 class ScaleBar(MacroElement):
@@ -529,7 +566,7 @@ def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = sc
     chips = "".join(f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};"
                     f"opacity:0.35'></span>" for t in tiers)
     rows.append(legend_row(f"<span style='display:inline-flex;border:1px solid #999'>{chips}</span>",
-                           word("legend_cover", lang, minutes=minutes, speed=f"{speed_kmh:.1f}")))
+                           word("legend_cover", lang, minutes=minutes, speed=num(speed_kmh, lang, 1))))
     rows.append(legend_row(swatch(GAP_COLOUR, "#99000d", 0.75), word("legend_gap", lang)))
     return FoldControl(esc(word("legend", lang)), "".join(rows), "bottomleft", "lh-legend", open_min_width)
 
@@ -573,8 +610,8 @@ def interactive_map(result: cv.CoverageResult, basemap: str = "none", *, title: 
     add_base_layers(m, result, basemap, lang)
     if title is not None:
         s = result.settings
-        title_box(title, word("map_subtitle", lang, minutes=minutes_label(result, lang), speed=f"{s.speed_kmh:.1f}",
-                              pct=f"{result.covered_pct:.1f}")).add_to(m)
+        title_box(title, word("map_subtitle", lang, minutes=minutes_label(result, lang),
+                              speed=num(s.speed_kmh, lang, 1), pct=percent(result.covered_pct, lang))).add_to(m)
     if illustrative(result):
         notice(lang, open_min_width=NARROW_WIDTH).add_to(m)
     legend(result, lang=lang).add_to(m)
