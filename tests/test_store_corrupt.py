@@ -76,7 +76,7 @@ def test_the_command_line_says_it_in_one_line_with_exit_2(kind, tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.strip().splitlines() == [f"error: --store {p}: {line(p, key, kind)}"
-                                        f" on the app's data page (数据管理 → 版本记录, Data management → Versions), "
+                                        f" on the app's data page (Data management → Versions), "
                                         "or move the store file away to start a new one"]
     assert not (tmp_path / "o").exists()
 

@@ -276,4 +276,4 @@ def test_sqlites_read_only_refusal_is_the_same_one_line(tmp_path):
         con.execute("DELETE FROM store_versions")
     con.close()
     said = storefile.failure(p, err.value)
-    assert isinstance(said, DataError) and said.problems[0].reason == READONLY.format(p=p)
+    assert isinstance(said, DataError) and str(said.problems[0].reason) == READONLY.format(p=p)

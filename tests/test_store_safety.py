@@ -306,7 +306,7 @@ def test_edits_are_checked_by_the_centres_validator(path):
     ed = editing.CenterEditor(longhu_store(path))
     with pytest.raises(DataError, match="look swapped") as e:  # the validator's check, not a copy
         ed.add("反了", "station", 23.3960, 116.7420)
-    assert e.value.problems[0].reason.startswith("C0001: ")  # named by the id it would have had
+    assert str(e.value.problems[0].reason).startswith("C0001: ")  # named by the id it would have had
     with pytest.raises(DataError, match="empty name"):
         ed.add("  ", "station", 116.742, 23.396)
     with pytest.raises(DataError, match="unknown tier"):
@@ -327,7 +327,7 @@ def test_only_the_touched_centres_problems_are_reported(path):
     assert ed.rename(c["id"][3], "别的中心").changed == [c["id"][3]]  # the far one is not this edit's problem
     with pytest.raises(DataError, match="outside Longhu District") as e:
         ed.rename(c["id"][far], "远的中心")
-    assert e.value.problems[0].reason.startswith(f"{c['id'][far]}: ")
+    assert str(e.value.problems[0].reason).startswith(f"{c['id'][far]}: ")
 
 
 def just_outside(place: District, near, metres: float) -> tuple[float, float]:

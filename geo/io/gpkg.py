@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from geo.io.errors import DataError, Problem
+from geo.locale import Msg
 
 GPKG_APPLICATION_ID = 0x47504B47  # 'GPKG'
 GPKG_USER_VERSION = 10300
@@ -155,11 +156,12 @@ class State:
 
 
 class BadRow(Exception):
-    """A stored row that cannot be read back (the store words it as one line, naming its file)."""
+    """A stored row that cannot be read back: ``msg`` (``why.dmg_*``) names its layer and row
+    (the store words it as one line, naming its file)."""
 
-    def __init__(self, layer: str, row: str, what: str):
-        self.layer, self.row, self.what = layer, row, what
-        super().__init__(f"layer {layer}, {row}: {what}")
+    def __init__(self, msg: Msg):
+        self.msg = msg
+        super().__init__(str(msg))
 
 
 def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | None]], *,
@@ -177,11 +179,11 @@ def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | 
         try:
             k.decode("utf-8")
             props = p.decode("utf-8")
-            what = "its geometry is not valid WKB" if g is not None and geom is None else ""
+            what = "why.dmg_geom" if g is not None and geom is None else ""
         except UnicodeDecodeError:
-            what = "its key or properties are not UTF-8 text"
+            what = "why.dmg_text"
         if what and not tolerant:
-            raise BadRow(layer, f"key {key} (version {version})", what)
+            raise BadRow(Msg(what, {"layer": layer, "fid": key, "v": version}))
         rows[key] = ("", None) if what else (props, g)
     return rows
 
@@ -215,23 +217,24 @@ def _key_problems(gdf: gpd.GeoDataFrame, attrs: list, key: str) -> tuple[list[st
     for c in attrs:
         name = str(c)
         if not name or "\x00" in name or name.lower() in ("fid", "geom"):
-            problems.append(Problem(1, name, "", "column name not allowed (empty, 'fid' or 'geom'); rename it"))
+            problems.append(Problem(1, name, "", Msg.of("why.column_not_allowed")))
         elif name.lower() in seen_lower:
-            problems.append(Problem(1, name, "", f"column name differs from {seen_lower[name.lower()]!r} only by case"))
+            problems.append(Problem(1, name, "", Msg.of("why.column_case", other=seen_lower[name.lower()])))
         seen_lower[name.lower()] = name
     raw = gdf[key]
     keys = pd.Series(np.where(raw.isna(), "", raw.astype(object).astype(str).str.strip()), dtype=object)
-    problems += [Problem(int(i) + 1, key, "", f"empty {key}; every feature needs one")
+    problems += [Problem(int(i) + 1, key, "", Msg.of("why.empty_key", col=key))
                  for i in np.flatnonzero((keys == "").to_numpy())]
     dup = keys.duplicated() & (keys != "")
-    problems += [Problem(int(i) + 1, key, keys[i], f"duplicate {key}") for i in np.flatnonzero(dup.to_numpy())]
+    problems += [Problem(int(i) + 1, key, keys[i], Msg.of("why.duplicate_key", col=key))
+                 for i in np.flatnonzero(dup.to_numpy())]
     return keys.tolist(), problems
 
 
 def state_from_gdf(gdf: gpd.GeoDataFrame, key: str, layer: str) -> State:
     """A layer as a state (EPSG:4326); :class:`DataError` for a missing, empty or duplicate key."""
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise DataError(layer, "a layer must be a GeoDataFrame with a geometry column")
+        raise DataError(layer, Msg.of("why.not_a_layer"))
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     elif not gdf.crs.equals("EPSG:4326"):
@@ -239,7 +242,7 @@ def state_from_gdf(gdf: gpd.GeoDataFrame, key: str, layer: str) -> State:
     geom_col = gdf.geometry.name
     attrs = [c for c in gdf.columns if c != geom_col]
     if key not in attrs:
-        raise DataError(layer, f"the layer has no {key!r} column to identify its features")
+        raise DataError(layer, Msg.of("why.no_key_column", col=key))
     keys, problems = _key_problems(gdf, attrs, key)
     if problems:
         raise DataError(layer, problems)
@@ -261,8 +264,8 @@ def gdf_from_state(st: State, version: int | None, layer: str = "") -> gpd.GeoDa
         recs = [dict(json.loads(st.rows[k][0])) for k in st.order]
     except (ValueError, TypeError):
         bad = next(k for k in st.order if not _json_object(st.rows[k][0]))
-        row = f"key {bad}" + (f" (version {version})" if version is not None else "")
-        raise BadRow(layer, row, "its properties are not a JSON object") from None
+        raise BadRow(Msg.of("why.dmg_json", layer=layer, fid=bad, v=version) if version is not None
+                     else Msg.of("why.dmg_json_any", layer=layer, fid=bad)) from None
     names = [c for c, _ in st.columns]
     df = pd.DataFrame(recs, columns=names)
     for c, dtype in st.columns:

@@ -25,6 +25,7 @@ import shapely
 
 from geo.io.errors import DataError
 from geo.io.gpkg import State
+from geo.locale import Msg, Name
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -57,16 +58,14 @@ def check_stamp(con: sqlite3.Connection, path: Path, district: District) -> None
     if code is None:
         if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_features'").fetchone():
             for layer, rows in _current_rows(con).items():
-                _check(path, district, layer, rows, "this store has no district stamp and holds another "
-                                                    "district's rows; open it with the --district it was made for")
+                _check(path, district, layer, rows, Msg.of("why.stamp_unstamped"))
         return
     if code != district.code:
         from geo.io import districts
 
         theirs = districts.name_of(code)
-        raise DataError(path, f"this store belongs to {districts.english_name(theirs) if theirs else code} ({code}), "
-                              f"not to {district.label('en')} ({district.code}); open it with --district {code}, "
-                              "or use this district's own store")
+        raise DataError(path, Msg.of("why.stamp_other", theirs=Name(theirs, districts.english_name(theirs)) if theirs
+                                     else code, adcode=code, district=_name(district), dcode=district.code))
 
 
 def stamp(con: sqlite3.Connection, path: Path, district: District) -> None:
@@ -83,10 +82,15 @@ def check_rows(path: Path, district: District, layer: str, state: State, keys: l
     """Refuse a save whose added or changed rows (``keys`` of ``state``) belong to another
     district: one line naming the first such row, the column and how many rows there are."""
     _check(path, district, layer, [(k, *state.rows[k]) for k in keys],
-           f"nothing was saved; save only {district.label('en')}'s rows here")
+           Msg.of("why.stamp_not_saved", district=_name(district)))
 
 
-def _check(path: Path, district: District, layer: str, rows: list[Row], then: str) -> None:
+def _name(district: District) -> Name:
+    """The district's name in both languages."""
+    return Name(district.label("zh"), district.label("en"))
+
+
+def _check(path: Path, district: District, layer: str, rows: list[Row], then: Msg) -> None:
     """Raise one :class:`DataError` for the first row of another district (by code, else by position)."""
     if not rows:
         return
@@ -95,8 +99,9 @@ def _check(path: Path, district: District, layer: str, rows: list[Row], then: st
         bad = [i for i, rec in enumerate(props) if not _owned(layer, _code(rec.get(col)), district.code)]
         if bad:
             value = _code(props[bad[0]].get(col))
-            raise DataError(path, f"{layer} {rows[bad[0]][0]}: {col} {value} is not a division of "
-                                  f"{district.label('en')} ({district.code}){_more(bad)}; {then}")
+            raise DataError(path, Msg.of("why.stamp_code", layer=layer, fid=rows[bad[0]][0], col=col, value=value,
+                                         district=_name(district), dcode=district.code, more=_more(bad),
+                                         then=then))
     if layer not in POSITIONED:
         return
     metric = district.metric_crs
@@ -106,8 +111,8 @@ def _check(path: Path, district: District, layer: str, rows: list[Row], then: st
     far_m = np.asarray(there.distance(outline), dtype=float)
     bad = np.flatnonzero(far_m > SLACK_M).tolist()  # NaN (no geometry) is not far
     if bad:
-        raise DataError(path, f"{layer} {rows[bad[0]][0]}: lies {far_m[bad[0]] / 1000:,.1f} km outside "
-                              f"{district.label('en')} ({district.code}){_more(bad)}; {then}")
+        raise DataError(path, Msg.of("why.stamp_far", layer=layer, fid=rows[bad[0]][0], km=far_m[bad[0]] / 1000,
+                                     district=_name(district), dcode=district.code, more=_more(bad), then=then))
 
 
 def _current_rows(con: sqlite3.Connection) -> dict[str, list[Row]]:
@@ -130,5 +135,5 @@ def _owned(layer: str, value: str, code: str) -> bool:
     return value == code if layer == "district" else value.startswith(code)
 
 
-def _more(bad: list[int]) -> str:
-    return f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
+def _more(bad: list[int]) -> Msg | str:
+    return Msg.of("why.stamp_more", n=len(bad) - 1) if len(bad) > 1 else ""

@@ -50,6 +50,7 @@ from geo.io import data, gpkg, stamp, storefile
 from geo.io.districts import SHIPPED_CODE
 from geo.io.errors import DataError
 from geo.io.gpkg import Diff, State
+from geo.locale import Msg
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -83,16 +84,29 @@ EditFn = Callable[[gpd.GeoDataFrame, Callable[[], set[str]]], gpd.GeoDataFrame] 
 CheckFn = Callable[[gpd.GeoDataFrame, list[str]], None]  # (edited layer, keys added/changed); raises to refuse
 
 
+WHOLE_LAYER = "(whole layer)"
+COLUMNS = "(columns)"
+"""The 'keys' of a conflict over a whole layer or over its columns."""
+
+
 class ConflictError(RuntimeError):
-    """Someone else saved the same features since this edit's base version."""
+    """Someone else saved the same features since this edit's base version: ``msg``
+    (``why.conflict``) says who, when and which features; :meth:`text` words it, ``str()`` is English."""
 
     def __init__(self, layer: str, base: int | None, head: int, keys: list[str], who: str = ""):
-        self.layer, self.base_version, self.head_version, self.keys = layer, base, head, keys
-        shown = ", ".join(keys[:10]) + (" …" if len(keys) > 10 else "")
-        super().__init__(
-            f"someone else saved {layer} (version {head}{', ' + who if who else ''}) after the version you "
-            f"loaded ({base}) and changed the same feature(s): {shown}; reload and make your change again. "
-            f"有人已保存了同一要素的修改，请重新加载后再修改。")
+        self.layer, self.base_version, self.head_version, self.keys, self.who = layer, base, head, keys, who
+        shown = [Msg.of("why.conflict_whole") if k == WHOLE_LAYER else Msg.of("why.conflict_columns") if k == COLUMNS
+                 else k for k in keys[:10]]
+        self.msg = Msg.of("why.conflict", n=len(keys), layer=layer, head=head, base=base, keys=shown,
+                          who=Msg.of("why.conflict_who", who=who) if who else "", more=" …" if len(keys) > 10 else "")
+        super().__init__(str(self.msg))
+
+    def text(self, lang: str = "en") -> str:
+        """The conflict in ``lang``."""
+        return self.msg.text(lang)
+
+    def __reduce__(self):
+        return (ConflictError, (self.layer, self.base_version, self.head_version, self.keys, self.who))
 
 
 @dataclass(frozen=True)
@@ -135,8 +149,8 @@ class Store:
     # ---------------------------------------------------------------- connections
 
     def _own(self) -> str:
-        """What to give instead of a file that is not a store."""
-        return f"give the store the app saves ({default_path(self.district.code).name})"
+        """The store to give instead of a file that is not a store: its file name."""
+        return default_path(self.district.code).name
 
     def _connect(self) -> sqlite3.Connection:
         """A read-write connection, for a save only (:func:`geo.io.storefile.open_write`)."""
@@ -175,7 +189,7 @@ class Store:
                 con.close()
             if not immutable or _stamp(self.path) == before:
                 return result
-        raise DataError(self.path, "the store kept changing while it was read; try again")
+        raise DataError(self.path, Msg.of("why.store_busy"))
 
     # ---------------------------------------------------------------- reading
 
@@ -199,14 +213,13 @@ class Store:
         try:
             key, columns, order = meta[1], json.loads(meta[2]), json.loads(zlib.decompress(meta[3]))
         except (ValueError, zlib.error) as exc:
-            raise gpkg.BadRow(layer, f"version {meta[0]}", f"its columns or key order cannot be read ({exc})") from None
+            raise gpkg.BadRow(Msg.of("why.dmg_meta", layer=layer, v=meta[0], e=str(exc))) from None
         raw = con.execute("SELECT CAST(key AS BLOB), CAST(props AS BLOB), geom FROM store_features WHERE layer = ? "
                           "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)", (layer, version, version))
         rows = gpkg.decode_rows(layer, version, raw.fetchall(), tolerant=tolerant)
         missing = [k for k in order if k not in rows]
         if missing and not tolerant:
-            raise gpkg.BadRow(layer, f"key {missing[0]} (version {version})",
-                              "the version lists it but the store holds no row for it")
+            raise gpkg.BadRow(Msg.of("why.dmg_missing", layer=layer, fid=missing[0], v=version))
         return State(key, columns, [k for k in order if k in rows] if missing else order, rows)
 
     def layers(self) -> list[str]:
@@ -461,7 +474,7 @@ class Store:
                              f"replace the layer on purpose. 请先加载再保存。")
         head_state = self._state(con, layer, head, tolerant=whole) if head is not None else None
         if whole and head is not None and base_version is not None and base_version != head:
-            raise ConflictError(layer, base_version, head, ["(whole layer)"], self._who(con, layer, base_version))
+            raise ConflictError(layer, base_version, head, [WHOLE_LAYER], self._who(con, layer, base_version))
         if base_version == 0 and head is not None and not force:
             if layer not in SHIPPED:
                 raise KeyError(f"layer {layer!r} has no shipped version 0")
@@ -527,7 +540,7 @@ class Store:
             raise ConflictError(layer, base_version, int(head_version), conflicts,
                                 self._who(con, layer, base_version or 0))
         if mine.columns != base.columns and head.columns != base.columns and mine.columns != head.columns:
-            raise ConflictError(layer, base_version, int(head_version), ["(columns)"],
+            raise ConflictError(layer, base_version, int(head_version), [COLUMNS],
                                 self._who(con, layer, base_version or 0))
         columns = mine.columns if mine.columns != base.columns else head.columns
         # order: head's order, with my additions where I put them (appended otherwise)

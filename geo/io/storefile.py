@@ -29,12 +29,12 @@ from shapely.errors import GEOSException
 
 from geo.io import gpkg, stamp
 from geo.io.errors import DataError
+from geo.locale import Msg
 
 if TYPE_CHECKING:
     from geo.io.district import District
 
-RESCUE = ("restore an earlier version on the app's data page (数据管理 → 版本记录, Data management → Versions), "
-          "or move the store file away to start a new one")
+RESCUE = Msg.of("why.dmg_rescue", page=Msg.of("data.title"), tab=Msg.of("data.tab_versions"))
 """What to do about a damaged store (the command line has no restore: the app keeps the history)."""
 
 DAMAGE = (gpkg.BadRow, sqlite3.DatabaseError, GEOSException, json.JSONDecodeError, zlib.error, UnicodeDecodeError)
@@ -51,7 +51,12 @@ def is_new(path: Path) -> bool:
 
 def readonly_error(path: Path) -> DataError:
     """The one line for saving into a store that cannot be written."""
-    return DataError(path, f"the store is read-only: {path}; make it writable or choose another store")
+    return DataError(path, Msg.of("why.store_readonly", p=str(path)))
+
+
+def damaged(path: Path, what: Msg) -> DataError:
+    """The one line for a damaged store: ``what`` (``why.dmg_*``) is damaged, and what to do."""
+    return DataError(path, Msg.of("why.store_damaged", rest=what, rescue=RESCUE))
 
 
 def open_empty() -> sqlite3.Connection:
@@ -63,22 +68,22 @@ def open_empty() -> sqlite3.Connection:
 
 def open_read(path: Path, timeout: float, district: District, own: str) -> tuple[sqlite3.Connection, bool]:
     """(a read-only connection, whether it is ``immutable``), after checking it is a store of
-    ``district`` (``own``: what to give instead of a file that is not a store).
+    ``district`` (``own``: the name of the store to give instead of a file that is not a store).
 
     With no ``-wal``/``-journal`` beside the file, every committed change is in the file
     itself: it is opened ``immutable`` (no locks, no ``-shm``) and the caller checks that the
     file did not change meanwhile. Otherwise a writer is active: plain ``mode=ro``.
     """
     if not path.is_file():
-        raise DataError(path, "store not found; the app creates it on the first save")
+        raise DataError(path, Msg.of("why.store_missing"))
     if path.stat().st_size == 0:
-        raise DataError(path, f"not a store: the file is empty; {own}")
+        raise DataError(path, Msg.of("why.store_empty", name=own))
     quiet = not any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
     uri = f"file:{pathname2url(str(path.resolve()))}?mode=ro" + ("&immutable=1" if quiet else "")
     try:
         con = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DataError(path, f"cannot open the store ({exc})") from None
+        raise DataError(path, Msg.of("why.store_open", e=str(exc))) from None
     try:
         _kind(con, path, own, empty_ok=False)
         _stamp_checked(con, path, district)
@@ -95,14 +100,13 @@ def open_write(path: Path, timeout: float, district: District, own: str) -> sqli
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(path, f"cannot make the store's folder {path.parent} ({exc.strerror}); "
-                              "choose another store") from None
+        raise DataError(path, Msg.of("why.store_folder", folder=str(path.parent), e=exc.strerror)) from None
     if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise readonly_error(path)  # SQLite would open it read-only and fail at the first write
     try:
         con = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DataError(path, f"cannot open the store ({exc})") from None
+        raise DataError(path, Msg.of("why.store_open", e=str(exc))) from None
     try:
         con.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         empty = _kind(con, path, own, empty_ok=True)
@@ -127,13 +131,11 @@ def _kind(con: sqlite3.Connection, path: Path, own: str, *, empty_ok: bool) -> b
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise DataError(path, f"not a readable store ({_one_line(exc)}): not a SQLite/GeoPackage file, or a "
-                              f"damaged one; {own}, or move this file away to start a new one") from None
+        raise DataError(path, Msg.of("why.store_unreadable", e=_one_line(exc), name=own)) from None
     if "store_versions" in tables:
         return False
     if tables or not empty_ok:
-        raise DataError(path, "not a store: a SQLite/GeoPackage file without the app's version history "
-                              f"(no store_versions table); nothing was written; {own}")
+        raise DataError(path, Msg.of("why.not_store", name=own))
     return True
 
 
@@ -150,17 +152,16 @@ def failure(path: Path, exc: BaseException, layer: str | None = None) -> BaseExc
     :class:`DataError` for a damaged store or a read-only file; ``exc`` itself for anything else
     (a store locked for longer than the timeout, a full disk)."""
     if isinstance(exc, gpkg.BadRow):
-        return DataError(path, f"the store is damaged: {exc}; {RESCUE}")
+        return damaged(path, exc.msg)
     if isinstance(exc, sqlite3.DatabaseError):
         code = getattr(exc, "sqlite_errorcode", None)
         if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
             return readonly_error(path)
-        damaged = type(exc) is sqlite3.DatabaseError or "decode" in str(exc)  # corrupt pages, not UTF-8
-        if not damaged:
+        corrupt = type(exc) is sqlite3.DatabaseError or "decode" in str(exc)  # corrupt pages, not UTF-8
+        if not corrupt:
             return exc
-    what = f"layer {layer}" if layer else "the file"
-    return DataError(path, f"the store is damaged: {what} cannot be read ({type(exc).__name__}: {_one_line(exc)}); "
-                           f"{RESCUE}")
+    e = f"{type(exc).__name__}: {_one_line(exc)}"
+    return damaged(path, Msg.of("why.dmg_layer", layer=layer, e=e) if layer else Msg.of("why.dmg_file", e=e))
 
 
 def _one_line(exc: BaseException) -> str:
