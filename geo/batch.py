@@ -30,17 +30,29 @@ from geo.engine import coverage
 from geo.engine import lifecircle as lc
 from geo.io import networks
 from geo.jobs.unit import UnitJob, jobs_for, life_jobs, run_unit
+from geo.locale import Msg
+from geo.locale import say as _word
 
 CONNECT_TIMEOUT_S = 5.0  # an address that does not answer is reported within 10 s
 WORKERS_TIMEOUT_S = 30.0  # a scheduler without workers is reported after this wait
-Say = Callable[[str], None]
+Say = Callable[[Msg], None]
+"""Where a batch says how it goes: one :class:`~geo.locale.Msg` at a time, worded by the caller."""
 
 
 class BatchError(Exception):
-    """A batch that cannot start (bad scheduler address, no dask, …): one line for the user."""
+    """A batch that cannot start (bad scheduler address, no dask, …): one line for the user,
+    ``msg`` (a ``run.*`` code) worded by :meth:`text`; ``str()`` is English."""
+
+    def __init__(self, msg: Msg):
+        super().__init__(_word(msg, "en"))
+        self.msg = msg
+
+    def text(self, lang: str = "en") -> str:
+        """The line in ``lang``."""
+        return _word(self.msg, lang)
 
 
-def _quiet(text: str) -> None:
+def _quiet(text: Msg) -> None:
     """The default of ``say``: no messages."""
 
 
@@ -58,7 +70,7 @@ def client_for(scheduler: str, workers: int = 2) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise BatchError("dask.distributed is not installed: pip install \"dask[distributed]\"") from None
+        raise BatchError(Msg.of("run.no_dask")) from None
     if scheduler == "local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
@@ -69,8 +81,7 @@ def client_for(scheduler: str, workers: int = 2) -> Iterator[Any]:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = (str(exc).splitlines() or [exc.__class__.__name__])[0]
-        raise BatchError(f"--scheduler {scheduler}: no dask scheduler answers there ({reason}); "
-                         "start one (`dask scheduler`) or use --scheduler local") from None
+        raise BatchError(Msg.of("run.no_scheduler", scheduler=scheduler, reason=reason)) from None
     with client:
         _need_workers(client, scheduler)
         yield client
@@ -102,21 +113,20 @@ def _need_workers(client: Any, scheduler: str) -> None:
     try:
         client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
-        raise BatchError(f"--scheduler {scheduler}: the scheduler has no workers ({exc}); start one "
-                         f"(`dask worker {scheduler}`) or use --scheduler local") from None
+        raise BatchError(Msg.of("run.no_workers", scheduler=scheduler, reason=str(exc))) from None
 
 
 def check_scheduler(scheduler: str, workers: int) -> None:
     """A usage error (one line) for a scheduler that is not local, serial or an address."""
     if scheduler not in ("local", "serial") and "://" not in scheduler:
-        raise BatchError(f"--scheduler {scheduler!r}: use local, serial or tcp://HOST:PORT")
+        raise BatchError(Msg.of("run.bad_scheduler", scheduler=repr(scheduler)))
     if scheduler == "local" and not 1 <= workers <= 64:
-        raise BatchError("--workers: give 1 to 64 worker processes")
+        raise BatchError(Msg.of("run.bad_workers"))
 
 
 def run(jobs: list[UnitJob], scheduler: str = "local", workers: int = 2, say: Say = _quiet) -> list[dict]:
     """Run the units' tasks on ``scheduler`` (see :func:`client_for`); returns their summary
-    rows in the jobs' order. ``say`` gets a line per unit done."""
+    rows in the jobs' order. ``say`` gets a message per unit done."""
     with client_for(scheduler, workers) as client:
         return run_on(client, jobs, say)
 
@@ -132,7 +142,8 @@ def run_on(client: Any, jobs: list[UnitJob], say: Say = _quiet) -> list[dict]:
     from dask.distributed import as_completed
 
     link = getattr(client, "dashboard_link", "")
-    say(f"dask: {len(client.scheduler_info().get('workers', {}))} workers" + (f", dashboard {link}" if link else ""))
+    workers = Msg.of("run.dask_workers", n=len(client.scheduler_info().get("workers", {})))
+    say(Msg.of("run.dask_dashboard", head=workers, link=link) if link else workers)
     futures = client.map(run_unit, jobs, key=[f"unit-{j.code}-{time.time_ns()}" for j in jobs], pure=False)
     for i, fut in enumerate(as_completed(futures), 1):
         row = fut.result()
@@ -141,11 +152,12 @@ def run_on(client: Any, jobs: list[UnitJob], say: Say = _quiet) -> list[dict]:
     return [rows[j.code] for j in jobs]
 
 
-def progress_line(i: int, n: int, row: dict) -> str:
-    """``[3/7] 440511 金平区: ok, 87.3% covered, 12 gaps``."""
-    done = (f"{row['covered_pct']:.1f}% covered, {row['n_gaps']} gaps" if row["status"] == "ok"
-            else row["status"])
-    return f"[{i}/{n}] {row['adcode']} {row['name']}: {done}"
+def progress_line(i: int, n: int, row: dict) -> Msg:
+    """``[3/7] 440511 金平区: 87.3% covered, 12 gaps`` (a failed unit: its status, as written
+    in ``region_summary.csv``)."""
+    done = (Msg.of("run.unit_ok", pct=f"{row['covered_pct']:.1f}", gaps=Msg.of("run.n_gaps", n=row["n_gaps"]))
+            if row["status"] == "ok" else row["status"])
+    return Msg.of("run.progress", i=i, n=n, adcode=row["adcode"], name=row["name"], done=done)
 
 
 # --------------------------------------------------------------------------- a region
@@ -170,7 +182,7 @@ def life_settings(settings: coverage.Settings) -> lc.Settings:
     try:
         return lc.Settings(mode=settings.mode, speed_kmh=settings.speed_kmh)
     except lc.LifeCircleError as exc:
-        raise BatchError(str(exc)) from None
+        raise BatchError(Msg.of("run.option", option="--speed-kmh", msg=exc.msg)) from None
 
 
 def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: Path | None = None,
@@ -180,7 +192,7 @@ def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: 
     """The units of region ``prefix`` as tasks on ``scheduler``, then the region's outputs in
     ``out`` (``region_summary.csv``, the map and the brief). With ``facilities`` every unit's
     life circle too (``catalogue``: the categories asked for, default all). ``say`` gets the
-    progress, one line at a time."""
+    progress, one message at a time."""
     reg = rg.region(prefix)
     if facilities is not None and catalogue is None:
         from geo.jobs.lifecircle import catalogue as default_catalogue
@@ -191,16 +203,20 @@ def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: 
         life = None
         if facilities is not None:
             life, report = life_jobs(facilities, facilities_crs, catalogue, life_settings(settings), shapes)
-        say(f"{reg.label}: {len(reg.units)} county-level units, {int(reg.units['n_streets'].sum()):,} streets, "
-            f"{int(reg.units['n_communities'].sum()):,} villages and communities")
+        say(Msg.of("run.region", region=reg.label, units=Msg.of("run.n_units", n=len(reg.units)),
+                   streets=Msg.of("run.n_streets", n=int(reg.units["n_streets"].sum())),
+                   communities=Msg.of("run.n_villages", n=int(reg.units["n_communities"].sum()))))
         if life is not None:
-            say(f"{Path(facilities).name}: {len(report.valid):,} facilities in {len(report.counts())} categories, "
-                f"{len(report.unmatched):,} rows unassigned, {len(report.outside):,} outside the region")
+            say(Msg.of("run.region_facilities", file=Path(facilities).name,
+                       facilities=Msg.of("run.n_facilities", n=len(report.valid)),
+                       categories=Msg.of("run.n_categories", n=len(report.counts())),
+                       unassigned=Msg.of("run.n_rows_unassigned", n=len(report.unmatched)),
+                       outside=len(report.outside)))
         graph = None
         if network is not None:
-            say(f"loading walking network {network} …")
+            say(Msg.of("run.net_loading", path=str(network)))
             graph = networks.load_network(network)
-            say(networks.describe(graph.parts()))
+            say(graph.parts().msg())
         jobs = jobs_for(reg, settings, Path(out), shapes, centers=centers, centers_crs=centers_crs, graph=graph,
                         life=life)
         t = time.perf_counter()

@@ -13,38 +13,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from geo import cli_common, cli_lifecircle
 from geo.cli_common import (
     UsageError,
     add_district_option,
+    add_lang_option,
+    exc_msg,
     layers_of,
     network,
+    note,
     notice,
     open_district,
     out_path,
     say,
     usage,
     warn,
+    warning,
+    words,
 )
 from geo.engine import coverage, schema
 from geo.engine import crs as _crs
 from geo.engine.graph import NetworkError
+from geo.engine.limits import SettingError
 from geo.io import errors, networks
 from geo.io.district import District
 from geo.jobs.coverage import CoverageJob
 from geo.jobs.nearest import NearestJob
 from geo.jobs.siting import SitingJob
+from geo.locale import Msg
 
 
 def _tiers(text: str) -> tuple[str, ...]:
     tiers = tuple(t.strip() for t in text.split(",") if t.strip())
     for t in tiers:
         if schema.normalise_tier(t) is None:
-            raise UsageError(f"--tiers: unknown tier {t!r}; use {','.join(schema.TIERS)}")
+            raise UsageError(Msg.of("run.tiers", tier=repr(t), tiers=",".join(schema.TIERS)))
     return tuple(schema.normalise_tier(t) for t in tiers)
 
 
@@ -53,7 +61,7 @@ def _minutes(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(m) for m in str(text).split(",") if m.strip())
     except ValueError:
-        raise UsageError(f"--minutes: {text!r} is not a number (e.g. 15 or 5,10,15)") from None
+        raise UsageError(Msg.of("run.minutes", value=repr(text))) from None
 
 
 def _add_coverage_options(p: argparse.ArgumentParser) -> None:
@@ -72,6 +80,7 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, help="use the layers saved in the district's store in the app (read "
                                               "only; e.g. data/user/longhu.gpkg, data/user/longhu-440511.gpkg)")
     add_district_option(p)
+    add_lang_option(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,12 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
     n.add_argument("--json", action="store_true")
     add_district_option(n)
+    add_lang_option(n)
 
     f = sub.add_parser("fetch-network", help="download the district's walking network from OpenStreetMap (online)")
     f.add_argument("--out", type=out_path, help="default data/network/SLUG_walk.graphml (the district's name: "
                                             "longhu_walk.graphml, jinping_walk.graphml)")
     f.add_argument("--margin-m", type=float, default=500.0)
     add_district_option(f)
+    add_lang_option(f)
 
     e = sub.add_parser("export", help="briefing outputs (png|pdf|html|brief|xlsx) or all layers (geojson|gpkg|csv)")
     _add_coverage_options(e)
@@ -133,6 +144,7 @@ def _add_init_parser(sub) -> None:
     i.add_argument("--out", type=out_path, help="output folder (default data/user/districts/ADCODE)")
     i.add_argument("--stations", type=int, default=0, help="illustrative stations to place besides the street and "
                                                            "community centres (default 0)")
+    add_lang_option(i)
 
 
 def _add_batch_parser(sub) -> None:
@@ -159,6 +171,7 @@ def _add_batch_parser(sub) -> None:
     b.add_argument("--scheduler", default="local",
                    help="local (a LocalCluster of worker processes), serial (no dask), or tcp://HOST:PORT")
     b.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster")
+    add_lang_option(b)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -168,7 +181,7 @@ def _settings(args: argparse.Namespace) -> coverage.Settings:
     """The walking-time settings of the options, checked before any file is read."""
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
-        raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
+        raise UsageError(Msg.of("run.mode_needs_network"))
     try:
         return coverage.Settings(mode=mode, minutes=_minutes(args.minutes), speed_kmh=args.speed_kmh,
                                  tiers=_tiers(args.tiers), buffer_m=args.buffer_m, min_gap_m2=args.min_gap_m2)
@@ -179,20 +192,19 @@ def _settings(args: argparse.Namespace) -> coverage.Settings:
 def _coverage_job(args: argparse.Namespace, place: District) -> CoverageJob:
     """The coverage job of the options: settings checked first, then the layers in use and the network."""
     settings = _settings(args)
-    job = CoverageJob(layers_of(place, args), settings, network(args.network))
-    notice(job.status)
+    job = CoverageJob(layers_of(place, args), settings, network(args.network, args.lang))
+    notice(job.status, args.lang)
     return job
 
 
-def _run(job: CoverageJob) -> coverage.CoverageResult:
+def _run(job: CoverageJob, lang: str) -> coverage.CoverageResult:
     """Run the coverage job; centres no street reaches are named on stderr."""
     result = job.run()
     for _, r in result.unreachable.iterrows():
-        say(f"warning: centre {r['center_id']} ({r['name']}) is more than {job.settings.max_snap_m:.0f} m "
-            "from any street; it is reported as unreachable")
+        warning(Msg.of("run.centre_unreachable", id=str(r["center_id"]), name=str(r["name"]),
+                       m=f"{job.settings.max_snap_m:.0f}"), lang)
     for _, r in result.fragment_centers.iterrows():
-        say(f"note: centre {r['id']} ({r['name']}) lies on a fragment of the walking network; it serves only "
-            "the points whose nearest street is on that piece")
+        note(Msg.of("run.centre_on_fragment", id=str(r["id"]), name=str(r["name"])), lang)
     return result
 
 
@@ -202,15 +214,18 @@ def _run(job: CoverageJob) -> coverage.CoverageResult:
 def cmd_coverage(args: argparse.Namespace, place: District) -> int:
     """Coverage, gaps and the summary table into ``--out``; the headline on stdout."""
     job = _coverage_job(args, place)
-    result = _run(job)
+    result = _run(job, args.lang)
     job.write(result, args.out)
     head = result.headline()
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
     else:
-        print(f"district {head['district_area_km2']:.2f} km², covered {head['covered_pct']:.1f}% "
-              f"within {result.settings.limit_minutes:g} min ({result.settings.mode}), "
-              f"{head['n_centers']} centres, {head['n_gaps']} gaps → {args.out}")
+        print(words(Msg.of("run.coverage_done", area=f"{head['district_area_km2']:.2f}",
+                           pct=f"{head['covered_pct']:.1f}", m=f"{result.settings.limit_minutes:g}",
+                           mode=coverage.MODE_WORDS[result.settings.mode],
+                           centres=Msg.of("run.n_centres", n=head["n_centers"]),
+                           gaps=Msg.of("run.n_gaps", n=head["n_gaps"]),
+                           out=str(args.out)), args.lang))
     return 0
 
 
@@ -224,17 +239,17 @@ def cmd_nearest(args: argparse.Namespace, place: District) -> int:
         raise usage(exc, short=("k",)) from None
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
-        raise UsageError("--mode network needs --network FILE")
+        raise UsageError(Msg.of("run.mode_needs_network"))
     try:
         _crs.check_crs(args.crs)
-    except ValueError as exc:
-        raise UsageError(f"--crs: {exc}") from None
-    job = NearestJob(layers_of(place, args), args.k, args.speed_kmh, mode, network(args.network))
+    except SettingError as exc:
+        raise usage(exc) from None
+    job = NearestJob(layers_of(place, args), args.k, args.speed_kmh, mode, network(args.network, args.lang))
     r = job.run(args.lon, args.lat, args.crs)
     if r.message:
         raise UsageError(r.message)
     if not r.inside_district:
-        say(f"note: the point is outside {place.label('en')}")
+        note(Msg.of("run.point_outside", district=place.names), args.lang)
     if args.json:
         print(json.dumps(r.table.to_dict(orient="records"), ensure_ascii=False))
     else:
@@ -249,7 +264,7 @@ def cmd_fetch_network(args: argparse.Namespace, place: District) -> int:
         networks.fetch_network(place.geometry, margin_m=args.margin_m, path=out)
     except NetworkError as exc:
         raise usage(exc) from None
-    print(f"saved walking network to {out}")
+    print(words(Msg.of("run.saved_network", path=str(out)), args.lang))
     return 0
 
 
@@ -262,21 +277,22 @@ def cmd_export(args: argparse.Namespace, place: District) -> int:
     from geo.render import brief
 
     if args.format not in brief.FORMATS + LAYER_FORMATS:
-        raise UsageError(f"--format: unknown format {args.format!r}; "
-                         f"use {', '.join(brief.FORMATS + LAYER_FORMATS)}")
+        raise UsageError(Msg.of("run.format", format=repr(args.format), formats=list(brief.FORMATS + LAYER_FORMATS)))
     if args.format not in LAYER_FORMATS:  # the file can be written, under a name that says what it is
         try:
             brief.check_suffix(brief.check_writable(args.out), args.format)
         except brief.ExportError as exc:
-            raise UsageError(f"--out: {exc}") from None
+            raise UsageError(Msg.of("run.option", option="--out", msg=exc_msg(exc))) from None
     job = _coverage_job(args, place)
-    result = _run(job)
+    result = _run(job, args.lang)
     if args.format in LAYER_FORMATS:
         for path in tables.export_layers(job.layers_out(result, args.format, outline=False), args.out, args.format):
-            print(f"wrote {path}")
+            print(words(Msg.of("run.wrote", path=str(path)), args.lang))
         return 0
-    print(f"wrote {brief.export(result, args.format, args.out, title=args.title, paper=args.paper)}")
+    path = brief.export(result, args.format, args.out, title=args.title, paper=args.paper, lang=args.lang)
+    print(words(Msg.of("run.wrote", path=str(path)), args.lang))
     return 0
+
 
 
 def cmd_suggest(args: argparse.Namespace, place: District) -> int:
@@ -293,13 +309,13 @@ def cmd_suggest(args: argparse.Namespace, place: District) -> int:
     extra = None
     if args.candidates:  # read before the analysis, so a bad file fails fast
         report = candidates.import_candidates(args.candidates, args.candidates_crs, district=job.layers.district)
-        warn(args.candidates, report)
+        warn(args.candidates, report, args.lang)
         report.raise_for_problems()
         extra = report.valid
     plan_job = SitingJob(job, args.k, args.method, extra)
-    plan = plan_job.run(_run(job))
+    plan = plan_job.run(_run(job, args.lang))
     plan_job.write(plan, args.out)
-    print(json.dumps(plan.headline(), ensure_ascii=False) if args.json else plan.describe())
+    print(json.dumps(plan.headline(), ensure_ascii=False) if args.json else plan.describe(args.lang))
     return 0
 
 
@@ -309,7 +325,7 @@ def cmd_init(args: argparse.Namespace, place: None = None) -> int:
 
     code = districts.check_code(args.district or districts.SHIPPED_CODE)
     out = args.out or districts.CACHE_DIR / code
-    say(f"building the layers of {districts.name_of(code)} ({code}) …")
+    say(Msg.of("run.building", name=districts.name_of(code), adcode=code), args.lang)
     print(districts.build(code, out, stations=args.stations).describe())
     return 0
 
@@ -326,29 +342,28 @@ def cmd_batch(args: argparse.Namespace, place: None = None) -> int:
         run = batch.run_region(args.region, Path(args.out), settings, centers=args.centers,
                                centers_crs=args.centers_crs, facilities=args.facilities,
                                facilities_crs=args.facilities_crs, catalogue=catalogue, network=args.network,
-                               scheduler=args.scheduler, workers=args.workers, say=say)
+                               scheduler=args.scheduler, workers=args.workers,
+                               say=lambda line: say(line, args.lang))
     except batch.BatchError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(exc.msg) from None
     except errors.DataError as exc:
-        _rows_refused(exc)
+        _rows_refused(exc, args.lang)
         raise
     for path in run.paths:
-        print(f"wrote {path}")
+        print(words(Msg.of("run.wrote", path=str(path)), args.lang))
     n = len(run.summary)
-    say(f"{n - run.failed} of {n} units done in {run.seconds:.1f} s"
-        + (f"; {run.failed} failed (see status in region_summary.csv)" if run.failed else ""))
+    done = Msg.of("run.units_done", done=n - run.failed, n=n, s=f"{run.seconds:.1f}")
+    say(Msg.of("run.units_failed", head=done, n=run.failed) if run.failed else done, args.lang)
     return 0
 
 
-def _rows_refused(exc: errors.DataError) -> None:
+def _rows_refused(exc: errors.DataError, lang: str) -> None:
     """A region-wide file with several rows that cannot be placed: every row on stderr, then one error line."""
     if len(exc.problems) < 2:
         return
     for p in exc.problems:
-        value = f" (value {p.value!r})" if p.value else ""
-        say(f"error: {Path(exc.path).name}, {p.where()}: {p.reason}{value}")
-    raise UsageError(f"{Path(exc.path).name}: {len(exc.problems)} rows cannot be used (listed above); "
-                     "fix them and run again") from None
+        say(Msg.of("run.error", line=p.text(lang, exc.path)), lang)
+    raise UsageError(Msg.of("run.rows_refused", file=Path(exc.path).name, n=len(exc.problems))) from None
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, District | None], int]] = {
@@ -359,25 +374,34 @@ NO_DISTRICT = ("init", "batch")
 """Commands that open no District: ``init`` builds one, ``batch`` opens one per unit in its tasks."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the command line; returns the exit code. ``environ`` (default the process's) gives the
+    language when ``--lang`` is not given (:func:`geo.cli_common.default_lang`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = cli_common.lang_of(argv, os.environ if environ is None else environ)
     try:
         args = build_parser().parse_args(argv)
-        place = None if args.command in NO_DISTRICT else open_district(args.district, getattr(args, "store", None))
+        args.lang = lang
+        place = None if args.command in NO_DISTRICT else open_district(args.district, getattr(args, "store", None),
+                                                                        lang)
         return COMMANDS[args.command](args, place)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    except (UsageError, errors.DataError, coverage.CoverageError, NetworkError) as exc:
+    except (UsageError, errors.DataError, SettingError) as exc:
         for line in getattr(exc, "warnings", ()):  # a refused file's hints ("looks like GCJ-02") first
-            print(f"warning: {line}", file=sys.stderr)
-        print(f"error: {exc}", file=sys.stderr)
+            warning(line, lang)
+        say(Msg.of("run.error", line=one_line(words(exc, lang))), lang)
         return 2
     except (OSError, ValueError) as exc:
-        print(f"error: {exc.__class__.__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        say(Msg.of("run.error", line=one_line(f"{exc.__class__.__name__}: {exc}")), lang)
         return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # never a traceback for the user
-        print(f"internal error: {exc.__class__.__name__}: {exc} (please report this)".replace("\n", " "),
-              file=sys.stderr)
+        say(Msg.of("run.internal", line=one_line(f"{exc.__class__.__name__}: {exc}")), lang)
         return 1
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (a message quoting a file's contents may hold a newline)."""
+    return " ".join(text.splitlines())

@@ -13,14 +13,31 @@ import json
 import re
 from pathlib import Path
 
-from geo.cli_common import UsageError, add_district_option, layers_of, network, notice, out_path, say, usage, warn
+from geo.cli_common import (
+    UsageError,
+    add_district_option,
+    add_lang_option,
+    brief_path,
+    exc_msg,
+    layers_of,
+    network,
+    notice,
+    out_path,
+    say,
+    usage,
+    warn,
+    warning,
+    words,
+)
 from geo.engine import crs as _crs
 from geo.engine import lifecircle as lc
+from geo.engine.coverage import MODE_WORDS
 from geo.engine.graph import NetworkError
 from geo.engine.limits import SettingError
 from geo.io import facilities, networks
 from geo.io.district import District
 from geo.jobs import lifecircle as jobs_lc
+from geo.locale import Msg
 
 ILLUSTRATIVE_NAME = re.compile(r"illustrative|示意|演示|demo", re.IGNORECASE)
 
@@ -45,21 +62,22 @@ def add_parsers(sub) -> None:
     lcp.add_argument("--streets", type=Path, help="street boundaries (GeoJSON/GPKG); default: shipped")
     lcp.add_argument("--out", type=out_path, required=True, help="output folder")
     lcp.add_argument("--json", action="store_true", help="print the headline figures as JSON")
-    lcp.add_argument("--brief", type=out_path, help="also write the one-page brief (FILE.pdf or FILE.png)")
-    lcp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief")
+    lcp.add_argument("--brief", type=brief_path, help="also write the one-page brief (FILE.pdf or FILE.png)")
     add_district_option(lcp)
+    add_lang_option(lcp, " and of the brief")
 
     ff = sub.add_parser("fetch-facilities", help="download the catalogue's facilities from OpenStreetMap (online)")
     ff.add_argument("--catalogue", type=Path)
     ff.add_argument("--out", type=out_path, default=facilities.OSM_CACHE, help="CSV to save them in")
     ff.add_argument("--margin-m", type=float, default=1000.0, help="distance around the district to include (m)")
     add_district_option(ff)
+    add_lang_option(ff)
 
 
 def _settings(args: argparse.Namespace) -> lc.Settings:
     mode = args.mode or ("network" if args.network else "circle")
     if mode == "network" and not args.network:
-        raise UsageError("--mode network needs --network FILE (GraphML, .osm or .osm.pbf)")
+        raise UsageError(Msg.of("run.mode_needs_network"))
     try:
         return lc.Settings(mode=mode, speed_kmh=args.speed_kmh, basis=args.basis, cell_m=args.cell_m)
     except lc.LifeCircleError as exc:
@@ -72,25 +90,25 @@ def catalogue_of(args: argparse.Namespace) -> lc.Catalogue:
     try:
         return jobs_lc.catalogue(args.catalogue, jobs_lc.category_keys(args.categories))
     except lc.LifeCircleError as exc:
-        raise UsageError(f"--categories: {exc}") from None
+        raise UsageError(Msg.of("run.option", option="--categories", msg=exc.msg)) from None
 
 
 def _check_brief(path: Path | None) -> None:
     if path is None:
         return
     if path.suffix.lower() not in (".pdf", ".png"):
-        raise UsageError(f"--brief: give a file ending in .pdf or .png, got {path.name!r}")
+        raise UsageError(Msg.of("run.brief_suffix", name=repr(path.name)))
     from geo.render import brief
 
     try:
         brief.check_writable(path)
     except brief.ExportError as exc:
-        raise UsageError(f"--brief: {exc}") from None
+        raise UsageError(Msg.of("run.option", option="--brief", msg=exc_msg(exc))) from None
 
 
 def _facilities(args: argparse.Namespace, cat: lc.Catalogue, district) -> facilities.FacilityReport:
     report = facilities.import_facilities(args.facilities, cat, args.facilities_crs, district=district)
-    warn(args.facilities, report)
+    warn(args.facilities, report, args.lang)
     report.raise_for_problems()
     report.require_facilities()
     return report
@@ -104,14 +122,14 @@ def cmd_lifecircle(args: argparse.Namespace, place: District) -> int:
     layers = layers_of(place, args)
     report = _facilities(args, cat, layers.district)
     job = jobs_lc.LifeCircleJob(layers, report.valid, cat, settings,
-                                network(args.network) if settings.mode == "network" else None)
+                                network(args.network, args.lang) if settings.mode == "network" else None)
     try:
         result = job.run()
     except lc.LifeCircleError as exc:
         raise usage(exc) from None
-    notice(job.status)
+    notice(job.status, args.lang)
     for note in result.notes:
-        say(f"warning: {note}")
+        warning(note, args.lang)
     job.write(result, args.out, report.unmatched)
     if args.brief:
         from geo.render import lifecircle_brief
@@ -120,15 +138,18 @@ def cmd_lifecircle(args: argparse.Namespace, place: District) -> int:
         try:
             path = job.brief(result, args.brief, args.lang, illustrative_facilities=demo)
         except lifecircle_brief.BriefError as exc:
-            raise UsageError(f"--brief: {exc}") from None
-        say(f"wrote {path}")
+            raise UsageError(Msg.of("run.option", option="--brief", msg=exc_msg(exc))) from None
+        say(Msg.of("run.wrote", path=str(path)), args.lang)
     head = result.headline()
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
     else:
-        print(f"{head['communities']} communities, {head['categories']} categories, "
-              f"{head['fully_served_communities']} fully served ({settings.mode}); "
-              f"{len(report.valid)} facilities used, {len(report.unmatched)} rows unassigned → {args.out}")
+        print(words(Msg.of("run.lifecircle_done", communities=Msg.of("run.n_communities", n=head["communities"]),
+                           categories=Msg.of("run.n_categories", n=head["categories"]),
+                           served=head["fully_served_communities"], mode=MODE_WORDS[settings.mode],
+                           facilities=Msg.of("run.n_facilities_used", n=len(report.valid)),
+                           unassigned=Msg.of("run.n_rows_unassigned", n=len(report.unmatched)), out=str(args.out)),
+                    args.lang))
     return 0
 
 
@@ -139,5 +160,5 @@ def cmd_fetch_facilities(args: argparse.Namespace, place: District) -> int:
     except SettingError as exc:
         raise usage(exc) from None
     table = facilities.fetch_facilities(place.geometry, jobs_lc.catalogue(args.catalogue), args.out, args.margin_m)
-    print(f"saved {len(table)} facilities from OpenStreetMap to {args.out}")
+    print(words(Msg.of("run.saved_facilities", n=len(table), path=str(args.out)), args.lang))
     return 0

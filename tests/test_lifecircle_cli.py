@@ -106,7 +106,7 @@ def test_unassigned_rows_are_counted_and_written(fac_file, tmp_path):
     p2 = tmp_path / "f.csv"
     f.to_csv(p2, index=False)
     p = run("lifecircle", "--facilities", p2, "--out", tmp_path / "o")
-    assert p.returncode == 0 and "1 rows unassigned" in p.stdout and "图书馆" in p.stderr
+    assert p.returncode == 0 and "1 row unassigned" in p.stdout and "图书馆" in p.stderr
     un = pd.read_csv(tmp_path / "o" / "lifecircle_unmatched.csv", encoding="utf-8-sig")
     assert list(un["name"]) == ["测试图书馆"] and list(un["row"]) == [len(f) + 1]
 
@@ -114,7 +114,8 @@ def test_unassigned_rows_are_counted_and_written(fac_file, tmp_path):
 @pytest.mark.slow
 def test_brief_pdf_and_png_in_both_languages(fac_file, tmp_path):
     pypdf = pytest.importorskip("pypdf")
-    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "o", "--brief", tmp_path / "brief.pdf")
+    p = run("lifecircle", "--facilities", fac_file, "--out", tmp_path / "o", "--brief", tmp_path / "brief.pdf",
+            "--lang", "zh")
     assert p.returncode == 0, p.stderr
     text = "".join(pg.extract_text() for pg in pypdf.PdfReader(str(tmp_path / "brief.pdf")).pages)
     assert "居住区生活圈" in text and "示意" in text and "金霞街道" in text

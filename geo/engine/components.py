@@ -15,7 +15,8 @@ The rule (docs/method.md, "Walking network"):
   streets of main parts (and of parts holding a centre) within the access limit, so a
   fragment is used only by a point with nothing else within the limit.
 
-The numbers of the one-line report on load are :class:`Parts`; the words are the caller's.
+The numbers of the one-line report on load are :class:`Parts`, and :meth:`Parts.msg` that line as
+a message (``run.net_parts``), worded by the caller in its language.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+
+from geo.locale import Msg
 
 FRAGMENT_M = 1000.0
 """A part with less street than this (metres: one 15-minute walk at 4 km/h), other than the
@@ -65,6 +68,17 @@ class Parts:
     def largest_share(self) -> float:
         """Share (0-1) of the street length in the longest part (1.0 for an empty length)."""
         return self.largest_m / self.total_m if self.total_m > 0 else 1.0
+
+    def msg(self) -> Msg:
+        """The one line on load, e.g. ``walking network: 62 connected parts, 82.9 km of streets,
+        the largest 96.8 %; 61 fragments under 1,000 m (2.6 km) kept, used only by points with no
+        other street within the access limit``."""
+        head = Msg.of("run.net_parts", n=self.count, km=f"{self.total_m / 1000:,.1f}",
+                      share=f"{100 * self.largest_share:.1f}")
+        if not self.fragments:
+            return head
+        return Msg.of("run.net_fragments", head=head, n=self.fragments, under=f"{FRAGMENT_M:,.0f}",
+                      km=f"{self.fragment_m / 1000:,.1f}")
 
 
 def label(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray,

@@ -36,6 +36,8 @@ from geo.engine.schema import TIERS
 from geo.locale import Msg, Name, text
 
 MODES = ("circle", "network")
+MODE_WORDS = {"circle": Msg.of("set.mode_circle"), "network": Msg.of("set.mode_network")}
+"""The modes in words (直线距离 / circle)."""
 SPEED_PRESETS: dict[str, float] = {"adult": 4.0, "elderly": 3.0}  # km/h; 老年人步行 3.0
 DEFAULT_MINUTES = 15.0
 GRID_M = 50.0  # resolution of catchment and overlap maps

@@ -40,7 +40,6 @@ RANGES: dict[str, Range] = {
 """The allowed values of :func:`suggest`'s ``k`` and :func:`suggest_cover`'s ``target_pct``."""
 PROPOSED_NAME = "拟建服务站"
 METHOD_WORDS = {"exact": Msg.of("set.method_exact"), "greedy": Msg.of("set.method_greedy")}
-MODE_WORDS = {"circle": Msg.of("set.mode_circle"), "network": Msg.of("set.mode_network")}
 
 
 def check_k(k: int) -> int:
@@ -123,7 +122,7 @@ class SitingPlan:
         lines = [Msg.of("set.plan_lscp", n=n, target=f"{self.target_pct:g}", how=how) if self.model == "LSCP"
                  else Msg.of("set.plan_mclp", n=n, how=how)]
         lines.append(Msg.of("set.plan_area", m=f"{self.settings.limit_minutes:g}",
-                            mode=MODE_WORDS[self.settings.mode], before=f"{self.covered_pct_before:.1f}",
+                            mode=cv.MODE_WORDS[self.settings.mode], before=f"{self.covered_pct_before:.1f}",
                             after=f"{self.covered_pct_after:.1f}"))
         if self.demand_unit == "people":
             lines.append(Msg.of("set.plan_people", before=f"{self.demand_pct_before:.1f}",
