@@ -163,6 +163,13 @@ def map_text(at: AppTest) -> str:
     return re.sub(r"<[^>]+>", " ", "\n".join(out))
 
 
+def cell_text(value: object) -> str:
+    """A table cell as the browser shows it: an empty cell (None, NaN, pandas' NA) is ``None``."""
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return "None"
+    return str(value)
+
+
 def page_text(at: AppTest) -> str:
     """Every word the page shows: texts, labels, options, help, captions, tables (their cells) and
     what the map shows, one string."""
@@ -180,6 +187,6 @@ def page_text(at: AppTest) -> str:
     for df in tables(at):
         if set(df.columns) == EDITOR_COLUMNS:  # the centres editor: headers and tiers shown through its column labels
             continue
-        out.append(" ".join(map(str, df.columns)) + " " + " ".join(df.astype(str).to_numpy().ravel()))
+        out.append(" ".join(map(str, df.columns)) + " " + " ".join(map(cell_text, df.to_numpy(object).ravel())))
     out.append(map_text(at))
     return unescape("\n".join(out))

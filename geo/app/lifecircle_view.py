@@ -21,17 +21,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import locale
 from geo.app.data_common import show_problems
 from geo.app.page import section
 from geo.app.state import CRS_CHOICES, ss
-from geo.app.text import crs_label, md, tr
+from geo.app.text import both, crs_label, md, tr
 from geo.engine import lifecircle as lc
 from geo.io import facilities as fio
 from geo.io.catalogue import load_catalogue
 from geo.io.district import District, Layers
 from geo.io.errors import DataError
 from geo.jobs.lifecircle import LifeCircleJob
-from geo.render import lifecircle_brief
+from geo.render import lifecircle_brief, maps
 from geo.render.safe_html import escape_text
 
 LAYER = "facilities"
@@ -76,10 +77,12 @@ def import_panel(place: District, lang: str) -> None:
     try:
         report = _report(hashlib.sha1(payload).hexdigest(), up.name, crs, place.code, payload, place)
     except DataError as exc:
-        st.error(str(exc))
+        st.error(exc.text(lang))
         return
-    st.markdown(tr("lc.read", lang, file=md(report.source), n=report.n_rows, ok=len(report.valid),
-                   unmatched=len(report.unmatched)))
+    unmatched = len(report.unmatched)
+    st.markdown(tr("lc.read", lang, rows=tr("lc.read_rows", lang, file=md(report.source), n=report.n_rows),
+                   usable=tr("lc.read_usable", lang, n=len(report.valid)),
+                   unmatched=tr("lc.read_unmatched", lang, n=unmatched) if unmatched else ""))
     items = report.problems + report.warnings
     if items:
         show_problems(items, lang, place)
@@ -87,8 +90,12 @@ def import_panel(place: District, lang: str) -> None:
         valid = report.valid.assign(id=[f"F{i + 1:05d}" for i in range(len(report.valid))],
                                     source=report.source)
         try:
-            place.store().save(LAYER, valid, tr("lc.save_desc", lang, file=report.source), key="id", force=True)
-        except (DataError, ValueError) as exc:
+            place.store().save(LAYER, valid, both(lambda lg: tr("lc.save_desc", lg, file=report.source)), key="id",
+                               force=True)
+        except DataError as exc:
+            st.error(exc.text(lang))
+            return
+        except ValueError as exc:
             st.error(str(exc))
             return
         st.success(tr("lc.saved", lang, n=len(valid)))
@@ -133,12 +140,13 @@ def _planner_view(layers: Layers, lang: str, speed_kmh: float) -> None:
     try:
         res = _analysis((token, fac.attrs.get("version"), tuple(keys), speed_kmh), job)
     except lc.LifeCircleError as exc:
-        st.error(tr("lc.error", lang, msg=str(exc)))
+        st.error(tr("lc.error", lang, msg=exc.text(lang)))
         return
     head = res.headline()
     a, b = st.columns(2)
-    a.metric(tr("lc.m_served", lang), f"{head['fully_served_communities']} / {head['communities']}")
-    b.metric(tr("lc.m_facilities", lang), f"{len(fac):,}")
+    a.metric(tr("lc.m_served", lang), f"{locale.number(head['fully_served_communities'], lang)} / "
+                                      f"{locale.number(head['communities'], lang)}")
+    b.metric(tr("lc.m_facilities", lang), locale.number(len(fac), lang))
     st_folium(reach_map(res, lang), height=420, use_container_width=True, returned_objects=[], key="lc_map")
     scorecard(res, lang)
     brief_download(res, layers.streets, job.status, lang, (token, fac.attrs.get("version"), tuple(keys), speed_kmh),
@@ -171,7 +179,8 @@ def reach_map(res: lc.LifeCircleResult, lang: str) -> folium.Map:
     """The 50 m grid coloured by how many of the chosen categories it reaches."""
     grid = res.grid.to_crs("EPSG:4326")
     b = grid.total_bounds
-    m = folium.Map(tiles=None, control_scale=True)
+    m = folium.Map(tiles=None, control_scale=True, zoom_control=False)
+    maps.MapWords(lang).add_to(m)
     m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     n = max(int(grid["n_categories"].max()), 1)
     for row in grid.itertuples():
@@ -184,37 +193,52 @@ def reach_map(res: lc.LifeCircleResult, lang: str) -> folium.Map:
 
 
 def scorecard(res: lc.LifeCircleResult, lang: str) -> None:
-    """Communities, fewest categories reached first, with what is missing; one community's nearest
-    facility of each kind."""
+    """Communities, fewest categories reached first, with what is missing (named in the page's
+    language, from the facility catalogue); one community's nearest facility of each kind."""
     c = pd.DataFrame(res.communities.drop(columns="geometry"))
+    missing = lifecircle_brief.missing_names(res, lang)
+    sep = tr("list_sep", lang)
     table = pd.DataFrame({tr("lc.c_code", lang): c["code"], tr("lc.c_name", lang): c["name"],
                           tr("lc.c_reached", lang): c["reached"].astype(str) + " / " + c["required"].astype(str),
-                          tr("lc.c_missing", lang): c["n_missing"], tr("lc.c_which", lang): c["missing"]})
+                          tr("lc.c_missing", lang): c["n_missing"],
+                          tr("lc.c_which", lang): [sep.join(missing.get(str(k), [])) for k in c["code"]]})
     st.dataframe(table.sort_values(tr("lc.c_missing", lang), ascending=False, kind="stable"), hide_index=True,
                  column_config={tr("lc.c_which", lang): st.column_config.TextColumn(width="large")})
     pick = st.selectbox(tr("lc.pick", lang), list(c["code"]), key="lc_pick",
                         format_func=dict(zip(c["code"], c["name"])).get)
     rows = res.table[res.table["code"] == pick]
     st.dataframe(pd.DataFrame({
-        tr("lc.k_category", lang): rows["category_en" if lang == "en" else "category"],
-        tr("lc.k_name", lang): rows["nearest_name"],
-        tr("lc.k_limit", lang): rows["limit_m"].round(0), tr("lc.k_nearest", lang): rows["nearest_m"].round(0),
-        tr("lc.k_minutes", lang): rows["nearest_minutes"].round(1),
-        tr("lc.k_covered", lang): rows["covered_pct"].round(1)}), hide_index=True)
+        tr("lc.k_category", lang): [lifecircle_brief.category_name(res, k, lang) for k in rows["category_key"]],
+        tr("lc.k_name", lang): [_shown(v) for v in rows["nearest_name"]],
+        tr("lc.k_limit", lang): _numbers(rows["limit_m"], lang, 0),
+        tr("lc.k_nearest", lang): _numbers(rows["nearest_m"], lang, 0),
+        tr("lc.k_minutes", lang): _numbers(rows["nearest_minutes"], lang, 1),
+        tr("lc.k_covered", lang): _numbers(rows["covered_pct"], lang, 1)}), hide_index=True)
+
+
+def _shown(value: object) -> str:
+    """A name as the page shows it: a dash when there is none (never ``None``)."""
+    return locale.DASH if value is None or pd.isna(value) or not str(value).strip() else str(value)
+
+
+def _numbers(values: pd.Series, lang: str, digits: int) -> list[str]:
+    """Numbers as the page shows them (:func:`geo.locale.number`; a dash for none or infinity)."""
+    return [locale.number(float(v), lang, digits) if pd.notna(v) else locale.DASH for v in values]
 
 
 def resident_section(place: District, lon: float, lat: float, lang: str, speed_kmh: float) -> None:
     """Beside the nearest service centres: the nearest facility of each kind in ``place``'s store
-    (straight line)."""
+    (straight line), the kinds named in the page's language."""
     fac = saved_facilities(place)
     if fac is None or len(fac) == 0:
         return
     st.markdown(f"**{tr('lc.kinds', lang)}**")
-    out = lc.nearest_by_category(fac, lon, lat, catalogue(), speed_kmh)
+    cat = catalogue()
+    out = lc.nearest_by_category(fac, lon, lat, cat, speed_kmh)
     out = out[np.isfinite(out["distance_m"])]
     st.dataframe(pd.DataFrame({
-        tr("lc.k_category", lang): out["category_en" if lang == "en" else "category"],
-        tr("lc.k_name", lang): out["name"], tr("lc.k_nearest", lang): out["distance_m"].round(0),
-        tr("lc.k_minutes", lang): out["minutes"].round(1)}), hide_index=True)
+        tr("lc.k_category", lang): [cat.get(k).name(lang) for k in out["category_key"]],
+        tr("lc.k_name", lang): [_shown(v) for v in out["name"]],
+        tr("lc.k_nearest", lang): _numbers(out["distance_m"], lang, 0),
+        tr("lc.k_minutes", lang): _numbers(out["minutes"], lang, 1)}), hide_index=True)
     st.caption(tr("lc.kinds_note", lang))
-
