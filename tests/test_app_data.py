@@ -22,7 +22,6 @@ from streamlit.testing.v1 import AppTest
 from geo.app import data_export, data_import, text
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
-from geo.engine import schema
 from geo.io import data, editing
 from geo.io import store as gstore
 from geo.io.district import District, locate_in
@@ -194,7 +193,7 @@ def test_replace_all_asks_first_and_says_what_goes(app, store_path, shipped):
 def test_import_gcj02_sheet_suggests_gcj02_and_surveyed_positions_are_said_so(app, store_path, shipped):
     lon, lat = gcrs.convert(shipped["lon"].to_numpy(), shipped["lat"].to_numpy(), "wgs84", "gcj02")
     sheet = pd.DataFrame({"编号": shipped["id"], "名称": shipped["name"],
-                          "级别": shipped["tier"].map(schema.TIER_LABELS), "经度": np.round(lon, 8),
+                          "级别": [text.tier_label(t, "zh") for t in shipped["tier"]], "经度": np.round(lon, 8),
                           "纬度": np.round(lat, 8)})
     at = upload(app, "imp_file_", "高德坐标.csv", csv_of(sheet))
     # read as WGS-84 (the default): the page says the sheet looks like GCJ-02, in Chinese (and, 540 m

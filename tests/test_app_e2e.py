@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from geo.app.text import tier_label
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io.district import District
@@ -101,8 +102,8 @@ def test_app_in_headless_chromium(server, tmp_path):
             if not frame.locator(".lh-legend details[open]").count():
                 frame.locator(".lh-legend summary").click()
             text = legend.inner_text()
-            for label in schema.TIER_LABELS.values():
-                assert label in text
+            for tier in schema.TIERS:
+                assert tier_label(tier, "zh") in text
             assert "未覆盖空白区域" in text and "步行15分钟覆盖" in text
             assert frame.locator(".leaflet-control-layers").count() == 1
             assert page.get_by_text("示意数据").first.is_visible()

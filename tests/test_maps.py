@@ -16,6 +16,7 @@ from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io.district import District
 from geo.render import maps
+from geo.render.words import tier_name
 
 LONGHU = District.open()
 """The shipped layers' district (its store is never opened here)."""
@@ -74,8 +75,8 @@ def test_map_has_every_centre_and_the_layers(result):
     marks = _markers(m)
     assert len(marks) == 172
     html = m.get_root().render()
-    for label in schema.TIER_LABELS.values():
-        assert _has(html, label)
+    for tier in schema.TIERS:
+        assert _has(html, tier_name(tier, "zh"))
     for colour in maps.TIER_COLOURS.values():
         assert colour in html
     assert len(set(maps.TIER_COLOURS.values())) == 4 and len({maps.symbol_svg(t) for t in maps.TIER_COLOURS}) == 4

@@ -13,12 +13,14 @@ import streamlit as st
 
 from geo.app.data_common import LAYER_NAMES, ss
 from geo.app.state import choice
-from geo.app.text import md, tr
+from geo.app.text import md, minutes_text, tr
 from geo.engine import coverage as cv
-from geo.io import data, tables
+from geo.io import tables
 from geo.io.district import Layers
 from geo.io.errors import DataError
 from geo.jobs.coverage import CoverageJob
+from geo.locale import LANGS
+from geo.render.words import notice_text, num
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -50,16 +52,21 @@ def export_bundle(layers: Layers, result: cv.CoverageResult | None, fmt: str) ->
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in paths:
                 z.write(p, p.name)
-            notes = [f"{tr('title', 'zh', place=place)} · {tr('title', 'en', place=place)}",
-                     "坐标系 / Coordinates: WGS-84 (EPSG:4326)"]
-            if result is not None:  # a file for readers of either language: the codes are the columns' values
-                s = result.settings
-                notes.append(f"分析设置 / Settings: {'/'.join(f'{m:g}' for m in s.minutes)} min, "
-                             f"{s.speed_kmh:g} km/h, mode={s.mode}, tiers={','.join(s.tiers)}")
-            if layers.illustrative:
-                notes += [data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
-            z.writestr("README.txt", "\n".join(notes) + "\n")
+            z.writestr("README.txt", "\n\n".join(readme(layers, result, lang) for lang in LANGS) + "\n")
         return f"{stem}_{fmt}.zip", buf.getvalue(), "application/zip"
+
+
+def readme(layers: Layers, result: cv.CoverageResult | None, lang: str) -> str:
+    """The export's README in ``lang`` (the zip has one for readers of either language; the
+    settings' codes are the values of the files' columns, the same in both)."""
+    lines = [tr("title", lang, place=layers.place), tr("data.rm_crs", lang)]
+    if result is not None:
+        s = result.settings
+        lines.append(tr("data.rm_settings", lang, minutes=minutes_text(s.minutes, lang), speed=num(s.speed_kmh, lang),
+                        mode=s.mode, tiers=",".join(s.tiers)))
+    if layers.illustrative:
+        lines.append(notice_text(lang))
+    return "\n".join(lines)
 
 
 def export_section(layers: Layers, result: cv.CoverageResult | None, lang: str) -> None:

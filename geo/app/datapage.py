@@ -32,8 +32,9 @@ SOURCE_COLUMNS = {"district": None, "streets": "geometry_source", "communities":
 
 def subtitle(layers: Layers, lang: str) -> str:
     """The line under the title: the counts of the layers in use."""
-    return tr("data.subtitle", lang, place=layers.place, centres=len(layers.centers), streets=len(layers.streets),
-              communities=len(layers.communities))
+    return tr("data.subtitle", lang, place=layers.place, centres=tr("data.n_centres", lang, n=len(layers.centers)),
+              streets=tr("data.n_streets", lang, n=len(layers.streets)),
+              communities=tr("data.n_communities", lang, n=len(layers.communities)))
 
 
 def in_use(layers: Layers, lang: str) -> None:

@@ -24,10 +24,10 @@ from streamlit.delta_generator import DeltaGenerator
 from geo.app import cache, district, state
 from geo.app.reasons import error_text
 from geo.app.state import ss
-from geo.app.text import LANG_NAMES, md, tr
+from geo.app.text import md, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
-from geo.io import data, errors, sources
+from geo.io import errors, sources
 from geo.io.district import District, Layers
 from geo.render import maps
 
@@ -80,7 +80,7 @@ def language_switch(lang: str, page: str) -> None:
     key = f"lang_switch_{page}"
     if ss.get(key) != lang:
         ss[key] = lang
-    st.segmented_control(tr("language", lang), state.LANGS, key=key, format_func=LANG_NAMES.get,
+    st.segmented_control(tr("language", lang), state.LANGS, key=key, format_func=lambda code: tr(f"lang_{code}", code),
                          required=True, label_visibility="collapsed", on_change=state.set_lang_from_widget,
                          args=(key,))
 
@@ -135,9 +135,7 @@ def start(place: District, title_key: str, subtitle: Callable[[Layers, str], str
 def notice(lang: str, layers: Layers, short: bool = False) -> None:
     """For illustrative layers, the notice in the page's language (``short``: one line)."""
     if layers.illustrative:
-        text = tr("notice_short", lang) if short else \
-            (data.ILLUSTRATIVE_NOTICE_EN if lang == "en" else data.ILLUSTRATIVE_NOTICE_ZH)
-        st.warning(text, icon="⚠️")
+        st.warning(tr("notice_short" if short else "illustrative_notice", lang), icon="⚠️")
 
 
 def network_graph() -> WalkGraph | None:

@@ -38,6 +38,7 @@ from geo.io.files import safe_filename
 from geo.jobs.coverage import CoverageJob
 from geo.jobs.siting import SitingJob
 from geo.render import brief, maps
+from geo.render.words import area, percent
 
 LABELS = {"png": "plan.f_png", "pdf": "plan.f_pdf", "brief": "plan.f_brief", "html": "plan.f_html",
           "xlsx": "plan.f_xlsx"}
@@ -134,7 +135,8 @@ def k_slider(lang: str) -> int:
 def show_plan(plan: siting.SitingPlan, ctx: Ctx) -> siting.SitingPlan:
     """The proposals: coverage before and after, the numbered sites, and the button to accept them."""
     lang = ctx.lang
-    st.success(tr("plan.before_after", lang, before=plan.covered_pct_before, after=plan.covered_pct_after,
+    st.success(tr("plan.before_after", lang, before=percent(plan.covered_pct_before, lang),
+                  after=percent(plan.covered_pct_after, lang),
                   method=tr(f"plan.me_{plan.method}", lang) if plan.method in METHODS else plan.method,
                   sec=plan.solve_seconds))
     if plan.gap_pct is not None:
@@ -177,9 +179,8 @@ def candidates_input(layers: Layers, lang: str):
 
 
 def _added(value: float, unit: str, lang: str) -> str:
-    if unit == "m2":
-        return f"{value / 1e6:.2f} km²"
-    return tr("plan.people", lang, n=value) if unit in ("people", "population") else f"{value:,.0f} {unit}"
+    """What a site adds: an area (``m2``) or residents (``people``, the only other unit)."""
+    return area(value / 1e6, lang) if unit == "m2" else tr("plan.people", lang, n=value)
 
 
 def sites_table(plan: siting.SitingPlan, lang: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from geo.app.state import choice, ss
 from geo.app.text import minutes_text, tr
 from geo.engine import coverage as cv
 from geo.io.district import District, Layers
+from geo.render.words import area, num, percent
 
 
 def subtitle(layers: Layers, lang: str) -> str:
@@ -38,14 +39,14 @@ def metrics(result: cv.CoverageResult, lang: str) -> None:
     row = st.container(horizontal=True, gap="medium")  # two to a line on a phone, one line on a desk
     width = 165
     for m in s.minutes:
-        row.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), f"{result.by_minutes[m]:.1f}%",
+        row.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), percent(result.by_minutes[m], lang),
                    help=tr("covered_help", lang, minutes=minutes_text((m,), lang)), width=width)
-    row.metric(tr("n_centers", lang), f"{len(result.centers)}", help=tr("n_centers_help", lang), width=width)
+    row.metric(tr("n_centers", lang), num(len(result.centers), lang), help=tr("n_centers_help", lang), width=width)
     row.metric(tr("n_gaps", lang), tr("gaps_value", lang, n=len(result.gaps)),
-               help=tr("n_gaps_help", lang, km2=result.gaps["area_m2"].sum() / 1e6), width=width)
-    area = result.district_area_km2  # a county of the west is 200,000 km²: whole numbers, the width it needs
-    row.metric(tr("district_area", lang), f"{area:,.0f} km²" if area >= 1000 else f"{area:.1f} km²",
-               width=width if area < 1000 else "content")
+               help=tr("n_gaps_help", lang, area=area(result.gaps["area_m2"].sum() / 1e6, lang)), width=width)
+    # a county of the west is 200,000 km²: 19.9 万 km² / 198.5 thousand km², the width it needs
+    row.metric(tr("district_area", lang), area(result.district_area_km2, lang),
+               width=width if result.district_area_km2 < 1000 else "content")
 
 
 def gap_panel(ctx: Ctx) -> int:
@@ -57,10 +58,10 @@ def gap_panel(ctx: Ctx) -> int:
     info = cache.gap_info(ctx.key, result)
     labels = {0: tr("gap_none_option", lang)}
     sep = tr("list_sep", lang)
-    for gid, area, names in zip(info["gap_id"], info["area_m2"], info["communities"]):
+    for gid, m2, names in zip(info["gap_id"], info["area_m2"], info["communities"]):
         parts = [n for n in str(names).split("、") if n]
         short = sep.join(parts[:2]) + ("…" if len(parts) > 2 else "")
-        labels[int(gid)] = tr("gap_option", lang, id=int(gid), ha=area / 1e4, names=short or "—")
+        labels[int(gid)] = tr("gap_option", lang, id=int(gid), ha=m2 / 1e4, names=short or "—")
     pick = choice(st.selectbox, tr("gap_pick", lang), list(labels), "gap_pick", lang, format_func=labels.get)
     with st.container(height=380):
         tables.static_table(tables.gap_table(info, lang, text=True))

@@ -141,7 +141,7 @@ def answer(res: nearest.NearestResult, mode: str, inside: bool, frame: Frame) ->
     first = res.table.iloc[0]
     st.success(tr("res.best", lang, name=md(first["name"]), minutes=minutes_text(first["minutes"], lang),
                   m=first["distance_m"]))
-    st.markdown(f"**{tr('nearest_head', lang, k=len(res.table))}**")
+    st.markdown(f"**{tr('nearest_head', lang, n=len(res.table))}**")
     for rank, row in enumerate(res.table.itertuples(), start=1):
         with st.container(border=True):
             st.markdown(f"**{rank}. {md(row.name)}**  \n{md(tier_label(row.tier, lang))} · "

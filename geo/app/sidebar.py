@@ -82,7 +82,7 @@ def network_panel(lang: str) -> None:
             parts = net["parts"]
             words = [tr("net_parts" if parts["count"] > 1 else "net_one_part", lang, **parts)]
             if parts["fragments"]:
-                words.append(tr("net_fragments", lang, **parts))
+                words.append(tr("net_fragments", lang, n=parts["fragments"]))
             st.caption(" ".join(words))
         st.button(tr("net_unload", lang), key="net_unload", on_click=state.unload_network)
         return

@@ -18,10 +18,10 @@ from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import nearest
 from geo.engine.graph import WalkGraph
-from geo.io import data
 from geo.io import tables as io_tables
 from geo.io.district import District
 from geo.render.safe_html import html_table
+from geo.render.words import notice_text, num, percent
 
 
 def _pct(v: float) -> float:
@@ -106,7 +106,7 @@ def with_note(df: pd.DataFrame, illustrative: bool, lang: str = "zh") -> pd.Data
     """A copy for export that says, on every row, when the layout is illustrative."""
     out = df.copy()
     if illustrative:
-        out["Data" if lang == "en" else "数据说明"] = tr("illustrative_note", lang)
+        out[tr("col_data_note", lang)] = tr("illustrative_note", lang)
     return out
 
 
@@ -128,17 +128,15 @@ def export_bytes(key: tuple, lang: str, view: str, illustrative: bool, _result: 
 def settings_notes(result: cv.CoverageResult, illustrative: bool, lang: str = "zh") -> list[str]:
     """The settings behind a table, for the export's notes sheet."""
     s = result.settings
-    lines = [
-        f"{tr('minutes', lang)}: {minutes_text(s.minutes, lang)}",
-        f"{tr('speed', lang)}: {s.speed_kmh:g} km/h ({s.reach_m():.0f} m)",
-        f"{tr('mode', lang)}: {tr('mode_' + s.mode, lang)}",
-        f"{tr('tiers', lang)}: " + "、".join(tier_label(t, lang) for t in s.tiers),
-        f"{tr('covered', lang, minutes=minutes_text((s.limit_minutes,), lang))}: {result.covered_pct:.1f}%",
+    notes = [
+        (tr("minutes", lang), minutes_text(s.minutes, lang)),
+        (tr("speed", lang), tr("speed_value", lang, speed=num(s.speed_kmh, lang), m=num(s.reach_m(), lang, 0))),
+        (tr("mode", lang), tr("mode_" + s.mode, lang)),
+        (tr("tiers", lang), [tier_label(t, lang) for t in s.tiers]),
+        (tr("covered", lang, minutes=minutes_text((s.limit_minutes,), lang)), percent(result.covered_pct, lang)),
     ]
-    if illustrative:
-        lines.append(data.ILLUSTRATIVE_NOTICE_ZH)
-        lines.append(data.ILLUSTRATIVE_NOTICE_EN)
-    return lines
+    lines = [tr("note_line", lang, label=label, value=value) for label, value in notes]
+    return lines + ([notice_text(lang)] if illustrative else [])
 
 
 def static_table(frame: pd.DataFrame) -> None:

@@ -15,10 +15,6 @@ from geo import locale
 if TYPE_CHECKING:
     from geo.io.district import District
 
-LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
-
-
-
 def both(make) -> str:
     """A text saved for readers of either language (a version's description): ``make(lang)`` in
     Chinese and English, ``"中文 / English"`` (the versions panel shows the page's half)."""

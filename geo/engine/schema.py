@@ -9,9 +9,6 @@ from __future__ import annotations
 import geopandas as gpd
 
 TIERS: tuple[str, ...] = ("district", "street", "community", "station")
-TIER_LABELS: dict[str, str] = {
-    "district": "区级中心", "street": "街道中心", "community": "村（社区）中心", "station": "服务站",
-}
 CENTER_COLUMNS = ["id", "name", "tier", "street_code", "community_code", "lon", "lat",
                   "position_source"]
 TIER_ALIASES: dict[str, str] = {
