@@ -30,8 +30,7 @@ from geo.engine import coverage
 from geo.engine import lifecircle as lc
 from geo.io import networks
 from geo.jobs.unit import UnitJob, jobs_for, life_jobs, run_unit
-from geo.locale import Msg
-from geo.locale import say as _word
+from geo.locale import Msg, Worded
 
 CONNECT_TIMEOUT_S = 5.0  # an address that does not answer is reported within 10 s
 WORKERS_TIMEOUT_S = 30.0  # a scheduler without workers is reported after this wait
@@ -39,17 +38,9 @@ Say = Callable[[Msg], None]
 """Where a batch says how it goes: one :class:`~geo.locale.Msg` at a time, worded by the caller."""
 
 
-class BatchError(Exception):
+class BatchError(Worded, Exception):
     """A batch that cannot start (bad scheduler address, no dask, …): one line for the user,
     ``msg`` (a ``run.*`` code) worded by :meth:`text`; ``str()`` is English."""
-
-    def __init__(self, msg: Msg):
-        super().__init__(_word(msg, "en"))
-        self.msg = msg
-
-    def text(self, lang: str = "en") -> str:
-        """The line in ``lang``."""
-        return _word(self.msg, lang)
 
 
 def _quiet(text: Msg) -> None:

@@ -45,7 +45,7 @@ from geo.io.district import District
 from geo.jobs.coverage import CoverageJob
 from geo.jobs.nearest import NearestJob
 from geo.jobs.siting import SitingJob
-from geo.locale import Msg
+from geo.locale import Msg, Worded
 
 
 def _tiers(text: str) -> tuple[str, ...]:
@@ -387,7 +387,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return COMMANDS[args.command](args, place)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    except (UsageError, errors.DataError, SettingError) as exc:
+    except (UsageError, errors.DataError, Worded) as exc:
         for line in getattr(exc, "warnings", ()):  # a refused file's hints ("looks like GCJ-02") first
             warning(line, lang)
         say(Msg.of("run.error", line=one_line(words(exc, lang))), lang)

@@ -23,7 +23,7 @@ from geo.io import districts, networks
 from geo.io.data import ILLUSTRATIVE_NOTICE_EN, ILLUSTRATIVE_NOTICE_ZH
 from geo.io.district import LAYERS, District, Layers, is_built
 from geo.io.errors import DataError, Problem
-from geo.locale import LANGS, Msg
+from geo.locale import LANGS, Msg, Worded
 from geo.locale import say as _word
 
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")
@@ -57,9 +57,7 @@ def add_lang_option(p: argparse.ArgumentParser, what: str = "") -> None:
 
 def words(value: object, lang: str) -> str:
     """Any message in ``lang``: a Msg, an error or problem with ``text(lang)``, else as it is."""
-    if isinstance(value, Problem):
-        return value.text(lang)
-    if isinstance(value, (DataError, SettingError, UsageError)):
+    if isinstance(value, (Problem, DataError, Worded)):
         return value.text(lang)
     return _word(value, lang)
 
@@ -69,16 +67,8 @@ def exc_msg(exc: Exception) -> Msg | str:
     return getattr(exc, "msg", None) or str(exc)
 
 
-class UsageError(Exception):
+class UsageError(Worded, Exception):
     """Bad command-line usage (exit 2): ``msg`` in the command's language by :meth:`text`."""
-
-    def __init__(self, msg: Msg | str):
-        super().__init__(_word(msg, "en"))
-        self.msg = msg
-
-    def text(self, lang: str = "en") -> str:
-        """The one line in ``lang``."""
-        return _word(self.msg, lang)
 
 
 class Parser(argparse.ArgumentParser):

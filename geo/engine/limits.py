@@ -14,29 +14,18 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
-from geo.locale import Msg, has, say
+from geo.locale import Msg, Worded, has
 
 
-class SettingError(ValueError):
+class SettingError(Worded, ValueError):
     """A setting or input the engine refuses: ``msg`` says why (a code ``set.*`` and its
     parameters), ``setting`` names the setting when there is one (e.g. ``"speed_kmh"``).
 
-    ``str(exc)`` is the English text; :meth:`text` words it in a language. A plain sentence is
-    still taken as ``msg`` (a caller not yet converted) and shown as it is in every language."""
+    ``str(exc)`` is the English text; :meth:`text` words it in a language (:class:`~geo.locale.Worded`)."""
 
     def __init__(self, msg: Msg | str, setting: str | None = None):
-        super().__init__(say(msg, "en"))
-        self.msg = msg
+        super().__init__(msg)
         self.setting = setting
-
-    @property
-    def code(self) -> str:
-        """The message's code (``set.*``; '' for a plain sentence)."""
-        return self.msg.code if isinstance(self.msg, Msg) else ""
-
-    def text(self, lang: str = "en") -> str:
-        """The message in ``lang``."""
-        return say(self.msg, lang)
 
     def __reduce__(self):
         return (self.__class__, (self.msg, self.setting))

@@ -136,6 +136,28 @@ class Msg:
         return isinstance(other, Msg) and (self.code, dict(self.params)) == (other.code, dict(other.params))
 
 
+class Worded(Exception):
+    """An error that carries a :class:`Msg` (put it before a built-in exception class:
+    ``class ExportError(Worded, ValueError)``): ``msg``, :meth:`text` in a language, ``str()``
+    the English text. A plain sentence is still taken (a caller not yet converted)."""
+
+    def __init__(self, msg: Msg | str, *args: object):
+        super().__init__(say(msg, "en"), *args)
+        self.msg = msg
+
+    @property
+    def code(self) -> str:
+        """The message's code ('' for a plain sentence)."""
+        return self.msg.code if isinstance(self.msg, Msg) else ""
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang``."""
+        return say(self.msg, lang)
+
+    def __reduce__(self):
+        return (self.__class__, (self.msg,))
+
+
 def say(value: object, lang: str = "zh") -> str:
     """Any shown value in ``lang``: a :class:`Msg` or :class:`Name` in its words, a number by
     :func:`number`, ``None``/NaN as a dash, a list joined; anything else as ``str``."""

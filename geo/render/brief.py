@@ -32,6 +32,7 @@ from matplotlib.text import Text
 
 from geo.engine import coverage as cv
 from geo.io.files import atomic_write
+from geo.locale import Msg, Worded
 from geo.render import fonts, maps
 from geo.render.brief_tables import (
     date_label,
@@ -70,13 +71,14 @@ LOW_PCT = 95.0  # street coverage below this is shown in red in the brief's tabl
 _RENDER_LOCK = threading.Lock()  # rc_context changes matplotlib's global settings
 
 
-class ExportError(ValueError):
-    """An export that cannot be made: unknown format or paper, unwritable path, missing glyphs."""
+class ExportError(Worded, ValueError):
+    """An export that cannot be made: unknown format or paper, unwritable path, missing glyphs
+    (``msg``: ``map.err_*``, worded where shown)."""
 
 
 def _check_paper(paper: str) -> tuple[float, float]:
     if paper not in PAPERS:
-        raise ExportError(f"unknown paper {paper!r}: use {', '.join(PAPERS)}")
+        raise ExportError(Msg.of("map.err_paper", paper=repr(paper), papers=list(PAPERS)))
     return PAPERS[paper]
 
 
@@ -397,8 +399,8 @@ def check_glyphs(fig: Figure, font: fonts.CJKFont) -> None:
     """:class:`ExportError` when the font lacks a glyph for any text on the figure."""
     missing = fonts.missing_glyphs(figure_text(fig), font)
     if missing:
-        raise ExportError(f"the font {font.family} has no glyph for {''.join(missing[:10])!r}; "
-                          f"set {fonts.ENV_VAR} to a font that covers these characters")
+        raise ExportError(Msg.of("map.err_glyphs", font=font.family, chars=repr("".join(missing[:10])),
+                                 env=fonts.ENV_VAR))
 
 
 def check_suffix(path: str | Path, fmt: str) -> None:
@@ -406,7 +408,8 @@ def check_suffix(path: str | Path, fmt: str) -> None:
     named ``.pdf`` opens in nothing); a name without a suffix is refused the same way."""
     p, want = Path(path), SUFFIXES[fmt]
     if p.suffix.lower() != want:
-        raise ExportError(f"cannot write {p}: format {fmt} writes a {want} file; name it {p.stem or 'map'}{want}")
+        raise ExportError(Msg.of("map.err_suffix", path=str(p), format=fmt, suffix=want,
+                                 name=f"{p.stem or 'map'}{want}"))
 
 
 def check_writable(path: str | Path) -> Path:
@@ -414,17 +417,17 @@ def check_writable(path: str | Path) -> Path:
     :class:`ExportError` with a one-line message otherwise. Nothing is left behind."""
     p = Path(path).expanduser()
     if p.exists() and p.is_dir():
-        raise ExportError(f"cannot write {p}: it is a folder; give a file name")
+        raise ExportError(Msg.of("map.err_is_folder", path=str(p)))
     folder = p.parent
     if not folder.exists():
-        raise ExportError(f"cannot write {p}: folder {folder} does not exist")
+        raise ExportError(Msg.of("map.err_no_folder", path=str(p), folder=str(folder)))
     if not folder.is_dir():
-        raise ExportError(f"cannot write {p}: {folder} is not a folder")
+        raise ExportError(Msg.of("map.err_not_folder", path=str(p), folder=str(folder)))
     try:  # os.access says yes to root even on read-only mounts, so really try
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise ExportError(f"cannot write {p}: folder {folder} is not writable ({exc.strerror})") from None
+        raise ExportError(Msg.of("map.err_not_writable", path=str(p), folder=str(folder), e=exc.strerror)) from None
     return p
 
 
@@ -434,7 +437,7 @@ def render_figure(result: cv.CoverageResult, kind: str, path: Path, fmt: str, *,
     try:
         font = fonts.cjk_font()
     except fonts.FontError as exc:
-        raise ExportError(str(exc)) from None
+        raise ExportError(exc.msg) from None
     with _RENDER_LOCK, rc_context(_rc(font.family)):
         build = map_figure if kind == "map" else brief_figure
         fig = build(result, title=title, paper=paper, date=date, lang=lang)
@@ -458,17 +461,17 @@ def export(result: cv.CoverageResult, fmt: str, path: str | Path, title: str | N
     format or paper or a folder that does not exist or cannot be written, before any rendering.
     """
     if fmt not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}: use {', '.join(FORMATS)}")
+        raise ExportError(Msg.of("map.err_format", format=repr(fmt), formats=list(FORMATS)))
     _check_paper(paper)
     try:
         check_lang(lang)
-    except ValueError as exc:
-        raise ExportError(str(exc)) from None
+    except ValueError:
+        raise ExportError(Msg.of("map.err_lang", given=repr(lang))) from None
     if fmt == "html":
         try:
             maps.check_basemap(basemap)
         except maps.MapError as exc:
-            raise ExportError(str(exc)) from None
+            raise ExportError(exc.msg) from None
     p = check_writable(path)
     check_suffix(p, fmt)
     if fmt in ("png", "pdf"):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from matplotlib import font_manager
 
+from geo.locale import Msg, Worded
+
 ENV_VAR = "LONGHU_CJK_FONT"
 # Debian/Ubuntu ``fonts-noto-cjk`` (the .ttc collections), then the single-face OTFs some
 # distributions ship, then Fedora's and Arch's locations.
@@ -26,12 +28,11 @@ CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
-INSTALL_HINT = ("no CJK font found: `pip install cvttf-notosanscjk-regular` or `apt-get install fonts-noto-cjk`, "
-                f"or set {ENV_VAR} to the path of a .ttc/.otf/.ttf font with Chinese glyphs")
+INSTALL_HINT = Msg.of("map.err_font_none", env=ENV_VAR)
 
 
-class FontError(RuntimeError):
-    """No usable CJK font, or text the chosen font cannot draw."""
+class FontError(Worded, RuntimeError):
+    """No usable CJK font, or text the chosen font cannot draw (``msg``: ``map.err_font_*``)."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,7 @@ def _candidates() -> list[Path]:
     if env:
         p = Path(env).expanduser()
         if not p.is_file():
-            raise FontError(f"{ENV_VAR}={env!r} is not a font file; fix the path or unset it "
-                            "(then `apt-get install fonts-noto-cjk`)")
+            raise FontError(Msg.of("map.err_font_env", env=ENV_VAR, value=repr(env)))
         return [p]
     found = [Path(c) for c in CANDIDATES if Path(c).is_file()]
     return found + _pypi_fonts()
@@ -86,7 +86,7 @@ def _find(env_value: str) -> CJKFont:  # keyed by the env var so tests can chang
         try:
             font_manager.fontManager.addfont(str(path))
         except Exception as exc:  # a broken or unsupported file: say which one
-            raise FontError(f"cannot load font {path}: {exc}") from None
+            raise FontError(Msg.of("map.err_font_load", path=str(path), e=str(exc))) from None
         face = _pick_face(path)
         if face is None:
             continue
@@ -135,5 +135,5 @@ def check_coverage(text: str, font: CJKFont | None = None) -> None:
     if missing:
         font = font or cjk_font()
         shown = "".join(missing[:10])
-        raise FontError(f"font {font.family} ({font.path.name}) has no glyph for {shown!r}; "
-                        f"set {ENV_VAR} to a font that covers them")
+        raise FontError(Msg.of("map.err_font_glyphs", font=f"{font.family} ({font.path.name})", chars=repr(shown),
+                               env=ENV_VAR))

@@ -79,9 +79,9 @@ def wrap(text: str, width: int, lang: str) -> str:
 
 def _check(lang: str, fmt: str) -> None:
     if lang not in LANGS:
-        raise BriefError(f"unknown language {lang!r}: use zh or en")
+        raise BriefError(locale.Msg.of("map.err_lang", given=repr(lang)))
     if fmt not in FORMATS:
-        raise BriefError(f"unknown brief format {fmt!r}: give a file ending in .pdf or .png")
+        raise BriefError(locale.Msg.of("map.err_brief_format", format=repr(fmt)))
 
 
 def subtitle(result: lc.LifeCircleResult, lang: str) -> str:
@@ -287,7 +287,7 @@ def export_brief(result: lc.LifeCircleResult, path: str | Path, *, streets: gpd.
     try:
         font = fonts.cjk_font()
     except fonts.FontError as exc:
-        raise BriefError(str(exc)) from None
+        raise BriefError(exc.msg) from None
     with brief._RENDER_LOCK, rc_context(brief._rc(font.family)):
         fig = brief_figure(result, streets, lang=lang, status=status, illustrative_facilities=illustrative_facilities,
                            title=title, date=date)

@@ -28,6 +28,7 @@ from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import schema
 from geo.io import data
+from geo.locale import Msg, Worded
 from geo.render.safe_html import escape_text
 from geo.render.words import district_name, minutes_text, notice_text, num, percent, tier_name, word
 
@@ -56,8 +57,8 @@ DISPLAY_DECIMALS = 6         # degrees on the map: 1e-6 is about 0.1 m
 PANES: dict[str, int] = {"lh-coverage": 360, "lh-boundaries": 370, "lh-gaps": 390}
 
 
-class MapError(ValueError):
-    """A map option that cannot be honoured (unknown basemap, …)."""
+class MapError(Worded, ValueError):
+    """A map option that cannot be honoured (unknown basemap, …): ``msg`` (``map.err_*``)."""
 
 
 # One escaper for all user text shown in HTML (names come from user files): HTML special
@@ -69,7 +70,7 @@ esc = escape_text
 def check_basemap(basemap: str) -> str:
     """The basemap name, or :class:`MapError`."""
     if basemap not in BASEMAPS:
-        raise MapError(f"unknown basemap {basemap!r}: use {', '.join(BASEMAPS)}")
+        raise MapError(Msg.of("map.err_basemap", basemap=repr(basemap), basemaps=list(BASEMAPS)))
     return basemap
 
 
