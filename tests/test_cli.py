@@ -78,7 +78,7 @@ def test_nearest_json_sorted_by_minutes():
     (["export", "--format", "png", "--out", "{tmp}/x.pdf"], "format png writes a .png file; name it x.png"),
     (["export", "--format", "brief", "--out", "{tmp}/x"], "format brief writes a .pdf file; name it x.pdf"),
     (["init", "--stations", "1000000", "--out", "{tmp}/st"], "--stations must be a whole number from 0 to 1000"),
-    (["init", "--district", "440500"], "--district 440500: 汕头市 (4405) is a city"),  # was: unknown code
+    (["init", "--district", "440500"], "--district 440500: Shantou City (4405) is a city"),  # was: unknown code
     (["coverage", "--district", "440500", "--out", "{tmp}"], "`batch --region 4405`"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):

