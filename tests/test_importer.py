@@ -104,8 +104,8 @@ def test_xlsx_with_title_row_and_numeric_cells(shipped_layers, tmp_path):
     assert rep.n_rows == 6 and len(rep.valid) == 5 and rep.valid_rows == [3, 4, 5, 6, 7]
     assert list(rep.valid["id"]) == ["1", "2", "3", "4", "5"]  # numeric ids read as text, not "1.0"
     bad = problem_at(rep, 9)
-    assert (bad.column, bad.value) == ("经度(WGS84)", "东经116度") and "not a number" in bad.reason
-    reasons = " ".join(w.reason for w in rep.warnings)
+    assert (bad.column, bad.value) == ("经度(WGS84)", "东经116度") and "not a number" in bad.why()
+    reasons = " ".join(w.why() for w in rep.warnings)
     assert "title rows" in reasons and "2 sheets" in reasons and "联系电话" in " ".join(w.value for w in rep.warnings)
     assert_nothing_dropped(rep)
 
@@ -120,7 +120,7 @@ def test_vector_points(shipped_layers, tmp_path, suffix, driver):
     c.to_file(p, driver=driver)
     rep = centers.import_centers(p, district=LONGHU)
     assert len(rep.valid) == 6 and rep.rejected_rows == [7]
-    assert problem_at(rep, 7).column == "geometry" and "not a point" in problem_at(rep, 7).reason
+    assert problem_at(rep, 7).column == "geometry" and "not a point" in problem_at(rep, 7).why()
     np.testing.assert_allclose(rep.valid["lon"], shipped_layers["centers"]["lon"].iloc[:6], atol=1e-9)
 
 
@@ -157,7 +157,7 @@ def test_each_check_names_row_column_value_reason(body, row, column, value, need
     rep = centers.import_centers(body.encode(), filename="bad.csv", district=LONGHU)
     p = problem_at(rep, row)
     assert (p.row, p.column, p.value) == (row, column, value), p
-    assert needle in p.reason, p.reason
+    assert needle in p.why(), p.why()
     assert row in rep.rejected_rows and row not in rep.valid_rows
     assert_nothing_dropped(rep)
 
@@ -167,11 +167,11 @@ def test_outside_the_district_gives_the_distance(shipped_layers):
     rep = centers.import_centers((HEADER + f"A,station,{IN}\nB,station,{lon},{lat}\n").encode(), filename="x.csv",
                                  district=LONGHU)
     p = problem_at(rep, 3)
-    assert p.column == "lon/lat" and p.value == f"{lon}, {lat}" and "outside Longhu District" in p.reason
+    assert p.column == "lon/lat" and p.value == f"{lon}, {lat}" and "outside Longhu District" in p.why()
     outline = shipped_layers["district"].to_crs(LONGHU.metric_crs).geometry.iat[0].boundary
     expected = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(LONGHU.metric_crs).iat[0].distance(
         outline)
-    assert f"{expected:,.0f} m from its outline" in p.reason
+    assert f"{expected:,.0f} m from its outline" in p.why()
     assert rep.valid_rows == [2]
 
 
@@ -207,7 +207,7 @@ def test_names_without_suffixes_and_ambiguous_names():
     assert v.at["B", "community_code"] == "440507009201" or v.at["B", "street_code"] == "440507009"
     assert v.at["D", "community_code"] == "440507004023"
     p = problem_at(rep, 4)
-    assert "ambiguous" in p.reason and "440507010201" in p.reason
+    assert "ambiguous" in p.why() and "440507010201" in p.why()
 
 
 def test_tiers_in_both_languages(shipped_layers):
@@ -240,9 +240,9 @@ def test_wrong_coordinate_system_is_detected(shipped_layers, true_crs):
     wrong = centers.import_centers(raw, "wgs84", filename="amap.csv", district=LONGHU)
     assert wrong.suggested_crs == true_crs
     warn = [w for w in wrong.warnings if w.field == "crs"]
-    assert len(warn) == 1 and f"Choose {true_crs}" in warn[0].reason
+    assert len(warn) == 1 and f"Choose {true_crs}" in warn[0].why()
     assert wrong.inside_counts[true_crs] == 172 > wrong.inside_counts["wgs84"]
-    assert all("outside Longhu" in p.reason for p in wrong.problems)
+    assert all("outside Longhu" in p.why() for p in wrong.problems)
     right = centers.import_centers(raw, true_crs, filename="amap.csv", district=LONGHU)
     assert right.ok and right.suggested_crs is None and not [w for w in right.warnings if w.field == "crs"]
     np.testing.assert_allclose(right.valid["lon"], c["lon"], atol=1e-7)

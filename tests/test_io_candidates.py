@@ -43,7 +43,7 @@ def test_combined_location_column_and_no_names(tmp_path):
     bad = write(tmp_path, "bad.csv", "经纬度\n116.74\n")
     rep = candidates.import_candidates(bad, district=OUTLINE)
     assert [(p.row, p.column) for p in rep.problems] == [(2, "经纬度")]
-    assert "expected 'longitude,latitude'" in rep.problems[0].reason
+    assert "expected 'longitude,latitude'" in rep.problems[0].why()
 
 
 @pytest.mark.parametrize("cells,column,value,needle", [
@@ -59,7 +59,7 @@ def test_each_coordinate_check_names_row_column_value(tmp_path, cells, column, v
     rep = candidates.import_candidates(p, district=OUTLINE)
     assert rep.valid_rows == [2] and rep.rejected_rows == [3]
     pr = rep.problems[0]
-    assert (pr.row, pr.column, pr.value) == (3, column, value) and needle in pr.reason
+    assert (pr.row, pr.column, pr.value) == (3, column, value) and needle in pr.why()
     with pytest.raises(DataError) as e:
         candidates.load_candidates(p, district=OUTLINE)
     assert "c.csv, row 3" in str(e.value) and needle in str(e.value)
@@ -77,7 +77,7 @@ def test_points_only_missing_columns_and_empty_files(tmp_path):
                          crs="EPSG:4326")
     g.to_file(tmp_path / "s.gpkg")
     rep = candidates.import_candidates(tmp_path / "s.gpkg", district=OUTLINE)
-    assert rep.valid_rows == [1] and rep.problems[0].row == 2 and "not a point" in rep.problems[0].reason
+    assert rep.valid_rows == [1] and rep.problems[0].row == 2 and "not a point" in rep.problems[0].why()
     with pytest.raises(DataError, match="missing column lat/纬度"):
         candidates.import_candidates(write(tmp_path, "m.csv", "名称,经度\nA,116.74\n"), district=OUTLINE)
     with pytest.raises(DataError, match="no candidate sites"):

@@ -99,25 +99,25 @@ def test_the_validators_name_the_district_they_are_handed(other_district, tmp_pa
     far = f"{IN_LONGHU[0]},{IN_LONGHU[1]}"  # inside Longhu, outside each of the three
     rep = centers.import_centers(f"name,tier,lon,lat\nA,station,{x},{y}\nB,station,{far}\n".encode(),
                                  filename="c.csv", district=place)
-    assert rep.valid_rows == [2] and f"outside {name}, " in rep.problems[0].reason
+    assert rep.valid_rows == [2] and f"outside {name}, " in rep.problems[0].why()
     rep = centers.import_centers(f"name,tier,lon,lat,street_code\nA,station,{x},{y},{code}999\n".encode(),
                                  filename="c.csv", district=place)
-    assert f"not in the registry of {name}'s divisions" in rep.problems[0].reason
+    assert f"not in the registry of {name}'s divisions" in rep.problems[0].why()
     table = pd.DataFrame({"name": ["A"], "tier": ["station"], "lon": [IN_LONGHU[0]], "lat": [IN_LONGHU[1]]})
     frame = centers.validate_centers(table, district=place)
-    assert f"outside {name}, " in frame.problems[0].reason
+    assert f"outside {name}, " in frame.problems[0].why()
     cand = candidates.import_candidates(f"name,lon,lat\nA,{far}\n".encode(), filename="k.csv",
                                         district=place.outline)
-    assert f"outside {name}, " in cand.problems[0].reason
+    assert f"outside {name}, " in cand.problems[0].why()
     check = registry.check_coordinates([IN_LONGHU[0]], [IN_LONGHU[1]], district=place.outline)
-    assert f"outside {name}, " in check.issues[0].reason
+    assert f"outside {name}, " in str(check.issues[0].reason)
     longhu_streets = tmp_path / "streets.geojson"
     District.open().shipped("streets").to_file(longhu_streets)
     with pytest.raises(DataError) as e:
         place.user_boundaries(longhu_streets, "street")  # Longhu's streets offered as this district's
     assert f"no feature matches a street or community of {name}'s registry" in str(e.value)
     assert boundaries.import_boundaries(place.folder / "streets.geojson", "street", district=place).ok
-    said = [p.reason for r in (rep, frame, cand) for p in r.problems] + [check.issues[0].reason, str(e.value)]
+    said = [p.why() for r in (rep, frame, cand) for p in r.problems] + [str(check.issues[0].reason), str(e.value)]
     assert not [s for s in said if "Longhu" in s or "龙湖" in s]
 
 
@@ -173,7 +173,7 @@ def test_the_importers_warnings_on_the_files_given_come_with_the_layers(longhu, 
 def test_a_cell_that_is_not_a_number_gets_an_example_inside_its_own_district(other_district, longhu, code):
     place = other_district(code)
     check = registry.check_coordinates(["abc"], [str(place.point[1])], district=place.outline)
-    reason = check.issues[0].reason
+    reason = str(check.issues[0].reason)
     assert f"{place.point[0]:.4f} and {place.point[1]:.4f}" in reason
     assert f"{longhu.point[0]:.4f}" not in reason and "116.7417" not in reason
 
@@ -183,6 +183,6 @@ def test_a_bad_longitude_latitude_cell_gets_an_example_of_its_own_district(other
     bad = tmp_path / "bad.csv"
     bad.write_text("名称,级别,经纬度\n甲,station,116.74\n", encoding="utf-8")
     rep = centers.import_centers(bad, district=nanao)
-    reason = rep.problems[0].reason
+    reason = rep.problems[0].why()
     inside = nanao.geometry.representative_point()
     assert f"(for example {inside.x:.4f},{inside.y:.4f})" in reason and "116.7417" not in reason

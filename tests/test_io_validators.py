@@ -29,7 +29,7 @@ def test_check_coordinates_reasons_in_one_vectorised_call(longhu):
     lon = ["116.7417", "", "", "abc", "23.3956", "200", "116.74", "116.95", "１１６.７４", "1e400"]
     lat = ["23.3956", "", "23.39", "23.39", "116.7417", "23.39", "95", "23.45", "23.39", "23.39"]
     c = registry.check_coordinates(lon, lat, district=longhu.outline)
-    reasons = {i.index: i.reason for i in c.issues}
+    reasons = {i.index: str(i.reason) for i in c.issues}
     assert set(reasons) == {1, 2, 3, 4, 5, 6, 7, 9}
     assert "empty coordinates" in reasons[1] and reasons[2] == "empty longitude"
     assert "not a number" in reasons[3] and "not a number" in reasons[9]
@@ -85,7 +85,7 @@ def test_boundary_with_huge_coordinates_is_a_row_error(tmp_path, longhu):
     p = street_file(tmp_path, lambda g: shapely.Polygon([(1e308, 1e308), (1e308, -1e308), (-1e308, 0)]))
     rep = boundaries.import_boundaries(p, "street", district=longhu)
     bad = [pr for pr in rep.problems if pr.row == 1]
-    assert bad and bad[0].column == "geometry" and "out of range" in bad[0].reason
+    assert bad and bad[0].column == "geometry" and "out of range" in bad[0].why()
     assert len(rep.layer) == 9 and np.isfinite(shapely.area(rep.layer.geometry.values)).all()
     with pytest.raises(DataError, match="streets.geojson, row 1, column geometry"):
         longhu.user_boundaries(p, "street")
@@ -95,8 +95,8 @@ def test_boundary_far_outside_the_district_is_a_row_error(tmp_path, longhu):
     p = street_file(tmp_path, lambda g: shapely.affinity.translate(g, 0.2, 0))  # ~20 km east
     rep = boundaries.import_boundaries(p, "street", district=longhu)
     bad = [pr for pr in rep.problems if pr.row == 1]
-    assert bad and bad[0].column == "geometry" and "outside Longhu District" in bad[0].reason
-    assert "m from its outline" in bad[0].reason
+    assert bad and bad[0].column == "geometry" and "outside Longhu District" in bad[0].why()
+    assert "m from its outline" in bad[0].why()
     near = street_file(tmp_path, lambda g: shapely.affinity.translate(g, 0.005, 0))  # ~500 m: a warning at most
     assert boundaries.import_boundaries(near, "street", district=longhu).ok
 

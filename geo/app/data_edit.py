@@ -32,6 +32,8 @@ from geo.io import centers as center_io
 from geo.io import editing, errors
 from geo.io import store as gstore
 from geo.io.district import Layers
+from geo.io.registry import row_ref
+from geo.locale import Msg
 from geo.render import maps
 from geo.render.safe_html import escape_text
 
@@ -167,8 +169,9 @@ def _edit_problems(problems: list, order: list[int], touched: set[int], recs: li
         pos = to_pos.get(p.row)
         if pos is None or pos in touched:
             name = "" if pos is None or _blank(recs[pos].get("name")) else str(recs[pos]["name"]).strip()
-            out.append(errors.ImportProblem(pos + 1 if pos is not None else None, p.column, p.value,
-                                            f"{name}: {p.reason}" if name else p.reason,
+            reason = editing.replace_row_refs(p.reason, lambda r: row_ref(to_pos[r] + 1) if r in to_pos else None)
+            reason = Msg.of("why.named", name=name, reason=reason) if name else reason
+            out.append(errors.ImportProblem(pos + 1 if pos is not None else None, p.column, p.value, reason,
                                             field=p.field, level=p.level))
     return out
 

@@ -20,10 +20,12 @@ from geo.io.registry import (
     Registry,
     crs_warning,
     point_columns,
+    row_ref,
     table_coordinates,
     tier_of,
 )
 from geo.io.sources import CENTERS, Table, frame_table, import_options, load_table
+from geo.locale import Msg, text
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -67,11 +69,12 @@ class ImportReport:
         """Spreadsheet rows excluded because of a problem."""
         return sorted({p.row for p in self.problems if p.row is not None})
 
-    def problems_frame(self, include_warnings: bool = True) -> pd.DataFrame:
-        """Problems (and warnings) as a table: ``row, column, value, reason, level``."""
+    def problems_frame(self, include_warnings: bool = True, lang: str = "en") -> pd.DataFrame:
+        """Problems (and warnings) as a table: ``row, column, value, reason, level``; the reason
+        in ``lang``, the other columns as the file has them."""
         items = self.problems + (self.warnings if include_warnings else [])
         items = sorted(items, key=lambda p: (p.row if p.row is not None else 0, p.level != "error"))
-        return pd.DataFrame([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason,
+        return pd.DataFrame([{"row": p.row, "column": p.column, "value": p.value, "reason": p.why(lang),
                               "level": p.level} for p in items],
                             columns=["row", "column", "value", "reason", "level"])
 
@@ -80,16 +83,21 @@ class ImportReport:
         if self.problems:
             raise DataError(self.source, list(self.problems))
 
-    def summary(self) -> str:
-        """One line for the user, e.g. '172 rows read: 170 valid, 2 with problems (rows 5, 9)'."""
+    def summary(self, lang: str = "en") -> str:
+        """One line for the user in ``lang``, e.g. 'c.csv: 172 rows read: 170 valid, 2 with
+        problems (rows 5, 9)'."""
         bad = self.rejected_rows
-        text = f"{self.source}: {self.n_rows} rows read: {len(self.valid)} valid"
+        line = text("why.sum_read", lang, file=self.source, n=self.n_rows, ok=len(self.valid))
         if bad:
-            shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
-            text += f", {len(bad)} with problems (rows {shown})"
+            line += text("why.sum_bad", lang, n=len(bad), rows=shown_rows(bad))
         if self.warnings:
-            text += f"; {len(self.warnings)} warning(s)"
-        return text
+            line += text("why.sum_warn", lang, n=len(self.warnings))
+        return line
+
+
+def shown_rows(rows: list[int], limit: int = 10) -> list[int | str]:
+    """The first ``limit`` of ``rows`` for a reason's ``{rows}`` (an ellipsis when there are more)."""
+    return [int(r) for r in rows[:limit]] + (["…"] if len(rows) > limit else [])
 
 
 # --------------------------------------------------------------------------- centres
@@ -161,7 +169,7 @@ class _Rows:
     def n(self) -> int:
         return len(self.t.df)
 
-    def add(self, i: int, f: str, value: str, reason: str, level: str = "error", column: str | None = None) -> None:
+    def add(self, i: int, f: str, value: str, reason: Msg, level: str = "error", column: str | None = None) -> None:
         item = self.t.problem(int(i), f, value, reason, level, column)
         (self.problems if level == "error" else self.warnings).append(item)
 
@@ -199,9 +207,9 @@ def _check_names(r: _Rows) -> np.ndarray:
     lengths = pd.Series(names).str.len().to_numpy()
     for i in np.flatnonzero((lengths == 0) | (lengths > 200)):
         if lengths[i] == 0:
-            r.add(i, "name", "", "empty name; fill in the centre's name")
+            r.add(i, "name", "", Msg.of("why.empty_name"))
         else:
-            r.add(i, "name", names[i][:40] + "…", "name longer than 200 characters; shorten it")
+            r.add(i, "name", names[i][:40] + "…", Msg.of("why.long_name"))
     return names
 
 
@@ -211,8 +219,7 @@ def _check_tiers(r: _Rows) -> np.ndarray:
     known = {v: tier_of(v) for v in set(cells)}
     tiers = np.array([known[v] for v in cells], dtype=object)
     for i in np.flatnonzero(pd.isna(tiers)):
-        r.add(i, "tier", cells[i], ("unknown tier" if cells[i].strip() else "empty tier")
-              + "; use district/street/community/station or 区级/街道/社区/服务站")
+        r.add(i, "tier", cells[i], Msg.of("why.unknown_tier") if cells[i].strip() else Msg.of("why.empty_tier"))
     return tiers
 
 
@@ -222,7 +229,7 @@ def _check_ids(r: _Rows) -> np.ndarray:
     given = pd.Series(ids)[ids != ""]
     first = given.index.to_series().groupby(given.to_numpy()).transform("first")
     for i in given.index[given.duplicated()]:
-        r.add(i, "id", ids[i], f"duplicate id; row {r.t.rows[first[i]]} has the same id")
+        r.add(i, "id", ids[i], Msg.of("why.duplicate_id", ref=row_ref(r.t.rows[first[i]])))
     return ids
 
 
@@ -239,7 +246,7 @@ def _check_coordinates(r: _Rows, chosen: str, district, skip: set[int]) -> Coord
 def _check_registry(r: _Rows, reg: Registry) -> tuple[np.ndarray, np.ndarray]:
     """Street and community names or codes found in the registry; a community in its street."""
     codes = {"street": np.full(r.n, "", dtype=object), "community": np.full(r.n, "", dtype=object)}
-    resolved: dict[tuple[str, str, str], tuple[str | None, str]] = {}
+    resolved: dict[tuple[str, str, str], tuple[str | None, Msg | None]] = {}
     for f, level in (("street_code", "street"), ("street_name", "street"),
                      ("community_code", "community"), ("community_name", "community")):
         if f not in r.t.df:
@@ -260,8 +267,8 @@ def _check_registry(r: _Rows, reg: Registry) -> tuple[np.ndarray, np.ndarray]:
     parent = np.array([reg.parent.get(c, "") for c in community], dtype=object)
     column = "street_name" if "street_name" in r.t.headers else "street_code"
     for i in np.flatnonzero((community != "") & (street != "") & (street != parent)):
-        r.add(i, column, street[i], f"{reg.name[community[i]]} belongs to {reg.name[parent[i]]} ({parent[i]}), "
-              f"not to {reg.name.get(street[i], street[i])}; correct the street or the community")
+        r.add(i, column, street[i], Msg.of("why.wrong_street", comm=reg.name[community[i]], parent=reg.name[parent[i]],
+                                           div=parent[i], street=reg.name.get(street[i], street[i])))
     fill = (community != "") & (street == "")
     street[fill] = parent[fill]
     return street, community
@@ -306,22 +313,20 @@ def _check_one_community_centre(r: _Rows, reg: Registry, tiers: np.ndarray, comm
     first_of = dict(zip(keyed.to_numpy(), first))
     for i in np.flatnonzero(unknown | second):
         if unknown[i]:
-            r.add(i, "community_name", "", "community not known: no 社区/村 column value and the position "
-                  "is in no community boundary; fill in the community", level="warning")
+            r.add(i, "community_name", "", Msg.of("why.no_community"), level="warning")
             continue
         c, j = community_code[i], first_of[i]
-        reason = (f"{reg.name.get(c, c)} already has a community-tier centre (row {r.t.rows[j]}); "
-                  "one per community: make this one a station (服务站) or correct its community")
-        if (located[i] or located[j]) and illustrative:
-            r.add(i, "community_name", c, reason + " — found from the illustrative boundaries, so "
-                  "check it against real ones", level="warning")
+        guessed = bool((located[i] or located[j]) and illustrative)
+        reason = Msg.of("why.second_community_centre", comm=reg.name.get(c, c), ref=row_ref(r.t.rows[j]),
+                        ill=Msg.of("why.ill_suffix") if guessed else "")
+        if guessed:
+            r.add(i, "community_name", c, reason, level="warning")
         else:
             r.add(i, "community_name" if "community_name" in r.t.headers else "community_code", c, reason)
     if illustrative and located.any():
-        r.warnings.append(ImportProblem(None, None, str(int(located.sum())),
-                                        f"the community of {int(located.sum())} community-tier centre(s) was "
-                                        "found from the illustrative boundaries; add a 社区/村 column or load "
-                                        "real boundaries", field="community_code", level="warning"))
+        n = int(located.sum())
+        r.warnings.append(ImportProblem(None, None, str(n), Msg.of("why.located_illustrative", n=n),
+                                        field="community_code", level="warning"))
 
 
 def _valid_rows(r: _Rows, names: np.ndarray, tiers: np.ndarray, ids: np.ndarray, street_code: np.ndarray,

@@ -16,6 +16,7 @@ import shapely
 
 from geo.io import sources
 from geo.io.errors import DataError, Problem
+from geo.locale import Msg
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data" / "boundaries"
@@ -32,17 +33,23 @@ FILES = {"district": "district.geojson", "divisions": "divisions.csv", "streets"
 def _path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
-        raise DataError(p, f"file not found: {p}; check the path")
+        raise DataError(p, Msg.of("why.not_found", p=str(p)))
     if not p.is_file():
-        raise DataError(p, f"not a file: {p}")
+        raise DataError(p, Msg.of("why.not_file", p=str(p)))
     return p
 
 
-def _read_vector(p: Path, what: str) -> gpd.GeoDataFrame:
+LAYER_WORDS = {"district": Msg.of("why.ly_district"), "streets": Msg.of("why.ly_streets"),
+               "communities": Msg.of("why.ly_communities"), "centers": Msg.of("why.ly_centers")}
+"""A layer of a district's folder as a word of a reason ('streets' / '街道边界')."""
+
+
+def _read_vector(p: Path, layer: str) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(p)
     except Exception as exc:  # noqa: BLE001  (GDAL's errors vary; all mean an unreadable file)
-        raise DataError(p, f"cannot read {what} as GeoJSON/GeoPackage ({exc.__class__.__name__}: {exc})") from None
+        raise DataError(p, Msg.of("why.read_vector", what=LAYER_WORDS[layer],
+                                  e=f"{exc.__class__.__name__}: {exc}")) from None
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     elif not gdf.crs.equals("EPSG:4326"):
@@ -53,20 +60,18 @@ def _read_vector(p: Path, what: str) -> gpd.GeoDataFrame:
 def _require_columns(p: Path, df: pd.DataFrame, cols: list[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise DataError(p, [Problem(1, c, "", f"missing column {c!r}; add it to the header row")
-                            for c in missing])
+        raise DataError(p, [Problem(1, c, "", Msg.of("why.missing_column", col=c)) for c in missing])
 
 
 def _check_polygons(p: Path, gdf: gpd.GeoDataFrame) -> None:
     problems = []
     for i, g in enumerate(gdf.geometry):
         if g is None or g.is_empty:
-            problems.append(Problem(i + 1, "geometry", "", "empty geometry; draw the boundary"))
+            problems.append(Problem(i + 1, "geometry", "", Msg.of("why.empty_geometry")))
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(Problem(i + 1, "geometry", g.geom_type, "not a polygon"))
+            problems.append(Problem(i + 1, "geometry", g.geom_type, Msg.of("why.not_polygon")))
         elif not g.is_valid:
-            problems.append(Problem(i + 1, "geometry", shapely.is_valid_reason(g),
-                                    "invalid polygon; repair it (for example QGIS 'Fix geometries')"))
+            problems.append(Problem(i + 1, "geometry", shapely.is_valid_reason(g), Msg.of("why.invalid_polygon")))
     if problems:
         raise DataError(p, problems)
 
@@ -74,7 +79,7 @@ def _check_polygons(p: Path, gdf: gpd.GeoDataFrame) -> None:
 def _check_unique(p: Path, df: pd.DataFrame, col: str, row_offset: int) -> None:
     dup = df[col].duplicated(keep="first")
     if dup.any():
-        raise DataError(p, [Problem(int(i) + row_offset, col, str(df.at[i, col]), "duplicate code")
+        raise DataError(p, [Problem(int(i) + row_offset, col, str(df.at[i, col]), Msg.of("why.duplicate_code"))
                             for i in df.index[dup]])
 
 
@@ -85,10 +90,10 @@ def load_district(path: str | Path) -> gpd.GeoDataFrame:
     """The district outline in ``path``: one feature with ``code`` and ``name`` (EPSG:4326),
     and ``name_en`` when the file has one (messages in English use it)."""
     p = _path(path)
-    gdf = _read_vector(p, "the district outline")
+    gdf = _read_vector(p, "district")
     _require_columns(p, gdf, ["code", "name"])
     if len(gdf) != 1:
-        raise DataError(p, f"expected exactly one district feature, found {len(gdf)}")
+        raise DataError(p, Msg.of("why.one_district", n=len(gdf)))
     _check_polygons(p, gdf)
     gdf["code"] = gdf["code"].astype(str)
     return gdf[["code", "name"] + (["name_en"] if "name_en" in gdf.columns else []) + ["geometry"]]
@@ -100,9 +105,9 @@ def load_divisions(path: str | Path) -> pd.DataFrame:
     _, df = sources.read_plain(p)  # index: the spreadsheet row of each record
     _require_columns(p, df, DIVISION_COLUMNS)
     df = df[DIVISION_COLUMNS].astype(str)
-    checks = (("level", ~df["level"].isin(["street", "community"]), "level must be 'street' or 'community'"),
-              ("code", ~df["code"].str.fullmatch(r"\d+"), "code must be the official digits"),
-              ("name", df["name"] == "", "empty name"))
+    checks = (("level", ~df["level"].isin(["street", "community"]), Msg.of("why.bad_level")),
+              ("code", ~df["code"].str.fullmatch(r"\d+"), Msg.of("why.bad_code")),
+              ("name", df["name"] == "", Msg.of("why.empty_division_name")))
     found = sorted((int(row), k, Problem(int(row), col, str(df.at[row, col]), reason))
                    for k, (col, bad, reason) in enumerate(checks) for row in df.index[bad.to_numpy(bool)])
     problems = [problem for *_, problem in found]
@@ -112,8 +117,7 @@ def load_divisions(path: str | Path) -> pd.DataFrame:
     street_codes = set(df.loc[df["level"] == "street", "code"])
     orphans = df[(df["level"] == "community") & ~df["parent_code"].isin(street_codes)]
     if len(orphans):
-        raise DataError(p, [Problem(int(i), "parent_code", r["parent_code"],
-                                    "community's parent is not a street of this registry")
+        raise DataError(p, [Problem(int(i), "parent_code", r["parent_code"], Msg.of("why.orphan"))
                             for i, r in orphans.iterrows()])
     return df.reset_index(drop=True)
 
@@ -126,7 +130,7 @@ def load_streets(path: str | Path) -> gpd.GeoDataFrame:
     :meth:`geo.io.district.District.user_boundaries`.
     """
     p = _path(path)
-    gdf = _read_vector(p, "the street boundaries")
+    gdf = _read_vector(p, "streets")
     _require_columns(p, gdf, ["code", "name"])
     if "geometry_source" not in gdf.columns:
         gdf["geometry_source"] = "user"
@@ -140,7 +144,7 @@ def load_communities(path: str | Path) -> gpd.GeoDataFrame:
     """A district folder's community polygons: ``code, name, street_code, geometry_source``
     (+ optional ``kind``, ``population``); read as :func:`load_streets` reads streets."""
     p = _path(path)
-    gdf = _read_vector(p, "the community boundaries")
+    gdf = _read_vector(p, "communities")
     _require_columns(p, gdf, ["code", "name", "street_code"])
     if "geometry_source" not in gdf.columns:
         gdf["geometry_source"] = "user"

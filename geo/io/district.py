@@ -33,6 +33,7 @@ from geo.io import data, districts, registry
 from geo.io import store as gstore
 from geo.io.errors import DataError, warning_lines
 from geo.io.registry import Registry
+from geo.locale import Msg, Name, text
 
 if TYPE_CHECKING:
     from geo.io.centers import ImportReport
@@ -135,10 +136,15 @@ class District:
         return _divisions(str(p), _mtime(p)).copy()
 
     @property
+    def names(self) -> Name:
+        """Its name in both languages, for a reason's ``{district}`` ('金平区' / 'Jinping District')."""
+        return Name(self.label("zh"), self.label("en"))
+
+    @property
     def registry(self) -> Registry:
         """Lookups over :attr:`divisions`, naming the district in their reasons."""
         p = self.folder / FILES["divisions"]
-        return _registry(str(p), _mtime(p), self.label("en"))
+        return _registry(str(p), _mtime(p), self.names)
 
     def store(self, *, readonly: bool = False) -> gstore.Store:
         """The district's versioned store (stamped with its code; see :mod:`geo.io.store`)."""
@@ -187,8 +193,8 @@ class District:
         given = {"streets": streets, "communities": communities, "centers": centers}
         clash = [k for k, v in given.items() if v is not None and k in held]
         if clash:
-            raise DataError(self.store_path, f"the store holds {clash[0]} (version {held[clash[0]][1]}) and a "
-                                             f"{clash[0]} file was given too; leave one out")
+            raise DataError(self.store_path, Msg.of("why.store_and_file", layer=data.LAYER_WORDS[clash[0]],
+                                                    v=held[clash[0]][1]))
         got, sources, notes = {}, {}, []
         for layer in LAYERS:
             if layer in held:
@@ -289,12 +295,13 @@ class Layers:
         text = f"{self.place.code}|{self.place.folder}|{self.place.store_path}|{sorted(self.sources.items())}"
         return hashlib.sha1(text.encode()).hexdigest()[:16]
 
-    def note(self) -> str:
-        """The one note on fallbacks for the command line ('' when none); a page words
-        :attr:`notes` from its own catalogue."""
+    def note(self, lang: str = "en") -> str:
+        """The one note on fallbacks for the command line in ``lang`` ('' when none); a page words
+        :attr:`notes` from its own entries."""
         if not self.notes:
             return ""
-        return f"the store holds no {', '.join(self.notes)}; using {self.place.label('en')}'s own"
+        return text("run.store_fallback", lang, layers=[data.LAYER_WORDS[n] for n in self.notes],
+                    district=self.place.names)
 
 
 def locate_in(centers: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
@@ -333,7 +340,7 @@ def _mtime(p: Path) -> int:
     try:
         return p.stat().st_mtime_ns
     except OSError:
-        raise DataError(p, f"file not found: {p}; build the district's layers (python -m geo init)") from None
+        raise DataError(p, Msg.of("why.not_built", p=str(p))) from None
 
 
 @functools.lru_cache(maxsize=32)
@@ -352,7 +359,7 @@ def _divisions(path: str, mtime_ns: int) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=32)
-def _registry(path: str, mtime_ns: int, label: str) -> Registry:
+def _registry(path: str, mtime_ns: int, label: Name) -> Registry:
     return Registry(_divisions(path, mtime_ns), label)
 
 

@@ -16,7 +16,6 @@ not this edit's business.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -30,14 +29,14 @@ from geo.engine import schema, siting
 from geo.engine.siting import SitingPlan
 from geo.io.centers import validate_centers
 from geo.io.errors import DataError, ImportProblem
-from geo.io.registry import tier_of
+from geo.io.registry import not_a_number, tier_of
 from geo.io.store import SaveResult, Store
+from geo.locale import Msg
 
 if TYPE_CHECKING:
     from geo.io.district import District
 
 LAYER = "centers"
-_ROW_REF = re.compile(r"\brow (\d+)\b")
 
 Bounds = tuple["District", gpd.GeoDataFrame, gpd.GeoDataFrame]
 """(the store's district, streets, communities) the edits are located in and checked against."""
@@ -68,8 +67,7 @@ class CenterEditor:
         def fn(gdf: gpd.GeoDataFrame, bounds: Bounds, used_keys: Callable[[], set[str]]) -> gpd.GeoDataFrame:
             new_id = (id or "").strip() or next_id(used_keys())
             if new_id in set(gdf["id"].astype(str)):  # the layer's key: checked before the validator sees it
-                raise DataError(LAYER, [ImportProblem(None, "id", new_id, "a centre with this id exists; choose "
-                                                      "another id or leave it empty", field="id")])
+                raise DataError(LAYER, [ImportProblem(None, "id", new_id, Msg.of("why.id_exists"), field="id")])
             row = gpd.GeoDataFrame({"id": [new_id], "name": [name], "tier": [canon], "street_code": [""],
                                     "community_code": [""], "lon": [x], "lat": [y], "position_source": ["user"]},
                                    geometry=gpd.points_from_xy([x], [y]), crs="EPSG:4326")
@@ -174,17 +172,27 @@ def check_touched(gdf: gpd.GeoDataFrame, touched: list[str], bounds: Bounds) -> 
                               communities=communities)
     first = int((~mine).sum()) + 2  # spreadsheet row of the first edited centre
 
-    def by_id(p: ImportProblem) -> ImportProblem:
-        def other(m: re.Match) -> str:
-            j = int(m.group(1)) - 2
-            return f"centre {ids[j]}" if 0 <= j < len(ids) else m.group(0)
+    def centre(row: int) -> Msg | None:  # row 2 is ids[0]
+        return Msg.of("why.centre_ref", id=ids[row - 2]) if 0 <= row - 2 < len(ids) else None
 
-        return ImportProblem(None, p.column, p.value, f"{ids[p.row - 2]}: {_ROW_REF.sub(other, p.reason)}",
-                             field=p.field, level=p.level)
+    def by_id(p: ImportProblem) -> ImportProblem:
+        reason = Msg.of("why.named", name=ids[p.row - 2], reason=replace_row_refs(p.reason, centre))
+        return ImportProblem(None, p.column, p.value, reason, field=p.field, level=p.level)
 
     problems = [by_id(p) for p in report.problems if p.row is not None and p.row >= first]
     if problems:
         raise DataError(LAYER, problems)
+
+
+def replace_row_refs(reason: Msg | str, ref: Callable[[int], Msg | None]) -> Msg | str:
+    """``reason`` with each row it names (a nested ``why.row_ref``) replaced by ``ref(row)``
+    (kept where that is None): an edit names centres or its own table's rows, not the rows of
+    the table the validator was given."""
+    if not isinstance(reason, Msg):
+        return reason
+    if reason.code == "why.row_ref":
+        return ref(int(reason.params["row"])) or reason
+    return Msg(reason.code, {k: replace_row_refs(v, ref) for k, v in reason.params.items()})
 
 
 def next_id(used: set[str]) -> str:
@@ -201,8 +209,8 @@ def _wgs84(lon: float, lat: float, crs: str, example: tuple[float, float]) -> tu
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise DataError(LAYER, [ImportProblem(None, "lon/lat", f"{lon}, {lat}", "not a number; give decimal "
-                                              f"degrees such as {example[0]}, {example[1]}", field="lon")]) from None
+        raise DataError(LAYER, [ImportProblem(None, "lon/lat", f"{lon}, {lat}", not_a_number(example),
+                                              field="lon")]) from None
     chosen = _crs.check_crs(crs)
     if chosen != "wgs84" and math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90:
         wx, wy = _crs.convert(x, y, chosen, "wgs84")
@@ -226,8 +234,14 @@ def _locate(rows: gpd.GeoDataFrame, bounds: Bounds, keep_if_inside: bool = False
     return schema.locate(rows, streets, communities)
 
 
+class NoSuchCentre(DataError, KeyError):
+    """An edit names a centre the layer does not hold (a :class:`DataError` and a ``KeyError``)."""
+
+    __str__ = DataError.__str__
+
+
 def _row_of(gdf: gpd.GeoDataFrame, id: str):
     hit = gdf.index[gdf["id"].astype(str) == str(id)]
     if len(hit) == 0:
-        raise KeyError(f"no centre with id {id!r} (it may have been deleted; reload)")
+        raise NoSuchCentre(LAYER, Msg.of("why.no_such_id", id=str(id)))
     return hit[0]

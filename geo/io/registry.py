@@ -17,12 +17,40 @@ from geo.engine import schema
 from geo.io import districts
 from geo.io.cells import NUMBER, cell_text, isna
 from geo.io.errors import DataError, ImportProblem
-from geo.io.sources import Table, split_lonlat
+from geo.io.sources import Table, items_of, split_lonlat
+from geo.locale import Msg, Name
 
 # Suffixes a division's name may carry or omit, longest first.
 _NAME_SUFFIXES = tuple(sorted(
     ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "街道办事处", "村委会", "居委会",
      "街道办", "社区", "街道", "村"), key=len, reverse=True))
+
+# --------------------------------------------------------------------------- words in reasons
+
+LEVEL_WORDS = {"street": Msg.of("why.lv_street"), "community": Msg.of("why.lv_community"),
+               "district": Msg.of("why.lv_district")}
+CRS_WORDS = {"wgs84": Msg.of("crs_wgs84"), "gcj02": Msg.of("crs_gcj02"), "bd09": Msg.of("crs_bd09")}
+
+
+def level_word(level: str) -> Msg | str:
+    """A division level (``street``, ``community``, ``district``) as a word of a reason."""
+    return LEVEL_WORDS.get(level, level)
+
+
+def crs_word(crs: str) -> Msg | str:
+    """A coordinate system (``wgs84``, ``gcj02``, ``bd09``) by its name in the catalogue."""
+    return CRS_WORDS.get(crs, crs)
+
+
+def row_ref(row: int) -> Msg:
+    """'row 3' / '第 3 行' inside a reason (an edit names the centre there instead)."""
+    return Msg.of("why.row_ref", row=int(row))
+
+
+def district_name(outline: gpd.GeoDataFrame) -> Name:
+    """The district of an outline by its names in both languages, for a reason's ``{district}``."""
+    return Name(districts.label(outline, "zh"), districts.label(outline, "en"))
+
 
 # --------------------------------------------------------------------------- registry
 
@@ -47,8 +75,8 @@ class Registry:
     """Lookups over ``divisions.csv``: code and (suffix-free) name to code, per level."""
 
     divisions: pd.DataFrame
-    label: str = "the district"
-    """The district's name in the reasons ('Jinping District')."""
+    label: Name | str = Name("本区", "the district")
+    """The district's names in the reasons (``Name('金平区', 'Jinping District')``)."""
 
     def __post_init__(self) -> None:
         d = self.divisions
@@ -66,13 +94,14 @@ class Registry:
     def codes(self, level: str) -> list[str]:
         return [c for c, lv in self.level.items() if lv == level]
 
-    def example(self, level: str) -> str:
+    def example(self, level: str) -> Msg:
         """A name and a code of the registry at ``level``, e.g. '金霞街道 or 440507001'."""
         codes = sorted(self.codes(level))
-        return f"{self.name[codes[0]]} or {codes[0]}" if codes else "the official name or code"
+        return Msg.of("why.name_or_code", name=self.name[codes[0]], div=codes[0]) if codes \
+            else Msg.of("why.official_name")
 
-    def resolve(self, value: str, level: str, street: str | None = None) -> tuple[str | None, str]:
-        """(code, "") for a code or name of ``level``, else (None, reason)."""
+    def resolve(self, value: str, level: str, street: str | None = None) -> tuple[str | None, Msg | None]:
+        """(code, None) for a code or name of ``level``, else (None, reason)."""
         v = unicodedata.normalize("NFKC", str(value)).strip()
         digits = re.sub(r"\s+", "", v)
         if digits.endswith(".0") and digits[:-2].isdigit():
@@ -82,10 +111,10 @@ class Registry:
             if level == "street" and len(code) == 12 and code.endswith("000"):
                 code = code[:9]
             if self.level.get(code) == level:
-                return code, ""
+                return code, None
             if code in self.level:
-                return None, f"code {code} is a {self.level[code]}, not a {level}"
-            return None, f"unknown {level} code; not in the registry of {self.label}'s divisions"
+                return None, Msg.of("why.code_level", div=code, a=level_word(self.level[code]), b=level_word(level))
+            return None, Msg.of("why.unknown_code", level=level_word(level), district=self.label)
         full = re.sub(r"\s+", "", v)
         hits = self.exact.get((level, full)) or set()
         if not hits:
@@ -94,16 +123,12 @@ class Registry:
         if street and len(hits) > 1:
             hits = {h for h in hits if self.parent.get(h) == street}
         if len(hits) == 1:
-            return next(iter(hits)), ""
+            return next(iter(hits)), None
         if not hits:
-            return None, f"unknown {level}: not a name or code in the registry (for example {self.example(level)})"
-        names = ", ".join(sorted(f"{self.name[h]} ({h})" for h in hits))
-        return None, f"ambiguous {level} name, it could be {names}; give the code or the street"
-
-
-def district_label(district: gpd.GeoDataFrame, lang: str = "en") -> str:
-    """The district's name in messages ('Longhu District', '金平区') from its outline's attributes."""
-    return districts.label(district, lang)
+            return None, Msg.of("why.unknown_name", level=level_word(level), ex=self.example(level))
+        names = [Msg.of("why.name_code", name=self.name[h], div=h)
+                 for h in sorted(hits, key=lambda h: (self.name[h], h))]
+        return None, Msg.of("why.ambiguous", level=level_word(level), names=names)
 
 
 def metric_crs(geom: shapely.Geometry) -> str:
@@ -161,14 +186,10 @@ def guess_crs(lon: np.ndarray, lat: np.ndarray, chosen: str,
 
 def crs_warning(chosen: str, best: str, counts: dict[str, int], n: int,
                 district: gpd.GeoDataFrame) -> ImportProblem:
-    label = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (AMap/Tencent, 高德/腾讯)", "bd09": "BD-09 (Baidu, 百度)"}
-    return ImportProblem(
-        None, None, best,
-        f"the coordinates look like {label[best]}, not {label[chosen]}: read as {label[chosen]}, "
-        f"{counts[chosen]} of {n} points fall inside {district_label(district)}; read as {label[best]}, "
-        f"{counts[best]} do. "
-        f"Choose {best} as the coordinate system (坐标系) and import again.",
-        field="crs", level="warning")
+    """The warning that ``best`` puts more of the ``n`` points inside the district than ``chosen``."""
+    return ImportProblem(None, None, best, Msg.of(
+        "why.crs_guess", best=crs_word(best), chosen=crs_word(chosen), option=best, n=n, nc=counts[chosen],
+        nb=counts[best], district=district_name(district)), field="crs", level="warning")
 
 
 def distance_m(geom: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -189,7 +210,7 @@ class CoordIssue:
     index: int
     field: str  # "lon" or "lat": the cell at fault (the longitude for problems of the pair)
     value: str
-    reason: str
+    reason: Msg
     pair: bool = False  # about both cells: report it under the lon/lat pair of columns
 
 
@@ -210,9 +231,9 @@ class CoordCheck:
     suggested: str | None
 
 
-def not_a_number(example: tuple[float, float]) -> str:
+def not_a_number(example: tuple[float, float]) -> Msg:
     """The reason of a cell that is not a number, with an example inside the district."""
-    return f"not a number; write decimal degrees such as {example[0]:.4f} and {example[1]:.4f}"
+    return Msg.of("why.not_number", ex_lon=float(example[0]), ex_lat=float(example[1]))
 
 
 def parse_numbers(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray, Sequence[object]]:
@@ -253,16 +274,14 @@ def _cell_issues(x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, c
     usable = cells & ~swapped & ~x_out & ~y_out
     found: list[tuple[int, int, CoordIssue]] = []
     for order, (mask, make) in enumerate((
-        (both, lambda i: CoordIssue(i, "lon", "", "empty coordinates; fill in longitude and latitude (经度, 纬度)",
-                                    True)),
-        (bad_x, lambda i: CoordIssue(i, "lon", "", "empty longitude") if ex[i] else CoordIssue(i, "lon", xs[i],
-                                                                                             nan_reason)),
-        (bad_y, lambda i: CoordIssue(i, "lat", "", "empty latitude") if ey[i] else CoordIssue(i, "lat", ys[i],
-                                                                                            nan_reason)),
-        (swapped, lambda i: CoordIssue(i, "lon", f"{xs[i]}, {ys[i]}", "longitude and latitude look swapped; "
-                                       "swap the two values", True)),
-        (x_out, lambda i: CoordIssue(i, "lon", xs[i], "longitude out of range [-180, 180]")),
-        (y_out, lambda i: CoordIssue(i, "lat", ys[i], "latitude out of range [-90, 90]")),
+        (both, lambda i: CoordIssue(i, "lon", "", Msg.of("why.empty_coords"), True)),
+        (bad_x, lambda i: CoordIssue(i, "lon", "", Msg.of("why.empty_lon")) if ex[i]
+         else CoordIssue(i, "lon", xs[i], nan_reason)),
+        (bad_y, lambda i: CoordIssue(i, "lat", "", Msg.of("why.empty_lat")) if ey[i]
+         else CoordIssue(i, "lat", ys[i], nan_reason)),
+        (swapped, lambda i: CoordIssue(i, "lon", f"{xs[i]}, {ys[i]}", Msg.of("why.swapped"), True)),
+        (x_out, lambda i: CoordIssue(i, "lon", xs[i], Msg.of("why.lon_range"))),
+        (y_out, lambda i: CoordIssue(i, "lat", ys[i], Msg.of("why.lat_range"))),
     )):
         found += [(int(i), order, make(int(i))) for i in np.flatnonzero(mask)]
     return usable, [issue for *_, issue in sorted(found, key=lambda f: f[:2])]
@@ -323,10 +342,9 @@ def check_coordinates(lon: Sequence[object] | np.ndarray, lat: Sequence[object] 
         dist = np.zeros(len(x))
         dist[usable] = _far_from(geom, wx[usable], wy[usable], tolerance_m)
         ok &= ~(dist > tolerance_m)
-        where = district_label(district) if (usable & ~ok).any() else ""
-        issues += [CoordIssue(int(i), "lon", f"{xs[i]}, {ys[i]}",
-                              f"outside {where}, {dist[i]:,.0f} m from its outline; check the "
-                              f"coordinates and the coordinate system ({chosen})", True)
+        where = district_name(district) if (usable & ~ok).any() else None
+        issues += [CoordIssue(int(i), "lon", f"{xs[i]}, {ys[i]}", Msg.of(
+            "why.outside", district=where, m=float(dist[i]), crs=crs_word(chosen)), True)
                    for i in np.flatnonzero(usable & ~ok)]
     return CoordCheck(np.asarray(wx, float), np.asarray(wy, float), usable, ok, issues, counts, suggested)
 
@@ -341,13 +359,14 @@ def point_columns(name: str, t: Table, required: Sequence[str], district: gpd.Ge
     missing = [f for f in required if f not in t.headers]
     if missing:
         raise DataError(name, [ImportProblem(t.header_row, t.schema.hint(f), "",
-                                             f"missing column {t.schema.hint(f)}; add it to the header row",
+                                             Msg.of("why.missing_column", col=t.schema.hint(f)),
                                              field=f) for f in missing])
     if len(t.df) == 0:
-        raise DataError(name, f"the file has no {t.schema.items}; add at least one row under the header")
+        raise DataError(name, Msg.of("why.no_rows", items=items_of(t.schema)))
     inside = district_geom(district).representative_point() if bad else None
-    problems = [t.problem(i, "lon", t.df["lonlat"].iat[i], "expected 'longitude,latitude' (for example "
-                          f"{inside.x:.4f},{inside.y:.4f})") for i in bad]
+    problems = [t.problem(i, "lon", t.df["lonlat"].iat[i], Msg.of("why.lonlat_cell",
+                                                                  ex=f"{inside.x:.4f},{inside.y:.4f}"))
+                for i in bad]
     problems += [t.problem(i, "lon", value, reason, column="geometry") for i, (value, reason) in t.notes.items()]
     return problems, set(bad) | set(t.notes)
 

@@ -47,6 +47,7 @@ from geo.io import data
 from geo.io.cells import FORMULA_LEADING, guard_formula, isna
 from geo.io.errors import DataError, Problem
 from geo.io.files import atomic_write, resolve_inside, safe_filename, staged_folder
+from geo.locale import Msg
 
 FORMATS: tuple[str, ...] = ("geojson", "gpkg", "csv", "xlsx")
 EXCEL_CELL_MAX = 32767
@@ -161,8 +162,8 @@ def _check_cells(where: str | Path | None, sheet: str, table: pd.DataFrame) -> N
         text = table[c].map(lambda v: v if isinstance(v, str) else "")
         lengths = text.str.len().to_numpy()
         for i in np.flatnonzero(lengths > EXCEL_CELL_MAX)[:5]:
-            problems.append(Problem(int(i) + 2, str(c), "", f"sheet {sheet}: text of {lengths[i]:,} characters "
-                                    "does not fit an Excel cell (32,767); export as GeoJSON, GeoPackage or CSV"))
+            problems.append(Problem(int(i) + 2, str(c), "", Msg.of("why.cell_too_long", sheet=sheet, n=int(lengths[i]),
+                                                                   limit=EXCEL_CELL_MAX)))
     if problems:
         raise DataError(where, problems)
 
@@ -292,13 +293,13 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
 def _format(fmt: str, where: str | Path | None) -> str:
     fmt = {"json": "geojson", "geopackage": "gpkg", "xls": "xlsx"}.get(fmt.lower(), fmt.lower())
     if fmt not in FORMATS:
-        raise DataError(where, f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise DataError(where, Msg.of("why.unknown_format", fmt=fmt, formats=list(FORMATS)))
     return fmt
 
 
 def _need_geometry(df: pd.DataFrame, where: str | Path | None, fmt: str) -> None:
     if fmt in ("geojson", "gpkg") and not (isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns):
-        raise DataError(where, "this table has no geometry; export it as CSV or XLSX")
+        raise DataError(where, Msg.of("why.no_geometry"))
 
 
 def export_layer(df: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
@@ -338,7 +339,7 @@ def export_layers(layers: dict[str, pd.DataFrame], folder: str | Path, fmt: str)
     names = (["layers.gpkg"] if fmt == "gpkg"
              else [safe_filename(name, "." + fmt) for name in layers])
     if len(set(names)) < len(names):
-        raise DataError(None, f"two layers would have the same file name ({', '.join(names)}); rename one")
+        raise DataError(None, Msg.of("why.same_file_name", names=names))
     with staged_folder(folder) as tmp:
         if fmt == "gpkg":
             write_gpkg(layers, resolve_inside(tmp, names[0]))
