@@ -66,8 +66,8 @@ def test_an_amap_csv_export_is_assigned_by_type_code_type_text_and_name(tmp_path
     np.testing.assert_allclose(rep.valid[["lon", "lat"]].to_numpy(), spots[[0, 1, 2, 4, 5]], atol=1e-6)
     # the parking lot matches nothing: listed with its row, never dropped silently
     assert list(rep.unmatched["row"]) == [5] and rep.unmatched["name"].iat[0] == "测试停车场"
-    assert any("1 rows match no category" in w.reason for w in rep.warnings)
-    assert any("GCJ-02" in w.reason for w in rep.warnings)
+    assert any("1 row matches no category" in w.why() for w in rep.warnings)  # one row: no "1 rows"
+    assert any("GCJ-02" in w.why() for w in rep.warnings)
 
 
 def test_an_amap_xlsx_export_with_two_coordinate_columns(tmp_path, spots):
@@ -95,7 +95,7 @@ def test_far_away_facilities_are_reported_and_left_out_near_ones_are_kept(tmp_pa
     rows.to_csv(p, index=False)
     rep = facilities.import_facilities(p, CAT, "wgs84", district=OUTLINE)
     assert rep.ok  # far away is not an error of the file
-    assert [o.row for o in rep.outside] == [4] and "left out" in rep.outside[0].reason
+    assert [o.row for o in rep.outside] == [4] and "left out" in rep.outside[0].why()
     assert 4 not in set(rep.valid["row"]) and 5 in set(rep.valid["row"])  # 500 m out still serves the edge
 
 
@@ -122,7 +122,10 @@ def test_a_plain_table_takes_chinese_and_english_category_names_and_lists_unknow
     assert rep.crs == "wgs84" and rep.ok
     assert list(rep.valid["category"]) == ["kindergarten", "primary_school", "primary_school", "party_service"]
     assert rep.unknown == {"图书馆": 2} and list(rep.unmatched["row"]) == [6, 7]
-    assert any("图书馆 (2)" in w.value and "not in the catalogue" in w.reason for w in rep.warnings)
+    # one warning per unknown name, in the file's own column, with its rows and count
+    unknown = [w for w in rep.warnings if w.value == "图书馆"]
+    assert len(unknown) == 1 and unknown[0].column == "类别" and "not in the catalogue" in unknown[0].why()
+    assert unknown[0].reason.params["n"] == 2 and unknown[0].reason.params["rows"] == [6, 7]
 
 
 def test_a_type_column_may_hold_catalogue_names_too(tmp_path, spots):

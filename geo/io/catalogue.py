@@ -3,11 +3,12 @@
 The shipped catalogue is ``data/catalogue/lifecircle.toml`` (GB 50180-2018's 5-, 10- and
 15-minute circles); planners edit it or pass their own (``--catalogue``). Every problem is a
 :class:`~geo.io.errors.DataError` naming the file, the category and the key, e.g.
-``my.toml: category 3 ('primary_school'), key limit_m: …``.
+``my.toml: category 3 ('primary_school'), key limit_m: …`` (a code, ``why.cat_*``, worded where shown).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -21,6 +22,7 @@ import pandas as pd
 from geo.engine.lifecircle import LEVELS, RANGES, Catalogue, Category
 from geo.io.data import ROOT
 from geo.io.errors import DataError, Problem
+from geo.locale import Msg
 
 CATALOGUE_PATH = ROOT / "data" / "catalogue" / "lifecircle.toml"
 """The shipped catalogue."""
@@ -33,56 +35,62 @@ _TYPECODE = re.compile(r"^\d{6}$")
 _TAG = re.compile(r"^[A-Za-z_:][\w:.-]*(=[^=]+)?$")
 
 
-def _fail(path: str, where: str, key: str | None, reason: str, value: Any = "") -> DataError:
-    place = f"{where}, key {key}" if key else where
-    return DataError(path, [Problem(None, None, "" if value == "" else str(value), f"{place}: {reason}")])
+Where = Msg | str
+"""Where in the file a problem is: a category (``why.cat_category``), the file, or a table (``[levels]``)."""
 
 
-def _text(path: str, where: str, entry: dict, key: str) -> str:
+def _fail(path: str, where: Where, key: str | None, reason: Msg, value: Any = "") -> DataError:
+    """The error naming the file, where in it (and the key) and why."""
+    said = Msg.of("why.cat_at", where=where, k=key, reason=reason) if key \
+        else Msg.of("why.named", name=where, reason=reason)
+    return DataError(path, [Problem(None, None, "" if value == "" else str(value), said)])
+
+
+def _text(path: str, where: Where, entry: dict, key: str) -> str:
     value = entry[key]
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, where, key, "must be non-empty text", value)
+        raise _fail(path, where, key, Msg.of("why.cat_text"), value)
     return value.strip()
 
 
-def _strings(path: str, where: str, entry: dict, key: str) -> tuple[str, ...]:
+def _strings(path: str, where: Where, entry: dict, key: str) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _fail(path, where, key, 'must be a list of non-empty texts, e.g. ["a", "b"]', value)
+        raise _fail(path, where, key, Msg.of("why.cat_list"), value)
     items = tuple(v.strip() for v in value)
-    pattern = {"amap_typecodes": (_TYPECODE, "six digits, e.g. \"141204\""),
-               "osm_tags": (_TAG, "key=value, e.g. \"amenity=kindergarten\"")}.get(key)
+    pattern = {"amap_typecodes": (_TYPECODE, Msg.of("why.cat_six_digits")),
+               "osm_tags": (_TAG, Msg.of("why.cat_tag"))}.get(key)
     if pattern:
         bad = [v for v in items if not pattern[0].match(v)]
         if bad:
-            raise _fail(path, where, key, f"each entry must be {pattern[1]}", bad[0])
+            raise _fail(path, where, key, Msg.of("why.cat_each", what=pattern[1]), bad[0])
     return items
 
 
 def _category(path: str, i: int, entry: Any) -> Category:
-    where = f"category {i}"
+    where: Where = Msg.of("why.cat_category_n", i=i)
     if not isinstance(entry, dict):
-        raise _fail(path, where, None, "must be a table ([[category]] with key = value lines)")
+        raise _fail(path, where, None, Msg.of("why.cat_table"))
     if isinstance(entry.get("key"), str):
-        where += f" ({entry['key']!r})"
+        where = Msg.of("why.cat_category", i=i, k=entry["key"])
     missing = [k for k in REQUIRED if k not in entry]
     if missing:
-        raise _fail(path, where, missing[0], f"missing; every category needs {', '.join(REQUIRED)}")
+        raise _fail(path, where, missing[0], Msg.of("why.cat_missing", keys=list(REQUIRED)))
     unknown = sorted(set(entry) - KNOWN)
     if unknown:
-        raise _fail(path, where, unknown[0], f"unknown key; the keys are {', '.join(sorted(KNOWN))}")
+        raise _fail(path, where, unknown[0], Msg.of("why.cat_unknown_key", keys=sorted(KNOWN)))
     key = _text(path, where, entry, "key")
     if not _KEY.match(key):
-        raise _fail(path, where, "key", "must be lower-case letters, digits and _ (starting with a letter)", key)
+        raise _fail(path, where, "key", Msg.of("why.cat_key_chars"), key)
     level = entry["level"]
     if isinstance(level, bool) or level not in LEVELS:
-        raise _fail(path, where, "level", f"must be one of {', '.join(map(str, LEVELS))} (minutes)", level)
+        raise _fail(path, where, "level", Msg.of("why.cat_level", levels=[str(v) for v in LEVELS]), level)
     limit = entry["limit_m"]
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not RANGES["limit_m"].contains(limit):
-        raise _fail(path, where, "limit_m", f"must be {RANGES['limit_m'].describe()}", limit)
+        raise _fail(path, where, "limit_m", Msg.of("why.cat_range", range=RANGES["limit_m"].words()), limit)
     required = entry.get("required", True)
     if not isinstance(required, bool):
-        raise _fail(path, where, "required", "must be true or false", required)
+        raise _fail(path, where, "required", Msg.of("why.cat_bool"), required)
     lists = {k: _strings(path, where, entry, k) for k in LISTS}
     return Category(key, _text(path, where, entry, "name_zh"), _text(path, where, entry, "name_en"), int(level),
                     float(limit), _text(path, where, entry, "source"), _text(path, where, entry, "limit_source"),
@@ -101,21 +109,21 @@ def _check_unique(path: str, cats: list[Category]) -> None:
         for field, name in names:
             other = seen.get(_norm(name))
             if other is not None and other[0] != c.key:
-                raise _fail(path, f"category {i} ({c.key!r})", field,
-                            f"{name!r} already names category {other[0]!r} ({other[1]}); names must be unique", name)
+                raise _fail(path, Msg.of("why.cat_category", i=i, k=c.key), field,
+                            Msg.of("why.cat_dup", name=name, other=other[0], field=other[1]), name)
             seen[_norm(name)] = (c.key, field)
 
 
 def _levels(path: str, doc: dict) -> dict[int, float]:
     raw = doc.get("levels", {})
     if not isinstance(raw, dict):
-        raise _fail(path, "[levels]", None, "must be a table of minutes = metres, e.g. 5 = 300")
+        raise _fail(path, "[levels]", None, Msg.of("why.cat_levels_table"))
     out = {5: 300.0, 10: 500.0, 15: 1000.0}
     for k, v in raw.items():
         if not k.isdigit() or int(k) not in LEVELS:
-            raise _fail(path, "[levels]", k, f"unknown level; the levels are {', '.join(map(str, LEVELS))}")
+            raise _fail(path, "[levels]", k, Msg.of("why.cat_unknown_level", levels=[str(v) for v in LEVELS]))
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not RANGES["limit_m"].contains(v):
-            raise _fail(path, "[levels]", k, f"must be {RANGES['limit_m'].describe()}", v)
+            raise _fail(path, "[levels]", k, Msg.of("why.cat_range", range=RANGES["limit_m"].words()), v)
         out[int(k)] = float(v)
     return out
 
@@ -124,14 +132,14 @@ def parse_catalogue(doc: dict, source: str = "catalogue") -> Catalogue:
     """A catalogue from a parsed TOML document (``[catalogue]``, ``[levels]``, ``[[category]]``)."""
     entries = doc.get("category")
     if not isinstance(entries, list) or not entries:
-        raise _fail(source, "file", "category", "no [[category]] tables; add at least one category")
+        raise _fail(source, Msg.of("why.cat_file"), "category", Msg.of("why.cat_none"))
     head = doc.get("catalogue", {})
     if not isinstance(head, dict):
-        raise _fail(source, "[catalogue]", None, "must be a table (title_zh, title_en, version)")
+        raise _fail(source, "[catalogue]", None, Msg.of("why.cat_head"))
     cats = [_category(source, i, e) for i, e in enumerate(entries, start=1)]
     _check_unique(source, cats)
     if not any(c.required for c in cats):
-        raise _fail(source, "file", "required", "every category has required = false; require at least one")
+        raise _fail(source, Msg.of("why.cat_file"), "required", Msg.of("why.cat_required"))
     return Catalogue(tuple(cats), _levels(source, doc), str(head.get("title_zh", "")),
                      str(head.get("title_en", "")), source)
 
@@ -143,15 +151,15 @@ def load_catalogue(path: str | os.PathLike | None = None) -> Catalogue:
     """
     p = Path(path) if path is not None else CATALOGUE_PATH
     if not p.is_file():
-        raise DataError(p, f"catalogue not found: {p}; check the path given with --catalogue")
+        raise DataError(p, Msg.of("why.cat_not_found", p=str(p)))
     if p.stat().st_size > MAX_BYTES:
-        raise DataError(p, "the catalogue is over 1 MB; a catalogue is a short TOML file")
+        raise DataError(p, Msg.of("why.cat_too_big", limit=MAX_BYTES // (1024 * 1024)))
     try:
         doc = tomllib.loads(p.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise DataError(p, "the catalogue is not UTF-8 text; save it as UTF-8") from None
+        raise DataError(p, Msg.of("why.cat_not_utf8")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(p, f"not valid TOML ({exc}); fix the line it names") from None
+        raise DataError(p, Msg.of("why.cat_toml", e=str(exc))) from None
     return parse_catalogue(doc, p.name)
 
 
@@ -168,6 +176,18 @@ def category_lookup(catalogue: Catalogue) -> dict[str, str]:
 def normalise_name(name: str) -> str:
     """A category name as :func:`category_lookup` keys it."""
     return _norm(name)
+
+
+def closest_category(catalogue: Catalogue, name: str, cutoff: float = 0.5) -> Category | None:
+    """The category whose Chinese name, English name or alias is closest to ``name`` (a word the
+    catalogue does not accept, e.g. 社区卫生服务站), by :func:`difflib.get_close_matches`; None
+    when none is at least ``cutoff`` alike."""
+    names: dict[str, Category] = {}
+    for c in catalogue.categories:
+        for n in (c.name_zh, c.name_en, *c.aliases):
+            names.setdefault(_norm(n), c)
+    hit = difflib.get_close_matches(_norm(name), list(names), n=1, cutoff=cutoff)
+    return names[hit[0]] if hit else None
 
 
 # --------------------------------------------------------------------------- rows to categories

@@ -33,19 +33,20 @@ import shapely
 from geo.engine import crs as _crs
 from geo.engine.lifecircle import Catalogue
 from geo.io import online, tables
-from geo.io.catalogue import load_catalogue, match_categories
-from geo.io.centers import ImportReport
+from geo.io.catalogue import closest_category, load_catalogue, match_categories
+from geo.io.centers import ImportReport, shown_rows
 from geo.io.errors import DataError, ImportProblem
 from geo.io.networks import MARGIN_M
-from geo.io.registry import check_coordinates, crs_warning, point_columns
+from geo.io.registry import check_coordinates, crs_warning, crs_word, point_columns
 from geo.io.sources import SCHEMAS, Table, import_options, load_table
+from geo.locale import Msg, Name
 
 FACILITY_COLUMNS = ["row", "name", "category", "category_zh", "level", "matched_by", "type", "typecode", "address",
                     "lon", "lat"]
 """The columns of valid facilities (plus ``geometry``, EPSG:4326)."""
 KIND_COLUMNS = ("category", "type", "typecode")
-EXPECTED = ("a category/类别 column with the catalogue's names (幼儿园, Primary school …), or AMap's "
-            "type/类型 (科教文化服务;学校;幼儿园) and typecode/类型编码 (141204) columns")
+UNKNOWN_SHOWN = 10
+"""Category names not in the catalogue that get a warning each (the rest: one line)."""
 OSM_CACHE = Path("data/facilities/osm_facilities.csv")
 """Where ``python -m geo fetch-facilities`` saves OpenStreetMap's facilities by default."""
 
@@ -71,11 +72,8 @@ class FacilityReport(ImportReport):
         if len(self.valid):
             return
         if self.outside and self.unmatched.empty:
-            raise DataError(self.source, f"all {len(self.outside)} facilities lie outside the area analysed; check "
-                                         "the coordinate system (GCJ-02 for AMap) or the file")
-        raise DataError(self.source, f"no row matches a category of the catalogue ({len(self.unmatched)} rows "
-                                     "unassigned); give a category/类别 column with the catalogue's names, or an "
-                                     "AMap export with type and typecode columns")
+            raise DataError(self.source, Msg.of("why.all_outside", n=len(self.outside)))
+        raise DataError(self.source, Msg.of("why.no_category_match", n=len(self.unmatched)))
 
 
 def _auto_crs(t: Table, crs: str | None, warnings: list[ImportProblem]) -> str:
@@ -83,9 +81,8 @@ def _auto_crs(t: Table, crs: str | None, warnings: list[ImportProblem]) -> str:
     if crs is not None:
         return crs
     if "typecode" in t.df:
-        warnings.append(ImportProblem(None, None, "gcj02", "read as an AMap export: coordinates taken as GCJ-02 "
-                                      "(高德); give the coordinate system if they are not", field="crs",
-                                      level="warning"))
+        warnings.append(ImportProblem(None, None, "gcj02", Msg.of("why.amap_gcj02", crs=crs_word("gcj02")),
+                                      field="crs", level="warning"))
         return "gcj02"
     return "wgs84"
 
@@ -111,7 +108,7 @@ def import_facilities(source: str | os.PathLike | bytes | io.IOBase, catalogue: 
     src, t = load_table(source, SCHEMAS["facilities"], filename=filename, sheet=sheet, layer=layer,
                         max_bytes=max_bytes, max_rows=max_rows, warnings=warnings)
     if not any(f in t.df for f in KIND_COLUMNS):
-        raise DataError(src.name, f"no category or type column; expected {EXPECTED}")
+        raise DataError(src.name, _no_kind_column(t, catalogue))
     chosen, _, _ = import_options(_auto_crs(t, crs, warnings), src.name, max_bytes, max_rows)
     margin = max(c.limit_m for c in catalogue.categories) if margin_m is None else float(margin_m)
     return _validate(src.name, t, catalogue, chosen, warnings, district, margin)
@@ -126,6 +123,14 @@ def load_facilities(path: str | os.PathLike, catalogue: Catalogue | None = None,
     return report
 
 
+def _no_kind_column(t: Table, catalogue: Catalogue) -> Msg:
+    """The refusal of a table with neither a category nor an AMap type column."""
+    hint = t.schema.hint
+    examples = [Name(c.name_zh, c.name_en) for c in catalogue.categories[:2]]
+    return Msg.of("why.no_kind_column", category=hint("category"), examples=examples, type=hint("type"),
+                  typecode=hint("typecode"))
+
+
 def _split_issues(t: Table, check, margin: float) -> tuple[list[ImportProblem], list[ImportProblem]]:
     """(errors of cells, warnings of facilities far outside the district)."""
     far = check.usable & ~check.ok
@@ -133,8 +138,9 @@ def _split_issues(t: Table, check, margin: float) -> tuple[list[ImportProblem], 
     for i in check.issues:
         p = t.problem(i.index, i.field, i.value, i.reason, column=t.pair if i.pair else None)
         if far[i.index]:
-            outside.append(ImportProblem(p.row, p.column, p.value, f"{p.reason}; more than {margin:g} m outside, "
-                                         "left out", field=p.field, level="warning"))
+            outside.append(ImportProblem(p.row, p.column, p.value, Msg.of("why.far_outside", reason=p.reason,
+                                                                          m=float(margin)),
+                                         field=p.field, level="warning"))
         else:
             errors.append(p)
     return errors, outside
@@ -153,7 +159,7 @@ def _validate(name: str, t: Table, catalogue: Catalogue, chosen: str, warnings: 
     rows = np.asarray(t.rows)
     unmatched = _unmatched(t, match)
     unknown = _unknown(t, match)
-    warnings += _match_warnings(unmatched, unknown, outside)
+    warnings += _unknown_warnings(t, catalogue, match) + _match_warnings(unmatched, unknown, outside)
     bad = np.isin(rows, [p.row for p in problems])
     keep = np.flatnonzero(~bad & check.ok & match["key"].notna().to_numpy())
     valid = _valid_frame(t, catalogue, match, check, keep)
@@ -176,20 +182,41 @@ def _unknown(t: Table, match: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in names.value_counts().items()}
 
 
+def _unknown_warnings(t: Table, catalogue: Catalogue, match: pd.DataFrame) -> list[ImportProblem]:
+    """One warning per category name not in the catalogue (most used first): its rows, the
+    closest category and the accepted names; names past :data:`UNKNOWN_SHOWN` share one line."""
+    cells = _text(t, "category")[match["unknown"].to_numpy()]
+    if cells.empty:
+        return []
+    rows = pd.Series(np.asarray(t.rows)[match["unknown"].to_numpy()], index=cells.index)
+    by_name = rows.groupby(cells.to_numpy(), sort=False).agg(list)
+    by_name = by_name[by_name.map(len).sort_values(ascending=False, kind="stable").index]
+    names = [Name(c.name_zh, c.name_en) for c in catalogue.categories]
+    column = t.headers.get("category", "category")
+    out = []
+    for name, at in list(by_name.items())[:UNKNOWN_SHOWN]:
+        close = closest_category(catalogue, str(name))
+        params = dict(n=len(at), rows=shown_rows(at), name=str(name), names=names)
+        reason = (Msg.of("why.unknown_category", close=Name(close.name_zh, close.name_en), **params) if close
+                  else Msg.of("why.unknown_category_far", **params))
+        out.append(ImportProblem(None, column, str(name), reason, field="category", level="warning"))
+    rest = by_name.iloc[UNKNOWN_SHOWN:]
+    if len(rest):
+        out.append(ImportProblem(None, column, "", Msg.of("why.unknown_category_more", n=len(rest), names=names),
+                                 field="category", level="warning"))
+    return out
+
+
 def _match_warnings(unmatched: pd.DataFrame, unknown: dict[str, int],
                     outside: list[ImportProblem]) -> list[ImportProblem]:
-    out = []
-    if unknown:
-        shown = "、".join(f"{k} ({v})" for k, v in list(unknown.items())[:10])
-        out.append(ImportProblem(None, "category", shown, f"{sum(unknown.values())} rows name a category not in "
-                                 f"the catalogue: {shown}; add it to the catalogue or correct the name",
-                                 field="category", level="warning"))
+    """The warning on rows no category matches (those naming an unknown category aside), then
+    the facilities left out for lying far outside."""
     rest = unmatched[~unmatched["category"].astype(str).isin(list(unknown))] if len(unmatched) else unmatched
-    if len(rest):
-        rows = ", ".join(str(r) for r in rest["row"].head(10)) + (" …" if len(rest) > 10 else "")
-        out.append(ImportProblem(None, None, rows, f"{len(rest)} rows match no category of the catalogue by type "
-                                 f"code, type or name (rows {rows}; listed, not used)", level="warning"))
-    return out + outside
+    if not len(rest):
+        return list(outside)
+    rows = shown_rows(rest["row"].tolist())
+    return [ImportProblem(None, None, ", ".join(map(str, rows)), Msg.of("why.unmatched_rows", n=len(rest),
+                                                                         rows=rows), level="warning"), *outside]
 
 
 def _valid_frame(t: Table, catalogue: Catalogue, match: pd.DataFrame, check, keep: np.ndarray) -> gpd.GeoDataFrame:
@@ -265,8 +292,7 @@ def fetch_facilities(polygon_wgs84: shapely.Geometry, catalogue: Catalogue | Non
             features = ox.features_from_polygon(_around(polygon_wgs84, margin_m), osm_tags(catalogue))
     except Exception as exc:  # noqa: BLE001  (osmnx and requests raise many kinds; all mean "no download")
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise DataError("OpenStreetMap", f"the download failed ({reason}); try again later or use --facilities "
-                        "with an AMap export") from None
+        raise DataError("OpenStreetMap", Msg.of("why.osm_failed", e=reason)) from None
     table = classify_osm(features, catalogue)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tables.write_csv(table, path)
