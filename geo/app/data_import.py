@@ -185,7 +185,7 @@ def _report(report: center_io.ImportReport, crs: str, lang: str, place: District
     bad = report.rejected_rows
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" …" if len(bad) > 20 else "")
-        st.warning(tr("data.imp_left_out", lang, m=len(bad), rows=shown))
+        st.warning(tr("data.imp_left_out", lang, n=len(bad), rows=shown))
         st.caption(tr("data.imp_fix", lang))
 
 
