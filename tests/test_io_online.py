@@ -82,8 +82,8 @@ def test_the_check_uses_the_proxy_unless_no_proxy_exempts_the_host(no_proxy_env)
         listener.listen()
         port = listener.getsockname()[1]
         no_proxy_env.setenv("https_proxy", f"http://127.0.0.1:{port}")
-        assert online._target("https://overpass.example.invalid/api") == (
-            "127.0.0.1", port, f"proxy 127.0.0.1:{port}")
+        host, at, label = online._target("https://overpass.example.invalid/api")
+        assert (host, at, str(label)) == ("127.0.0.1", port, f"proxy 127.0.0.1:{port}")
         online.require_osm_online("load a file", url="https://overpass.example.invalid/api")
         no_proxy_env.setenv("no_proxy", "overpass.example.invalid")
         assert online._target("https://overpass.example.invalid/api")[:2] == ("overpass.example.invalid", 443)

@@ -145,7 +145,7 @@ def test_helsinki_parts_are_reported_as_networkx_counts_them(helsinki):
     assert p.largest_m == pytest.approx(max(np.bincount(part, weights=helsinki.length)))
     assert p.largest_share == pytest.approx(0.968, abs=5e-4)
     assert p.main == len(np.unique(part[main])) == 1 and p.fragments == 61
-    line = networks.describe(p)
+    line = str(p.msg())
     assert line.startswith("walking network: 62 connected parts, 82.9 km of streets, the largest 96.8 %; "
                            "61 fragments") and "\n" not in line
 

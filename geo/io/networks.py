@@ -6,7 +6,7 @@ saying what to give instead. Files over :data:`MAX_BYTES` are refused before the
 One rule for every way in: a file and a download both keep every connected part of the
 network; the snap (:func:`geo.engine.graph.snap_points`) uses a fragment only where nothing
 else is within the access limit, so the same streets give the same answers however they were
-loaded. :func:`describe` words the parts found, in the one line the command line prints.
+loaded (:meth:`geo.engine.components.Parts.msg` words the parts found).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pyproj
 import shapely
 
 from geo.engine import crs as _crs
-from geo.engine.components import FRAGMENT_M, Parts
 from geo.engine.graph import (
     NetworkError,
     WalkGraph,
@@ -29,18 +28,16 @@ from geo.engine.graph import (
 from geo.engine.limits import Range
 from geo.io import files
 from geo.io.online import OfflineError, osmnx_limits, require_osm_online
+from geo.locale import Msg, text
 
-__all__ = ["MARGIN_M", "MAX_BYTES", "OFFLINE_INSTEAD", "describe", "fetch_network", "load_network",
-           "require_osm_online"]
+__all__ = ["MARGIN_M", "MAX_BYTES", "OFFLINE_INSTEAD", "fetch_network", "load_network", "require_osm_online"]
 
 MAX_BYTES: int = 2 * 1024**3
 """The largest network file read (2 GiB): a district's walking network is a few MB."""
 MARGIN_M = Range(0.0, 10_000.0, "m")
 """Allowed margin around the district when downloading (metres)."""
-_FILE_KINDS = "give an osmnx GraphML (.graphml), OSM XML (.osm) or .osm.pbf file"
-OFFLINE_INSTEAD = ("use a walking network file instead: --network FILE (.osm.pbf, GraphML or .osm; "
-                   "extracts of Shantou come from Geofabrik, BBBike or openstreetmap.org's Export, "
-                   "see docs/cli.md)")
+_FILE_KINDS = Msg.of("why.net_kinds")
+OFFLINE_INSTEAD = Msg.of("why.net_instead")
 """What to do when OpenStreetMap cannot be reached: the end of the one-line message."""
 
 
@@ -51,8 +48,7 @@ def _load_pbf(path: str, name: str, largest_component: bool) -> WalkGraph:
     osm = pyrosm.OSM(path)
     res = osm.get_network(network_type="walking", nodes=True)
     if res is None or res[0] is None or res[1] is None or len(res[1]) == 0:
-        raise NetworkError(f"walking network '{name}' contains no walkable streets; "
-                           "give an extract that covers the study area")
+        raise NetworkError(Msg.of("why.net_no_streets", name=name))
     nodes, edges = res
     ids = nodes["id"].to_numpy(np.int64)
     order = np.argsort(ids)
@@ -81,23 +77,20 @@ def _sniff(path: str) -> str:
         return "graphml"
     if b"<osm" in head:
         return "osm"
-    raise NetworkError(f"walking network '{os.path.basename(path)}': unknown file type; {_FILE_KINDS}")
+    raise NetworkError(Msg.of("why.net_unknown_kind", name=os.path.basename(path), kinds=_FILE_KINDS))
 
 
 def _check_file(path: str, name: str) -> None:
     """Refuse what is not a readable network file before any reader sees it."""
     if os.path.isdir(path):
-        raise NetworkError(f"walking network '{path}' is a folder, not a file; {_FILE_KINDS}")
+        raise NetworkError(Msg.of("why.net_folder", p=path, kinds=_FILE_KINDS))
     if not os.path.isfile(path):
-        raise NetworkError(f"walking network file '{path}' not found; check the path "
-                           "given with --network (GraphML, .osm or .osm.pbf)")
+        raise NetworkError(Msg.of("why.net_missing", p=path))
     size = os.path.getsize(path)
     if size == 0:
-        raise NetworkError(f"walking network '{name}' is an empty file (0 bytes); {_FILE_KINDS}")
+        raise NetworkError(Msg.of("why.net_empty", name=name, kinds=_FILE_KINDS))
     if size > MAX_BYTES:
-        raise NetworkError(f"walking network '{name}' is {size / 1024**3:.1f} GB, over the "
-                           f"{MAX_BYTES / 1024**3:.0f} GB limit; cut an extract of the district "
-                           "(e.g. osmium extract) and load that")
+        raise NetworkError(Msg.of("why.net_too_big", name=name, gb=size / 1024**3, limit=MAX_BYTES / 1024**3))
 
 
 def load_network(path: str | os.PathLike, *, largest_component: bool = False) -> WalkGraph:
@@ -136,14 +129,12 @@ def load_network(path: str | os.PathLike, *, largest_component: bool = False) ->
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if len(reason) > 200:
             reason = reason[:200].rstrip() + "…"
-        raise NetworkError(f"could not read walking network '{name}': {reason}; "
-                           "give an osmnx GraphML, OSM XML (.osm) or .osm.pbf file "
-                           "containing streets") from exc
+        raise NetworkError(Msg.of("why.net_unreadable", name=name, e=reason)) from exc
 
 
 def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
                   path: str | os.PathLike = "data/network/walk.graphml",
-                  largest_component: bool = False) -> WalkGraph:
+                  largest_component: bool = False, lang: str = "en") -> WalkGraph:
     """Download the walking network around a WGS-84 polygon and save it as GraphML.
 
     Every connected part is kept, as :func:`load_network` keeps them when the saved file is
@@ -152,6 +143,7 @@ def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
     The polygon is buffered by ``margin_m`` (in metres, in its UTM zone) so
     that walks crossing the boundary are kept. Before osmnx is even imported,
     :func:`require_osm_online` finds out in a few seconds whether OpenStreetMap can be reached.
+    The two progress lines are printed in ``lang``.
 
     Raises
     ------
@@ -164,23 +156,22 @@ def fetch_network(polygon_wgs84: Any, margin_m: float = 500.0,
     try:
         require_osm_online(OFFLINE_INSTEAD)
     except OfflineError as exc:
-        raise NetworkError(str(exc)) from None
+        raise NetworkError(exc.msg) from None
     import osmnx as ox
 
     area = _widened(polygon_wgs84, margin_m)
-    print(f"downloading walking network from OpenStreetMap (margin {margin_m:g} m)…",
-          flush=True)
+    print(text("run.net_downloading", lang, m=margin_m), flush=True)
     try:
         with osmnx_limits():
             G = ox.graph_from_polygon(area, network_type="walk", retain_all=not largest_component)
     except (OSError, ConnectionError) as exc:  # requests' errors derive from OSError
-        raise NetworkError(f"could not reach OpenStreetMap ({type(exc).__name__}); "
-                           f"{OFFLINE_INSTEAD}") from exc
+        raise NetworkError(Msg.of("why.offline_during", e=type(exc).__name__, instead=OFFLINE_INSTEAD)) from exc
     except Exception as exc:
-        raise NetworkError(f"OpenStreetMap download failed ({exc}); {OFFLINE_INSTEAD}") from exc
+        raise NetworkError(Msg.of("why.net_download_failed", e=str(exc), instead=OFFLINE_INSTEAD)) from exc
     path = os.fspath(path)
     files.atomic_write(path, lambda tmp: ox.save_graphml(G, tmp))
-    print(f"saved {len(G)} nodes, {G.number_of_edges()} edges to {path}", flush=True)
+    print(text("run.net_saved", lang, nodes=Msg.of("run.n_nodes", n=len(G)),
+               edges=Msg.of("run.n_edges", n=G.number_of_edges()), path=path), flush=True)
     return graph_from_networkx(G, largest_component=largest_component,
                                name=os.path.basename(path))
 
@@ -194,18 +185,3 @@ def _widened(polygon_wgs84: Any, margin_m: float) -> Any:
     metric = shapely.transform(polygon_wgs84, lambda a, b: fwd.transform(a, b), interleaved=False)
     return shapely.transform(metric.buffer(margin_m), lambda a, b: back.transform(a, b),
                              interleaved=False)
-
-
-def describe(parts: Parts) -> str:
-    """The one line reporting a network's connected parts on load (English; the app words
-    :meth:`WalkGraph.parts` from its own catalogue), e.g. ``walking network: 62 connected parts,
-    82.9 km of streets, the largest 96.8 %; 61 fragments under 1,000 m (2.6 km) kept, used only
-    by points with no other street within the access limit``."""
-    s = "s" if parts.count != 1 else ""
-    head = (f"walking network: {parts.count:,} connected part{s}, {parts.total_m / 1000:,.1f} km of "
-            f"streets, the largest {100 * parts.largest_share:.1f} %")
-    if not parts.fragments:
-        return head
-    s = "s" if parts.fragments != 1 else ""
-    return (f"{head}; {parts.fragments:,} fragment{s} under {FRAGMENT_M:,.0f} m ({parts.fragment_m / 1000:,.1f} km) "
-            "kept, used only by points with no other street within the access limit")

@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from geo.locale import Msg, Worded
+
 __all__ = ["OVERPASS_URL", "OfflineError", "osmnx_limits", "overpass_url", "require_osm_online"]
 
 #: osmnx's default Overpass endpoint (used when osmnx is not imported yet: importing it takes seconds).
@@ -25,8 +27,9 @@ OVERPASS_URL = "https://overpass-api.de/api"
 CHECK_SECONDS = 3.0
 
 
-class OfflineError(ConnectionError):
-    """OpenStreetMap cannot be reached from this machine; the message says what to do instead."""
+class OfflineError(Worded, ConnectionError):
+    """OpenStreetMap cannot be reached from this machine: ``msg`` (``why.offline``) says where it
+    tried, why it failed and what to do instead."""
 
 
 def overpass_url() -> str:
@@ -35,7 +38,7 @@ def overpass_url() -> str:
     return str(getattr(ox_settings, "overpass_url", OVERPASS_URL))
 
 
-def _target(url: str) -> tuple[str, int, str]:
+def _target(url: str) -> tuple[str, int, Msg | str]:
     """(host, port, label) that a request for ``url`` connects to first: the proxy if one is set
     for the URL's scheme in the environment (``https_proxy``, ``all_proxy``) and ``no_proxy``
     does not exempt the host, else the host itself."""
@@ -47,21 +50,21 @@ def _target(url: str) -> tuple[str, int, str]:
     if proxy and not urllib.request.proxy_bypass(host):
         p = urlsplit(proxy if "://" in proxy else "http://" + proxy)
         if p.hostname:
-            return p.hostname, p.port or 8080, f"proxy {p.hostname}:{p.port or 8080}"
+            return p.hostname, p.port or 8080, Msg.of("why.via_proxy", where=f"{p.hostname}:{p.port or 8080}")
     return host, port, f"{host}:{port}"
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> Msg | str:
     if isinstance(exc, socket.gaierror):
-        return "name not resolved, no DNS"
+        return Msg.of("why.net_no_dns")
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
+        return Msg.of("why.net_refused")
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "no answer in time"
-    return getattr(exc, "strerror", None) or type(exc).__name__
+        return Msg.of("why.net_timeout")
+    return getattr(exc, "strerror", None) or type(exc).__name__  # the system's own words
 
 
-def _connect(host: str, port: int, timeout: float) -> str | None:
+def _connect(host: str, port: int, timeout: float) -> Msg | str | None:
     """None when a TCP connection to ``host:port`` opens within ``timeout`` s, else the reason.
 
     The name lookup cannot be given a timeout, so the attempt runs in a daemon thread that is
@@ -80,11 +83,11 @@ def _connect(host: str, port: int, timeout: float) -> str | None:
     worker.start()
     worker.join(timeout)
     if not outcome:
-        return f"no answer within {timeout:g} s"
+        return Msg.of("why.net_no_answer", s=timeout)
     return None if outcome[0] is None else _reason(outcome[0])
 
 
-def require_osm_online(instead: str, *, url: str | None = None, timeout: float = CHECK_SECONDS) -> None:
+def require_osm_online(instead: Msg | str, *, url: str | None = None, timeout: float = CHECK_SECONDS) -> None:
     """Raise :class:`OfflineError` unless the Overpass host (``url``, default :func:`overpass_url`)
     or the proxy in front of it accepts a connection within ``timeout`` seconds.
 
@@ -94,7 +97,7 @@ def require_osm_online(instead: str, *, url: str | None = None, timeout: float =
     host, port, label = _target(url or overpass_url())
     reason = _connect(host, port, timeout)
     if reason is not None:
-        raise OfflineError(f"could not reach OpenStreetMap ({label}: {reason}); {instead}")
+        raise OfflineError(Msg.of("why.offline", where=label, reason=reason, instead=instead))
 
 
 @contextlib.contextmanager
