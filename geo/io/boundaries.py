@@ -18,6 +18,7 @@ from geo.io.cells import cell_text, isna
 from geo.io.errors import DataError, ImportProblem
 from geo.io.registry import Registry, is_code
 from geo.io.sources import import_options, read_source, vector_frame
+from geo.locale import Msg, Name
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -49,13 +50,9 @@ class BoundaryReport:
 
     @property
     def unmatched(self) -> pd.DataFrame:
-        """Features not imported: ``row, column, value, reason``."""
+        """Features not imported: ``row, column, value, reason`` (a :class:`~geo.locale.Msg`)."""
         return pd.DataFrame([{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
                              for p in self.problems], columns=["row", "column", "value", "reason"])
-
-    def summary(self) -> str:
-        return (f"{self.source}: {self.n_features} features: {len(self.layer)} {self.level} boundaries "
-                f"matched, {len(self.problems)} not imported, {len(self.missing)} of the registry missing")
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -78,20 +75,20 @@ def _tiling_warnings(layer: gpd.GeoDataFrame, district: shapely.Geometry,
         tree = shapely.STRtree(geoms)
         a, b = tree.query(geoms, predicate="overlaps")
         pairs = sorted({(int(i), int(j)) for i, j in zip(a, b) if i < j})
-        names = "; ".join(f"{layer['name'].iat[i]}/{layer['name'].iat[j]}" for i, j in pairs[:5])
+        names = [f"{layer['name'].iat[i]}/{layer['name'].iat[j]}" for i, j in pairs[:5]]
         out.append(ImportProblem(None, "geometry", f"{overlap / 1e6:.3f} km²",
-                                 f"boundaries overlap by {overlap / 1e6:.3f} km² ({names}); "
-                                 "fix the overlaps so no area is counted twice", field="geometry", level="warning"))
+                                 Msg.of("why.overlap", a=overlap / 1e6, names=names), field="geometry",
+                                 level="warning"))
     outside = float(shapely.difference(union, dist).area)
     if outside > tolerance * dist.area:
         out.append(ImportProblem(None, "geometry", f"{outside / 1e6:.3f} km²",
-                                 f"{outside / 1e6:.3f} km² of the boundaries lie outside the district outline",
+                                 Msg.of("why.outside_bounds", a=outside / 1e6),
                                  field="geometry", level="warning"))
     uncovered = float(shapely.difference(dist, union).area)
     if uncovered > tolerance * dist.area:
         out.append(ImportProblem(None, "geometry", f"{uncovered / 1e6:.3f} km²",
-                                 f"{uncovered / 1e6:.3f} km² of the district is in no boundary of this file "
-                                 f"({100 * uncovered / dist.area:.1f}%)", field="geometry", level="warning"))
+                                 Msg.of("why.uncovered", a=uncovered / 1e6, p=100 * uncovered / dist.area),
+                                 field="geometry", level="warning"))
     return out
 
 
@@ -120,25 +117,26 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     """
     chosen, max_bytes, max_rows = import_options(crs, filename, max_bytes, max_rows)
     if level not in (None, "street", "community"):
-        raise DataError(filename, f"unknown level {level!r}; use 'street' or 'community'")
+        raise DataError(filename, Msg.of("why.unknown_level", l=repr(level)))
     src = read_source(source, filename, max_bytes)
     if src.kind not in ("geojson", "gpkg", "zip"):
-        raise DataError(src.name, "boundaries must be GeoJSON, GeoPackage or a zipped Shapefile (.zip)")
+        raise DataError(src.name, Msg.of("why.bounds_format"))
     warnings: list[ImportProblem] = []
     gdf = vector_frame(src, layer, max_rows, max_bytes, warnings)
     if len(gdf) == 0:
-        raise DataError(src.name, "the file has no features")
+        raise DataError(src.name, Msg.of("why.no_features"))
     reg = district.registry
     text = {c: [("" if isna(v) else cell_text(v).strip()) for v in gdf[c].tolist()]
             for c in gdf.columns if c != gdf.geometry.name}
-    lv, code_col, name_col = _choose_columns(src.name, text, reg, level)
+    place = Name(district.label("zh"), district.label("en"))
+    lv, code_col, name_col = _choose_columns(src.name, text, reg, level, place)
     problems: list[ImportProblem] = []
     codes = _match(text, reg, lv, code_col, name_col, problems)
     labels = np.array(text[code_col or name_col], dtype=object)
     geoms = _check_geometries(np.asarray(gdf.geometry.values, dtype=object), codes, labels, problems, warnings)
     _check_vertices(geoms, codes, labels, chosen, district.outline, problems)
     d = district.geometry
-    geoms, suggested = _fit_crs(geoms, codes, chosen, d, reg.label, warnings)
+    geoms, suggested = _fit_crs(geoms, codes, chosen, d, place, warnings)
     out, by_code = _merge_parts(gdf, geoms, codes, reg, lv, code_col or name_col, warnings)
     warnings += _tiling_warnings(out, d)
     missing = _missing(reg, lv, by_code, warnings)
@@ -146,8 +144,8 @@ def import_boundaries(source: str | os.PathLike | bytes | io.IOBase, level: str 
     return BoundaryReport(out, lv, problems, warnings, missing, src.name, code_col, name_col, len(gdf), suggested)
 
 
-def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry,
-                    level: str | None) -> tuple[str, str | None, str | None]:
+def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry, level: str | None,
+                    place: Name) -> tuple[str, str | None, str | None]:
     """(level, code column, name column): the level and columns matching most of the first 1,000 features."""
     best = None  # (matches, level, code column, name column)
     for lv in [level] if level else ["street", "community"]:
@@ -167,9 +165,7 @@ def _choose_columns(name: str, text: dict[str, list[str]], reg: Registry,
             best = (score, lv, code_col, name_col)
     assert best is not None
     if best[0] == 0:
-        raise DataError(name, f"no feature matches a street or community of {reg.label}'s registry; "
-                              f"the file needs a column with the official codes or the names (e.g. "
-                              f"{reg.example('community')})")
+        raise DataError(name, Msg.of("why.no_match_any", district=place, ex=reg.example("community")))
     return best[1], best[2], best[3]
 
 
@@ -190,20 +186,21 @@ def _match(text: dict[str, list[str]], reg: Registry, lv: str, code_col: str | N
         if code_col:
             codes[i], why = resolve(text[code_col][i])
             if codes[i] is None and text[code_col][i]:
-                reasons.append(f"code {text[code_col][i]!r}: {why}")
+                reasons.append(Msg.of("why.by_code", v=text[code_col][i], why=why))
         if codes[i] is None and name_col:
             codes[i], why = resolve(text[name_col][i])
             if codes[i] is None:
-                reasons.append(f"name {text[name_col][i]!r}: {why}")
+                reasons.append(Msg.of("why.by_name", v=text[name_col][i], why=why))
         if codes[i] is None:
             col = code_col or name_col
+            rest = reasons[0] if len(reasons) == 1 else Msg.of("why.both", a=reasons[0], b=reasons[-1])
             problems.append(ImportProblem(i + 1, col, text[col][i] if col else "",
-                                          "not matched to the registry: " + "; ".join(reasons)
-                                          if reasons else "not matched: no code or name", field="code"))
+                                          Msg.of("why.not_matched", rest=rest) if reasons else Msg.of("why.no_code"),
+                                          field="code"))
     return codes
 
 
-def _refuse(problems: list[ImportProblem], codes: np.ndarray, i: int, value: str, reason: str) -> None:
+def _refuse(problems: list[ImportProblem], codes: np.ndarray, i: int, value: str, reason: Msg) -> None:
     problems.append(ImportProblem(int(i) + 1, "geometry", value, reason, field="geometry"))
     codes[i] = None
 
@@ -218,17 +215,17 @@ def _check_geometries(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray,
     not_polygon = matched & ~empty & ~np.isin(kind, (3, 6))
     invalid = matched & ~empty & ~not_polygon & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(empty):
-        _refuse(problems, codes, i, labels[i], "empty geometry; draw the boundary")
+        _refuse(problems, codes, i, labels[i], Msg.of("why.empty_geom"))
     for i in np.flatnonzero(not_polygon):
-        _refuse(problems, codes, i, geoms[i].geom_type, f"{labels[i]}: not a polygon")
+        _refuse(problems, codes, i, geoms[i].geom_type, Msg.of("why.not_polygon", label=labels[i]))
     for i in np.flatnonzero(invalid):
         warnings.append(ImportProblem(int(i) + 1, "geometry", shapely.is_valid_reason(geoms[i]),
-                                      f"{labels[i]}: invalid polygon, repaired", field="geometry", level="warning"))
+                                      Msg.of("why.repaired", label=labels[i]), field="geometry", level="warning"))
         parts = shapely.get_parts(shapely.make_valid(geoms[i]))
         polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
         geoms[i] = shapely.union_all(polys) if len(polys) else None
         if geoms[i] is None or geoms[i].is_empty:
-            _refuse(problems, codes, i, labels[i], "invalid polygon that cannot be repaired")
+            _refuse(problems, codes, i, labels[i], Msg.of("why.unrepairable"))
     return geoms
 
 
@@ -247,10 +244,10 @@ def _check_vertices(geoms: np.ndarray, codes: np.ndarray, labels: np.ndarray, ch
         i = int(idx[owner[issue.index]])
         if i not in refused:
             refused.add(i)
-            _refuse(problems, codes, i, issue.value, f"{labels[i]}: {issue.reason} (a vertex of the boundary)")
+            _refuse(problems, codes, i, issue.value, Msg.of("why.vertex", label=labels[i], rest=issue.reason))
 
 
-def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geometry, label: str,
+def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geometry, place: Name,
              warnings: list[ImportProblem]) -> tuple[np.ndarray, str | None]:
     """The matched geometries in WGS-84, and a coordinate system that fits the district better."""
     matched = pd.notna(codes)
@@ -263,11 +260,15 @@ def _fit_crs(geoms: np.ndarray, codes: np.ndarray, chosen: str, d: shapely.Geome
     better = max(_crs.CRS_NAMES, key=lambda n: (fits[n], n == chosen))
     suggested = better if fits[better] > fits[chosen] + 0.01 else None
     if suggested:
-        warnings.append(ImportProblem(None, None, suggested,
-                                      f"the boundaries fit {label} better read as {suggested} "
-                                      f"({fits[suggested]:.0%} inside) than as {chosen} ({fits[chosen]:.0%}); "
-                                      f"choose {suggested} and import again", field="crs", level="warning"))
+        warnings.append(ImportProblem(None, None, suggested, Msg.of(
+            "why.bounds_crs", district=place, s=_crs_word(suggested), a=round(100 * fits[suggested]),
+            c=_crs_word(chosen), b=round(100 * fits[chosen])), field="crs", level="warning"))
     return (_crs.convert_geometry(g_arr, chosen, "wgs84") if chosen != "wgs84" else g_arr), suggested
+
+
+def _crs_word(name: str) -> Msg:
+    """A coordinate system in words (``crs_wgs84``: WGS-84 (GPS, OpenStreetMap))."""
+    return {"wgs84": Msg.of("crs_wgs84"), "gcj02": Msg.of("crs_gcj02"), "bd09": Msg.of("crs_bd09")}[name]
 
 
 def _merge_parts(gdf: gpd.GeoDataFrame, geoms: np.ndarray, codes: np.ndarray, reg: Registry, lv: str,
@@ -280,9 +281,9 @@ def _merge_parts(gdf: gpd.GeoDataFrame, geoms: np.ndarray, codes: np.ndarray, re
     records = []
     for c, idx in by_code.items():
         if len(idx) > 1:
-            warnings.append(ImportProblem(idx[1] + 1, column, c, f"{reg.name[c]} has {len(idx)} features (rows "
-                                          f"{', '.join(str(k + 1) for k in idx)}); merged into one", field="code",
-                                          level="warning"))
+            warnings.append(ImportProblem(idx[1] + 1, column, c, Msg.of(
+                "why.merged", name=reg.name[c], n=len(idx), rows=[k + 1 for k in idx]), field="code",
+                level="warning"))
         rec = {"code": c, "name": reg.name[c]} | ({"street_code": reg.parent[c]} if lv == "community" else {})
         rec["geometry_source"] = "user"
         if "kind" in extras:
@@ -305,7 +306,8 @@ def _missing(reg: Registry, lv: str, by_code: dict[str, list[int]], warnings: li
     missing = pd.DataFrame({"code": [c for c in all_codes if c not in by_code]})
     missing["name"] = missing["code"].map(reg.name).astype(str)
     if len(missing):
-        warnings.append(ImportProblem(None, None, str(len(missing)),
-                                      f"{len(missing)} of the registry's {len(all_codes)} {lv}s have no boundary "
-                                      "in this file", field="code", level="warning"))
+        lv_word = Msg.of("why.lvs_street", n=len(all_codes)) if lv == "street" \
+            else Msg.of("why.lvs_community", n=len(all_codes))
+        warnings.append(ImportProblem(None, None, str(len(missing)), Msg.of(
+            "why.missing_bounds", n=len(missing), all=len(all_codes), lv=lv_word), field="code", level="warning"))
     return missing
