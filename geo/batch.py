@@ -179,9 +179,9 @@ def life_settings(settings: coverage.Settings) -> lc.Settings:
 def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: Path | None = None,
                centers_crs: str = "wgs84", facilities: Path | None = None, facilities_crs: str | None = None,
                catalogue: lc.Catalogue | None = None, network: Path | None = None, scheduler: str = "local",
-               workers: int = 2, say: Say = _quiet) -> RegionRun:
+               workers: int = 2, say: Say = _quiet, lang: str = "zh") -> RegionRun:
     """The units of region ``prefix`` as tasks on ``scheduler``, then the region's outputs in
-    ``out`` (``region_summary.csv``, the map and the brief). With ``facilities`` every unit's
+    ``out`` (``region_summary.csv``, the map and the brief in ``lang``). With ``facilities`` every unit's
     life circle too (``catalogue``: the categories asked for, default all). ``say`` gets the
     progress, one message at a time."""
     reg = rg.region(prefix)
@@ -194,7 +194,7 @@ def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: 
         life = None
         if facilities is not None:
             life, report = life_jobs(facilities, facilities_crs, catalogue, life_settings(settings), shapes)
-        say(Msg.of("run.region", region=reg.label, units=Msg.of("run.n_units", n=len(reg.units)),
+        say(Msg.of("run.region", region=reg.names, units=Msg.of("run.n_units", n=len(reg.units)),
                    streets=Msg.of("run.n_streets", n=int(reg.units["n_streets"].sum())),
                    communities=Msg.of("run.n_villages", n=int(reg.units["n_communities"].sum()))))
         if life is not None:
@@ -213,5 +213,5 @@ def run_region(prefix: str, out: Path, settings: coverage.Settings, *, centers: 
         t = time.perf_counter()
         rows = run_on(client, jobs, say)
     summary = rg.summary_frame(rows)
-    paths = rg.write_outputs(Path(out), reg, summary, shapes, settings.limit_minutes)
+    paths = rg.write_outputs(Path(out), reg, summary, shapes, settings.limit_minutes, lang)
     return RegionRun(summary, paths, time.perf_counter() - t)

@@ -343,7 +343,7 @@ def cmd_batch(args: argparse.Namespace, place: None = None) -> int:
                                centers_crs=args.centers_crs, facilities=args.facilities,
                                facilities_crs=args.facilities_crs, catalogue=catalogue, network=args.network,
                                scheduler=args.scheduler, workers=args.workers,
-                               say=lambda line: say(line, args.lang))
+                               say=lambda line: say(line, args.lang), lang=args.lang)
     except batch.BatchError as exc:
         raise UsageError(exc.msg) from None
     except errors.DataError as exc:

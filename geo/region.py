@@ -19,6 +19,7 @@ import shapely
 from geo.engine import graph as wg
 from geo.io import districts, files, registry, sources, tables
 from geo.io.errors import DataError, ImportProblem
+from geo.locale import Msg, Name, text
 
 SUMMARY_COLUMNS = ["adcode", "name", "n_streets", "n_communities", "n_centers", "area_km2", "covered_pct",
                    "n_gaps", "status"]
@@ -38,19 +39,26 @@ class Region:
 
     @property
     def label(self) -> str:
-        return f"{self.name}（{self.prefix}）" if self.name else f"区划代码 {self.prefix}*"
+        """``汕头市（4405）``, or ``区划代码 44*`` for a prefix without a name."""
+        return self.names.zh
+
+    @property
+    def names(self) -> Name:
+        """The region in both languages: 汕头市（4405） / Shantou City (4405)."""
+        return Name(text("map.region_label" if self.name else "map.region_prefix", "zh", name=self.name,
+                         prefix=self.prefix),
+                    text("map.region_label" if self.name else "map.region_prefix", "en",
+                         name=districts.english_name(self.name) if self.name else "", prefix=self.prefix))
 
 
 def region(prefix: object) -> Region:
     """The units of a code prefix; :class:`~geo.io.districts.DistrictError` (one line) when none."""
     p = districts.region_code(str(prefix).strip())  # 440500 is 4405 (汕头市)
     if not p.isdigit() or len(p) > 6:
-        raise districts.DistrictError(f"--region {p!r}: give the first digits of an adcode: 44 (广东省), "
-                                      "4405 (汕头市) or a unit's 6 digits")
+        raise districts.DistrictError(Msg.of("why.region_not_code", given=repr(p)))
     units = districts.units(p)
     if units.empty:
-        raise districts.DistrictError(f"--region {p}: no county-level unit's code starts with {p}; give a "
-                                      "province (44), a prefecture (4405) or a unit (440511)")
+        raise districts.DistrictError(Msg.of("why.region_none", prefix=p))
     return Region(p, districts.name_of(p), units)
 
 
@@ -94,7 +102,7 @@ def split_by_unit(path: Path, crs: str, schema: sources.Schema | str, reg: Regio
     first[which[head]] = unit[head]
     for i in ok[first < 0]:  # inside the region's union but on no unit: a gap between outlines
         problems.append(t.problem(int(i), "lon", f"{t.df['lon'].iat[i]}, {t.df['lat'].iat[i]}",
-                                  f"outside every unit of {reg.label}", column=t.pair))
+                                  Msg.of("why.outside_units", region=reg.names), column=t.pair))
     shares: dict[str, Share] = {}
     codes = shapes["code"].to_numpy()
     for u in np.unique(first[first >= 0]):
@@ -146,53 +154,64 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def write_outputs(out: Path, reg: Region, summary: pd.DataFrame, shapes: gpd.GeoDataFrame,
-                  minutes: float) -> list[Path]:
-    """``region_summary.csv``, ``region_map.png`` and ``region_brief.md`` into ``out``."""
+                  minutes: float, lang: str = "zh") -> list[Path]:
+    """``region_summary.csv``, ``region_map.png`` and ``region_brief.md`` into ``out``; the map's
+    title and the brief in ``lang`` (the CSV's columns are the same in every language)."""
     from geo.render import region_map
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [tables.write_csv(summary, out / "region_summary.csv")]
-    title = f"{reg.name or reg.label}{minutes:g}分钟党群服务圈覆盖（{len(summary)}个县级单位）"
+    title = text("map.region_title", lang, region=_region_name(reg, lang), m=f"{minutes:g}",
+                 units=Msg.of("run.n_units", n=len(summary)))
     units = gpd.GeoDataFrame(summary.merge(shapes[["code", "geometry"]], left_on="adcode", right_on="code",
                                            how="left"), geometry="geometry", crs="EPSG:4326")
     paths.append(region_map.write_png(units, title, out / "region_map.png"))
-    text = brief_text(reg, summary, minutes)
-    files.atomic_write(out / "region_brief.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    brief = brief_text(reg, summary, minutes, lang)
+    files.atomic_write(out / "region_brief.md", lambda tmp: Path(tmp).write_text(brief, encoding="utf-8"))
     paths.append(out / "region_brief.md")
     return paths
 
 
-def brief_text(reg: Region, summary: pd.DataFrame, minutes: float) -> str:
-    """The region's brief (Markdown, Chinese first): headline, the units by coverage, failures."""
+def _region_name(reg: Region, lang: str) -> str:
+    """The region's name in ``lang`` (its label when it has no name)."""
+    if not reg.name:
+        return reg.names.en if lang == "en" else reg.names.zh
+    return districts.english_name(reg.name) if lang == "en" else reg.name
+
+
+def brief_text(reg: Region, summary: pd.DataFrame, minutes: float, lang: str = "zh") -> str:
+    """The region's brief (Markdown) in ``lang``: headline, the units by coverage, failures."""
     ok = summary[summary["status"] == "ok"]
     failed = summary[summary["status"] != "ok"]
     area = ok["area_km2"].sum()
     covered = (ok["area_km2"] * ok["covered_pct"] / 100).sum()
-    lines = [f"# {reg.name or reg.label}{minutes:g}分钟党群服务圈覆盖简报", "",
-             f"- 县级单位 {len(summary)} 个（完成 {len(ok)}，失败 {len(failed)}）；"
-             f"街道 {int(summary['n_streets'].sum()):,} 个，村/社区 {int(summary['n_communities'].sum()):,} 个",
-             f"- 覆盖面积 {covered:,.1f} / {area:,.1f} km²（{(100 * covered / area) if area else 0:.1f}%），"
-             f"服务中心 {int(ok['n_centers'].sum()):,} 个，缺口 {int(ok['n_gaps'].sum()):,} 处", "",
-             "| 代码 | 名称 | 面积 km² | 覆盖率 | 中心 | 缺口 | 状态 |", "|---|---|---:|---:|---:|---:|---|"]
+    lines = [text("map.region_brief_title", lang, region=_region_name(reg, lang), m=f"{minutes:g}"), "",
+             text("map.region_brief_units", lang, units=Msg.of("run.n_units", n=len(summary)), ok=len(ok),
+                  failed=len(failed), streets=Msg.of("run.n_streets", n=int(summary["n_streets"].sum())),
+                  communities=Msg.of("run.n_villages", n=int(summary["n_communities"].sum()))),
+             text("map.region_brief_area", lang, covered=f"{covered:,.1f}", area=f"{area:,.1f}",
+                  pct=f"{(100 * covered / area) if area else 0:.1f}",
+                  centres=Msg.of("run.n_centres", n=int(ok["n_centers"].sum())),
+                  gaps=Msg.of("run.n_gaps", n=int(ok["n_gaps"].sum()))), "",
+             text("map.region_brief_head", lang), "|---|---|---:|---:|---:|---:|---|"]
     for r in summary.sort_values(["status", "covered_pct"], ascending=[True, True], na_position="last").itertuples():
         pct = f"{r.covered_pct:.1f}%" if pd.notna(r.covered_pct) else "—"
         area_txt = f"{r.area_km2:,.1f}" if pd.notna(r.area_km2) else "—"
         lines.append(f"| {r.adcode} | {r.name} | {area_txt} | {pct} | {_int(r.n_centers)} | {_int(r.n_gaps)} | "
                      f"{r.status} |")
     if "lc_fully_served" in summary.columns:
-        lines += _life_lines(ok)
-    lines += ["", "注：未导入真实边界和中心时，街道、社区边界和中心位置为示意数据（程序生成），"
-              "Illustrative data unless the real boundaries and centres were loaded."]
+        lines += _life_lines(ok, lang)
+    lines += ["", text("map.region_brief_notice", lang)]
     return "\n".join(lines) + "\n"
 
 
-def _life_lines(ok: pd.DataFrame) -> list[str]:
+def _life_lines(ok: pd.DataFrame, lang: str) -> list[str]:
     """The life circle's part of the brief: communities reaching every category, per unit."""
     served, total = int(ok["lc_fully_served"].sum()), int(ok["n_communities"].sum())
     share = 100 * served / total if total else 0.0
-    lines = ["", "## 生活圈（GB 50180-2018）", "",
-             f"- 各类设施都能步行到达的村/社区 {served:,} / {total:,} 个（{share:.1f}%）", "",
-             "| 代码 | 名称 | 设施 | 全部可达的村/社区 | 最弱的类别（覆盖率） |", "|---|---|---:|---:|---|"]
+    lines = ["", text("map.region_brief_life", lang), "",
+             text("map.region_brief_served", lang, served=f"{served:,}", total=f"{total:,}", pct=f"{share:.1f}"), "",
+             text("map.region_brief_life_head", lang), "|---|---|---:|---:|---|"]
     for r in ok.sort_values("lc_fully_served_pct", na_position="last").itertuples():
         pct = f"{r.lc_fully_served_pct:.1f}%" if pd.notna(r.lc_fully_served_pct) else "—"
         lines.append(f"| {r.adcode} | {r.name} | {_int(r.lc_facilities)} | {_int(r.lc_fully_served)}（{pct}） | "

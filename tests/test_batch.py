@@ -188,12 +188,13 @@ def test_a_region_is_split_and_a_failing_unit_never_stops_the_others(cache, tmp_
     lines += [f"海南区某中心,no-such-tier,{other.lon},{other.lat}"]  # one bad row in 海南区: that unit fails
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert cli.main(["batch", "--region", WUHAI, "--centers", str(f), "--out", str(out), "--scheduler", "serial"]) == 0
+    assert cli.main(["batch", "--region", WUHAI, "--centers", str(f), "--out", str(out), "--scheduler", "serial",
+                     "--lang", "zh"]) == 0
     s = summary(out).set_index("adcode")
     assert list(s.index) == [hb, hn, wd]
     assert s.at[hb, "status"] == "ok" and s.at[hb, "n_centers"] == len(with_centres)
     row = len(with_centres) + 2  # the header is row 1
-    assert s.at[hn, "status"].startswith(f"failed: centres.csv: row {row}, tier: unknown tier")
+    assert s.at[hn, "status"].startswith(f"failed: centres.csv, row {row}, column tier: unknown tier")
     assert s.at[wd, "status"] == "failed: centres.csv: no row of the file lies in 乌达区"
     assert (out / hb / "summary.csv").exists() and not (out / hn).exists()
     assert (out / "region_map.png").stat().st_size > 10_000
@@ -228,7 +229,7 @@ def test_each_units_life_circle_is_the_single_district_answer(cache, facilities,
     unit's life circle equals ``lifecircle --district`` run on it with the whole file."""
     out = tmp_path / "out"
     assert cli.main(["batch", "--region", WUHAI, "--facilities", str(facilities), "--out", str(out),
-                     "--scheduler", "serial"]) == 0
+                     "--scheduler", "serial", "--lang", "zh"]) == 0
     s = summary(out).set_index("adcode")
     assert list(s.columns[:len(rg.SUMMARY_COLUMNS) - 1]) == rg.SUMMARY_COLUMNS[1:]  # the contract first
     assert (s["status"] == "ok").all()

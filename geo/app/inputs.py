@@ -2,10 +2,10 @@
 
 Custom walking minutes and speed, the number of suggested stations and typed coordinates each
 pass one function here. A value that is not a finite number, is negative or zero, or is absurd
-(minutes over :data:`MAX_MINUTES`, speed over :data:`MAX_SPEED_KMH`) raises :class:`InputError`
-whose message, in the page's language, says what is wrong and what to type instead. The engine
-checks again (:class:`geo.engine.coverage.Settings`); the page shows either message, never a
-traceback.
+(minutes over :data:`MAX_MINUTES`, speed over :data:`MAX_SPEED_KMH`) raises :class:`InputError`,
+a code with parameters (:class:`~geo.locale.Msg`) that says what is wrong and what to type
+instead; ``str()`` is its text in the page's language. The engine checks again
+(:class:`geo.engine.coverage.Settings`); the page shows either message, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from geo.app.text import md, tr
+from geo.app.text import district_words, md
 from geo.io.registry import parse_number
+from geo.locale import Msg, Name, Worded
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -23,13 +24,21 @@ MAX_MINUTES = 120.0
 MAX_SPEED_KMH = 20.0
 
 
-class InputError(ValueError):
-    """A typed value that cannot be used; ``str(exc)`` is the message for the page, ``kind`` what
-    is wrong (``number``, ``range``, ``swapped``, ``empty``)."""
+class InputError(Worded, ValueError):
+    """A typed value that cannot be used: ``msg`` the code and parameters, ``kind`` what is wrong
+    (``number``, ``range``, ``swapped``, ``empty``); ``str(exc)`` is the message in ``lang``, the
+    page's language, and :meth:`text` words it in any."""
 
-    def __init__(self, message: str, kind: str = "range"):
-        super().__init__(message)
+    def __init__(self, msg: Msg, kind: str = "range", lang: str = "en"):
+        super().__init__(msg)
         self.kind = kind
+        self.lang = lang
+
+    def __str__(self) -> str:
+        return self.text(self.lang)
+
+    def __reduce__(self):
+        return (self.__class__, (self.msg, self.kind, self.lang))
 
 
 def _number(value: object) -> float:
@@ -45,9 +54,9 @@ def _number(value: object) -> float:
 
 
 def _shown(value: object) -> str:
-    """How a rejected value is quoted back (markup-safe)."""
+    """How a rejected value is quoted back: a number as typed (120.0001, not 120), text markup-safe."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{float(value):g}"
+        return f"{float(value):.15g}"
     return md(value) if str(value).strip() else "—"
 
 
@@ -55,7 +64,7 @@ def minutes(value: object, lang: str = "zh") -> float:
     """A custom walking time in minutes: finite, above 0, at most :data:`MAX_MINUTES`."""
     v = _number(value)
     if not (math.isfinite(v) and 0 < v <= MAX_MINUTES):
-        raise InputError(tr("bad_minutes", lang, max=MAX_MINUTES, value=_shown(value)))
+        raise InputError(Msg.of("bad_minutes", max=MAX_MINUTES, value=_shown(value)), lang=lang)
     return v
 
 
@@ -63,7 +72,7 @@ def speed(value: object, lang: str = "zh") -> float:
     """A custom walking speed in km/h: finite, above 0, at most :data:`MAX_SPEED_KMH`."""
     v = _number(value)
     if not (math.isfinite(v) and 0 < v <= MAX_SPEED_KMH):
-        raise InputError(tr("bad_speed", lang, max=MAX_SPEED_KMH, value=_shown(value)))
+        raise InputError(Msg.of("bad_speed", max=MAX_SPEED_KMH, value=_shown(value)), lang=lang)
     return v
 
 
@@ -71,7 +80,7 @@ def count(value: object, low: int, high: int, default: int, lang: str = "zh") ->
     """A whole number from ``low`` to ``high`` (the number of stations to suggest)."""
     v = _number(value)
     if not (math.isfinite(v) and v == int(v) and low <= v <= high):
-        raise InputError(tr("bad_k", lang, lo=low, hi=high, value=_shown(value), default=default))
+        raise InputError(Msg.of("bad_k", lo=low, hi=high, value=_shown(value), default=default), lang=lang)
     return int(v)
 
 
@@ -81,12 +90,14 @@ def coordinate(text: object, field: str, lang: str, place: District) -> float:
 
     Full-width digits and a trailing degree sign are accepted (:func:`geo.io.registry.parse_number`).
     """
-    what = tr(field, lang)
+    what = Msg(field)  # 经度 / Longitude
     if not str(text).strip():
-        raise InputError(tr("bad_coord_empty", lang, what=what), "empty")
+        raise InputError(Msg.of("bad_coord_empty", what=what), "empty", lang)
     v = _number(text)
     if not math.isfinite(v):
-        raise InputError(tr("bad_coord_number", lang, place=place, what=what, value=_shown(text)), "number")
+        ex = district_words(place, "en")
+        raise InputError(Msg.of("bad_coord_number", what=what, value=_shown(text), ex_lon=ex["ex_lon"],
+                                ex_lat=ex["ex_lat"]), "number", lang)
     return v
 
 
@@ -99,9 +110,12 @@ def point(lon_text: object, lat_text: object, lang: str, place: District) -> tup
     lon = coordinate(lon_text, "lon", lang, place)
     lat = coordinate(lat_text, "lat", lang, place)
     if abs(lon) <= 90 and 70 <= lat <= 140:
-        raise InputError(tr("bad_swapped", lang, place=place, lon=f"{lon:g}", lat=f"{lat:g}"), "swapped")
+        near = district_words(place, "en")
+        raise InputError(Msg.of("bad_swapped", district=Name(place.label("zh"), place.label("en")),
+                                near_lon=near["near_lon"], near_lat=near["near_lat"], lon=f"{lon:.15g}",
+                                lat=f"{lat:.15g}"), "swapped", lang)
     if not -180 <= lon <= 180:
-        raise InputError(tr("bad_lon_range", lang, value=f"{lon:g}"))
+        raise InputError(Msg.of("bad_lon_range", value=f"{lon:.15g}"), lang=lang)
     if not -90 <= lat <= 90:
-        raise InputError(tr("bad_lat_range", lang, value=f"{lat:g}"))
+        raise InputError(Msg.of("bad_lat_range", value=f"{lat:.15g}"), lang=lang)
     return lon, lat

@@ -29,6 +29,7 @@ from geo.io.district import District, Layers
 from geo.io.errors import DataError
 from geo.jobs.coverage import CoverageJob
 from geo.jobs.lifecircle import LifeCircleJob
+from geo.locale import Msg
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,14 @@ def unit_layers(job: UnitJob, place: District) -> Layers:
     if job.centers is None:
         return layers
     if job.centers.table.empty:  # reported, not guessed
-        raise DataError(job.centers_file, f"no row of the file lies in {job.name}")
+        raise DataError(job.centers_file, Msg.of("why.no_row_in_unit", unit=job.name))
     report = centers_io.validate_centers(job.centers.table, job.centers_crs, source=job.centers_file,
                                          district=place, streets=layers.streets, communities=layers.communities)
-    if report.problems:
-        p = report.problems[0]
+    if report.problems:  # named by the rows of the region-wide file
         rows = job.centers.rows
-        row = rows[p.row - 2] if isinstance(p.row, int) and 2 <= p.row < len(rows) + 2 else p.row
-        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
-        raise DataError(job.centers_file, f"row {row}, {p.column}: {p.reason}{more}")
+        raise DataError(job.centers_file, [
+            replace(p, row=rows[p.row - 2] if isinstance(p.row, int) and 2 <= p.row < len(rows) + 2 else p.row)
+            for p in report.problems])
     return replace(layers, centers=report.valid, sources={**layers.sources, "centers": f"file:{job.centers_file}"})
 
 
@@ -97,7 +97,7 @@ def run_unit(job: UnitJob) -> dict:
     try:
         layers = unit_layers(job, job.place())
         if job.settings.mode == "network" and job.graph is None:
-            raise coverage.CoverageError("the network has no street within walking reach of the unit")
+            raise coverage.CoverageError(Msg.of("set.unit_no_street"))
         cov = CoverageJob(layers, job.settings, job.graph)
         result = cov.run()
         cov.write(result, job.out / job.code)
