@@ -45,10 +45,11 @@ class Region:
     @property
     def names(self) -> Name:
         """The region in both languages: 汕头市（4405） / Shantou City (4405)."""
-        return Name(text("map.region_label" if self.name else "map.region_prefix", "zh", name=self.name,
-                         prefix=self.prefix),
-                    text("map.region_label" if self.name else "map.region_prefix", "en",
-                         name=districts.english_name(self.name) if self.name else "", prefix=self.prefix))
+        if not self.name:
+            return Name(text("map.region_prefix", "zh", prefix=self.prefix),
+                        text("map.region_prefix", "en", prefix=self.prefix))
+        return Name(text("map.region_label", "zh", name=self.name, prefix=self.prefix),
+                    text("map.region_label", "en", name=districts.english_name(self.name), prefix=self.prefix))
 
 
 def region(prefix: object) -> Region:
