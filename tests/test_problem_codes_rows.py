@@ -48,7 +48,7 @@ def assert_worded(reason: Msg) -> None:
     for name in sorted(words(reason), key=len, reverse=True):
         en = en.replace(name, "")
     assert not CJK.search(en), (reason.code, reason.text("en"))
-    assert not LATIN_SENTENCE.search(zh), (reason.code, zh)
+    assert not LATIN_SENTENCE.search(re.sub(r"--[a-z-]+(?: [A-Z]+)?", "", zh)), (reason.code, zh)  # options aside
     assert CJK.search(zh), (reason.code, zh)
 
 
@@ -277,3 +277,17 @@ def test_the_note_on_fallbacks_is_worded_in_the_language_asked():
     assert "街道边界、服务中心" in zh and "龙湖区" in zh and not LATIN_SENTENCE.search(zh)
     assert Problem(None, None, "", Msg.of("why.store_and_file", layer=data.LAYER_WORDS["streets"], v=3)).why("zh") \
         == "数据文件中已有街道边界（版本 3），又指定了街道边界文件；请只保留一个"
+
+
+def test_openstreetmap_out_of_reach_is_said_in_the_language_asked(monkeypatch):
+    from geo.io import online
+
+    def offline(instead, **_kw):
+        raise online.OfflineError(Msg.of("why.offline", where="overpass-api.de:443", reason="test", instead=instead))
+
+    monkeypatch.setattr(online, "require_osm_online", offline)
+    with pytest.raises(DataError) as e:
+        facilities.fetch_facilities(OUTLINE.geometry.iat[0], CAT)
+    assert e.value.code == "why.offline" and e.value.problems[0].reason.params["instead"] == Msg.of("why.fac_instead")
+    assert "--facilities" in e.value.text("en") and "请改用高德导出文件或设施表" in e.value.text("zh")
+    assert_worded(e.value.problems[0].reason)

@@ -282,9 +282,9 @@ def fetch_facilities(polygon_wgs84: shapely.Geometry, catalogue: Catalogue | Non
     catalogue = catalogue or load_catalogue()
     margin_m = MARGIN_M.check("margin_m", margin_m)
     try:
-        online.require_osm_online("use an AMap export or a facilities table with --facilities instead")
+        online.require_osm_online(Msg.of("why.fac_instead"))
     except online.OfflineError as exc:
-        raise DataError("OpenStreetMap", str(exc)) from None
+        raise DataError("OpenStreetMap", exc.msg) from None
     import osmnx as ox
 
     try:
