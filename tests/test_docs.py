@@ -45,6 +45,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
                LONGHU_STORE=str(tmp_path / "store.gpkg"), MPLBACKEND="Agg", PYTHONIOENCODING="utf-8")
+    for var in ("LC_ALL", "LC_MESSAGES"):  # the command line speaks the locale's language: the pages show English
+        env.pop(var, None)
+    env["LANG"] = "C.UTF-8"
     return env
 
 
