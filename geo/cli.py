@@ -69,7 +69,7 @@ def _add_coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--centers-crs", default="wgs84", help="coordinates of the centres file: wgs84|gcj02|bd09")
     p.add_argument("--network", type=Path, help="walking network: GraphML, .osm or .osm.pbf")
     p.add_argument("--mode", choices=coverage.MODES, help="circle (default) or network (default with --network)")
-    p.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")
+    p.add_argument("--minutes", default="15", help="time limits in minutes, e.g. 15 or 5,10,15")
     p.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"],
                    help="walking speed (4.0 adult, 3.0 elderly)")
     p.add_argument("--tiers", default=",".join(schema.TIERS), help="comma-separated tiers to include")
@@ -162,7 +162,7 @@ def _add_batch_parser(sub) -> None:
     b.add_argument("--categories", help="comma-separated catalogue keys for the life circle (default: all)")
     b.add_argument("--network", type=Path, help="walking network of the region (clipped per unit)")
     b.add_argument("--mode", choices=coverage.MODES, help="circle (default) or network (default with --network)")
-    b.add_argument("--minutes", default="15", help="time limit(s) in minutes, e.g. 15 or 5,10,15")
+    b.add_argument("--minutes", default="15", help="time limits in minutes, e.g. 15 or 5,10,15")
     b.add_argument("--speed-kmh", type=float, default=coverage.SPEED_PRESETS["adult"])
     b.add_argument("--tiers", default=",".join(schema.TIERS))
     b.add_argument("--buffer-m", type=float, default=30.0)
