@@ -165,7 +165,9 @@ def test_the_importers_warnings_on_the_files_given_come_with_the_layers(longhu, 
     p = tmp_path / "c.csv"
     p.write_text(f"name,tier,lon,lat,备注\nA,station,{IN_LONGHU[0]},{IN_LONGHU[1]},x\n", encoding="utf-8")
     L = longhu.layers(use_store=False, centers=p)
-    assert L.warnings == ("c.csv, row 1: columns not imported (not part of a centre's record) (value '备注')",)
+    assert [str(w) for w in L.warnings] == ["c.csv, row 1: columns not imported (not part of a centre's record) "
+                                            "(value '备注')"]
+    assert L.warnings[0].text("zh").startswith("c.csv，第 1 行：")  # worded where shown, in its language
     assert longhu.layers(use_store=False).warnings == ()  # the district's own files: nothing to warn about
 
 

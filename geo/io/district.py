@@ -31,7 +31,7 @@ import shapely
 from geo.engine import schema
 from geo.io import data, districts, registry
 from geo.io import store as gstore
-from geo.io.errors import DataError, warning_lines
+from geo.io.errors import DataError, ImportProblem, Problem, warning_lines
 from geo.io.registry import Registry
 from geo.locale import Msg, Name, text
 
@@ -169,15 +169,14 @@ class District:
         district's registry, coordinates in range and near its outline, polygons."""
         return self._boundaries_file(path, level)[0]
 
-    def _boundaries_file(self, path: str | Path, level: str) -> tuple[gpd.GeoDataFrame, list[str]]:
-        """:meth:`user_boundaries` and the validator's warnings, one line each."""
+    def _boundaries_file(self, path: str | Path, level: str) -> tuple[gpd.GeoDataFrame, list[FileWarning]]:
+        """:meth:`user_boundaries` and the validator's warnings, each naming the file."""
         from geo.io import boundaries
 
         report = boundaries.import_boundaries(Path(path), level, district=self)
-        lines = warning_lines(path, report.warnings)
         if report.problems:
-            raise DataError(report.source, list(report.problems), lines)
-        return report.layer, lines
+            raise DataError(report.source, list(report.problems), warning_lines(path, report.warnings))
+        return report.layer, file_warnings(path, report.warnings)
 
     def layers(self, *, use_store: bool = True, streets: str | Path | None = None,
                communities: str | Path | None = None, centers: str | Path | None = None,
@@ -237,14 +236,15 @@ class District:
         return out
 
     def _centers_file(self, path: str | Path | None, crs: str, streets: gpd.GeoDataFrame,
-                      communities: gpd.GeoDataFrame, shipped_bounds: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+                      communities: gpd.GeoDataFrame, shipped_bounds: bool) -> tuple[gpd.GeoDataFrame,
+                                                                                    list[FileWarning]]:
         """The centres of a file (``path``, else the folder's), checked against the boundaries in
-        use, and the importer's warnings on a file given (one line each)."""
+        use, and the importer's warnings on a file given (each naming the file)."""
         if path is None and shipped_bounds:
             return self.shipped("centers"), []
         report = _centers_report(self, path or self.folder / FILES["centers"], crs if path else "wgs84",
                                  streets, communities)
-        return report.valid, (warning_lines(path, report.warnings) if path is not None else [])
+        return report.valid, (file_warnings(path, report.warnings) if path is not None else [])
 
 
 def import_centers_strict(district: District, path: str | Path, crs: str, streets: gpd.GeoDataFrame,
@@ -264,14 +264,36 @@ def _centers_report(district: District, path: str | Path, crs: str, streets: gpd
     return report
 
 
+@dataclass(frozen=True)
+class FileWarning(ImportProblem):
+    """An importer's warning on a file given for a layer: a problem that names its file, worded
+    where it is shown (``text(lang)``: 'c.csv, row 3: …'; ``str()`` the English line)."""
+
+    path: str = ""
+
+    def text(self, lang: str = "en", path: str | Path | None = None) -> str:
+        """The warning in ``lang``, naming its file."""
+        return super().text(lang, self.path if path is None else path)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def file_warnings(path: str | Path, warnings: list[Problem]) -> list[FileWarning]:
+    """An importer's warnings on ``path``, each naming the file."""
+    return [FileWarning(w.row, w.column, w.value, w.reason, getattr(w, "field", ""), getattr(w, "level", "warning"),
+                        str(path)) for w in warnings]
+
+
 @dataclass(frozen=True, eq=False)
 class Layers:
     """The layers in use of a :class:`District`, all EPSG:4326, and where each came from.
 
     ``sources`` maps each layer to ``store:VERSION``, ``file:PATH`` or ``shipped``; ``notes``
     names the layers taken from the district's folder although a store is in use (one note,
-    worded by the front end); ``warnings`` are the importers' warnings on the
-    files given, one line each naming the file and the row. Compared by identity (it holds frames).
+    worded by the front end); ``warnings`` are the importers' warnings on the files given
+    (:class:`FileWarning`: ``text(lang)`` names the file and the row). Compared by identity (it
+    holds frames).
     """
 
     place: District
@@ -282,7 +304,7 @@ class Layers:
     centers: gpd.GeoDataFrame
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[FileWarning, ...] = ()
 
     @property
     def illustrative(self) -> bool:
