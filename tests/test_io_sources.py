@@ -68,7 +68,7 @@ def test_load_centers_checks_the_district_and_lists_every_problem(tmp_path):
     found = {(pr.row, pr.column) for pr in e.value.problems}
     assert found == {(3, "lon/lat"), (4, "name"), (4, "tier")}
     outside = next(pr for pr in e.value.problems if pr.row == 3)
-    assert "outside Longhu District" in outside.reason and "m from its outline" in outside.reason
+    assert "outside Longhu District" in str(outside.reason) and "m from its outline" in str(outside.reason)
 
 
 def test_load_centers_is_the_importer(tmp_path):

@@ -220,6 +220,13 @@ def test_a_boundary_not_matched_nests_the_registrys_reasons(longhu):
     assert str(one) == "1 of the registry's 5 communities has no boundary in this file"
 
 
+def test_a_feature_with_nothing_to_match_is_a_code(longhu):
+    codes = longhu.shipped("streets").iloc[:2][["code", "geometry"]].copy()
+    codes["code"] = [codes["code"].iat[0], ""]
+    rep = boundaries.import_boundaries(_features(codes), "street", filename="c.geojson", district=longhu)
+    assert [p.row for p in rep.problems] == [2] and worded(rep.problems[0].reason) == Msg.of("why.no_code")
+
+
 def test_a_vertex_outside_nests_the_coordinate_check(longhu):
     far = gpd.GeoDataFrame({"code": [longhu.registry.codes("street")[0]]},
                            geometry=[shapely.box(116.0, 23.0, 116.01, 23.01)], crs="EPSG:4326")

@@ -193,9 +193,10 @@ def _match(text: dict[str, list[str]], reg: Registry, lv: str, code_col: str | N
                 reasons.append(Msg.of("why.by_name", v=text[name_col][i], why=why))
         if codes[i] is None:
             col = code_col or name_col
-            rest = reasons[0] if len(reasons) == 1 else Msg.of("why.both", a=reasons[0], b=reasons[-1])
+            rest = reasons[0] if len(reasons) == 1 else Msg.of("why.both", a=reasons[0], b=reasons[-1]) if reasons \
+                else None
             problems.append(ImportProblem(i + 1, col, text[col][i] if col else "",
-                                          Msg.of("why.not_matched", rest=rest) if reasons else Msg.of("why.no_code"),
+                                          Msg.of("why.not_matched", rest=rest) if rest else Msg.of("why.no_code"),
                                           field="code"))
     return codes
 
