@@ -179,11 +179,11 @@ def decode_rows(layer: str, version: int, raw: list[tuple[bytes, bytes, bytes | 
         try:
             k.decode("utf-8")
             props = p.decode("utf-8")
-            what = "why.dmg_geom" if g is not None and geom is None else ""
+            what = Msg.of("why.dmg_geom", layer=layer, fid=key, v=version) if g is not None and geom is None else None
         except UnicodeDecodeError:
-            what = "why.dmg_text"
+            what = Msg.of("why.dmg_text", layer=layer, fid=key, v=version)
         if what and not tolerant:
-            raise BadRow(Msg(what, {"layer": layer, "fid": key, "v": version}))
+            raise BadRow(what)
         rows[key] = ("", None) if what else (props, g)
     return rows
 
