@@ -18,6 +18,15 @@ def _private_store(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LONGHU_STORE", str(tmp_path_factory.mktemp("store") / "longhu.gpkg"))
 
 
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch):
+    """The command line's default language comes from the locale (LC_ALL, LC_MESSAGES, LANG):
+    tests that expect English must not depend on the machine's; a test wanting Chinese says so."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="module")
 def shipped_layers():
     """The shipped layers (illustrative centres, real boundaries), read once per module."""
