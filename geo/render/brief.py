@@ -55,7 +55,7 @@ from geo.render.cartography import (
     place_legend,
     scale_bar,
 )
-from geo.render.words import area, check_lang, notice_text, num, percent, word
+from geo.render.words import area, check_lang, list_sep, notice_text, num, percent, word
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
 SUFFIXES: dict[str, str] = {"png": ".png", "pdf": ".pdf", "html": ".html", "brief": ".pdf", "xlsx": ".xlsx"}
@@ -246,7 +246,7 @@ def name_parts(names: list[str], limit: int, lang: str = "zh") -> tuple[list[str
         return ["—"], 0
     shown = names[:limit]
     more = len(names) - len(shown)
-    sep = word("list_sep", lang)
+    sep = list_sep(lang)
     parts = [n + sep for n in shown[:-1]] + [shown[-1]]
     return (parts + [word("and_more", lang, n=more)] if more else parts), more
 

@@ -16,7 +16,7 @@ from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io import data, tables
 from geo.render import maps
-from geo.render.words import date_text, date_value, notice_text, num, tier_name, title_text, word
+from geo.render.words import date_text, date_value, list_sep, notice_text, num, tier_name, title_text, word
 
 
 def default_title(result: cv.CoverageResult, lang: str = "zh") -> str:
@@ -28,7 +28,7 @@ def subtitle(result: cv.CoverageResult, lang: str = "zh") -> str:
     """Minutes, speed, distance, mode and tiers in one line."""
     s = result.settings
     tiers = (word("all_tiers", lang) if set(s.tiers) == set(schema.TIERS)
-             else word("list_sep", lang).join(tier_name(t, lang) for t in schema.TIERS if t in s.tiers))
+             else list_sep(lang).join(tier_name(t, lang) for t in schema.TIERS if t in s.tiers))
     mode = word(f"mode_{s.mode}", lang) if f"mode_{s.mode}" in ("mode_circle", "mode_network") else s.mode
     return word("subtitle", lang, minutes=maps.minutes_label(result, lang), speed=num(s.speed_kmh, lang, 1),
                 reach=num(s.reach_m(), lang, 0), mode=mode, tiers=tiers, n=len(result.centers))
@@ -145,7 +145,7 @@ def workbook_sheets(result: cv.CoverageResult, title: str | None = None,
         "area": ct["area_km2"].round(3), "covered": ct["covered_km2"].round(3),
         "pct": ct["covered_pct"].round(1)}, lang), ct, lang)
     gt = gap_table(result)
-    sep = word("list_sep", lang)
+    sep = list_sep(lang)
     gaps = _frame({"gap": gt["gap_id"], "gap_ha": gt["area_ha"].round(2), "gap_m2": gt["area_m2"].round(0),
                    "gap_comms": gt["communities"].str.replace("、", sep, regex=False),
                    "gap_streets": gt["streets"].str.replace("、", sep, regex=False), "lon": gt["lon"],

@@ -30,12 +30,11 @@ from geo.engine import schema
 from geo.io import data
 from geo.locale import Msg, Worded
 from geo.render.safe_html import escape_text
-from geo.render.words import district_name, minutes_text, notice_text, num, percent, tier_name, word
+from geo.render.words import district_name, list_sep, minutes_text, notice_text, num, percent, tier_name, word
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
 AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
               "&x={x}&y={y}&z={z}")
-AMAP_ATTR = "&copy; 高德地图 AutoNavi"
 
 # Tier styles shared with the app and the static maps (geo.render.brief): a colour and a shape each
 # (star, square, circle, triangle: see symbol_svg). Colours are from ColorBrewer
@@ -187,7 +186,7 @@ def base_map(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh",
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=word("basemap_osm", lang)).add_to(m)
     elif basemap == "amap":
-        folium.TileLayer(AMAP_TILES, attr=AMAP_ATTR if lang == "zh" else "&copy; AutoNavi (AMap)",
+        folium.TileLayer(AMAP_TILES, attr=word("amap_attr", lang),
                          name=word("basemap_amap", lang), subdomains="1234",
                          max_zoom=18).add_to(m)
     m.fit_bounds(district_bounds(result, basemap))
@@ -313,7 +312,7 @@ def gaps_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh
         return fg
     info = cv.gap_communities(result).set_index("gap_id")
     gaps = result.gaps.copy()
-    sep = word("list_sep", lang)
+    sep = list_sep(lang)
     gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=num(a / 1e4, lang, 1),
                         comms=esc(sep.join(str(info.at[g, "communities"] or "—").split("、"))),
                         streets=esc(sep.join(str(info.at[g, "streets"] or "—").split("、"))))
@@ -578,7 +577,7 @@ def notice(lang: str = "zh", *, open_min_width: int | None = None) -> MacroEleme
     Folded, it is a short line that leaves the zoom buttons free on a phone; ``open_min_width``
     opens it by itself on wide maps (the standalone HTML export, which has no page around it).
     """
-    head, sep, body = notice_text(lang).partition("：" if lang == "zh" else ": ")
+    head, sep, body = notice_text(lang).partition(word("tip_sep", lang))
     body = body if sep else notice_text(lang)
     summary = f"⚠ {esc(word('notice_short', lang))}"
     return FoldControl(summary, esc(body), "topright", "lh-notice", open_min_width,

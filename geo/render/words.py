@@ -26,8 +26,13 @@ def word(key: str, lang: str = "zh", **fmt: object) -> str:
 
 
 def tier_name(tier: str, lang: str = "zh") -> str:
-    """A tier's name (its code when it is not a known tier)."""
-    return word(f"tier_{tier}", lang) if locale.has(f"map.tier_{tier}") else str(tier)
+    """A tier's name, the pages' own (its code when it is not a known tier)."""
+    return locale.text(f"tier_{tier}", check_lang(lang)) if locale.has(f"tier_{tier}") else str(tier)
+
+
+def list_sep(lang: str = "zh") -> str:
+    """What joins the names of a list in ``lang`` (``、`` / ``, ``), the pages' own."""
+    return locale.text("list_sep", check_lang(lang))
 
 
 def minutes_text(minutes, lang: str = "zh") -> str:
@@ -44,7 +49,7 @@ def title_text(place: dict[str, str], minutes: float, lang: str = "zh") -> str:
 def district_name(place: dict[str, str], lang: str = "zh") -> str:
     """The name of the district a result is of (its outline's ``code``, ``name``, ``name_en``)."""
     if not place.get("name"):
-        return "the district" if check_lang(lang) == "en" else "本区"
+        return word("the_district", lang)
     return districts.label(pd.DataFrame([place]), lang)
 
 
