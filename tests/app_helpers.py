@@ -150,11 +150,13 @@ def _strings(msg, out: list[str]) -> None:
 
 _STR = r'"((?:[^"\\]|\\.)*)"'
 MAP_TEXT = re.compile(rf'"tip": {_STR}|`([^`]*)`|innerHTML = {_STR}|"content": {_STR}'
-                      rf'|{_STR} ?: ?(?:feature_group|geo_json|tile_layer)_\w+|"title": {_STR}|"name": {_STR}')
+                      rf'|{_STR} ?: ?(?:feature_group|geo_json|tile_layer)_\w+|"title": {_STR}|"name": {_STR}'
+                      rf'|"(?:zoom_in|zoom_out|layers)": {_STR}')
 
 
 def map_text(at: AppTest) -> str:
-    """What the map shows in words: tooltips, layer names, the legend, the notice, the buttons' titles."""
+    """What the map shows in words: tooltips, layer names, the legend, the notice, the buttons' titles
+    (the zoom and layer buttons' too)."""
     out = []
     for comp in at.get("component_instance"):
         args = json.loads(comp.proto.json_args)

@@ -269,6 +269,8 @@ def test_the_page_and_the_command_line_give_the_same_figures(app_cache, code, tm
     head = json.loads(cli.stdout)
     at = ok(on(code))
     shown = metrics(at)
-    assert covered(at) == pytest.approx(head["covered_pct"], abs=0.05)
+    # one decimal, and a share short of 100 never shown as 100.0 (Jinping's 99.99 is 99.9)
+    assert covered(at) == pytest.approx(head["covered_pct"], abs=0.1)
+    assert covered(at) < 100 or head["covered_pct"] >= 100
     assert shown["纳入计算的中心"] == str(head["n_centers"])
     assert shown["未覆盖空白"].split()[0] == str(head["n_gaps"])

@@ -6,6 +6,7 @@ binary (or the playwright package) is missing, except under CI=true, where it fa
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,12 +16,14 @@ import pytest
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from geo.engine import coverage as cv
 from geo.io.district import District
 from geo.render import brief, fonts
 from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+from tests.conftest import NANAO
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -331,3 +334,73 @@ def test_chinese_stays_the_default_and_unknown_language_is_refused(result, out):
     assert brief.default_title(result, "en").startswith("Longhu District: 15-minute")
     with pytest.raises(brief.ExportError, match="unknown language 'fr'"):
         brief.export(result, "png", out / "x.png", lang="fr")
+
+
+# --------------------------------------------------------------------------- lists, cells and numbers
+
+
+@pytest.fixture(scope="module")
+def nanao(district_cache) -> cv.CoverageResult:
+    """Nan'ao, an island county: its largest gap touches more communities and streets than a
+    cell lists (the case of "云澳镇, 后宅镇 and 3 more" when there were 3 in all)."""
+    place = District.open(NANAO, cache=district_cache)
+    layers = place.layers(use_store=False)
+    return cv.analyse(layers.district, layers.streets, layers.communities, layers.centers, cv.Settings())
+
+
+def test_and_n_more_counts_the_names_not_listed():
+    names = ["云澳镇", "后宅镇", "深澳镇"]
+    for lang, more in (("en", " and 1 more"), ("zh", "及其他1个")):
+        parts, n = brief.name_parts(names, 2, lang)
+        assert n == 1 and parts[-1] == more and len(parts) - 1 + n == len(names)
+    assert brief.name_parts(names, 3, "en") == (["云澳镇, ", "后宅镇, ", "深澳镇"], 0)  # all listed: no count
+
+
+MORE = {"en": re.compile(r"(.*) and (\d+) more$", re.S), "zh": re.compile(r"(.*)及其他(\d+)个$", re.S)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_the_brief_s_gap_cells_name_what_they_count_and_stay_inside_their_column(nanao, lang):
+    with rc_context(brief._rc(fonts.cjk_font().family)):
+        fig = brief.brief_figure(nanao, lang=lang)
+        fig.canvas.draw()
+        gaps = brief.gap_table(nanao, 5)
+        sep, joint = (", ", " ") if lang == "en" else ("、", "")  # a line break stands for a space in English
+        cells = [t.get_text().replace("\n", joint) for ax in fig.axes for t in ax.texts]
+        counted = 0
+        for row in gaps.itertuples():
+            for names, limit in ((row.communities.split("、"), 4), (row.streets.split("、"), 2)):
+                listed = names[:limit]
+                cell = next(c for c in cells if c.startswith(sep.join(listed)))
+                m = MORE[lang].match(cell)
+                if len(names) > limit:
+                    counted += 1
+                    assert m and m.group(1) == sep.join(listed) and int(m.group(2)) == len(names) - limit, cell
+                else:
+                    assert m is None and cell == sep.join(names)
+        assert counted, "a list longer than its cell is counted"
+        for ax in fig.axes:  # the tables: every cell's text inside the table's width
+            if ax.get_xlim() == (0.0, 1.0) and ax.texts and not ax.get_legend():
+                for t in ax.texts:
+                    box = t.get_window_extent()
+                    assert ax.bbox.x0 - 1 <= box.x0 and box.x1 <= ax.bbox.x1 + 1, t.get_text()
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_no_line_breaks_inside_a_number(result, lang):
+    assert brief._wrap("未覆盖空白，合计 6.91 km²", 11) == "未覆盖空白，合计\n6.91 km²"
+    with rc_context(brief._rc(fonts.cjk_font().family)):
+        for build in (brief.map_figure, brief.brief_figure):
+            texts = [t.get_text() for t in build(result, lang=lang).findobj(Text)]
+            assert [t for t in texts if re.search(r"\d[.,]?\n[.,]?\d", t)] == [], build.__name__
+            assert any("6.91 km²" in t for t in texts)
+
+
+def test_shares_and_areas_are_worded_once():
+    from geo.render.words import area, percent
+
+    assert percent(99.96, "en") == "99.9%" and percent(100.0) == "100.0%"  # a gap left never reads 100.0%
+    assert percent(0.01) == "0.1%" and percent(95.06) == "95.1%" and percent(float("nan")) == "—"
+    assert area(0.05) == "0.05 km²" and area(141.83) == "141.8 km²"
+    assert area(198534.7) == "19.9 万 km²" and area(198534.7, "en") == "198.5 thousand km²"

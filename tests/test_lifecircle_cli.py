@@ -240,9 +240,11 @@ def test_long_lists_of_missing_services_are_cut_between_names_and_counted():
 
     names = ["幼儿园", "老年人日间照料中心", "室外综合健身场地", "小学", "初中", "养老院"]
     text = shorten(names, 12, 2, "zh")
-    assert text.count("\n") == 1 and text.endswith("等6项") and "幼儿园、" in text
-    assert shorten(names[:2], 40, 2, "zh") == "幼儿园、老年人日间照料中心"
-    assert shorten(["Kindergarten", "Primary school", "Middle school"], 16, 1, "en") == "Kindergarten … (3 in all)"
+    listed = [n for n in text.replace("\n", "").split("及其他")[0].split("、") if n]
+    assert text.count("\n") == 1 and listed == names[:2] and text.endswith(f"及其他{len(names) - 2}项")
+    assert shorten(names[:2], 40, 2, "zh") == "幼儿园、老年人日间照料中心"  # all listed: no count
+    # the count is of the names NOT listed (one shown of three: "and 2 more", never "3")
+    assert shorten(["Kindergarten", "Primary school", "Middle school"], 16, 1, "en") == "Kindergarten and 2 more"
 
 
 def _offline(instead: str, **_kw) -> None:
