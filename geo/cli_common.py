@@ -20,7 +20,6 @@ from pathlib import Path
 
 from geo.engine.limits import SettingError
 from geo.io import districts, networks
-from geo.io.data import ILLUSTRATIVE_NOTICE_EN, ILLUSTRATIVE_NOTICE_ZH
 from geo.io.district import LAYERS, District, Layers, is_built
 from geo.io.errors import DataError, Problem
 from geo.locale import LANGS, Msg, Worded
@@ -181,7 +180,7 @@ def layers_of(place: District, args: argparse.Namespace) -> Layers:
 def notice(status: str, lang: str) -> None:
     """The illustrative notice on stderr when a job's outputs are marked ``illustrative``."""
     if status == "illustrative":
-        note(ILLUSTRATIVE_NOTICE_ZH if lang == "zh" else ILLUSTRATIVE_NOTICE_EN, lang)
+        note(Msg.of("illustrative_notice"), lang)
 
 
 def network(path: Path | None, lang: str):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo import locale
 from geo.engine import crs, schema
 from geo.io import data, errors
 from geo.io.district import District
@@ -139,7 +140,7 @@ def test_every_illustrative_feature_says_so(layers):
     assert (layers["streets"]["geometry_source"] == "illustrative").all()
     assert (layers["communities"]["geometry_source"] == "illustrative").all()
     assert data.is_illustrative(layers["centers"])
-    assert "示意" in data.ILLUSTRATIVE_NOTICE_ZH
+    assert "示意" in locale.text("illustrative_notice", "zh")
 
 
 @pytest.mark.slow

@@ -168,9 +168,3 @@ def is_illustrative(*layers: pd.DataFrame) -> bool:
             if col in layer.columns and (layer[col] == "illustrative").any():
                 return True
     return False
-
-
-ILLUSTRATIVE_NOTICE_ZH = ("示意数据：街道、社区边界和服务中心位置由程序生成，仅作演示，并非实测；"
-                          "请导入真实的边界和中心坐标。")
-ILLUSTRATIVE_NOTICE_EN = ("Illustrative data: street and community boundaries and centre positions are "
-                          "generated for demonstration, not surveyed; load the real ones.")

@@ -47,7 +47,7 @@ from geo.io import data
 from geo.io.cells import FORMULA_LEADING, guard_formula, isna
 from geo.io.errors import DataError, Problem
 from geo.io.files import atomic_write, resolve_inside, safe_filename, staged_folder
-from geo.locale import Msg
+from geo.locale import LANGS, Msg, text
 
 FORMATS: tuple[str, ...] = ("geojson", "gpkg", "csv", "xlsx")
 EXCEL_CELL_MAX = 32767
@@ -321,7 +321,7 @@ def export_layer(df: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
         return write_gpkg({layer_name or target.stem: df}, target)
     if fmt == "csv":
         return write_csv(df, target)
-    notes = ([data.ILLUSTRATIVE_NOTICE_ZH, data.ILLUSTRATIVE_NOTICE_EN]
+    notes = ([text("illustrative_notice", lang) for lang in LANGS]  # for readers of either language
              if data.is_illustrative(pd.DataFrame(df)) else None)
     return write_xlsx({layer_name or target.stem: df}, target, notes=notes)
 
