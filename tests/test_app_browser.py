@@ -96,6 +96,12 @@ def district_bounds() -> list[list[float]]:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
+def button_titles(frame) -> list[str]:
+    """The titles of the map's zoom buttons and layer switcher (what a hover or a screen reader says)."""
+    return sorted(frame.evaluate("() => [...document.querySelectorAll("
+                                 "'.leaflet-control-zoom a, .leaflet-control-layers-toggle')].map(a => a.title)"))
+
+
 def test_phone_resident_page_fits_the_district_and_leaves_the_zoom_buttons_free(server, browser):
     base, _ = server
     page = open_page(browser, base, "resident", PHONE)
@@ -106,6 +112,7 @@ def test_phone_resident_page_fits_the_district_and_leaves_the_zoom_buttons_free(
     assert frame.evaluate("() => !document.querySelector('.lh-legend details').open"), "legend folded"
     assert frame.evaluate("() => !document.querySelector('.lh-notice details').open")
     assert frame.locator(".leaflet-control-locate").count() == 1  # "use my location"
+    assert button_titles(frame) == ["图层", "放大", "缩小"]  # Leaflet's own buttons in the page's language
     # the place is asked for before the map: the first input is above the map
     first_input = page.get_by_text("点地图", exact=True).bounding_box()
     assert first_input["y"] < page.locator(MAP).bounding_box()["y"]
@@ -243,6 +250,8 @@ def test_english_pass_every_page(server, browser):
             open_sections(page, "en")
         left = [w for w in stray_cjk(_words(page), NEW_ROWS) if w not in SWITCH_WORDS]
         assert left == [], (path, left)
+        if path != "data":
+            assert button_titles(map_frame(page)) == ["Layers", "Zoom in", "Zoom out"], path
         shot(page, f"{path or 'planner'}_desk_en")
         assert page.evaluate(CUT, SEL) == [], path
 

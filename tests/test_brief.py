@@ -297,6 +297,11 @@ def test_html_opens_offline_in_chromium(result, out):
             page.locator(".lh-centre-district").hover(force=True)
             page.wait_for_selector(".leaflet-tooltip")
             assert "级别：区级中心" in page.locator(".leaflet-tooltip").inner_text()
+            # Leaflet's own buttons speak the map's language
+            assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
+            assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "缩小"
+            assert page.locator(".leaflet-control-layers-toggle").get_attribute("title") == "图层"
+            assert page.locator(".leaflet-control-zoom").count() == 1
         finally:
             browser.close()
     leaving = [u for u in requests if urlsplit(u).scheme not in ("file", "data", "blob", "about")]
