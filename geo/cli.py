@@ -261,7 +261,7 @@ def cmd_fetch_network(args: argparse.Namespace, place: District) -> int:
     """The district's walking network from OpenStreetMap (outline + margin) into a GraphML file."""
     out = args.out or Path("data/network") / f"{place.slug}_walk.graphml"
     try:  # the margin is checked before going online
-        networks.fetch_network(place.geometry, margin_m=args.margin_m, path=out)
+        networks.fetch_network(place.geometry, margin_m=args.margin_m, path=out, lang=args.lang)
     except NetworkError as exc:
         raise usage(exc) from None
     print(words(Msg.of("run.saved_network", path=str(out)), args.lang))
@@ -326,7 +326,7 @@ def cmd_init(args: argparse.Namespace, place: None = None) -> int:
     code = districts.check_code(args.district or districts.SHIPPED_CODE)
     out = args.out or districts.CACHE_DIR / code
     say(Msg.of("run.building", name=districts.name_of(code), adcode=code), args.lang)
-    print(districts.build(code, out, stations=args.stations).describe())
+    print(districts.build(code, out, stations=args.stations).describe(args.lang))
     return 0
 
 

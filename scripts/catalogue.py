@@ -2,6 +2,8 @@
 
     python scripts/catalogue.py check            # exit 1 and list every problem
     python scripts/catalogue.py set KEY --zh 中文 --en English [--en-plural "English, many"]
+    python scripts/catalogue.py unused           # entries no code asks for
+    python scripts/catalogue.py drop KEY [KEY …]
 
 ``check`` (also run by tests/test_catalogue.py) reads both catalogues with Babel and fails on:
 a key one language has and the other lacks; a fuzzy or empty entry; a template that is not a
@@ -20,6 +22,7 @@ import contextlib
 import fcntl
 import io
 import os
+import re
 import string
 import sys
 import tempfile
@@ -119,6 +122,35 @@ def problems() -> list[str]:
     return out
 
 
+def unused() -> list[str]:
+    """Entries the code never names: neither literally (``"why.x"``, ``word("x")`` for ``map.x``)
+    nor by a prefix it completes at run time (``f"tier_{tier}"`` names every ``tier_*``)."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "app.py", *sorted((ROOT / "geo").rglob("*.py"))])
+    literal = set(re.findall(r"[\"']([\w.]+)[\"']", source))
+    prefixes = set(re.findall(r"f[\"']([\w.]+)\{", source))
+    prefixes |= {p + "_" for p in re.findall(r"labeller\([\"']([\w.]+)[\"']", source)}  # geo.app.state.labeller
+    out = []
+    for key in sorted(m.id if isinstance(m.id, str) else m.id[0] for m in read("zh") if m.id):
+        bare = key.split(".", 1)[1] if key.startswith(("map.", "lcb.")) else key
+        if key in literal or bare in literal:
+            continue
+        if any(key.startswith(p) or bare.startswith(p) for p in prefixes):
+            continue
+        out.append(key)
+    return out
+
+
+def drop(keys: list[str]) -> None:
+    """Remove ``keys`` from both catalogues."""
+    with locked():
+        for lang in LANGS:
+            cat = read(lang)
+            for key in keys:
+                if key in cat:
+                    del cat[key]
+            write(lang, cat)
+
+
 def set_entry(key: str, zh: str, en: str, en_plural: str | None) -> None:
     """Add or replace ``key`` in both catalogues."""
     with locked():
@@ -143,7 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--zh", required=True)
     s.add_argument("--en", required=True)
     s.add_argument("--en-plural")
+    sub.add_parser("unused")
+    d = sub.add_parser("drop")
+    d.add_argument("keys", nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "unused":
+        print("\n".join(unused()))
+        return 0
+    if args.command == "drop":
+        drop(args.keys)
+        return 0
     if args.command == "set":
         set_entry(args.key, args.zh, args.en, args.en_plural)
         return 0

@@ -84,7 +84,7 @@ def template(key: str, lang: str, n: float | None = None) -> str:
     raise KeyError(key)
 
 
-def text(key: str, lang: str = "zh", **params: object) -> str:
+def text(key: str, lang: str = "zh", /, **params: object) -> str:
     """The text ``key`` in ``lang``, its placeholders filled from ``params``.
 
     An entry with plural forms is chosen by ``params["n"]``. ``KeyError`` for a key the
@@ -115,7 +115,7 @@ class Msg:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     @classmethod
-    def of(cls, code: str, **params: object) -> Msg:
+    def of(cls, code: str, /, **params: object) -> Msg:
         """``Msg.of("why.empty_lon")``, ``Msg.of("why.too_big", n=12, limit=10)``."""
         return cls(code, params)
 
