@@ -88,3 +88,38 @@ def test_messages_compare_by_code_and_parameters():
     assert Msg.of("why.at_row", row=3) == Msg.of("why.at_row", row=3)
     assert Msg.of("why.at_row", row=3) != Msg.of("why.at_row", row=4)
     assert len({Msg.of("why.at_row", row=3), Msg.of("why.at_row", row=3)}) == 1
+
+
+def _is_text(node) -> bool:
+    import ast
+
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)) \
+        or (isinstance(node, ast.BinOp) and (_is_text(node.left) or _is_text(node.right)))
+
+
+def test_no_error_or_problem_is_raised_as_a_sentence():
+    """Every error a user can see carries a code: a literal or f-string where the reason goes
+    (a DataError's second argument, a Problem's fourth, a worded error's first) is a sentence
+    that no language but English can show."""
+    import ast
+    from pathlib import Path
+
+    worded = {"SettingError", "CoverageError", "SitingError", "LifeCircleError", "NetworkError", "ExportError",
+              "MapError", "BriefError", "FontError", "UsageError", "BatchError", "InputError", "OfflineError",
+              "ConflictError", "DistrictError", "Worded"}
+    position = {"DataError": 1, "Problem": 3, "ImportProblem": 3, **dict.fromkeys(worded, 0)}
+    found = []
+    for path in sorted(Path("geo").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+            if name not in position:
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            i = position[name]
+            arg = node.args[i] if len(node.args) > i else \
+                keywords.get("reason") or keywords.get("msg") or keywords.get("problems")
+            if arg is not None and _is_text(arg):
+                found.append(f"{path}:{node.lineno} {name}")
+    assert found == []

@@ -111,6 +111,6 @@ def community_point(communities: gpd.GeoDataFrame, name: str) -> tuple[float, fl
     """A point inside the named community (WGS-84 lon, lat)."""
     row = communities[communities["name"] == name]
     if len(row) == 0:
-        raise errors.DataError(None, f"unknown community {name!r}")
+        raise errors.DataError(None, errors.Msg.of("why.unknown_community", name=name))
     p = row.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
     return float(p.x), float(p.y)

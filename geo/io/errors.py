@@ -71,7 +71,10 @@ class DataError(ValueError):
         where = first.where(lang)
         value = text("why.value", lang, value=first.value) if first.value not in ("", None) else ""
         more = text("why.more", lang, n=len(self.problems) - 1) if len(self.problems) > 1 else ""
-        head = Path(self.path).name + (text("why.sep", lang) + where if where else "")
+        named = Path(self.path).name if self.path != "<data>" else ""
+        head = text("why.sep", lang).join(p for p in (named, where) if p)
+        if not head:  # data with no file (a table in memory) and no row: the reason alone
+            return first.why(lang) + value + more
         return text("why.error", lang, head=head, reason=first.why(lang), value=value, more=more)
 
 
