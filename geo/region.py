@@ -166,7 +166,7 @@ def write_outputs(out: Path, reg: Region, summary: pd.DataFrame, shapes: gpd.Geo
                  units=Msg.of("run.n_units", n=len(summary)))
     units = gpd.GeoDataFrame(summary.merge(shapes[["code", "geometry"]], left_on="adcode", right_on="code",
                                            how="left"), geometry="geometry", crs="EPSG:4326")
-    paths.append(region_map.write_png(units, title, out / "region_map.png"))
+    paths.append(region_map.write_png(units, title, out / "region_map.png", lang))
     brief = brief_text(reg, summary, minutes, lang)
     files.atomic_write(out / "region_brief.md", lambda tmp: Path(tmp).write_text(brief, encoding="utf-8"))
     paths.append(out / "region_brief.md")

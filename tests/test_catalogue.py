@@ -123,3 +123,12 @@ def test_no_error_or_problem_is_raised_as_a_sentence():
             if arg is not None and _is_text(arg):
                 found.append(f"{path}:{node.lineno} {name}")
     assert found == []
+
+
+def test_no_entry_is_left_unused():
+    """Every entry is asked for by the code (literally, or by a prefix completed at run time):
+    a dead entry is a translation someone keeps up for nothing."""
+    sys.path.insert(0, "scripts")
+    import catalogue
+
+    assert catalogue.unused() == []

@@ -14,8 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GEO = ROOT / "geo"
 # a layer may import the layers to its right, never those to its left; the two front ends
-# (the app; the command line and the batch) never import each other
-ORDER = ["app", "cli", "jobs", "render", "io", "engine"]
+# (the app; the command line and the batch) never import each other; the word catalogues
+# (geo.locale) are below everything and import nothing of geo
+ORDER = ["app", "cli", "jobs", "render", "io", "engine", "locale"]
 TOP = {"cli.py": "cli", "cli_common.py": "cli", "cli_lifecircle.py": "cli", "batch.py": "cli",
        "__main__.py": "cli", "region.py": "jobs"}
 """The modules at the top of ``geo/``: the command line and the batch are a front end; the

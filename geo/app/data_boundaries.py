@@ -49,21 +49,21 @@ def boundaries_section(layers: Layers, lang: str) -> None:
         report = _boundary_report(hashlib.sha1(payload).hexdigest(), up.name, level, crs, place.code, layers.token,
                                   payload, place)
     except DataError as exc:
-        show_error(exc, lang, "boundaries_file", place)
+        show_error(exc, lang, "boundaries_file")
         return
     level_text = tr(f"data.lv_{report.level}", lang)
     st.markdown(tr("data.bd_summary", lang, file=md(report.source), n=report.n_features, ok=len(report.layer),
                   bad=len(report.problems), missing=len(report.missing)))
     if len(report.problems):
         st.markdown(f"**{tr('data.bd_unmatched', lang)}**")
-        show_problems(report.problems, lang, place)
+        show_problems(report.problems, lang)
     if len(report.missing):
         st.markdown(f"**{tr('data.bd_missing', lang, level=level_text)}**")
         st.table(report.missing.rename(columns={"code": tr("data.c_code", lang), "name": tr("data.c_name", lang)}),
                  hide_index=True, height=300 if len(report.missing) > 8 else "content")
     if report.warnings:
         st.markdown(f"**{tr('data.bd_warnings', lang)}**")
-        show_problems(report.warnings, lang, place)
+        show_problems(report.warnings, lang)
     if len(report.layer) == 0:
         st.error(tr("data.bd_none", lang))
         return

@@ -18,10 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from geo import locale
-from geo.app.reasons import error_text, reason_text
-from geo.app.text import md, tr
+from geo.app.text import error_text, tr
 from geo.io import store as gstore
-from geo.io.district import District
 from geo.io.errors import DataError
 
 ss = st.session_state
@@ -59,50 +57,49 @@ def flash(kind: str, text: str) -> None:
 # --------------------------------------------------------------------------- saving, errors
 
 
-def show_problems(problems, lang: str, place: District | None = None, height: int | str = "content") -> None:
+def show_problems(problems, lang: str, height: int | str = "content") -> None:
     """Every problem in one full-width table that wraps: row, column, value, reason (in the page's
     language, naming ``place`` in it), level. Long lists scroll (``height`` in pixels)."""
-    table = problems_table(problems, lang, place)
+    table = problems_table(problems, lang)
     if len(table) > 12 and height == "content":
         height = 420
     st.table(table, hide_index=True, height=height)
 
 
-def problems_table(problems, lang: str, place: District | None = None) -> pd.DataFrame:
-    """Problems as a plain-text table in the page language (reasons translated; ``place`` is the
-    page's District, named in the reasons that name a district)."""
+def problems_table(problems, lang: str) -> pd.DataFrame:
+    """Problems as a plain-text table in the page language (each reason worded from its code)."""
     levels = {"error": tr("data.lv_error", lang), "warning": tr("data.lv_warning", lang)}
     return pd.DataFrame({
         tr("data.p_level", lang): [levels.get(getattr(p, "level", "error"), "") for p in problems],
         tr("data.p_row", lang): [p.row if p.row is not None else "" for p in problems],
         tr("data.p_column", lang): [p.column or "" for p in problems],
         tr("data.p_value", lang): [str(p.value)[:80] if p.value is not None else "" for p in problems],
-        tr("data.p_reason", lang): [reason_text(p.reason, lang, place) for p in problems],
+        tr("data.p_reason", lang): [p.why(lang) for p in problems],
     }).astype(str)
 
 
-def show_error(exc: BaseException, lang: str, where: str = "", place: District | None = None) -> None:
+def show_error(exc: BaseException, lang: str, where: str = "") -> None:
     """A clear message for a failed action: conflicts ask for a reload; data errors list every
-    problem (``place``, the page's District, named in their reasons)."""
+    problem."""
     if isinstance(exc, gstore.ConflictError):
-        st.error(tr("data.conflict", lang, msg=md(exc)))
+        st.error(tr("data.conflict", lang, msg=error_text(exc, lang)))
         st.button(tr("data.reload", lang), key=f"reload_{where}", on_click=unpin)
     elif isinstance(exc, DataError):
-        st.error(tr("data.error_data", lang, msg=error_text(exc, lang, place)))
+        st.error(tr("data.error_data", lang, msg=error_text(exc, lang)))
         if len(exc.problems) > 1:
-            show_problems(exc.problems, lang, place)
+            show_problems(exc.problems, lang)
     else:
-        st.error(tr("data.error_edit", lang, msg=error_text(exc, lang, place)))
+        st.error(tr("data.error_edit", lang, msg=error_text(exc, lang)))
 
 
 def save(action: Callable[[], gstore.SaveResult], done: Callable[[gstore.SaveResult], str], lang: str,
-         where: str, after: Callable[[], None] | None = None, *, place: District | None = None) -> None:
+         where: str, after: Callable[[], None] | None = None) -> None:
     """Run one store save; on success remember a message and rerun the whole page (it then
-    shows the new layers), on failure show why (naming ``place``, the page's District)."""
+    shows the new layers), on failure show why."""
     try:
         res = action()
     except (gstore.ConflictError, DataError, KeyError, ValueError, OSError) as exc:
-        show_error(exc, lang, where, place)
+        show_error(exc, lang, where)
         return
     if res.created:
         flash("success", done(res) + (tr("data.merged", lang) if res.merged else ""))

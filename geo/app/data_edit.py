@@ -285,7 +285,7 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
     gdf, problems = apply_edit(shown, edited, plan, lang)
     if problems:
         st.error(tr("data.ed_invalid", lang, n=len(problems)))
-        show_problems(problems, lang, shown.place)
+        show_problems(problems, lang)
         return
     summary = plan.summary(lang)
     text = " ".join(str(desc).split())
@@ -341,7 +341,7 @@ def _move(pick: str, name: str, lon: float, lat: float, layers: Layers, lang: st
             description=both(lambda lg: tr("data.mv_desc", lg, name=name, id=pick)))
 
     save(action, lambda r: tr("data.mv_done", lang, name=md(name), v=r.version), lang, "move",
-         lambda: ss.pop("data_click", None), place=layers.place)
+         lambda: ss.pop("data_click", None))
 
 
 def move_groups(layers: Layers, basemap: str, lang: str) -> list[folium.FeatureGroup]:

@@ -157,7 +157,7 @@ def import_section(layers: Layers, lang: str) -> None:
         report = _import_report(digest, up.name, crs, layers.place.code, layers.token, payload, layers)
         in_file, names_places = _ids_in_file(digest, up.name, payload)
     except DataError as exc:
-        show_error(exc, lang, "import_file", layers.place)
+        show_error(exc, lang, "import_file")
         return
     _report(report, crs, lang, layers.place)
     if len(report.valid) == 0:
@@ -181,7 +181,7 @@ def _report(report: center_io.ImportReport, crs: str, lang: str, place: District
     items = report.problems + report.warnings
     if items:
         st.markdown(f"**{tr('data.imp_problems', lang)}**")
-        show_problems(sorted(items, key=lambda p: (p.row or 0, p.level != "error")), lang, place)
+        show_problems(sorted(items, key=lambda p: (p.row or 0, p.level != "error")), lang)
     bad = report.rejected_rows
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" …" if len(bad) > 20 else "")
@@ -203,7 +203,7 @@ def _choose_and_save(report: center_io.ImportReport, given: np.ndarray, keep_cod
     try:
         editing.check_touched(plan.centers, plan.touched, bounds)
     except DataError as exc:
-        show_error(exc, lang, "import_check", place)
+        show_error(exc, lang, "import_check")
         return
     before, after = _figures(layers, plan, f"{digest}:{mode}:{report.crs}:{surveyed}")
     _preview(plan, before, after, lang)

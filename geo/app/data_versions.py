@@ -84,4 +84,4 @@ def versions_section(layers: Layers, lang: str) -> None:
             return store.restore(r.layer, pick, both(lambda lg: tr("data.vs_desc", lg, v=pick)), base_version=base)
 
         save(action, lambda res: tr("data.vs_done", lang, layer=layer_text, v=pick, new=res.version), lang, "restore",
-              lambda: ss.pop("vs_confirm", None), place=place)
+              lambda: ss.pop("vs_confirm", None))

@@ -78,7 +78,7 @@ def _tab(section, frame: Frame, name: str) -> None:
     try:
         section(frame.layers, frame.lang)
     except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
-        show_error(exc, frame.lang, name, frame.place)
+        show_error(exc, frame.lang, name)
 
 
 def page(place: District) -> None:
@@ -118,4 +118,4 @@ def _export_tab(frame: Frame) -> None:
     try:
         export_section(frame.layers, ctx.result, frame.lang)
     except (DataError, ValueError, OSError) as exc:
-        show_error(exc, frame.lang, "export", frame.place)
+        show_error(exc, frame.lang, "export")

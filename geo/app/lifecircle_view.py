@@ -85,7 +85,7 @@ def import_panel(place: District, lang: str) -> None:
                    unmatched=tr("lc.read_unmatched", lang, n=unmatched) if unmatched else ""))
     items = report.problems + report.warnings
     if items:
-        show_problems(items, lang, place)
+        show_problems(items, lang)
     if len(report.valid) and st.button(tr("lc.save", lang, n=len(report.valid)), key="lc_save", type="primary"):
         valid = report.valid.assign(id=[f"F{i + 1:05d}" for i in range(len(report.valid))],
                                     source=report.source)

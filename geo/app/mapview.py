@@ -25,7 +25,7 @@ from jinja2 import Template
 from geo.app import cache
 from geo.app import layers as lay
 from geo.app.state import ss
-from geo.app.text import tr
+from geo.app.text import error_text, tr
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io.district import Layers
@@ -226,7 +226,7 @@ def show(layers: Layers, basemap: str, lang: str, build_groups: Callable[[], lis
         base = _base(base_key, build_base)
         fg_js, lc_js, css, js = _layers_js(base_key, groups_key, base, build_groups)
     except maps.MapError as exc:
-        st.error(tr("error_map", lang, msg=str(exc)))
+        st.error(tr("error_map", lang, msg=error_text(exc, lang)))
         return
     returned = ["last_clicked"] if clicks else []
     hash_key = base.hashes.get(key) or base.hashes.setdefault(key, sf.generate_js_hash(base.leaflet, key, False))

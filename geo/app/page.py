@@ -22,9 +22,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from geo.app import cache, district, state
-from geo.app.reasons import error_text
 from geo.app.state import ss
-from geo.app.text import md, tr
+from geo.app.text import error_text, md, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
 from geo.io import errors, sources
@@ -102,12 +101,12 @@ def load_layers(place: District, lang: str) -> Layers | None:
         return cache.layers(place)
     except errors.DataError as exc:
         first = str(exc)
-        st.error(tr("error_data", lang, msg=error_text(exc, lang, place)))
+        st.error(tr("error_data", lang, msg=error_text(exc, lang)))
     try:
         return place.layers(use_store=False)
     except errors.DataError as exc:
         if str(exc) != first:  # the folder's own problem, not the store's said again
-            st.error(tr("error_data", lang, msg=error_text(exc, lang, place)))
+            st.error(tr("error_data", lang, msg=error_text(exc, lang)))
         return None
 
 
@@ -180,7 +179,7 @@ def caught(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(*args, **kwargs)
         except (errors.DataError, cv.CoverageError, NetworkError, maps.MapError) as exc:
-            st.error(tr("error_data", state.lang(), msg=md(exc)))
+            st.error(tr("error_data", state.lang(), msg=error_text(exc, state.lang())))
         except Exception as exc:  # st.rerun and st.stop are BaseExceptions: they pass
             LOG.exception("unexpected error in the page")
             st.error(tr("error_unexpected", state.lang(), msg=md(f"{type(exc).__name__}: {exc}")))

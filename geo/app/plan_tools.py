@@ -23,10 +23,9 @@ from geo.app import layers as lay
 from geo.app.data_common import show_error
 from geo.app.legend import SITE_COLOUR
 from geo.app.page import section
-from geo.app.reasons import error_text
 from geo.app.screen import Ctx
 from geo.app.state import CRS_CHOICES, DEFAULTS, choice, ss
-from geo.app.text import both, crs_label, md, tr
+from geo.app.text import both, crs_label, error_text, tr
 from geo.engine import coverage as cv
 from geo.engine import siting
 from geo.io import store as gstore
@@ -82,7 +81,7 @@ def suggest_panel(ctx: Ctx) -> siting.SitingPlan | None:
             try:
                 ss["plan"] = (key, suggestion(key, k, method, _digest(extra), result, ctx.layers, extra, ctx.graph))
             except cv.CoverageError as exc:
-                st.error(tr("error_cov", lang, msg=md(exc)))
+                st.error(tr("error_cov", lang, msg=error_text(exc, lang)))
     plan = held_plan(ctx)
     if plan is None:
         if ss.get("plan") is not None:  # suggested for other settings
@@ -149,7 +148,7 @@ def show_plan(plan: siting.SitingPlan, ctx: Ctx) -> siting.SitingPlan:
         try:
             version = save_plan(plan, ctx.place)
         except (DataError, gstore.ConflictError, KeyError, ValueError, OSError) as exc:
-            show_error(exc, lang, "suggest_accept", ctx.place)  # refused: nothing saved, the map stays
+            show_error(exc, lang, "suggest_accept")  # refused: nothing saved, the map stays
             return plan
         ss["plan_flash"] = (ctx.place.code, tr("plan.accepted", lang, n=len(plan.sites), v=version))
         ss.pop("plan", None)
@@ -172,7 +171,7 @@ def candidates_input(layers: Layers, lang: str):
             path.write_bytes(up.getvalue())
             sites = load_candidates(path, system, district=layers.district)
         except DataError as exc:
-            st.error(error_text(exc, lang, layers.place))
+            st.error(error_text(exc, lang))
             return None
     st.caption(tr("plan.cand_n", lang, n=len(sites)))
     return sites
@@ -262,7 +261,7 @@ def _exports(place: District, result: cv.CoverageResult, key: tuple, basemap: st
                 ss[f"made_{fmt}"] = (stamp, payload)
                 fresh = True
             except brief.ExportError as exc:
-                col.error(tr("plan.export_error", lang, msg=md(exc)))
+                col.error(tr("plan.export_error", lang, msg=error_text(exc, lang)))
         if fresh:
             col.download_button(tr("plan.download", lang, what=what), ss[f"made_{fmt}"][1],
                                 f"{place.slug}_{fmt}_{lang}_{tag}{brief.SUFFIXES[fmt]}", MIME[fmt], key=f"dl_{fmt}",

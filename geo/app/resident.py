@@ -23,7 +23,7 @@ from geo.app.legend import Extras, legend_group
 from geo.app.page import Frame, caught, network_graph, notice, start
 from geo.app.search import community_point, example, search_communities
 from geo.app.state import CRS_CHOICES, INPUTS, RESIDENT_SPEEDS, bound, choice, labeller, put, ss
-from geo.app.text import crs_label, md, tier_label, tr
+from geo.app.text import crs_label, error_text, md, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import crs as gcrs
 from geo.engine import nearest
@@ -201,7 +201,7 @@ def answer_for(frame: Frame, point: tuple[float, float] | None) -> tuple:
     try:
         res, mode = query(frame, place[0], place[1])
     except (cv.CoverageError, NetworkError) as exc:
-        st.error(tr("error_cov", frame.lang, msg=md(exc)))
+        st.error(tr("error_cov", frame.lang, msg=error_text(exc, frame.lang)))
         return None, None, None
     return res, mode, place[2]
 

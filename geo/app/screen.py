@@ -14,7 +14,7 @@ import streamlit as st
 from geo.app import cache, state
 from geo.app.page import Frame, network_graph
 from geo.app.state import Controls, ss
-from geo.app.text import md, tr
+from geo.app.text import error_text, tr
 from geo.engine import coverage as cv
 from geo.engine.graph import NetworkError, WalkGraph
 from geo.io.district import District, Layers
@@ -60,5 +60,5 @@ def analyse(frame: Frame, quiet: bool = False) -> Ctx:
             with st.spinner(tr("computing", lang)):
                 result = cache.analysis(*key, layers, graph)
         except (cv.CoverageError, NetworkError) as exc:
-            st.error(tr("error_cov", lang, msg=md(exc)))
+            st.error(tr("error_cov", lang, msg=error_text(exc, lang)))
     return Ctx(layers, lang, c, result, key, graph, ss["basemap"], ss["view"])

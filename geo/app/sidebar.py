@@ -14,7 +14,7 @@ import streamlit as st
 from geo.app import cache, inputs, state
 from geo.app.datapage import sidebar_status
 from geo.app.state import bound, choice, labeller, ss
-from geo.app.text import minutes_text, tier_label, tr
+from geo.app.text import error_text, minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.engine.graph import NetworkError
@@ -98,7 +98,7 @@ def network_panel(lang: str) -> None:
             f, text=tr("net_loading", lang, name=Path(path).name)))
     except (NetworkError, OSError) as exc:
         bar.empty()
-        st.error(tr("error_net", lang, msg=str(exc)))
+        st.error(tr("error_net", lang, msg=error_text(exc, lang)))
         return
     parts = graph.parts()
     ss["network"] = {"token": token, "name": name, "nodes": graph.n_nodes, "edges": graph.n_edges,

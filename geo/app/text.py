@@ -59,6 +59,16 @@ def minutes_text(minutes: tuple[float, ...], lang: str = "zh") -> str:
     return tr("minutes_value", lang, m="/".join(f"{m:g}" for m in minutes))
 
 
+def error_text(exc: BaseException, lang: str) -> str:
+    """A refused action's reason as one Markdown-safe line in ``lang``: an error that carries a
+    code (a DataError, a setting, network, map or export error) in the words of ``lang``;
+    anything else (an OSError) as it says itself."""
+    words = getattr(exc, "text", None)
+    if callable(words):
+        return md(words(lang))
+    return md(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

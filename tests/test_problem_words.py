@@ -1,6 +1,5 @@
-"""The importers' English reasons are shown in Chinese on a Chinese page (geo.app.reasons): every
-reason the validators give for a file full of mistakes is recognised, and the English page keeps
-geo.io's own words."""
+"""The importers' problems are codes worded where shown: every reason the validators give for a
+file full of mistakes reads as Chinese on a Chinese page and as English on an English one."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from geo.app.reasons import PATTERNS, error_text, reason_text
+from geo.app.text import error_text
 from geo.io import boundaries, centers, data
 from geo.io.district import District
 from geo.io.errors import DataError
@@ -53,10 +52,10 @@ def test_every_reason_for_a_bad_centres_file_is_in_chinese(longhu):
     items = report.problems + report.warnings
     assert len(items) >= 12
     for p in items:
-        zh = reason_text(p.reason, "zh", longhu)
-        assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
-        assert reason_text(p.reason, "en", longhu) == p.reason  # the English page keeps geo.io's words
-    whys = {reason_text(p.reason, "zh", longhu) for p in items}
+        zh = p.why("zh")
+        assert zh != p.why("en") and not LATIN_SENTENCE.search(zh), (p.reason, zh)
+        assert p.why("en") == str(p.reason)  # str() is English
+    whys = {p.why("zh") for p in items}
     assert any("填反" in w for w in whys) and any("不在龙湖区内" in w for w in whys)
     assert any("已有村（社区）级中心" in w for w in whys) and any("不是数字" in w for w in whys)
 
@@ -68,7 +67,7 @@ def test_a_reason_names_the_district_of_the_page(other_district):
     sheet = pd.DataFrame({"name": ["远处", "坏数"], "tier": ["station"] * 2, "lon": [116.2, "abc"],
                           "lat": [23.0, lat]})
     report = centers.import_centers(_csv(sheet), filename="x.csv", district=jinping)
-    whys = " ".join(reason_text(p.reason, "zh", jinping) for p in report.problems)
+    whys = " ".join(p.why("zh") for p in report.problems)
     assert "不在金平区内" in whys and f"例如 {lon:.4f} 和 {lat:.4f}" in whys
     assert "龙湖" not in whys and "Jinping" not in whys
 
@@ -93,12 +92,5 @@ def test_boundary_reasons_are_in_chinese(longhu):
     report = boundaries.import_boundaries(io.BytesIO(text.encode()).getvalue(), "street", filename="s.geojson",
                                           district=longhu)
     for p in list(report.problems) + list(report.warnings):
-        zh = reason_text(p.reason, "zh", longhu)
-        assert zh != p.reason and not LATIN_SENTENCE.search(zh), (p.reason, zh)
-
-
-def test_patterns_name_catalogue_keys():
-    from geo import locale
-
-    assert all(locale.has(key) for _, key in PATTERNS)
-    assert reason_text("something new the importer says", "zh") == "something new the importer says"
+        zh = p.why("zh")
+        assert zh != p.why("en") and not LATIN_SENTENCE.search(zh), (p.reason, zh)
