@@ -41,7 +41,7 @@ def caches() -> dict[str, int | None]:
     """``module.function`` -> its number of entries, for every cached function of geo/ and app.py."""
     found = {}
     for path in sorted([*(ROOT / "geo").rglob("*.py"), ROOT / "app.py"]):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 for dec in node.decorator_list:

@@ -85,5 +85,4 @@ def boundaries_section(layers: Layers, lang: str) -> None:
         def after() -> None:
             ss["bd_nonce"] = nonce + 1
 
-        save(action, lambda r: tr("data.bd_done", lang, n=n, level=level_text, v=r.version), lang, "boundaries", after,
-             place=place)
+        save(action, lambda r: tr("data.bd_done", lang, n=n, level=level_text, v=r.version), lang, "boundaries", after)

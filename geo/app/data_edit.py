@@ -304,8 +304,7 @@ def _save_edit(shown: Layers, table: pd.DataFrame, edited: pd.DataFrame, desc: s
         ss["ed_clear"] = True
         unpin()
 
-    save(action, lambda r: tr("data.ed_done", lang, v=r.version, summary=summary), lang, "edit", after,
-         place=shown.place)
+    save(action, lambda r: tr("data.ed_done", lang, v=r.version, summary=summary), lang, "edit", after)
 
 
 def move_section(layers: Layers, lang: str, show_map) -> None:

@@ -234,8 +234,7 @@ def _choose_and_save(report: center_io.ImportReport, given: np.ndarray, keep_cod
         ss.pop("imp_replace_ok", None)
 
     save(action, lambda r: tr("data.imp_done", lang, added=len(plan.added), updated=len(plan.updated),
-                              removed=len(plan.removed), v=r.version) + " " + summary, lang, "import", after_save,
-         place=place)
+                              removed=len(plan.removed), v=r.version) + " " + summary, lang, "import", after_save)
 
 
 def _figures(layers: Layers, plan: ImportPlan, tag: str) -> tuple[tuple[int, float], tuple[int, float]]:

@@ -51,7 +51,7 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-@lru_cache(maxsize=len(LANGS))
+@lru_cache(maxsize=2)  # one per language
 def translations(lang: str) -> gettext.GNUTranslations:
     """``lang``'s catalogue as standard gettext translations (fuzzy entries left out)."""
     from babel.messages.mofile import write_mo
