@@ -403,7 +403,8 @@ def test_no_line_breaks_inside_a_number(result, lang):
 
 
 def test_shares_and_areas_are_worded_once():
-    from geo.render.words import area, percent
+    from geo.locale import area_km2 as area
+    from geo.locale import percent
 
     assert percent(99.96, "en") == "99.9%" and percent(100.0) == "100.0%"  # a gap left never reads 100.0%
     assert percent(0.01) == "0.1%" and percent(95.06) == "95.1%" and percent(float("nan")) == "—"

@@ -79,8 +79,9 @@ def test_numbers_areas_and_shares():
     assert locale.area_km2(141.83, "zh") == "141.8 km²"
     assert locale.area_km2(198534.2, "zh") == "19.9 万 km²"
     assert locale.area_km2(198534.2, "en") == "198.5 thousand km²"
-    assert locale.pct(99.96, whole=False) == "99.9"  # a gap remains: never 100.0
-    assert locale.pct(99.96) == "100.0"
+    assert locale.pct(99.96) == "99.9" and locale.percent(99.96) == "99.9%"  # a gap remains: never 100.0
+    assert locale.pct(100.0) == "100.0" and locale.pct(99.94) == "99.9" and locale.percent(None) == locale.DASH
+    assert locale.area_km2(0.054) == "0.05 km²"  # a small gap keeps its size
     assert locale.pct(0.01) == "0.1" and locale.pct(0.0) == "0.0"
 
 

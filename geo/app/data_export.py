@@ -19,8 +19,8 @@ from geo.io import tables
 from geo.io.district import Layers
 from geo.io.errors import DataError
 from geo.jobs.coverage import CoverageJob
-from geo.locale import LANGS
-from geo.render.words import notice_text, num
+from geo.locale import LANGS, number
+from geo.render.words import notice_text
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -62,8 +62,8 @@ def readme(layers: Layers, result: cv.CoverageResult | None, lang: str) -> str:
     lines = [tr("title", lang, place=layers.place), tr("data.rm_crs", lang)]
     if result is not None:
         s = result.settings
-        lines.append(tr("data.rm_settings", lang, minutes=minutes_text(s.minutes, lang), speed=num(s.speed_kmh, lang),
-                        mode=s.mode, tiers=",".join(s.tiers)))
+        lines.append(tr("data.rm_settings", lang, minutes=minutes_text(s.minutes, lang),
+                        speed=number(s.speed_kmh, lang), mode=s.mode, tiers=",".join(s.tiers)))
     if layers.illustrative:
         lines.append(notice_text(lang))
     return "\n".join(lines)

@@ -21,8 +21,8 @@ from geo.app.text import minutes_text, tier_label, tr
 from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import nearest
+from geo.locale import area_km2, percent
 from geo.render import maps
-from geo.render.words import area, percent
 
 BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
 OVERLAP_COLOURS = ("#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8")
@@ -220,7 +220,7 @@ def catchments_group(catch: gpd.GeoDataFrame, basemap: str, lang: str = "zh") ->
     """Each centre's catchment in its own colour, with the centre's name and area served."""
     fg = folium.FeatureGroup(name=tr("layer_catch", lang))
     served = tr("tip_served", lang) + tr("tip_sep", lang)
-    tips = [f"<b>{maps.esc(n)}</b><br>{maps.esc(tier_label(t, lang))}<br>{served}{area(a, lang)}"
+    tips = [f"<b>{maps.esc(n)}</b><br>{maps.esc(tier_label(t, lang))}<br>{served}{area_km2(a, lang)}"
             for n, t, a in zip(catch["name"], catch["tier"], catch["area_km2"])]
     colours = [CATCH_COLOURS[i % len(CATCH_COLOURS)] for i in range(len(catch))]
     gdf = maps.to_display(_gdf(catch.geometry, catch.crs, tip=tips, colour=colours), basemap)

@@ -36,8 +36,8 @@ from geo.io.errors import DataError
 from geo.io.files import safe_filename
 from geo.jobs.coverage import CoverageJob
 from geo.jobs.siting import SitingJob
+from geo.locale import area_km2, percent
 from geo.render import brief, maps
-from geo.render.words import area, percent
 
 LABELS = {"png": "plan.f_png", "pdf": "plan.f_pdf", "brief": "plan.f_brief", "html": "plan.f_html",
           "xlsx": "plan.f_xlsx"}
@@ -179,7 +179,7 @@ def candidates_input(layers: Layers, lang: str):
 
 def _added(value: float, unit: str, lang: str) -> str:
     """What a site adds: an area (``m2``) or residents (``people``, the only other unit)."""
-    return area(value / 1e6, lang) if unit == "m2" else tr("plan.people", lang, n=value)
+    return area_km2(value / 1e6, lang) if unit == "m2" else tr("plan.people", lang, n=value)
 
 
 def sites_table(plan: siting.SitingPlan, lang: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from geo.app.state import choice, ss
 from geo.app.text import minutes_text, tr
 from geo.engine import coverage as cv
 from geo.io.district import District, Layers
-from geo.render.words import area, num, percent
+from geo.locale import area_km2, number, percent
 
 
 def subtitle(layers: Layers, lang: str) -> str:
@@ -41,11 +41,11 @@ def metrics(result: cv.CoverageResult, lang: str) -> None:
     for m in s.minutes:
         row.metric(tr("covered", lang, minutes=minutes_text((m,), lang)), percent(result.by_minutes[m], lang),
                    help=tr("covered_help", lang, minutes=minutes_text((m,), lang)), width=width)
-    row.metric(tr("n_centers", lang), num(len(result.centers), lang), help=tr("n_centers_help", lang), width=width)
+    row.metric(tr("n_centers", lang), number(len(result.centers), lang), help=tr("n_centers_help", lang), width=width)
     row.metric(tr("n_gaps", lang), tr("gaps_value", lang, n=len(result.gaps)),
-               help=tr("n_gaps_help", lang, area=area(result.gaps["area_m2"].sum() / 1e6, lang)), width=width)
+               help=tr("n_gaps_help", lang, area=area_km2(result.gaps["area_m2"].sum() / 1e6, lang)), width=width)
     # a county of the west is 200,000 km²: 19.9 万 km² / 198.5 thousand km², the width it needs
-    row.metric(tr("district_area", lang), area(result.district_area_km2, lang),
+    row.metric(tr("district_area", lang), area_km2(result.district_area_km2, lang),
                width=width if result.district_area_km2 < 1000 else "content")
 
 

@@ -20,8 +20,9 @@ from geo.engine import nearest
 from geo.engine.graph import WalkGraph
 from geo.io import tables as io_tables
 from geo.io.district import District
+from geo.locale import number, percent
 from geo.render.safe_html import html_table
-from geo.render.words import notice_text, num, percent
+from geo.render.words import notice_text
 
 
 def _pct(v: float) -> float:
@@ -130,7 +131,7 @@ def settings_notes(result: cv.CoverageResult, illustrative: bool, lang: str = "z
     s = result.settings
     notes = [
         (tr("minutes", lang), minutes_text(s.minutes, lang)),
-        (tr("speed", lang), tr("speed_value", lang, speed=num(s.speed_kmh, lang), m=num(s.reach_m(), lang, 0))),
+        (tr("speed", lang), tr("speed_value", lang, speed=number(s.speed_kmh, lang), m=number(s.reach_m(), lang, 0))),
         (tr("mode", lang), tr("mode_" + s.mode, lang)),
         (tr("tiers", lang), [tier_label(t, lang) for t in s.tiers]),
         (tr("covered", lang, minutes=minutes_text((s.limit_minutes,), lang)), percent(result.covered_pct, lang)),

@@ -187,25 +187,34 @@ def number(x: float, lang: str = "zh", digits: int | None = None) -> str:
 
 
 def area_km2(km2: float, lang: str = "zh") -> str:
-    """An area for people: ``141.8 km²``; from 10,000 km² on ``19.9 万 km²`` / ``198.5 thousand km²``."""
+    """An area for people: two decimals below 10 km² (a gap's 0.05 km² is not 0.1), ``141.8 km²``,
+    and from 10,000 km² on ``19.9 万 km²`` / ``198.5 thousand km²``."""
     if km2 is None or (isinstance(km2, float) and not math.isfinite(km2)):
         return DASH
     if km2 >= 10_000:
         return text("area_big", check_lang(lang), wan=km2 / 10_000, k=km2 / 1_000)
+    if abs(km2) < 10:
+        return f"{number(km2, lang, 2)} km²"
     return text("area_km2", check_lang(lang), a=km2)
 
 
-def pct(share: float, lang: str = "zh", *, whole: bool | None = None) -> str:
-    """A percentage (0–100) with one decimal that never contradicts a count: 99.96 with a part
-    left out (``whole=False``) is ``99.9``, not ``100.0``; a tiny non-zero part is ``0.1``."""
+def pct(share: float, lang: str = "zh") -> str:
+    """A share (0–100) with one decimal that never contradicts a count: a share short of 100
+    (a gap is left) is never ``100.0`` (99.96 is ``99.9``), a non-zero one never ``0.0``."""
     if share is None or (isinstance(share, float) and not math.isfinite(share)):
         return DASH
-    v = math.floor(share * 10 + 1e-9) / 10 if whole is False else round(share, 1)
-    if whole is False and v >= 100:
+    v = round(share, 1)
+    if share < 100 and v >= 100:
         v = 99.9
     if 0 < share < 0.05:
         v = 0.1
     return f"{v:.1f}"
+
+
+def percent(share: float, lang: str = "zh") -> str:
+    """:func:`pct` with its ``%`` (a dash when there is no share)."""
+    out = pct(share, lang)
+    return out if out == DASH else out + "%"
 
 
 class _Fill(string.Formatter):

@@ -32,7 +32,7 @@ from matplotlib.text import Text
 
 from geo.engine import coverage as cv
 from geo.io.files import atomic_write
-from geo.locale import Msg, Worded
+from geo.locale import Msg, Worded, area_km2, number, percent
 from geo.render import fonts, maps
 from geo.render.brief_tables import (
     date_label,
@@ -55,7 +55,7 @@ from geo.render.cartography import (
     place_legend,
     scale_bar,
 )
-from geo.render.words import area, check_lang, list_sep, notice_text, num, percent, word
+from geo.render.words import check_lang, list_sep, notice_text, word
 
 FORMATS: tuple[str, ...] = ("png", "pdf", "html", "brief", "xlsx")
 SUFFIXES: dict[str, str] = {"png": ".png", "pdf": ".pdf", "html": ".html", "brief": ".pdf", "xlsx": ".xlsx"}
@@ -177,8 +177,8 @@ def map_figure(result: cv.CoverageResult, title: str | None = None, paper: str =
     fig.text(px, 0.835, word("covered_share", lang), ha="left", va="top", fontsize=10 * fs, color=GREY)
     fig.text(px, 0.805, percent(result.covered_pct, lang), ha="left", va="top", fontsize=30 * fs,
              fontweight="bold", color="#1b6f5f")
-    facts = "\n".join([word("fact_area", lang, area=area(result.district_area_km2, lang)),
-                       word("fact_gaps", lang, n=len(result.gaps), area=area(_gaps_km2(result), lang)),
+    facts = "\n".join([word("fact_area", lang, area=area_km2(result.district_area_km2, lang)),
+                       word("fact_gaps", lang, n=len(result.gaps), area=area_km2(_gaps_km2(result), lang)),
                        word("fact_centres", lang, n=len(result.centers))])
     fig.text(px, 0.715, facts, ha="left", va="top", fontsize=9.5 * fs, color=INK, linespacing=1.6)
     leg_ax = fig.add_axes((px, 0.2, 0.3, 0.42))
@@ -337,7 +337,7 @@ def _kpis(fig: Figure, result: cv.CoverageResult, px: float, fs: float, lang: st
     n_gaps, n_centres = len(result.gaps), len(result.centers)
     kpis = [(percent(result.covered_pct, lang), word("covered_share", lang)),
             (word("kpi_gaps", lang, n=n_gaps), word("kpi_gaps_note", lang, n=n_gaps,
-                                                      area=area(_gaps_km2(result), lang))),
+                                                      area=area_km2(_gaps_km2(result), lang))),
             (word("kpi_centres", lang, n=n_centres), word("kpi_centres_note", lang, n=n_centres))]
     for i, (big, small) in enumerate(kpis):
         x = px + i * 0.15
@@ -357,12 +357,12 @@ def _street_block(fig: Figure, result: cv.CoverageResult, px: float, fs: float, 
     fig.text(px, 0.735, word("street_head", lang), ha="left", va="top", fontsize=10.5 * fs, fontweight="bold",
              color=INK)
     name_px = column_px(fig, STREET_COLS, 0)
-    rows = [[fit_lines(fig, [r.name], name_px, TABLE_FS * fs), num(r.communities, lang), num(r.centers, lang),
-             num(r.area_km2, lang, 1), percent(r.covered_pct, lang)] for r in st.itertuples()]
+    rows = [[fit_lines(fig, [r.name], name_px, TABLE_FS * fs), number(r.communities, lang), number(r.centers, lang),
+             number(r.area_km2, lang, 1), percent(r.covered_pct, lang)] for r in st.itertuples()]
     total_area = st["area_km2"].sum()
     total_cov = st["covered_km2"].sum()
-    rows.append([word("total", lang), num(st["communities"].sum(), lang), num(st["centers"].sum(), lang),
-                 num(total_area, lang, 1), percent(100 * total_cov / total_area if total_area else None, lang)])
+    rows.append([word("total", lang), number(st["communities"].sum(), lang), number(st["centers"].sum(), lang),
+                 number(total_area, lang, 1), percent(100 * total_cov / total_area if total_area else None, lang)])
     low = [p < LOW_PCT for p in st["covered_pct"]] + [False]
     row_h = 0.30 / (len(rows) + 1)
     header = [word(k, lang) for k in ("h_street", "h_communities", "h_centres", "h_area", "h_covered")]
@@ -380,7 +380,7 @@ def _gaps_block(fig: Figure, result: cv.CoverageResult, px: float, gy: float, fs
         return
     size = TABLE_FS * fs
     comms_px, streets_px = column_px(fig, GAP_COLS, 2), column_px(fig, GAP_COLS, 3)
-    rows = [[num(int(r.gap_id), lang), num(r.area_ha, lang, 1),
+    rows = [[number(int(r.gap_id), lang), number(r.area_ha, lang, 1),
              _cell_names(fig, r.communities, 4, comms_px, size, lang),
              _cell_names(fig, r.streets, 2, streets_px, size, lang)] for r in gt.itertuples()]
     header = [word(k, lang) for k in ("h_gap", "h_gap_ha", "h_gap_comms", "h_gap_streets")]

@@ -15,8 +15,9 @@ from pyproj.exceptions import CRSError
 from geo.engine import coverage as cv
 from geo.engine import schema
 from geo.io import data, tables
+from geo.locale import number
 from geo.render import maps
-from geo.render.words import date_text, date_value, list_sep, notice_text, num, tier_name, title_text, word
+from geo.render.words import date_text, date_value, list_sep, notice_text, tier_name, title_text, word
 
 
 def default_title(result: cv.CoverageResult, lang: str = "zh") -> str:
@@ -30,8 +31,8 @@ def subtitle(result: cv.CoverageResult, lang: str = "zh") -> str:
     tiers = (word("all_tiers", lang) if set(s.tiers) == set(schema.TIERS)
              else list_sep(lang).join(tier_name(t, lang) for t in schema.TIERS if t in s.tiers))
     mode = word(f"mode_{s.mode}", lang) if f"mode_{s.mode}" in ("mode_circle", "mode_network") else s.mode
-    return word("subtitle", lang, minutes=maps.minutes_label(result, lang), speed=num(s.speed_kmh, lang, 1),
-                reach=num(s.reach_m(), lang, 0), mode=mode, tiers=tiers, n=len(result.centers))
+    return word("subtitle", lang, minutes=maps.minutes_label(result, lang), speed=number(s.speed_kmh, lang, 1),
+                reach=number(s.reach_m(), lang, 0), mode=mode, tiers=tiers, n=len(result.centers))
 
 
 def source_line(result: cv.CoverageResult, lang: str = "zh") -> str:

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from geo import locale
 from geo.engine import lifecircle as lc
 from geo.io.files import atomic_write
+from geo.locale import number, percent
 from geo.render import brief, fonts
 from geo.render.cartography import (
     GREY,
@@ -36,7 +37,7 @@ from geo.render.cartography import (
     north_arrow,
     scale_bar,
 )
-from geo.render.words import date_value, notice_text, num, percent
+from geo.render.words import date_value, notice_text
 
 LANGS = ("zh", "en")
 FORMATS = ("pdf", "png")
@@ -88,7 +89,7 @@ def subtitle(result: lc.LifeCircleResult, lang: str) -> str:
     """Mode, basis, speed and the number of communities and categories in one line."""
     s = result.settings
     return " · ".join([brief_word(f"mode_{s.mode}", lang), brief_word(f"basis_{s.basis}", lang),
-                       brief_word("speed_value", lang, speed=num(s.speed_kmh, lang, 1)),
+                       brief_word("speed_value", lang, speed=number(s.speed_kmh, lang, 1)),
                        brief_word("n_communities", lang, n=len(result.communities)),
                        brief_word("n_categories", lang, n=len(result.categories))])
 
@@ -150,11 +151,11 @@ def _mappable(cmap, norm):
 def _kpis(fig: Figure, result: lc.LifeCircleResult, x: float, fs: float, lang: str) -> None:
     head = result.headline()
     worst = result.categories.sort_values("covered_pct", kind="stable").iloc[0]
-    kpis = [(f"{num(head['fully_served_communities'], lang)} / {num(head['communities'], lang)}",
+    kpis = [(f"{number(head['fully_served_communities'], lang)} / {number(head['communities'], lang)}",
              brief_word("kpi_full", lang), "#1b6f5f"),
             (percent(worst["covered_pct"], lang), brief_word("kpi_worst_named", lang, name=category_name(
                 result, worst["category_key"], lang)), "#b2182b"),
-            (num(head["categories"], lang), brief_word("kpi_cats", lang), INK)]
+            (number(head["categories"], lang), brief_word("kpi_cats", lang), INK)]
     for i, (big, small, colour) in enumerate(kpis):
         fig.text(x + i * 0.15, 0.84, big, ha="left", va="top", fontsize=(19 if i == 0 else 16) * fs,
                  fontweight="bold", color=colour)
@@ -165,9 +166,9 @@ def _kpis(fig: Figure, result: lc.LifeCircleResult, x: float, fs: float, lang: s
 def _street_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, lang: str) -> list[list[str]]:
     st = lc.street_summary(result, streets)
     cols = [f"served_{lv}" for lv in lc.LEVELS] + ["fully_served"]
-    rows = [[str(r["street"]), num(r["communities"], lang)] + [num(int(r[c]), lang) for c in cols]
+    rows = [[str(r["street"]), number(r["communities"], lang)] + [number(int(r[c]), lang) for c in cols]
             for _, r in st.iterrows()]
-    rows.append([brief_word("total", lang)] + [num(int(st[c].sum()), lang) for c in ["communities"] + cols])
+    rows.append([brief_word("total", lang)] + [number(int(st[c].sum()), lang) for c in ["communities"] + cols])
     return rows
 
 
@@ -179,7 +180,7 @@ def _worst_rows(result: lc.LifeCircleResult, streets: gpd.GeoDataFrame | None, l
     rows = []
     for _, r in worst.iterrows():
         rows.append([str(r["name"]), str(names.get(str(r.get("street_code", "")), r.get("street_code", ""))),
-                     num(int(r["n_missing"]), lang), shorten(missing.get(str(r["code"]), []),
+                     number(int(r["n_missing"]), lang), shorten(missing.get(str(r["code"]), []),
                                                               22 if lang == "zh" else 46, 2, lang)])
     return rows
 

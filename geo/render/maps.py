@@ -28,12 +28,12 @@ from geo.engine import coverage as cv
 from geo.engine import crs as _crs
 from geo.engine import schema
 from geo.io import data
-from geo.locale import Msg, Worded
+from geo.locale import Msg, Worded, number, percent
 from geo.render.controls import BOX_STYLE, NARROW_WIDTH, FoldControl, HtmlControl, MapWords, ScaleBar
 from geo.render.controls import FitBounds as FitBounds  # the app's and the tests' way in (re-exported)
 from geo.render.controls import LocateButton as LocateButton
 from geo.render.safe_html import escape_text
-from geo.render.words import district_name, list_sep, minutes_text, notice_text, num, percent, tier_name, word
+from geo.render.words import district_name, list_sep, minutes_text, notice_text, tier_name, word
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap")
 AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
@@ -316,7 +316,7 @@ def gaps_layer(result: cv.CoverageResult, basemap: str = "none", lang: str = "zh
     info = cv.gap_communities(result).set_index("gap_id")
     gaps = result.gaps.copy()
     sep = list_sep(lang)
-    gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=num(a / 1e4, lang, 1),
+    gaps["tip"] = [word("gap_tip", lang, id=int(g), ha=number(a / 1e4, lang, 1),
                         comms=esc(sep.join(str(info.at[g, "communities"] or "—").split("、"))),
                         streets=esc(sep.join(str(info.at[g, "streets"] or "—").split("、"))))
                    for g, a in zip(gaps["gap_id"], gaps["area_m2"])]
@@ -358,7 +358,7 @@ def legend(result: cv.CoverageResult | None = None, *, tiers: Iterable[str] = sc
     chips = "".join(f"<span style='display:inline-block;width:5px;height:12px;background:{TIER_COLOURS[t]};"
                     f"opacity:0.35'></span>" for t in tiers)
     rows.append(legend_row(f"<span style='display:inline-flex;border:1px solid #999'>{chips}</span>",
-                           word("legend_cover", lang, minutes=minutes, speed=num(speed_kmh, lang, 1))))
+                           word("legend_cover", lang, minutes=minutes, speed=number(speed_kmh, lang, 1))))
     rows.append(legend_row(swatch(GAP_COLOUR, "#99000d", 0.75), word("legend_gap", lang)))
     return FoldControl(esc(word("legend", lang)), "".join(rows), "bottomleft", "lh-legend", open_min_width)
 
@@ -403,7 +403,7 @@ def interactive_map(result: cv.CoverageResult, basemap: str = "none", *, title: 
     if title is not None:
         s = result.settings
         title_box(title, word("map_subtitle", lang, minutes=minutes_label(result, lang),
-                              speed=num(s.speed_kmh, lang, 1), pct=percent(result.covered_pct, lang))).add_to(m)
+                              speed=number(s.speed_kmh, lang, 1), pct=percent(result.covered_pct, lang))).add_to(m)
     if illustrative(result):
         notice(lang, open_min_width=NARROW_WIDTH).add_to(m)
     legend(result, lang=lang).add_to(m)

@@ -15,8 +15,9 @@ from matplotlib import patheffects  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 
 from geo.io import districts, files, registry  # noqa: E402
+from geo.locale import percent
 from geo.render import fonts  # noqa: E402
-from geo.render.words import percent, word  # noqa: E402
+from geo.render.words import word  # noqa: E402
 
 FAILED_COLOUR = "#d9d9d9"
 CMAP = "YlGn"

@@ -2,14 +2,13 @@
 
 A map, a briefing PNG/PDF, an HTML map or an XLSX workbook looks its words up with
 :func:`word` (``word(key, lang, **fmt)``, the catalogue's ``map.`` keys) and shows its numbers
-through :mod:`geo.locale` (:func:`num`, :func:`percent`, ``locale.area_km2``). The map title is
+through :mod:`geo.locale` (``number``, ``area_km2``, ``percent``). The map title is
 made in one place, :func:`title_text`, so the district's name changes in one line.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 
 import pandas as pd
 
@@ -69,22 +68,3 @@ def notice_text(lang: str = "zh") -> str:
     return locale.text("illustrative_notice", check_lang(lang))
 
 
-def num(x: float, lang: str = "zh", digits: int | None = None) -> str:
-    """A number as every output shows it (:func:`geo.locale.number`: thousands separators)."""
-    return locale.number(x, check_lang(lang), digits)
-
-
-def area(km2: float, lang: str = "zh") -> str:
-    """An area in km² for people: two decimals below 10 km² (a gap's 0.05 km² is not 0.1),
-    else :func:`geo.locale.area_km2` (one decimal; 万 km² / thousand km² from 10,000 km²)."""
-    if km2 is not None and math.isfinite(km2) and abs(km2) < 10:
-        return f"{locale.number(km2, check_lang(lang), 2)} km²"
-    return locale.area_km2(km2, check_lang(lang))
-
-
-def percent(share: float, lang: str = "zh") -> str:
-    """A covered share (0–100) with one decimal and ``%``: a share short of 100 never shows
-    ``100.0%`` (99.96 is ``99.9%``), a tiny one never ``0.0%`` (:func:`geo.locale.pct`)."""
-    whole = False if share is not None and 99.95 <= share < 100 else None
-    text = locale.pct(share, check_lang(lang), whole=whole)
-    return text if text == locale.DASH else text + "%"
