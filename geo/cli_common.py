@@ -21,9 +21,9 @@ from pathlib import Path
 from geo.engine.limits import SettingError
 from geo.io import districts, networks
 from geo.io.district import LAYERS, District, Layers, is_built
-from geo.io.errors import DataError, Problem
+from geo.io.errors import DataError
 from geo.locale import LANGS, Msg, Worded
-from geo.locale import say as _word
+from geo.locale import say as words  # any message, error or problem in the command's language
 
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")
 """The environment variables that name the locale, the first set one deciding (POSIX order)."""
@@ -52,13 +52,6 @@ def add_lang_option(p: argparse.ArgumentParser, what: str = "") -> None:
     p.add_argument("--lang", choices=LANGS, default=None,
                    help=f"language of the messages{what}: zh or en (default: the locale, zh when "
                         "LC_ALL/LC_MESSAGES/LANG starts with zh, else en)")
-
-
-def words(value: object, lang: str) -> str:
-    """Any message in ``lang``: a Msg, an error or problem with ``text(lang)``, else as it is."""
-    if isinstance(value, (Problem, DataError, Worded)):
-        return value.text(lang)
-    return _word(value, lang)
 
 
 def exc_msg(exc: Exception) -> Msg | str:

@@ -34,9 +34,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from geo.locale import LANGS, po_path
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "geo" / "locale"
-LANGS = ("zh", "en")
 #: the functions that take a catalogue key as their first argument, and the prefix they add
 #: entries whose languages say a thing with different placeholders (a date, a large area)
 DIFFERENT = {"map.date_value", "area_big"}
@@ -44,7 +45,7 @@ KEYWORDS: dict[str, str] = {"tr": "", "text": "", "of": "", "Msg": "", "word": "
 
 
 def po(lang: str) -> Path:
-    return LOCALE / lang / "LC_MESSAGES" / "geo.po"
+    return po_path(lang, LOCALE)
 
 
 def read(lang: str) -> Catalog:

@@ -27,7 +27,7 @@ import gettext
 import io
 import math
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,9 +39,14 @@ LOCALE_DIR = Path(__file__).parent
 DASH = "—"
 
 
-def po_path(lang: str) -> Path:
-    """The catalogue file of ``lang``."""
-    return LOCALE_DIR / check_lang(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(lang: str, root: Path = LOCALE_DIR) -> Path:
+    """The catalogue file of ``lang`` (under ``root``, the catalogues' folder)."""
+    return root / check_lang(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _absent(x: object) -> bool:
+    """No value to show: ``None``, NaN or an infinity (shown as a dash)."""
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
 
 
 def check_lang(lang: str) -> str:
@@ -159,13 +164,15 @@ class Worded(Exception):
 
 
 def say(value: object, lang: str = "zh") -> str:
-    """Any shown value in ``lang``: a :class:`Msg` or :class:`Name` in its words, a number by
-    :func:`number`, ``None``/NaN as a dash, a list joined; anything else as ``str``."""
-    if isinstance(value, Msg):
-        return value.text(lang)
+    """Any shown value in ``lang``: a :class:`Msg`, or anything worded by ``text(lang)`` (an error
+    or problem carrying a code), in its words; a :class:`Name` its half; a number by
+    :func:`number`; ``None``/NaN as a dash; a list joined; anything else as ``str``."""
     if isinstance(value, Name):
         return value.en if lang == "en" else value.zh
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    worded = getattr(value, "text", None)
+    if callable(worded) and not isinstance(value, str):
+        return worded(lang)
+    if _absent(value):
         return DASH
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value, lang)
@@ -177,7 +184,7 @@ def say(value: object, lang: str = "zh") -> str:
 def number(x: float, lang: str = "zh", digits: int | None = None) -> str:
     """``x`` with thousands separators (from 10,000 on when it is a whole number): ``digits``
     decimals, or (when ``None``) up to two; NaN/None is a dash."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+    if _absent(x):
         return DASH
     if digits is None:
         if float(x).is_integer():  # four digits (a year, a row) stay as they are
@@ -189,7 +196,7 @@ def number(x: float, lang: str = "zh", digits: int | None = None) -> str:
 def area_km2(km2: float, lang: str = "zh") -> str:
     """An area for people: two decimals below 10 km² (a gap's 0.05 km² is not 0.1), ``141.8 km²``,
     and from 10,000 km² on ``19.9 万 km²`` / ``198.5 thousand km²``."""
-    if km2 is None or (isinstance(km2, float) and not math.isfinite(km2)):
+    if _absent(km2):
         return DASH
     if km2 >= 10_000:
         return text("area_big", check_lang(lang), wan=km2 / 10_000, k=km2 / 1_000)
@@ -201,7 +208,7 @@ def area_km2(km2: float, lang: str = "zh") -> str:
 def pct(share: float, lang: str = "zh") -> str:
     """A share (0–100) with one decimal that never contradicts a count: a share short of 100
     (a gap is left) is never ``100.0`` (99.96 is ``99.9``), a non-zero one never ``0.0``."""
-    if share is None or (isinstance(share, float) and not math.isfinite(share)):
+    if _absent(share):
         return DASH
     v = round(share, 1)
     if share < 100 and v >= 100:
@@ -229,8 +236,3 @@ class _Fill(string.Formatter):
         if isinstance(value, (Msg, Name, list, tuple)) or (not format_spec and isinstance(value, (int, float))):
             return say(value, self.lang)
         return super().format_field(value, format_spec)
-
-
-def words_of(values: Iterable[object], lang: str) -> list[str]:
-    """Each value in ``lang`` (see :func:`say`)."""
-    return [say(v, lang) for v in values]
