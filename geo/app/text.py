@@ -11,6 +11,8 @@ import re
 from typing import TYPE_CHECKING
 
 from geo import locale
+from geo.render.words import minutes_text  # noqa: F401 - the pages' and the maps' one wording
+from geo.render.words import tier_name as tier_label  # noqa: F401
 
 if TYPE_CHECKING:
     from geo.io.district import District
@@ -44,19 +46,9 @@ def district_words(place: District, lang: str) -> dict[str, str]:
             "near_lon": f"{lon:.1f}", "near_lat": f"{lat:.1f}", "ex_lon": f"{lon:.4f}", "ex_lat": f"{lat:.4f}"}
 
 
-def tier_label(tier: str, lang: str = "zh") -> str:
-    """A tier's name in the page language."""
-    return tr(f"tier_{tier}", lang)
-
-
 def crs_label(name: str, lang: str = "zh") -> str:
     """A coordinate system's name in the page language."""
     return tr(f"crs_{name}", lang)
-
-
-def minutes_text(minutes: tuple[float, ...], lang: str = "zh") -> str:
-    """``15分钟`` / ``5/10/15 min``."""
-    return tr("minutes_value", lang, m="/".join(f"{m:g}" for m in minutes))
 
 
 def error_text(exc: BaseException, lang: str) -> str:
